@@ -1,0 +1,867 @@
+/*
+ * The fetcher thread. It owns every libcurl object; the consumer only sees
+ * the ring. One loop: start transfers for free slots, let curl run, judge
+ * each response (probe.c), retry failures from their first missing byte,
+ * and sleep in curl_multi_poll until a socket, a retry timer or a freed
+ * slot (curl_multi_wakeup from the consumer) needs attention.
+ *
+ * A transfer fetches [cur, end). In parallel mode it covers one chunk. A
+ * spanning transfer (a server that ignores Range, a file without a strong
+ * validator, -n 1, a suffix range) walks slot after slot and pauses while
+ * the ring is full. Either way bytes are copied once, from curl's buffer
+ * into their slot.
+ */
+#include "fetch.h"
+
+#include <archive.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zstd.h>
+
+#include <curl/curl.h>
+#include <mbedtls/version.h>
+
+#include "log.h"
+#include "plan.h"
+
+enum mode { MODE_PROBE, MODE_PARALLEL, MODE_STREAM };
+
+struct xfer {
+	struct rc_fetch *f;
+	CURL *h;
+	struct curl_slist *hdrs;	/* owned */
+	bool busy;			/* added to the multi handle */
+	bool waiting;			/* sleeping until retry_at */
+	double retry_at;
+	bool probe;
+	bool spanning;
+	bool suffix;			/* asked "bytes=-N" */
+	bool paused;
+	uint64_t seq;			/* chunk being written, UINT64_MAX none */
+	uint64_t cur;			/* next file offset to write */
+	uint64_t end;			/* exclusive end wanted, RC_UNKNOWN */
+	uint64_t skip;			/* body bytes to drop (200 at offset) */
+	uint64_t got;			/* bytes written in this attempt */
+	unsigned fails;			/* failures in a row without progress */
+	double started;
+
+	bool judged;
+	struct rc_resp resp;
+	struct rc_verdict v;
+	bool at_end;			/* probe found nothing to send */
+	bool overflow;			/* the server sent more than asked */
+	bool enough;			/* a 200 stream reached the wanted end */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct rc_fetch {
+	const struct rc_opts *o;
+	struct rc_ring *ring;
+	CURLM *multi;
+	pthread_t thread;
+	bool started;
+
+	char *url;			/* final URL after the probe, owned */
+	enum mode mode;
+	uint64_t start;			/* first byte wanted (not for suffix) */
+	uint64_t want_end;		/* exclusive, RC_UNKNOWN */
+	bool suffix;
+	uint64_t suffix_len;
+	uint64_t end;			/* exclusive end once known */
+	uint64_t total;
+	uint64_t plan_off;		/* next byte to plan a chunk for */
+	uint64_t plan_prev;		/* length of the last planned chunk */
+	bool plan_done;
+	const char *pin_etag;		/* what responses must carry */
+	struct curl_slist *pin_hdrs;	/* -H plus the pinning header, owned */
+
+	struct xfer *x;			/* o->connections transfers, owned */
+	unsigned nx;
+	struct rc_fetch_info info;
+	bool failed;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Records the run's first error and stops scheduling. */
+static void fail(struct rc_fetch *f, enum rc_err e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fail(struct rc_fetch *f, enum rc_err e, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (!f->failed)
+		rc_log("fatal: %s", msg);
+	f->failed = true;
+	rc_ring_fail(f->ring, e, msg);
+}
+
+static void wake_cb(void *arg)
+{
+	curl_multi_wakeup(arg);
+}
+
+static size_t header_cb(char *p, size_t sz, size_t nm, void *ud)
+{
+	struct xfer *x = ud;
+	size_t n = sz * nm;
+	char line[256];
+
+	rc_resp_header(&x->resp, p, n, time(NULL));
+	if (rc_log_verbose() && n > 2) {
+		/* Response header lines carry no credentials worth hiding
+		 * except Set-Cookie; redact that and any lookalike. */
+		size_t l = n < sizeof line ? n : sizeof line - 1;
+		memcpy(line, p, l);
+		while (l && (line[l - 1] == '\r' || line[l - 1] == '\n'))
+			l--;
+		line[l] = '\0';
+		char red[300];
+		rc_log_redact_header(line, red, sizeof red);
+		if (rc_log_verbose() && strncmp(red, "HTTP/", 5) == 0)
+			rc_log("< %s", red);
+	}
+	return n;
+}
+
+/* The chunk being written is full or there is none: claim the next one. */
+static bool next_slot(struct xfer *x)
+{
+	struct rc_fetch *f = x->f;
+	uint64_t len = f->ring->slot_size;
+
+	if (x->end != RC_UNKNOWN && x->end - x->cur < len)
+		len = x->end - x->cur;
+	uint64_t seq = rc_ring_claim(f->ring, x->cur, len);
+	if (seq == UINT64_MAX)
+		return false;
+	x->seq = seq;
+	return true;
+}
+
+/* Bytes a spanning transfer can take now without blocking. */
+static uint64_t span_room(struct xfer *x)
+{
+	struct rc_ring *r = x->f->ring;
+	uint64_t room = 0;
+
+	if (x->seq != UINT64_MAX) {
+		struct rc_slot *s = rc_ring_slot(r, x->seq);
+		room = atomic_load(&s->len) - (x->cur - s->off);
+	}
+	return room + rc_ring_free_slots(r) * r->slot_size;
+}
+
+static void decide_after_probe(struct xfer *x);
+
+/* Judges the response once, at its first body byte or at its end. */
+static bool judge(struct xfer *x)
+{
+	struct rc_fetch *f = x->f;
+	struct rc_want w = {
+	    .first = x->cur,
+	    .last = x->end == RC_UNKNOWN ? RC_UNKNOWN : x->end - 1,
+	    .suffix = x->suffix,
+	    .total = x->probe ? RC_UNKNOWN : f->total,
+	    .etag = x->probe ? f->o->if_match : f->pin_etag,
+	};
+
+	if (x->suffix)
+		w.last = f->suffix_len;
+	x->judged = true;
+	rc_judge(&x->resp, &w, &x->v);
+	if (x->v.kind == RC_V_RANGE || x->v.kind == RC_V_FULL) {
+		if (x->probe)
+			decide_after_probe(x);
+		else if (x->v.kind == RC_V_RANGE && x->v.last + 1 < x->end)
+			rc_log("short reply: bytes %" PRIu64 "-%" PRIu64
+			       " of %" PRIu64 "-%" PRIu64,
+			       x->v.first, x->v.last, x->cur, x->end - 1);
+	} else if (x->v.kind == RC_V_AT_END && x->probe) {
+		x->at_end = true;
+	}
+	return !f->failed &&
+	       (x->v.kind == RC_V_RANGE || x->v.kind == RC_V_FULL);
+}
+
+static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
+{
+	struct xfer *x = ud;
+	struct rc_fetch *f = x->f;
+	size_t n = sz * nm;
+	size_t taken = n;
+
+	if (!x->judged && !judge(x))
+		return 0;
+	uint64_t skip = x->skip < n ? x->skip : n;
+	if (x->end != RC_UNKNOWN && x->cur + (n - skip) > x->end) {
+		if (x->v.kind != RC_V_FULL) {
+			x->overflow = true;
+			return 0;
+		}
+		/* A whole-file reply runs past a -r end: keep what is wanted,
+		 * then stop the transfer as complete. */
+		n = skip + (size_t)(x->end - x->cur);
+		x->enough = true;
+	}
+	if (x->spanning && span_room(x) < n - skip) {
+		x->paused = true;
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	x->skip -= skip;
+	p += skip;
+	n -= skip;
+	while (n > 0) {
+		struct rc_slot *s = x->seq == UINT64_MAX
+					? NULL
+					: rc_ring_slot(f->ring, x->seq);
+		if (s == NULL || x->cur - s->off == atomic_load(&s->len)) {
+			if (!x->spanning || !next_slot(x)) {
+				x->overflow = true; /* cannot happen: room */
+				return 0;
+			}
+			continue;
+		}
+		uint64_t at = x->cur - s->off;
+		uint64_t k = atomic_load(&s->len) - at;
+		if (k > n)
+			k = n;
+		memcpy(s->buf + at, p, (size_t)k);
+		x->cur += k;
+		x->got += k;
+		p += k;
+		n -= k;
+		rc_ring_filled(f->ring, x->seq, at + k);
+	}
+	return x->enough ? 0 : taken;
+}
+
+/* Builds the header list for requests after the probe: -H, pinning. */
+static struct curl_slist *request_headers(struct rc_fetch *f, bool probe)
+{
+	struct curl_slist *l = NULL, *t;
+	char buf[RC_ETAG_MAX + RC_DATE_MAX + 32];
+
+	for (size_t i = 0; i < f->o->nheaders; i++) {
+		t = curl_slist_append(l, f->o->headers[i]);
+		if (t == NULL)
+			goto oom;
+		l = t;
+	}
+	buf[0] = '\0';
+	if (probe && f->o->if_match)
+		snprintf(buf, sizeof buf, "If-Match: %s", f->o->if_match);
+	else if (!probe && f->info.validator == RC_VAL_ETAG)
+		snprintf(buf, sizeof buf, "If-Match: %s", f->info.etag);
+	else if (!probe && f->info.validator == RC_VAL_DATE)
+		snprintf(buf, sizeof buf, "If-Unmodified-Since: %s",
+			 f->info.last_modified);
+	if (buf[0]) {
+		t = curl_slist_append(l, buf);
+		if (t == NULL)
+			goto oom;
+		l = t;
+	}
+	return l;
+oom:
+	curl_slist_free_all(l);
+	return NULL;
+}
+
+static void setup_handle(struct rc_fetch *f, struct xfer *x)
+{
+	const struct rc_opts *o = f->o;
+	CURL *h = x->h;
+
+	curl_easy_setopt(h, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "rangecat/" RC_VERSION);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, o->stall_timeout);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (o->insecure) {
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	const char *ca = o->cacert;
+	if (ca == NULL)
+		ca = getenv("CURL_CA_BUNDLE");
+	if (ca == NULL)
+		ca = getenv("SSL_CERT_FILE");
+	if (ca && *ca)
+		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+}
+
+/* Starts (or restarts) x's request for [cur, end) on the current URL. */
+static void launch(struct rc_fetch *f, struct xfer *x)
+{
+	char range[64];
+
+	curl_easy_setopt(x->h, CURLOPT_URL, f->url);
+	if (x->suffix)
+		snprintf(range, sizeof range, "-%" PRIu64, f->suffix_len);
+	else if (x->end == RC_UNKNOWN)
+		snprintf(range, sizeof range, "%" PRIu64 "-", x->cur);
+	else
+		snprintf(range, sizeof range, "%" PRIu64 "-%" PRIu64, x->cur,
+			 x->end - 1);
+	curl_easy_setopt(x->h, CURLOPT_RANGE, range);
+	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER,
+			 x->probe ? x->hdrs : f->pin_hdrs);
+	rc_resp_reset(&x->resp);
+	x->judged = false;
+	x->overflow = false;
+	x->enough = false;
+	x->paused = false;
+	x->got = 0;
+	x->errbuf[0] = '\0';
+	x->waiting = false;
+	x->busy = true;
+	x->started = now_s();
+	rc_log("GET bytes=%s%s", range, x->probe ? " (probe)" : "");
+	curl_multi_add_handle(f->multi, x->h);
+	atomic_fetch_add(&f->ring->stat_active, 1);
+}
+
+/* The probe's verdict was RANGE or FULL: learn the file and pick a mode. */
+static void decide_after_probe(struct xfer *x)
+{
+	struct rc_fetch *f = x->f;
+	const struct rc_resp *r = &x->resp;
+	char *eff = NULL;
+
+	curl_easy_getinfo(x->h, CURLINFO_EFFECTIVE_URL, &eff);
+	if (eff && strcmp(eff, f->url) != 0) {
+		char red[1024];
+		rc_log_redact_url(eff, red, sizeof red);
+		rc_log("final URL %s", red);
+		char *u = strdup(eff);
+		if (u) {
+			free(f->url);
+			f->url = u;
+		}
+	}
+	snprintf(f->info.etag, sizeof f->info.etag, "%s", r->etag);
+	snprintf(f->info.last_modified, sizeof f->info.last_modified, "%s",
+		 r->last_modified);
+	f->info.validator = rc_probe_validator(r);
+	if (f->o->if_match && strcmp(r->etag, f->o->if_match) != 0) {
+		fail(f, RC_E_CHANGED,
+		     "the remote ETag is %s, not %s as --if-match asked",
+		     r->etag[0] ? r->etag : "missing", f->o->if_match);
+		return;
+	}
+	f->total = x->v.total;
+	f->info.total = f->total;
+
+	if (x->v.kind == RC_V_FULL) {
+		/* The server ignored Range: this one stream is the download. */
+		f->info.ranges = false;
+		f->mode = MODE_STREAM;
+		x->spanning = true;
+		x->skip = f->start;
+		f->end = f->want_end;
+		if (f->total != RC_UNKNOWN) {
+			if (f->start > f->total) {
+				fail(f, RC_E_REMOTE,
+				     "offset %" PRIu64
+				     " is past the end of the file (size %" PRIu64
+				     " bytes)",
+				     f->start, f->total);
+				return;
+			}
+			if (f->end == RC_UNKNOWN || f->end > f->total)
+				f->end = f->total;
+		}
+		x->end = f->end;
+		rc_log("server ignores Range: one stream%s",
+		       f->start ? ", skipping to the offset" : "");
+	} else {
+		f->info.ranges = !r->accept_ranges_none;
+		if (x->suffix) {
+			f->start = x->v.first;
+			x->cur = x->v.first;
+			f->want_end = x->v.last + 1;
+		}
+		f->end = f->want_end;
+		if (f->total != RC_UNKNOWN &&
+		    (f->end == RC_UNKNOWN || f->end > f->total))
+			f->end = f->total;
+		if (x->suffix)
+			x->end = f->end;
+		bool strong = f->info.validator != RC_VAL_NONE;
+		if (f->o->connections > 1 && strong && f->total != RC_UNKNOWN)
+			f->mode = MODE_PARALLEL;
+		else
+			f->mode = MODE_STREAM;
+		if (!strong)
+			rc_log("no strong validator (ETag %s): one stream",
+			       r->etag[0] ? r->etag : "none");
+	}
+	/* The probe claimed a chunk; the file may end before it does. */
+	if (x->seq != UINT64_MAX && f->end != RC_UNKNOWN) {
+		struct rc_slot *s = rc_ring_slot(f->ring, x->seq);
+		if (s->off + atomic_load(&s->len) > f->end)
+			atomic_store(&s->len, f->end - s->off);
+		if (x->end == RC_UNKNOWN || x->end > f->end)
+			x->end = f->end;
+	}
+	f->info.first = f->start;
+	f->info.end = f->end;
+	f->pin_etag = f->info.etag[0] ? f->info.etag : NULL;
+	f->pin_hdrs = request_headers(f, false);
+	atomic_store(&f->ring->stat_first, f->start);
+	atomic_store(&f->ring->stat_end, f->end);
+	if (x->seq != UINT64_MAX) {
+		struct rc_slot *s = rc_ring_slot(f->ring, x->seq);
+		f->plan_off = s->off + atomic_load(&s->len);
+		f->plan_prev = atomic_load(&s->len);
+	}
+	if (x->spanning)
+		f->plan_done = true;
+	rc_log("size %s%" PRIu64 ", validator %s%s%s, %s",
+	       f->total == RC_UNKNOWN ? "unknown " : "",
+	       f->total == RC_UNKNOWN ? 0 : f->total,
+	       f->info.validator == RC_VAL_ETAG   ? "ETag "
+	       : f->info.validator == RC_VAL_DATE ? "Last-Modified "
+						  : "none",
+	       f->info.validator == RC_VAL_ETAG ? f->info.etag : "",
+	       f->info.validator == RC_VAL_DATE ? f->info.last_modified : "",
+	       f->mode == MODE_PARALLEL ? "parallel" : "one stream");
+}
+
+/* Plans and starts work for idle transfers while slots are free. */
+static void schedule(struct rc_fetch *f)
+{
+	if (f->failed || f->mode == MODE_PROBE)
+		return;
+	for (unsigned i = 0; i < f->nx; i++) {
+		struct xfer *x = &f->x[i];
+		if (x->busy || x->waiting)
+			continue;
+		if (f->plan_done)
+			return;
+		if (f->mode == MODE_STREAM) {
+			/* The rest of the file as one spanning transfer. */
+			x->spanning = true;
+			x->probe = false;
+			x->suffix = false;
+			x->seq = UINT64_MAX;
+			x->cur = f->plan_off;
+			x->end = f->end;
+			x->fails = 0;
+			f->plan_done = true;
+			if (x->end != RC_UNKNOWN && x->cur >= x->end) {
+				rc_ring_set_nchunks(f->ring,
+						    atomic_load(&f->ring->claimed));
+				return;
+			}
+			launch(f, x);
+			return;
+		}
+		uint64_t len =
+		    rc_plan_next(f->plan_prev, f->plan_off, f->end,
+				 f->ring->slot_size);
+		if (len == 0) {
+			f->plan_done = true;
+			rc_ring_set_nchunks(f->ring,
+					    atomic_load(&f->ring->claimed));
+			return;
+		}
+		uint64_t seq = rc_ring_claim(f->ring, f->plan_off, len);
+		if (seq == UINT64_MAX)
+			return;
+		x->probe = false;
+		x->spanning = false;
+		x->suffix = false;
+		x->seq = seq;
+		x->cur = f->plan_off;
+		x->end = f->plan_off + len;
+		x->fails = 0;
+		f->plan_off += len;
+		f->plan_prev = len;
+		if (f->plan_off == f->end) {
+			f->plan_done = true;
+			rc_ring_set_nchunks(f->ring, seq + 1);
+		}
+		launch(f, x);
+	}
+}
+
+/* Schedules x's retry after a failure, or fails the run. */
+static void retry(struct rc_fetch *f, struct xfer *x, const char *why,
+		  long retry_after)
+{
+	double delay = 0;
+
+	if (f->mode != MODE_PROBE) {
+		if (x->spanning && !f->info.ranges) {
+			fail(f, RC_E_NETWORK,
+			     "%s at byte %" PRIu64
+			     "; the server does not support ranges, so the "
+			     "transfer cannot continue",
+			     why, x->cur);
+			return;
+		}
+		/* The probe was judged: from now on x is a pinned range. */
+		x->probe = false;
+		x->suffix = false;
+	}
+	if (x->got > 0) {
+		x->fails = 0; /* progress: continue at once */
+	} else if (++x->fails > f->o->retries) {
+		fail(f, RC_E_NETWORK,
+		     "at byte %" PRIu64 ": %s (gave up after %u retries)",
+		     x->cur, why, f->o->retries);
+		return;
+	} else if (retry_after >= 0) {
+		delay = retry_after > 600 ? 600 : (double)retry_after;
+	} else {
+		delay = f->o->retry_delay * pow(2, x->fails - 1);
+		if (delay > 30)
+			delay = 30;
+		/* Jitter over the upper half keeps retries apart. */
+		delay *= 0.5 + 0.5 * ((double)rand() / RAND_MAX);
+	}
+	atomic_fetch_add(&f->ring->stat_retries, 1);
+	f->info.retries++;
+	rc_log("at byte %" PRIu64 ": %s; retry %u/%u in %.1f s", x->cur, why,
+	       x->fails, f->o->retries, delay);
+	x->waiting = true;
+	x->retry_at = now_s() + delay;
+}
+
+/* A transfer ended (well or not): decide what comes next for it. */
+static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
+{
+	char why[CURL_ERROR_SIZE + 64];
+
+	curl_multi_remove_handle(f->multi, x->h);
+	atomic_fetch_sub(&f->ring->stat_active, 1);
+	x->busy = false;
+	if (f->failed)
+		return;
+	if (!x->judged && (res == CURLE_OK || x->resp.status != 0))
+		judge(x);
+	if (f->failed)
+		return;
+	if (x->at_end) {
+		/* Nothing to send: the claimed chunk becomes empty and last. */
+		if (x->seq != UINT64_MAX)
+			rc_ring_end_at(f->ring, x->seq, 0);
+		else
+			rc_ring_set_nchunks(f->ring, 0);
+		f->info.first = f->start;
+		f->info.total = x->v.total;
+		f->plan_done = true;
+		f->mode = MODE_STREAM;
+		return;
+	}
+	if (x->judged) {
+		const char *url = f->url;
+		char red[1024];
+		switch (x->v.kind) {
+		case RC_V_RANGE:
+		case RC_V_FULL:
+			break;
+		case RC_V_PAST_END:
+			if (x->v.total != RC_UNKNOWN)
+				fail(f, RC_E_REMOTE,
+				     "offset %" PRIu64
+				     " is past the end of the file (size %" PRIu64
+				     " bytes)",
+				     x->cur, x->v.total);
+			else
+				fail(f, RC_E_REMOTE, "offset %" PRIu64 ": %s",
+				     x->cur, x->v.why);
+			return;
+		case RC_V_AT_END:
+			fail(f, RC_E_CHANGED, "unexpected 416: the file changed");
+			return;
+		case RC_V_CHANGED:
+			fail(f, RC_E_CHANGED, "%s", x->v.why);
+			return;
+		case RC_V_REFUSED:
+			rc_log_redact_url(url, red, sizeof red);
+			fail(f, RC_E_REMOTE, "HTTP %ld from %s", x->resp.status,
+			     red);
+			return;
+		case RC_V_RETRY:
+			snprintf(why, sizeof why, "HTTP %ld: %s",
+				 x->resp.status, x->v.why);
+			retry(f, x, why, x->resp.retry_after);
+			return;
+		}
+	}
+	if (x->enough)
+		res = CURLE_OK;
+	if (x->overflow) {
+		retry(f, x, "the server sent more bytes than asked", -1);
+		return;
+	}
+	if (res != CURLE_OK) {
+		switch (res) {
+		case CURLE_TOO_MANY_REDIRECTS:
+		case CURLE_UNSUPPORTED_PROTOCOL:
+			fail(f, RC_E_REMOTE, "%s",
+			     x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+			return;
+		case CURLE_PEER_FAILED_VERIFICATION:
+		case CURLE_SSL_CACERT_BADFILE:
+		case CURLE_SSL_CERTPROBLEM:
+		case CURLE_SSL_CONNECT_ERROR:
+			fail(f, RC_E_NETWORK, "TLS: %s",
+			     x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+			return;
+		default:
+			snprintf(why, sizeof why, "%s",
+				 x->errbuf[0] ? x->errbuf
+					      : curl_easy_strerror(res));
+			retry(f, x, why, -1);
+			return;
+		}
+	}
+	/* A clean end: complete, short (ask for the rest) or end of file. */
+	if (x->end == RC_UNKNOWN) {
+		if (x->seq == UINT64_MAX)
+			rc_ring_set_nchunks(f->ring, 0);
+		else
+			rc_ring_end_at(f->ring, x->seq,
+				       x->cur - rc_ring_slot(f->ring, x->seq)->off);
+		f->info.end = x->cur;
+		rc_log("end of stream at byte %" PRIu64, x->cur);
+		return;
+	}
+	if (x->cur < x->end) {
+		retry(f, x, "short reply", -1);
+		return;
+	}
+	if (x->spanning)
+		rc_ring_set_nchunks(f->ring, atomic_load(&f->ring->claimed));
+	rc_log("bytes up to %" PRIu64 " done in %.3f s", x->end,
+	       now_s() - x->started);
+	x->probe = false;
+	x->suffix = false;
+}
+
+static void resume_waiting(struct rc_fetch *f, double t)
+{
+	for (unsigned i = 0; i < f->nx && !f->failed; i++) {
+		struct xfer *x = &f->x[i];
+		if (x->waiting && t >= x->retry_at)
+			launch(f, x);
+		else if (x->paused && x->busy && span_room(x) > 0) {
+			x->paused = false;
+			curl_easy_pause(x->h, CURLPAUSE_CONT);
+		}
+	}
+}
+
+static bool all_idle(struct rc_fetch *f)
+{
+	for (unsigned i = 0; i < f->nx; i++)
+		if (f->x[i].busy || f->x[i].waiting)
+			return false;
+	return true;
+}
+
+static int poll_ms(struct rc_fetch *f, double t)
+{
+	double wait = 1.0;
+
+	for (unsigned i = 0; i < f->nx; i++)
+		if (f->x[i].waiting && f->x[i].retry_at - t < wait)
+			wait = f->x[i].retry_at - t;
+	return wait <= 0 ? 0 : (int)(wait * 1000) + 1;
+}
+
+static void *run(void *arg)
+{
+	struct rc_fetch *f = arg;
+	struct xfer *p = &f->x[0];
+	int running;
+
+	/* The probe: the first chunk, which also teaches the file. */
+	p->probe = true;
+	p->seq = UINT64_MAX;
+	if (f->suffix) {
+		p->suffix = true;
+		p->spanning = true;
+		p->cur = 0;
+		p->end = RC_UNKNOWN;
+	} else {
+		uint64_t len = rc_plan_first(f->start, f->want_end,
+					     f->ring->slot_size);
+		p->cur = f->start;
+		p->end = f->start + len;
+		p->seq = rc_ring_claim(f->ring, f->start, len);
+	}
+	launch(f, p);
+
+	while (!f->failed) {
+		if (rc_ring_stopped(f->ring))
+			break;
+		if (f->mode != MODE_PROBE && f->plan_done && all_idle(f))
+			break;
+		CURLMcode mc = curl_multi_perform(f->multi, &running);
+		if (mc != CURLM_OK) {
+			fail(f, RC_E_NETWORK, "curl: %s",
+			     curl_multi_strerror(mc));
+			break;
+		}
+		CURLMsg *m;
+		int left;
+		while ((m = curl_multi_info_read(f->multi, &left)) != NULL) {
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			char *priv = NULL;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
+					  &priv);
+			done(f, (struct xfer *)priv, m->data.result);
+		}
+		double t = now_s();
+		resume_waiting(f, t);
+		schedule(f);
+		if (f->mode == MODE_PROBE && all_idle(f) && !f->failed) {
+			/* The probe failed before it could be judged. */
+			fail(f, RC_E_NETWORK, "no usable response");
+		}
+		curl_multi_poll(f->multi, NULL, 0, poll_ms(f, now_s()), NULL);
+	}
+	for (unsigned i = 0; i < f->nx; i++)
+		if (f->x[i].busy) {
+			curl_multi_remove_handle(f->multi, f->x[i].h);
+			f->x[i].busy = false;
+			atomic_fetch_sub(&f->ring->stat_active, 1);
+		}
+	return NULL;
+}
+
+struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_ring *ring,
+			      uint64_t start, uint64_t last, bool suffix,
+			      uint64_t suffix_len)
+{
+	struct rc_fetch *f = calloc(1, sizeof *f);
+
+	if (f == NULL)
+		return NULL;
+	f->o = o;
+	f->ring = ring;
+	f->start = start;
+	f->want_end = last == RC_UNKNOWN ? RC_UNKNOWN : last + 1;
+	f->end = RC_UNKNOWN;
+	f->total = RC_UNKNOWN;
+	f->suffix = suffix;
+	f->suffix_len = suffix_len;
+	f->info.first = start;
+	f->info.end = RC_UNKNOWN;
+	f->info.total = RC_UNKNOWN;
+	f->url = strdup(o->url);
+	f->nx = o->connections;
+	f->x = calloc(f->nx, sizeof *f->x);
+	f->multi = curl_multi_init();
+	if (f->url == NULL || f->x == NULL || f->multi == NULL)
+		goto fail;
+	curl_multi_setopt(f->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
+	curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+			  (long)f->nx);
+	curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS, (long)f->nx + 4);
+	for (unsigned i = 0; i < f->nx; i++) {
+		struct xfer *x = &f->x[i];
+		x->f = f;
+		x->seq = UINT64_MAX;
+		x->h = curl_easy_init();
+		if (x->h == NULL)
+			goto fail;
+		setup_handle(f, x);
+	}
+	f->x[0].hdrs = request_headers(f, true);
+	if (o->nheaders > 0 || o->if_match) {
+		if (f->x[0].hdrs == NULL)
+			goto fail;
+	}
+	ring->wake_fetcher = wake_cb;
+	ring->wake_arg = f->multi;
+	return f;
+fail:
+	rc_fetch_free(f);
+	return NULL;
+}
+
+enum rc_err rc_fetch_start(struct rc_fetch *f)
+{
+	if (pthread_create(&f->thread, NULL, run, f) != 0)
+		return RC_E_NOMEM;
+	f->started = true;
+	return RC_OK;
+}
+
+void rc_fetch_join(struct rc_fetch *f)
+{
+	if (f->started) {
+		pthread_join(f->thread, NULL);
+		f->started = false;
+	}
+}
+
+const struct rc_fetch_info *rc_fetch_info(const struct rc_fetch *f)
+{
+	return &f->info;
+}
+
+void rc_fetch_free(struct rc_fetch *f)
+{
+	if (f == NULL)
+		return;
+	rc_fetch_join(f);
+	if (f->ring) {
+		f->ring->wake_fetcher = NULL;
+		f->ring->wake_arg = NULL;
+	}
+	for (unsigned i = 0; f->x && i < f->nx; i++) {
+		if (f->x[i].h)
+			curl_easy_cleanup(f->x[i].h);
+		curl_slist_free_all(f->x[i].hdrs);
+	}
+	curl_slist_free_all(f->pin_hdrs);
+	if (f->multi)
+		curl_multi_cleanup(f->multi);
+	free(f->x);
+	free(f->url);
+	free(f);
+}
+
+void rc_fetch_versions(char *out, size_t outlen)
+{
+	char mbed[32];
+
+	mbedtls_version_get_string(mbed);
+	snprintf(out, outlen, "%s, %s, zstd %s, mbedTLS %s", curl_version(),
+		 archive_version_string(), ZSTD_versionString(), mbed);
+}

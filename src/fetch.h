@@ -1,0 +1,55 @@
+/*
+ * The fetcher: one thread that owns libcurl (the multi handle and every
+ * easy handle), sends the probe, plans the chunks, runs N range requests
+ * into the ring, and retries each from the first byte it did not deliver.
+ */
+#ifndef RC_FETCH_H
+#define RC_FETCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "http.h"
+#include "options.h"
+#include "probe.h"
+#include "ring.h"
+
+/* What the run learnt; read by main only after rc_fetch_join. */
+struct rc_fetch_info {
+	uint64_t first;		/* absolute offset of the first byte wanted */
+	uint64_t end;		/* absolute end (exclusive), RC_UNKNOWN */
+	uint64_t total;		/* file size, RC_UNKNOWN */
+	bool ranges;		/* the server honours Range: resumable */
+	enum rc_validator_kind validator;
+	char etag[RC_ETAG_MAX];	/* the probe's ETag (strong or weak) */
+	char last_modified[RC_DATE_MAX];
+	unsigned retries;
+};
+
+struct rc_fetch;
+
+/*
+ * Creates a fetcher for the bytes [start, last] (last inclusive, RC_UNKNOWN
+ * for "to the end"); suffix asks for the last suffix_len bytes instead. o
+ * and ring must outlive it. Returns NULL when out of memory.
+ */
+struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_ring *ring,
+			      uint64_t start, uint64_t last, bool suffix,
+			      uint64_t suffix_len);
+
+/* Starts the fetcher thread. */
+enum rc_err rc_fetch_start(struct rc_fetch *f);
+
+/* Waits for the fetcher thread to end. */
+void rc_fetch_join(struct rc_fetch *f);
+
+/* What the run learnt (valid after rc_fetch_join). */
+const struct rc_fetch_info *rc_fetch_info(const struct rc_fetch *f);
+
+void rc_fetch_free(struct rc_fetch *f);
+
+/* Versions of the linked libraries, for --version. */
+void rc_fetch_versions(char *out, size_t outlen);
+
+#endif

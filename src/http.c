@@ -1,0 +1,232 @@
+/*
+ * HTTP header parsing. Every number is parsed as 64-bit with overflow checks
+ * (RFC 9110 14.1.2: "anticipate potentially large decimal numerals"); values
+ * above 2^63 are refused rather than wrapped.
+ */
+#include "http.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#define MAX_POS ((uint64_t)INT64_MAX)
+
+/* Reads digits at *p into *out (at most MAX_POS); advances *p. */
+static bool digits(const char **p, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *s = *p;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	while (isdigit((unsigned char)*s)) {
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (MAX_POS - d) / 10)
+			return false;
+		v = v * 10 + d;
+		s++;
+	}
+	*p = s;
+	*out = v;
+	return true;
+}
+
+static const char *skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+bool rc_http_content_range(const char *v, struct rc_crange *out)
+{
+	const char *p = skip_ws(v);
+
+	memset(out, 0, sizeof *out);
+	if (strncasecmp(p, "bytes", 5) != 0)
+		return false;
+	p += 5;
+	if (*p != ' ' && *p != '\t')
+		return false;
+	p = skip_ws(p);
+	if (*p == '*') {
+		out->unsatisfied = true;
+		p++;
+		if (*p++ != '/' || !digits(&p, &out->total))
+			return false;
+		return *skip_ws(p) == '\0';
+	}
+	if (!digits(&p, &out->first) || *p++ != '-' ||
+	    !digits(&p, &out->last) || *p++ != '/')
+		return false;
+	if (*p == '*') {
+		out->total = RC_UNKNOWN;
+		p++;
+	} else if (!digits(&p, &out->total)) {
+		return false;
+	}
+	if (*skip_ws(p) != '\0')
+		return false;
+	if (out->last < out->first)
+		return false;
+	if (out->total != RC_UNKNOWN && out->last >= out->total)
+		return false;
+	return true;
+}
+
+bool rc_http_retry_after(const char *v, time_t now, long *secs)
+{
+	const char *p = skip_ws(v);
+	uint64_t n;
+
+	if (isdigit((unsigned char)*p)) {
+		if (!digits(&p, &n) || *skip_ws(p) != '\0')
+			return false;
+		*secs = n > 86400 * 365 ? 86400 * 365 : (long)n;
+		return true;
+	}
+	time_t t = curl_getdate(p, NULL);
+	if (t == (time_t)-1)
+		return false;
+	*secs = t > now ? (long)(t - now) : 0;
+	return true;
+}
+
+bool rc_http_etag(const char *v, bool *weak)
+{
+	const char *p = v;
+
+	*weak = false;
+	if (strncmp(p, "W/", 2) == 0) {
+		*weak = true;
+		p += 2;
+	}
+	size_t n = strlen(p);
+	if (n < 2 || p[0] != '"' || p[n - 1] != '"')
+		return false;
+	/* etagc = %x21 / %x23-7E / obs-text */
+	for (size_t i = 1; i + 1 < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c == '"' || c < 0x21 || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+void rc_resp_reset(struct rc_resp *r)
+{
+	memset(r, 0, sizeof *r);
+	r->clen = RC_UNKNOWN;
+	r->retry_after = -1;
+}
+
+/* Copies the value of a header line, trimmed, into buf; false if too long. */
+static bool value_of(const char *line, size_t n, size_t namelen, char *buf,
+		     size_t buflen)
+{
+	const char *s = line + namelen + 1;
+	const char *e = line + n;
+
+	while (s < e && (*s == ' ' || *s == '\t'))
+		s++;
+	while (e > s && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ' ||
+			 e[-1] == '\t'))
+		e--;
+	if ((size_t)(e - s) >= buflen)
+		return false;
+	memcpy(buf, s, (size_t)(e - s));
+	buf[e - s] = '\0';
+	return true;
+}
+
+static bool is_header(const char *line, size_t n, const char *name,
+		      size_t *namelen)
+{
+	size_t l = strlen(name);
+
+	if (n <= l || line[l] != ':' || strncasecmp(line, name, l) != 0)
+		return false;
+	*namelen = l;
+	return true;
+}
+
+static void status_line(struct rc_resp *r, const char *line, size_t n)
+{
+	char buf[64];
+	const char *p;
+
+	rc_resp_reset(r);
+	if (n >= sizeof buf)
+		n = sizeof buf - 1;
+	memcpy(buf, line, n);
+	buf[n] = '\0';
+	p = strchr(buf, ' ');
+	if (p == NULL)
+		return;
+	p = skip_ws(p);
+	uint64_t code;
+	if (digits(&p, &code) && code >= 100 && code <= 999)
+		r->status = (long)code;
+}
+
+void rc_resp_header(struct rc_resp *r, const char *line, size_t n,
+		    time_t now)
+{
+	char val[RC_ETAG_MAX];
+	size_t nl;
+
+	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+		status_line(r, line, n);
+		return;
+	}
+	if (is_header(line, n, "Content-Range", &nl)) {
+		r->has_crange = true;
+		if (!value_of(line, n, nl, val, sizeof val) ||
+		    !rc_http_content_range(val, &r->crange))
+			r->bad_crange = true;
+	} else if (is_header(line, n, "Content-Length", &nl)) {
+		uint64_t v;
+		const char *p = val;
+		if (!value_of(line, n, nl, val, sizeof val) ||
+		    !digits(&p, &v) || *p != '\0')
+			r->clen_conflict = true;
+		else if (r->clen != RC_UNKNOWN && r->clen != v)
+			r->clen_conflict = true;
+		else
+			r->clen = v;
+	} else if (is_header(line, n, "ETag", &nl)) {
+		if (!value_of(line, n, nl, r->etag, sizeof r->etag) ||
+		    !rc_http_etag(r->etag, &r->etag_weak)) {
+			r->etag[0] = '\0';
+			r->bad_etag = true;
+		}
+	} else if (is_header(line, n, "Last-Modified", &nl)) {
+		if (!value_of(line, n, nl, r->last_modified,
+			      sizeof r->last_modified) ||
+		    curl_getdate(r->last_modified, NULL) == (time_t)-1)
+			r->last_modified[0] = '\0';
+	} else if (is_header(line, n, "Content-Encoding", &nl)) {
+		if (!value_of(line, n, nl, val, sizeof val) ||
+		    (val[0] != '\0' && strcasecmp(val, "identity") != 0))
+			r->encoded = true;
+	} else if (is_header(line, n, "Content-Type", &nl)) {
+		if (value_of(line, n, nl, val, sizeof val) &&
+		    strncasecmp(val, "multipart/byteranges", 20) == 0)
+			r->multipart = true;
+	} else if (is_header(line, n, "Transfer-Encoding", &nl)) {
+		if (value_of(line, n, nl, val, sizeof val) &&
+		    strcasestr(val, "chunked") != NULL)
+			r->chunked = true;
+	} else if (is_header(line, n, "Retry-After", &nl)) {
+		long s;
+		if (value_of(line, n, nl, val, sizeof val) &&
+		    rc_http_retry_after(val, now, &s))
+			r->retry_after = s;
+	} else if (is_header(line, n, "Accept-Ranges", &nl)) {
+		if (value_of(line, n, nl, val, sizeof val) &&
+		    strcasecmp(val, "none") == 0)
+			r->accept_ranges_none = true;
+	}
+}

@@ -1,0 +1,63 @@
+/*
+ * HTTP header parsing: Content-Range, Content-Length, Retry-After, ETag and
+ * the response summary (struct rc_resp) that the fetcher's header callback
+ * fills line by line. Pure functions, no I/O; any thread.
+ */
+#ifndef RC_HTTP_H
+#define RC_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define RC_UNKNOWN UINT64_MAX
+#define RC_ETAG_MAX 256
+#define RC_DATE_MAX 64
+
+struct rc_crange {
+	bool unsatisfied;	/* "bytes *\/T" (416) */
+	uint64_t first, last;	/* inclusive; unset when unsatisfied */
+	uint64_t total;		/* RC_UNKNOWN when the total is "*" */
+};
+
+/* What one response said, as far as rangecat cares. */
+struct rc_resp {
+	long status;		/* 0 until a status line was seen */
+	bool has_crange;
+	bool bad_crange;	/* a Content-Range we could not parse */
+	struct rc_crange crange;
+	uint64_t clen;		/* RC_UNKNOWN when absent */
+	bool clen_conflict;	/* two different or malformed Content-Lengths */
+	char etag[RC_ETAG_MAX];	/* as sent, quotes included; "" if none */
+	bool etag_weak;
+	bool bad_etag;		/* present but not an entity-tag */
+	char last_modified[RC_DATE_MAX];
+	bool encoded;		/* Content-Encoding other than identity */
+	bool multipart;		/* Content-Type multipart/byteranges */
+	bool chunked;		/* Transfer-Encoding: chunked */
+	long retry_after;	/* seconds, -1 when absent or unparsable */
+	bool accept_ranges_none;
+};
+
+/* Parses a Content-Range value. Returns false on any syntax or range error
+ * (last < first, last >= total, numbers over 2^63). */
+bool rc_http_content_range(const char *v, struct rc_crange *out);
+
+/* Parses Retry-After: delta-seconds or an HTTP-date relative to now.
+ * Returns false when unparsable; a date in the past gives 0. */
+bool rc_http_retry_after(const char *v, time_t now, long *secs);
+
+/* Checks an entity-tag (RFC 9110 8.8.3): "x" or W/"x". Sets *weak. */
+bool rc_http_etag(const char *v, bool *weak);
+
+/* Resets r for a new response (also done at every status line). */
+void rc_resp_reset(struct rc_resp *r);
+
+/* Feeds one raw header line (CRLF included or not) of a response into r.
+ * A status line ("HTTP/...") starts a new response, so after redirects r
+ * describes the last one. now is used for Retry-After dates. */
+void rc_resp_header(struct rc_resp *r, const char *line, size_t n,
+		    time_t now);
+
+#endif

@@ -1,0 +1,276 @@
+/*
+ * The run: options, process set-up, the fetcher thread, and the consumer
+ * loop on this (main) thread that writes the ring's bytes to stdout in
+ * order. main alone turns an error into an exit status and a message, and
+ * prints the resume command when a failed run already delivered bytes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "err.h"
+#include "fetch.h"
+#include "log.h"
+#include "options.h"
+#include "progress.h"
+#include "resume.h"
+#include "ring.h"
+#include "sink_raw.h"
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	/* No SA_RESTART: a blocked write(2) returns EINTR and we stop. */
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* A closed stdin or stderr would let a socket take its number: fill the
+ * gap with /dev/null. A closed stdout is an error of its own. */
+static bool sane_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1)
+			continue;
+		if (fd == 1) {
+			int n = open("/dev/null", O_RDWR);
+			if (n != 1 && n >= 0)
+				close(n);
+			rc_log_error("stdout is closed; nothing to write to");
+			return false;
+		}
+		int n = open("/dev/null", O_RDWR);
+		if (n != fd && n >= 0)
+			close(n);
+	}
+	return true;
+}
+
+/* -C -: the size of stdout when it is a regular file opened for append. */
+static enum rc_err append_offset(uint64_t *off)
+{
+	struct stat st;
+	int fl = fcntl(1, F_GETFL);
+
+	if (fstat(1, &st) != 0 || !S_ISREG(st.st_mode) || fl == -1 ||
+	    !(fl & O_APPEND)) {
+		rc_log_error("-C -: stdout must be a regular file opened for "
+			     "append (rangecat -C - URL >> FILE)");
+		return RC_E_USAGE;
+	}
+	*off = (uint64_t)st.st_size;
+	return RC_OK;
+}
+
+/* Writes the ring to stdout until the end, an error or a signal. */
+static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
+			   uint64_t *delivered, char *msg, size_t msglen)
+{
+	struct rc_progress_state *pg = rc_progress_new(o->progress);
+	enum rc_err err = RC_OK;
+	uint64_t pos = 0;
+
+	for (;;) {
+		if (got_signal) {
+			err = got_signal == SIGINT ? RC_E_INTERRUPT
+						   : RC_E_TERMINATED;
+			snprintf(msg, msglen, "%s",
+				 got_signal == SIGINT ? "interrupted"
+						      : "terminated");
+			break;
+		}
+		const unsigned char *p;
+		size_t n, w;
+		enum rc_next k = rc_ring_next(ring, pos, &p, &n, 250);
+		if (k == RC_NEXT_DATA) {
+			int rc = rc_sink_raw_write(1, p, n, &w, &got_signal);
+			pos += w;
+			*delivered += w;
+			if (rc != 0 && errno == EPIPE) {
+				rc_log("reader closed the pipe");
+				break; /* as cat would: quietly */
+			}
+			if (rc != 0 && errno != EINTR) {
+				err = RC_E_OUTPUT;
+				snprintf(msg, msglen, "write to stdout: %s",
+					 strerror(errno));
+				break;
+			}
+		} else if (k == RC_NEXT_SLOT_DONE) {
+			rc_ring_release(ring);
+			pos = 0;
+		} else if (k == RC_NEXT_END) {
+			break;
+		} else if (k == RC_NEXT_ERROR) {
+			err = rc_ring_error(ring, msg, msglen);
+			break;
+		}
+		if (pg) {
+			uint64_t end = atomic_load(&ring->stat_end);
+			uint64_t first = atomic_load(&ring->stat_first);
+			rc_progress_update(pg, *delivered,
+					   end == UINT64_MAX ? UINT64_MAX
+							     : end - first,
+					   atomic_load(&ring->stat_active),
+					   false);
+		}
+	}
+	rc_progress_end(pg);
+	rc_progress_free(pg);
+	rc_ring_stop(ring, err, msg);
+	return err;
+}
+
+/* Tells the user how to continue after a failure that delivered bytes. */
+static void resume_hint(enum rc_err err, int argc, char *argv[],
+			const struct rc_opts *o, const struct rc_fetch_info *in,
+			uint64_t delivered)
+{
+	static char cmd[16384];
+	uint64_t next = in->first + delivered;
+
+	if (delivered == 0)
+		return; /* the same command starts over */
+	if (err == RC_E_CHANGED) {
+		rc_log_error("delivered %" PRIu64
+			     " bytes of the earlier version; they cannot be "
+			     "continued: fetch the file again from the start",
+			     delivered);
+		return;
+	}
+	if (!in->ranges) {
+		rc_log_error("delivered %" PRIu64
+			     " bytes; the server does not support ranges, so "
+			     "the transfer cannot be resumed",
+			     delivered);
+		return;
+	}
+	bool ranged = o->has_range && in->end != RC_UNKNOWN;
+	rc_resume_command(argc, argv, next, ranged ? in->end - 1 : RC_UNKNOWN,
+			  in->validator == RC_VAL_ETAG ? in->etag : NULL, cmd,
+			  sizeof cmd);
+	rc_log_error("delivered %" PRIu64 " bytes; resume with: %s%s",
+		     delivered, cmd,
+		     in->validator == RC_VAL_ETAG
+			 ? ""
+			 : " (no strong ETag: the resumed bytes cannot be "
+			   "checked against the earlier version)");
+}
+
+static int version(void)
+{
+	char libs[1024];
+
+	rc_fetch_versions(libs, sizeof libs);
+	printf("rangecat %s\n%s\n", RC_VERSION, libs);
+	return 0;
+}
+
+int main(int argc, char *argv[])
+{
+	struct rc_opts o;
+	char why[512];
+	uint64_t delivered = 0, start = 0;
+	enum rc_err err;
+
+	if (!sane_fds())
+		return rc_err_exit_status(RC_E_OUTPUT);
+	err = rc_options_parse(&o, argc, argv, why, sizeof why);
+	if (err != RC_OK) {
+		rc_log_error("%s", why);
+		return rc_err_exit_status(err);
+	}
+	if (o.help) {
+		rc_options_usage(stdout);
+		return fflush(stdout) == 0 ? 0 : rc_err_exit_status(RC_E_OUTPUT);
+	}
+	if (o.version)
+		return version();
+	rc_log_init(o.verbose);
+	if (o.start == RC_START_APPEND) {
+		if ((err = append_offset(&start)) != RC_OK)
+			return rc_err_exit_status(err);
+	} else if (o.start == RC_START_OFFSET) {
+		start = o.offset;
+	} else if (o.has_range) {
+		start = o.range_first;
+	}
+	uint64_t last = o.has_range && !o.range_suffix &&
+				o.range_last != UINT64_MAX
+			    ? o.range_last
+			    : RC_UNKNOWN;
+
+	install_signals();
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		rc_log_error("libcurl failed to initialise");
+		return rc_err_exit_status(RC_E_NETWORK);
+	}
+	rc_sink_raw_prepare(1);
+	struct rc_ring *ring = rc_ring_new(o.memory / o.chunk_size,
+					   (size_t)o.chunk_size);
+	struct rc_fetch *f =
+	    ring ? rc_fetch_new(&o, ring, start, last, o.has_range &&
+						      o.range_suffix,
+				o.range_last)
+		 : NULL;
+	if (f == NULL) {
+		rc_log_error("out of memory for a %" PRIu64 "-byte buffer",
+			     o.memory);
+		rc_ring_free(ring);
+		curl_global_cleanup();
+		return rc_err_exit_status(RC_E_NOMEM);
+	}
+	rc_log("rangecat %s: %u connections, %zu slots of %" PRIu64
+	       " bytes, start at %" PRIu64,
+	       RC_VERSION, o.connections, ring->nslots, o.chunk_size, start);
+
+	/* The fetcher thread must not take the signals: block them while it
+	 * is created so it inherits the mask, then unblock them here. */
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	err = rc_fetch_start(f);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err == RC_OK)
+		err = consume(ring, &o, &delivered, why, sizeof why);
+	else
+		snprintf(why, sizeof why, "cannot start the fetcher thread");
+	rc_fetch_join(f);
+
+	const struct rc_fetch_info *in = rc_fetch_info(f);
+	if (err != RC_OK) {
+		rc_log_error("%s", why);
+		resume_hint(err, argc, argv, &o, in, delivered);
+	} else {
+		rc_log("delivered %" PRIu64 " bytes, %u retries", delivered,
+		       in->retries);
+	}
+	rc_fetch_free(f);
+	rc_ring_free(ring);
+	curl_global_cleanup();
+	return rc_err_exit_status(err);
+}

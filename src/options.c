@@ -1,0 +1,500 @@
+/*
+ * Parsing and validating the command line. Every number goes through
+ * rc_parse_u64/rc_parse_size; after parsing, one pass (validate) rejects
+ * conflicts and derives the ring geometry. Runs on the main thread, before
+ * anything else. Environment-only settings (credentials) are not read here.
+ */
+#include "options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+enum {
+	OPT_CHUNK = 256, OPT_MEMORY, OPT_IF_MATCH = RC_OPT_IF_MATCH,
+	OPT_RETRIES, OPT_RETRY_DELAY, OPT_CONNECT_TIMEOUT, OPT_STALL_TIMEOUT,
+	OPT_CACERT, OPT_PROGRESS,
+};
+#define SHORTOPTS ":n:C:r:H:kqvVh"
+
+static const struct option longopts[] = {
+	{"connections", required_argument, NULL, 'n'},
+	{"chunk-size", required_argument, NULL, OPT_CHUNK},
+	{"memory", required_argument, NULL, OPT_MEMORY},
+	{"continue-at", required_argument, NULL, 'C'},
+	{"range", required_argument, NULL, 'r'},
+	{"if-match", required_argument, NULL, OPT_IF_MATCH},
+	{"header", required_argument, NULL, 'H'},
+	{"retries", required_argument, NULL, OPT_RETRIES},
+	{"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
+	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+	{"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
+	{"insecure", no_argument, NULL, 'k'},
+	{"cacert", required_argument, NULL, OPT_CACERT},
+	{"quiet", no_argument, NULL, 'q'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"progress", optional_argument, NULL, OPT_PROGRESS},
+	{"version", no_argument, NULL, 'V'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+void rc_options_usage(void *fp)
+{
+	FILE *f = fp;
+
+	fputs(
+	    "usage: rangecat [OPTIONS] URL\n"
+	    "Stream a remote file to stdout, in order, over parallel HTTP "
+	    "range requests.\n"
+	    "\n"
+	    "  -n, --connections N     parallel connections (default 8; 1 = one"
+	    " plain stream)\n"
+	    "      --chunk-size SIZE   bytes per range request (default 4M;"
+	    " K/M/G/T suffixes)\n"
+	    "      --memory SIZE       cap on the reorder buffer (default 64M)\n"
+	    "  -C, --continue-at N|-   start at byte N; '-' = size of stdout "
+	    "opened with >>\n"
+	    "  -r, --range A-B         only bytes A..B inclusive (also A- and "
+	    "-N)\n"
+	    "      --if-match ETAG     refuse unless the remote ETag is ETAG\n"
+	    "  -H, --header 'K: V'     extra request header (repeatable)\n"
+	    "      --retries N         retries per range (default 5)\n"
+	    "      --retry-delay S     first backoff delay in seconds "
+	    "(default 2)\n"
+	    "      --connect-timeout S connect timeout (default 30)\n"
+	    "      --stall-timeout S   drop a connection silent for S seconds "
+	    "(default 60)\n"
+	    "  -k, --insecure          do not verify the TLS certificate\n"
+	    "      --cacert FILE       CA certificates to verify with\n"
+	    "  -q, --quiet             no progress display\n"
+	    "  -v, --verbose           log requests, retries and timings\n"
+	    "      --progress[=bar|line|none]  progress display on stderr\n"
+	    "  -V, --version           versions of rangecat and its libraries\n"
+	    "  -h, --help              this text\n"
+	    "\n"
+	    "Exit status: 0 ok, 1 usage, 2 remote refused (4xx), 3 network,\n"
+	    "4 remote file changed, 5 output failed, 130 SIGINT, 143 SIGTERM.\n"
+	    "See rangecat(1).\n",
+	    f);
+}
+
+static enum rc_err fail(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	return RC_E_USAGE;
+}
+
+enum rc_err rc_parse_u64(const char *s, uint64_t max, uint64_t *out,
+			 const char **why)
+{
+	uint64_t v = 0;
+
+	if (s == NULL || *s == '\0') {
+		*why = "empty number";
+		return RC_E_USAGE;
+	}
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9') {
+			*why = "not a whole number";
+			return RC_E_USAGE;
+		}
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10) {
+			*why = "number too large";
+			return RC_E_USAGE;
+		}
+		v = v * 10 + d;
+	}
+	if (v > max) {
+		*why = "number out of range";
+		return RC_E_USAGE;
+	}
+	*out = v;
+	return RC_OK;
+}
+
+enum rc_err rc_parse_size(const char *s, uint64_t *out, const char **why)
+{
+	char digits[32];
+	size_t n = 0;
+	unsigned shift = 0;
+
+	if (s == NULL || *s == '\0') {
+		*why = "empty size";
+		return RC_E_USAGE;
+	}
+	while (s[n] >= '0' && s[n] <= '9')
+		n++;
+	if (n == 0 || n >= sizeof digits) {
+		*why = n ? "size too large" : "not a size";
+		return RC_E_USAGE;
+	}
+	memcpy(digits, s, n);
+	digits[n] = '\0';
+	const char *suf = s + n;
+	if (*suf) {
+		switch (toupper((unsigned char)*suf)) {
+		case 'K': shift = 10; break;
+		case 'M': shift = 20; break;
+		case 'G': shift = 30; break;
+		case 'T': shift = 40; break;
+		default:
+			*why = "unknown size suffix (use K, M, G or T)";
+			return RC_E_USAGE;
+		}
+		suf++;
+		/* Accept "K", "KB", "KiB" alike: all mean 1024. */
+		if (strcasecmp(suf, "") != 0 && strcasecmp(suf, "B") != 0 &&
+		    strcasecmp(suf, "iB") != 0) {
+			*why = "junk after the size suffix";
+			return RC_E_USAGE;
+		}
+	}
+	uint64_t v;
+	if (rc_parse_u64(digits, UINT64_MAX >> shift, &v, why) != RC_OK) {
+		*why = "size too large";
+		return RC_E_USAGE;
+	}
+	*out = v << shift;
+	return RC_OK;
+}
+
+enum rc_err rc_parse_range(const char *s, struct rc_opts *o, const char **why)
+{
+	const char *dash = strchr(s, '-');
+	char first[32];
+
+	if (dash == NULL || strchr(dash + 1, '-') != NULL ||
+	    strchr(s, ',') != NULL) {
+		*why = "expected A-B, A- or -N (one range)";
+		return RC_E_USAGE;
+	}
+	size_t flen = (size_t)(dash - s);
+	if (flen >= sizeof first) {
+		*why = "range start too large";
+		return RC_E_USAGE;
+	}
+	memcpy(first, s, flen);
+	first[flen] = '\0';
+	o->range_suffix = false;
+	if (flen == 0) {
+		/* "-N": the last N bytes, as in RFC 9110 and curl. */
+		if (rc_parse_u64(dash + 1, UINT64_MAX - 1, &o->range_last,
+				 why) != RC_OK)
+			return RC_E_USAGE;
+		if (o->range_last == 0) {
+			*why = "a suffix range must ask for at least one byte";
+			return RC_E_USAGE;
+		}
+		o->range_suffix = true;
+		o->range_first = 0;
+		return RC_OK;
+	}
+	if (rc_parse_u64(first, UINT64_MAX - 1, &o->range_first, why) != RC_OK)
+		return RC_E_USAGE;
+	if (dash[1] == '\0') {
+		o->range_last = UINT64_MAX;
+		return RC_OK;
+	}
+	if (rc_parse_u64(dash + 1, UINT64_MAX - 1, &o->range_last, why) !=
+	    RC_OK)
+		return RC_E_USAGE;
+	if (o->range_last < o->range_first) {
+		*why = "range end is before its start";
+		return RC_E_USAGE;
+	}
+	return RC_OK;
+}
+
+bool rc_url_ok(const char *url, const char **why)
+{
+	const char *rest;
+
+	if (strncasecmp(url, "http://", 7) == 0)
+		rest = url + 7;
+	else if (strncasecmp(url, "https://", 8) == 0)
+		rest = url + 8;
+	else {
+		*why = "only http:// and https:// URLs are supported";
+		return false;
+	}
+	if (*rest == '\0' || *rest == '/') {
+		*why = "the URL has no host";
+		return false;
+	}
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
+		if (*p <= 0x20 || *p == 0x7f) {
+			*why = "the URL contains a space or control character "
+			       "(percent-encode it)";
+			return false;
+		}
+	}
+	if (strlen(url) > 8192) {
+		*why = "the URL is longer than 8192 bytes";
+		return false;
+	}
+	return true;
+}
+
+static bool header_ok(const char *h)
+{
+	const char *colon = strchr(h, ':');
+
+	if (colon == NULL || colon == h)
+		return false;
+	for (const char *p = h; p < colon; p++)
+		if (*p <= 0x20 || *p >= 0x7f)
+			return false;
+	for (const char *p = h; *p; p++)
+		if (*p == '\r' || *p == '\n')
+			return false;
+	return true;
+}
+
+/* Derives the ring geometry and rejects conflicting options. */
+static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
+{
+	if (o->help || o->version)
+		return RC_OK;
+	if (o->url == NULL)
+		return fail(why, whylen, "no URL given (see --help)");
+	const char *uwhy;
+	if (!rc_url_ok(o->url, &uwhy))
+		return fail(why, whylen, "bad URL: %s", uwhy);
+	if (o->start != RC_START_ZERO && o->has_range)
+		return fail(why, whylen,
+			    "--continue-at and --range cannot be combined "
+			    "(use -r A-B alone)");
+	if (o->quiet && o->progress != RC_PROGRESS_AUTO &&
+	    o->progress != RC_PROGRESS_NONE)
+		return fail(why, whylen,
+			    "--quiet and --progress cannot be combined");
+	if (o->quiet)
+		o->progress = RC_PROGRESS_NONE;
+
+	if (o->chunk_set && o->chunk_size < RC_MIN_CHUNK)
+		return fail(why, whylen, "--chunk-size must be at least 64K");
+	if (o->chunk_set && o->memory_set && o->memory < o->chunk_size)
+		return fail(why, whylen,
+			    "--memory is smaller than one --chunk-size");
+	if (o->memory_set && o->memory < RC_MIN_CHUNK)
+		return fail(why, whylen, "--memory must be at least 64K");
+	if (!o->chunk_set) {
+		/* Two slots per connection keep every connection busy while
+		 * the head is written; shrink the chunk before the ring. */
+		uint64_t c = RC_DEFAULT_CHUNK;
+		while (c > RC_MIN_CHUNK && c * 2 * o->connections > o->memory)
+			c /= 2;
+		o->chunk_size = c;
+	}
+	uint64_t slots = o->memory / o->chunk_size;
+	if (slots > 4096)
+		slots = 4096;
+	o->memory = slots * o->chunk_size;
+	return RC_OK;
+}
+
+enum rc_err rc_options_parse(struct rc_opts *o, int argc, char *const argv[],
+			     char *why, size_t whylen)
+{
+	const char *w;
+	uint64_t v;
+	int c;
+
+	memset(o, 0, sizeof *o);
+	o->connections = RC_DEFAULT_CONNECTIONS;
+	o->memory = RC_DEFAULT_MEMORY;
+	o->chunk_size = RC_DEFAULT_CHUNK;
+	o->retries = 5;
+	o->retry_delay = 2.0;
+	o->connect_timeout = 30;
+	o->stall_timeout = 60;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, SHORTOPTS, longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (rc_parse_u64(optarg, RC_MAX_CONNECTIONS, &v, &w) ||
+			    v == 0)
+				return fail(why, whylen,
+					    "--connections: expected 1 to %d",
+					    RC_MAX_CONNECTIONS);
+			o->connections = (unsigned)v;
+			break;
+		case OPT_CHUNK:
+			if (rc_parse_size(optarg, &o->chunk_size, &w))
+				return fail(why, whylen, "--chunk-size: %s", w);
+			if (o->chunk_size > (1ull << 30))
+				return fail(why, whylen,
+					    "--chunk-size: at most 1G");
+			o->chunk_set = true;
+			break;
+		case OPT_MEMORY:
+			if (rc_parse_size(optarg, &o->memory, &w))
+				return fail(why, whylen, "--memory: %s", w);
+			if (o->memory > (64ull << 30))
+				return fail(why, whylen, "--memory: at most 64G");
+			o->memory_set = true;
+			break;
+		case 'C':
+			if (strcmp(optarg, "-") == 0) {
+				o->start = RC_START_APPEND;
+				break;
+			}
+			if (rc_parse_u64(optarg, UINT64_MAX - 1, &o->offset,
+					 &w))
+				return fail(why, whylen,
+					    "--continue-at: %s (expected a byte "
+					    "offset or -)", w);
+			o->start = RC_START_OFFSET;
+			break;
+		case 'r':
+			if (rc_parse_range(optarg, o, &w))
+				return fail(why, whylen, "--range: %s", w);
+			o->has_range = true;
+			break;
+		case OPT_IF_MATCH:
+			if (*optarg == '\0' || strpbrk(optarg, "\r\n"))
+				return fail(why, whylen,
+					    "--if-match: expected an ETag");
+			o->if_match = optarg;
+			break;
+		case 'H':
+			if (!header_ok(optarg))
+				return fail(why, whylen,
+					    "--header: expected 'Name: value'");
+			if (o->nheaders == RC_MAX_HEADERS)
+				return fail(why, whylen,
+					    "--header: at most %d headers",
+					    RC_MAX_HEADERS);
+			o->headers[o->nheaders++] = optarg;
+			break;
+		case OPT_RETRIES:
+			if (rc_parse_u64(optarg, 1000, &v, &w))
+				return fail(why, whylen,
+					    "--retries: expected 0 to 1000");
+			o->retries = (unsigned)v;
+			break;
+		case OPT_RETRY_DELAY:
+			/* Whole seconds, or milliseconds with an "ms" suffix,
+			 * so tests can keep backoff short. */
+			{
+				size_t n = strlen(optarg);
+				bool ms = n > 2 &&
+					  strcmp(optarg + n - 2, "ms") == 0;
+				char buf[32];
+				if (n >= sizeof buf)
+					return fail(why, whylen,
+						    "--retry-delay: too long");
+				memcpy(buf, optarg, n + 1);
+				if (ms)
+					buf[n - 2] = '\0';
+				if (rc_parse_u64(buf, ms ? 3600000 : 3600, &v,
+						 &w))
+					return fail(why, whylen,
+						    "--retry-delay: expected "
+						    "seconds (or Nms)");
+				o->retry_delay = ms ? (double)v / 1000 : (double)v;
+			}
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			if (rc_parse_u64(optarg, 3600, &v, &w) || v == 0)
+				return fail(why, whylen,
+					    "--connect-timeout: expected 1 to "
+					    "3600 seconds");
+			o->connect_timeout = (long)v;
+			break;
+		case OPT_STALL_TIMEOUT:
+			if (rc_parse_u64(optarg, 86400, &v, &w) || v == 0)
+				return fail(why, whylen,
+					    "--stall-timeout: expected 1 to "
+					    "86400 seconds");
+			o->stall_timeout = (long)v;
+			break;
+		case 'k':
+			o->insecure = true;
+			break;
+		case OPT_CACERT:
+			o->cacert = optarg;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case OPT_PROGRESS:
+			if (optarg == NULL || strcmp(optarg, "bar") == 0)
+				o->progress = RC_PROGRESS_BAR;
+			else if (strcmp(optarg, "line") == 0)
+				o->progress = RC_PROGRESS_LINE;
+			else if (strcmp(optarg, "none") == 0)
+				o->progress = RC_PROGRESS_NONE;
+			else
+				return fail(why, whylen,
+					    "--progress: expected bar, line or "
+					    "none");
+			break;
+		case 'V':
+			o->version = true;
+			break;
+		case 'h':
+			o->help = true;
+			break;
+		case ':':
+			return fail(why, whylen, "option %s needs a value",
+				    argv[optind - 1]);
+		default:
+			if (optopt)
+				return fail(why, whylen, "unknown option -%c",
+					    optopt);
+			return fail(why, whylen, "unknown option %s",
+				    argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		o->url = argv[optind++];
+	if (optind < argc)
+		return fail(why, whylen,
+			    "one URL at a time (extra argument '%.64s')",
+			    argv[optind]);
+	return validate(o, why, whylen);
+}
+
+int rc_options_classify(const char *arg, bool *takes_next)
+{
+	*takes_next = false;
+	if (arg[0] != '-' || arg[1] == '\0')
+		return 0;
+	if (arg[1] == '-') {
+		const char *name = arg + 2;
+		size_t n = strcspn(name, "=");
+		for (const struct option *o = longopts; o->name; o++) {
+			if (strlen(o->name) != n || strncmp(o->name, name, n))
+				continue;
+			*takes_next = o->has_arg == required_argument &&
+				      name[n] != '=';
+			return o->val;
+		}
+		return '?';
+	}
+	for (const char *p = arg + 1; *p; p++) {
+		const char *d = strchr(SHORTOPTS, *p);
+		if (d && *p != ':' && d[1] == ':') {
+			*takes_next = p[1] == '\0';
+			return *p;
+		}
+	}
+	return arg[1];
+}

@@ -1,0 +1,98 @@
+/*
+ * The command line, parsed once into a struct rc_opts that nothing mutates
+ * afterwards. Pure: no I/O besides the caller's argv and environment.
+ */
+#ifndef RC_OPTIONS_H
+#define RC_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define RC_DEFAULT_CONNECTIONS 8
+#define RC_MAX_CONNECTIONS 256
+#define RC_DEFAULT_CHUNK (4u << 20)
+#define RC_MIN_CHUNK (64u << 10)
+#define RC_DEFAULT_MEMORY (64u << 20)
+#define RC_MAX_HEADERS 64
+
+/* The code rc_options_classify returns for --if-match. */
+#define RC_OPT_IF_MATCH 258
+
+enum rc_progress { RC_PROGRESS_AUTO, RC_PROGRESS_BAR, RC_PROGRESS_LINE,
+		   RC_PROGRESS_NONE };
+
+enum rc_start { RC_START_ZERO, RC_START_OFFSET, RC_START_APPEND };
+
+struct rc_opts {
+	const char *url;
+	unsigned connections;
+	uint64_t chunk_size;	/* after validation: bytes per slot */
+	uint64_t memory;	/* after validation: slots * chunk_size */
+	bool chunk_set, memory_set;
+
+	enum rc_start start;	/* -C */
+	uint64_t offset;	/* -C N */
+	bool has_range;		/* -r */
+	bool range_suffix;	/* -r -N: the last range_last bytes */
+	uint64_t range_first;
+	uint64_t range_last;	/* inclusive; UINT64_MAX for "A-" */
+
+	const char *if_match;	/* --if-match, the ETag as given */
+	const char *headers[RC_MAX_HEADERS]; /* -H, pointers into argv */
+	size_t nheaders;
+
+	unsigned retries;
+	double retry_delay;	/* seconds, base of the backoff */
+	long connect_timeout;	/* seconds */
+	long stall_timeout;	/* seconds */
+	bool insecure;
+	const char *cacert;
+
+	int verbose;
+	bool quiet;
+	enum rc_progress progress;
+	bool help, version;
+};
+
+/*
+ * Parses argv into *o. On RC_E_USAGE, why (size whylen) holds a one-line
+ * message without the "rangecat: " prefix. argv is not modified; o keeps
+ * pointers into it.
+ */
+enum rc_err rc_options_parse(struct rc_opts *o, int argc, char *const argv[],
+			     char *why, size_t whylen);
+
+/*
+ * Parses a whole decimal number in [0, max]: no sign, no junk, no overflow.
+ * Returns RC_OK, or RC_E_USAGE with *why set to a static message.
+ */
+enum rc_err rc_parse_u64(const char *s, uint64_t max, uint64_t *out,
+			 const char **why);
+
+/* As rc_parse_u64, with an optional K, M, G or T suffix (powers of 1024). */
+enum rc_err rc_parse_size(const char *s, uint64_t *out, const char **why);
+
+/*
+ * Parses a -r argument: "A-B" (inclusive), "A-" or "-N". Returns RC_OK or
+ * RC_E_USAGE with *why set.
+ */
+enum rc_err rc_parse_range(const char *s, struct rc_opts *o, const char **why);
+
+/* Returns true when url is an http:// or https:// URL rangecat can send. */
+bool rc_url_ok(const char *url, const char **why);
+
+/*
+ * Classifies one argv element for rebuilding a command line: returns 0 for
+ * an operand, else the option's short letter or RC_OPT_* code, with
+ * *takes_next set when its value is the following element. "--" and
+ * operands after it are not handled (rangecat takes one URL).
+ */
+int rc_options_classify(const char *arg, bool *takes_next);
+
+/* Prints the usage text to f (stdout for --help). */
+void rc_options_usage(void *f);
+
+#endif

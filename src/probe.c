@@ -1,0 +1,138 @@
+/*
+ * Response judging (RFC 9110 sections 14 and 15.3.7). A 206 must carry a
+ * Content-Range that starts where we asked, ends no later than we asked,
+ * agrees with Content-Length, and names the total the probe saw; anything
+ * else is either a retry (the server or a proxy misbehaved) or proof that
+ * the file changed. Nothing here touches the network.
+ */
+#include "probe.h"
+
+#include <string.h>
+
+static void set(struct rc_verdict *v, enum rc_verdict_kind k, const char *why)
+{
+	v->kind = k;
+	v->why = why;
+}
+
+static bool etag_differs(const struct rc_resp *r, const struct rc_want *w)
+{
+	return w->etag && w->etag[0] && r->etag[0] &&
+	       strcmp(w->etag, r->etag) != 0;
+}
+
+static void judge_206(const struct rc_resp *r, const struct rc_want *w,
+		      struct rc_verdict *v)
+{
+	const struct rc_crange *c = &r->crange;
+
+	if (r->multipart)
+		return set(v, RC_V_RETRY,
+			   "multipart/byteranges reply to a single range");
+	if (r->encoded)
+		return set(v, RC_V_RETRY,
+			   "Content-Encoding applied to a range reply");
+	if (!r->has_crange || r->bad_crange || c->unsatisfied)
+		return set(v, RC_V_RETRY, "206 without a valid Content-Range");
+	if (w->total != RC_UNKNOWN && c->total != RC_UNKNOWN &&
+	    c->total != w->total)
+		return set(v, RC_V_CHANGED, "the file size changed");
+	if (etag_differs(r, w))
+		return set(v, RC_V_CHANGED, "the ETag changed");
+	if (w->suffix) {
+		if (c->total == RC_UNKNOWN || c->last != c->total - 1 ||
+		    (c->total >= w->last ? c->last - c->first + 1 != w->last
+					 : c->first != 0))
+			return set(v, RC_V_RETRY,
+				   "Content-Range does not match the suffix "
+				   "asked for");
+	} else {
+		if (c->first != w->first)
+			return set(v, RC_V_RETRY,
+				   "Content-Range does not start where asked");
+		if (w->last != RC_UNKNOWN && c->last > w->last)
+			return set(v, RC_V_RETRY,
+				   "Content-Range ends past the range asked");
+	}
+	if (r->clen != RC_UNKNOWN && r->clen != c->last - c->first + 1)
+		return set(v, RC_V_RETRY,
+			   "Content-Length disagrees with Content-Range");
+	v->first = c->first;
+	v->last = c->last;
+	v->total = c->total != RC_UNKNOWN ? c->total : w->total;
+	set(v, RC_V_RANGE, NULL);
+}
+
+static void judge_416(const struct rc_resp *r, const struct rc_want *w,
+		      struct rc_verdict *v)
+{
+	const struct rc_crange *c = &r->crange;
+	bool told = r->has_crange && !r->bad_crange && c->unsatisfied;
+
+	if (w->total != RC_UNKNOWN) {
+		/* Every range after the probe lies inside the file. */
+		return set(v, RC_V_CHANGED,
+			   "416 for a range inside the file: it got shorter");
+	}
+	if (!told) {
+		v->total = RC_UNKNOWN;
+		return set(v, RC_V_PAST_END,
+			   "the server refused the range (416)");
+	}
+	v->total = c->total;
+	if (!w->suffix && w->first == c->total)
+		return set(v, RC_V_AT_END, NULL);
+	set(v, RC_V_PAST_END, "the start is past the end of the file");
+}
+
+void rc_judge(const struct rc_resp *r, const struct rc_want *w,
+	      struct rc_verdict *v)
+{
+	memset(v, 0, sizeof *v);
+	v->total = RC_UNKNOWN;
+
+	if (r->status == 0)
+		return set(v, RC_V_RETRY, "no HTTP status line");
+	if (r->clen_conflict)
+		return set(v, RC_V_RETRY, "conflicting Content-Length headers");
+	switch (r->status) {
+	case 206:
+		return judge_206(r, w, v);
+	case 200:
+		if (etag_differs(r, w))
+			return set(v, RC_V_CHANGED, "the ETag changed");
+		if (w->total != RC_UNKNOWN && r->clen != RC_UNKNOWN &&
+		    r->clen != w->total)
+			return set(v, RC_V_CHANGED, "the file size changed");
+		if (w->total != RC_UNKNOWN)
+			/* Ranges worked for the probe; a 200 now is a proxy
+			 * or a server under strain. */
+			return set(v, RC_V_RETRY,
+				   "the server ignored the Range header");
+		v->total = r->clen;
+		return set(v, RC_V_FULL, NULL);
+	case 416:
+		return judge_416(r, w, v);
+	case 412:
+		return set(v, RC_V_CHANGED,
+			   "the If-Match/If-Unmodified-Since check failed "
+			   "(HTTP 412)");
+	case 408:
+	case 429:
+		return set(v, RC_V_RETRY, "the server asked to retry");
+	default:
+		break;
+	}
+	if (r->status >= 500)
+		return set(v, RC_V_RETRY, "server error");
+	set(v, RC_V_REFUSED, "the server refused the request");
+}
+
+enum rc_validator_kind rc_probe_validator(const struct rc_resp *r)
+{
+	if (r->etag[0] && !r->etag_weak)
+		return RC_VAL_ETAG;
+	if (r->last_modified[0])
+		return RC_VAL_DATE;
+	return RC_VAL_NONE;
+}

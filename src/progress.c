@@ -1,0 +1,119 @@
+/*
+ * Progress display. The bar is redrawn at most four times a second and
+ * erased at the end; the line mode prints every five seconds, which suits
+ * container logs. The rate is an average over the run so far.
+ */
+#include "progress.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+struct rc_progress_state {
+	enum rc_progress mode;
+	double start, last;
+	bool shown;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct rc_progress_state *rc_progress_new(enum rc_progress mode)
+{
+	struct rc_progress_state *p = calloc(1, sizeof *p);
+
+	if (p == NULL)
+		return NULL;
+	if (mode == RC_PROGRESS_AUTO)
+		mode = isatty(2) ? RC_PROGRESS_BAR : RC_PROGRESS_NONE;
+	p->mode = mode;
+	p->start = p->last = now_s();
+	return p;
+}
+
+void rc_progress_free(struct rc_progress_state *p)
+{
+	free(p);
+}
+
+void rc_progress_human(uint64_t n, char *buf, size_t len)
+{
+	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)n;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+void rc_progress_update(struct rc_progress_state *p, uint64_t done,
+			uint64_t total, unsigned conns, bool force)
+{
+	double t = now_s();
+	double every = p->mode == RC_PROGRESS_LINE ? 5.0 : 0.25;
+	char d[32], tot[32], rate[32], line[256];
+
+	if (p->mode == RC_PROGRESS_NONE || (!force && t - p->last < every))
+		return;
+	p->last = t;
+	double el = t - p->start;
+	double bps = el > 0 ? (double)done / el : 0;
+	rc_progress_human(done, d, sizeof d);
+	rc_progress_human((uint64_t)bps, rate, sizeof rate);
+	if (total != UINT64_MAX && total > 0) {
+		double frac = (double)done / (double)total;
+		long eta = bps > 0 ? (long)((double)(total - done) / bps) : -1;
+		rc_progress_human(total, tot, sizeof tot);
+		if (p->mode == RC_PROGRESS_BAR) {
+			char bar[21];
+			int fill = (int)(frac * 20);
+			for (int i = 0; i < 20; i++)
+				bar[i] = i < fill ? '#' : '.';
+			bar[20] = '\0';
+			snprintf(line, sizeof line,
+				 "\r\033[K[%s] %3d%% %s / %s  %s/s  ETA %ld:%02ld"
+				 "  %u conn",
+				 bar, (int)(frac * 100), d, tot, rate,
+				 eta < 0 ? 0 : eta / 60, eta < 0 ? 0 : eta % 60,
+				 conns);
+		} else {
+			snprintf(line, sizeof line,
+				 "rangecat: %s of %s (%d%%) at %s/s, %u "
+				 "connections\n",
+				 d, tot, (int)(frac * 100), rate, conns);
+		}
+	} else {
+		snprintf(line, sizeof line,
+			 p->mode == RC_PROGRESS_BAR
+			     ? "\r\033[K%s  %s/s  %u conn"
+			     : "rangecat: %s at %s/s, %u connections\n",
+			 d, rate, conns);
+	}
+	ssize_t w = write(2, line, strlen(line));
+	(void)w;
+	if (p->mode == RC_PROGRESS_BAR) {
+		p->shown = true;
+		rc_log_set_bar(true);
+	}
+}
+
+void rc_progress_end(struct rc_progress_state *p)
+{
+	if (p && p->shown) {
+		ssize_t w = write(2, "\r\033[K", 4);
+		(void)w;
+		p->shown = false;
+		rc_log_set_bar(false);
+	}
+}

@@ -1,0 +1,30 @@
+/*
+ * The progress display on stderr: a bar on a terminal, a plain line every
+ * few seconds for logs, or nothing. Consumer (main) thread only.
+ */
+#ifndef RC_PROGRESS_H
+#define RC_PROGRESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "options.h"
+
+struct rc_progress_state;
+
+/* Chooses the display from the option and whether stderr is a TTY. */
+struct rc_progress_state *rc_progress_new(enum rc_progress mode);
+void rc_progress_free(struct rc_progress_state *p);
+
+/* Redraws if enough time has passed. done: bytes written; total: bytes the
+ * run will write (UINT64_MAX unknown); conns: active connections. */
+void rc_progress_update(struct rc_progress_state *p, uint64_t done,
+			uint64_t total, unsigned conns, bool force);
+
+/* Erases the bar (the terminal is left as it was found). */
+void rc_progress_end(struct rc_progress_state *p);
+
+/* Formats n bytes as "12.3 MiB" into buf. */
+void rc_progress_human(uint64_t n, char *buf, size_t len);
+
+#endif

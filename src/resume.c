@@ -1,0 +1,110 @@
+/*
+ * Building the resume command from the user's own argv, so it keeps their
+ * options and spelling: only the start offset, the range and the pinned
+ * validator change.
+ */
+#include "resume.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "http.h"
+#include "log.h"
+#include "options.h"
+
+static void put(const char *s, char *out, size_t outlen, size_t *o)
+{
+	for (; *s; s++)
+		if (*o + 1 < outlen)
+			out[(*o)++] = *s;
+	out[*o < outlen ? *o : outlen - 1] = '\0';
+}
+
+void rc_shell_quote(const char *s, char *out, size_t outlen, size_t *o)
+{
+	bool plain = *s != '\0';
+
+	for (const char *p = s; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789_./:=@%+,-",
+			    *p))
+			plain = false;
+	if (plain) {
+		put(s, out, outlen, o);
+		return;
+	}
+	put("'", out, outlen, o);
+	for (const char *p = s; *p; p++) {
+		char c[2] = {*p, '\0'};
+		put(*p == '\'' ? "'\\''" : c, out, outlen, o);
+	}
+	put("'", out, outlen, o);
+}
+
+static void word(const char *s, char *out, size_t outlen, size_t *o)
+{
+	put(" ", out, outlen, o);
+	rc_shell_quote(s, out, outlen, o);
+}
+
+void rc_resume_command(int argc, char *const argv[], uint64_t next,
+		       uint64_t last, const char *etag, char *out,
+		       size_t outlen)
+{
+	char buf[8192];
+	size_t o = 0;
+
+	if (outlen == 0)
+		return;
+	out[0] = '\0';
+	put("rangecat", out, outlen, &o);
+	if (last != RC_UNKNOWN) {
+		snprintf(buf, sizeof buf, "%" PRIu64 "-%" PRIu64, next, last);
+		word("-r", out, outlen, &o);
+		word(buf, out, outlen, &o);
+	} else {
+		snprintf(buf, sizeof buf, "%" PRIu64, next);
+		word("-C", out, outlen, &o);
+		word(buf, out, outlen, &o);
+	}
+	if (etag) {
+		word("--if-match", out, outlen, &o);
+		word(etag, out, outlen, &o);
+	}
+	for (int i = 1; i < argc; i++) {
+		bool next_too;
+		int code = rc_options_classify(argv[i], &next_too);
+		const char *val = next_too && i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (code == 'C' || code == 'r' || code == RC_OPT_IF_MATCH) {
+			i += val != NULL;
+			continue;
+		}
+		if (code == 0) {
+			rc_log_redact_url(argv[i], buf, sizeof buf);
+			word(buf, out, outlen, &o);
+			continue;
+		}
+		if (code == 'H' && val == NULL) {
+			/* "-HName: v" or "--header=Name: v" */
+			const char *h = strncmp(argv[i], "--", 2) == 0
+					    ? strchr(argv[i], '=') + 1
+					    : argv[i] + 2;
+			rc_log_redact_header(h, buf, sizeof buf);
+			word("-H", out, outlen, &o);
+			word(buf, out, outlen, &o);
+			continue;
+		}
+		word(argv[i], out, outlen, &o);
+		if (val) {
+			if (code == 'H')
+				rc_log_redact_header(val, buf, sizeof buf);
+			else
+				snprintf(buf, sizeof buf, "%s", val);
+			word(buf, out, outlen, &o);
+			i++;
+		}
+	}
+}

@@ -1,0 +1,242 @@
+/*
+ * The reorder ring (see ring.h for who may touch what).
+ *
+ * Waking the consumer costs a futex call, so the fetcher does it only when
+ * the consumer said it is about to sleep. The handshake is the classic
+ * store-then-load pair on both sides, all sequentially consistent: the
+ * consumer stores sleeping = 1 then loads filled; the fetcher stores filled
+ * then loads sleeping. At least one of them sees the other's store, so a
+ * wake-up is never lost; and the fetcher signals under mu, which the
+ * consumer holds from its check until pthread_cond_wait releases it.
+ */
+#include "ring.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct rc_ring *rc_ring_new(size_t nslots, size_t slot_size)
+{
+	struct rc_ring *r = calloc(1, sizeof *r);
+	pthread_condattr_t ca;
+
+	if (r == NULL || nslots == 0 || slot_size == 0 ||
+	    nslots > SIZE_MAX / slot_size)
+		goto fail;
+	r->mem = malloc(nslots * slot_size);
+	r->slots = calloc(nslots, sizeof *r->slots);
+	if (r->mem == NULL || r->slots == NULL)
+		goto fail;
+	r->nslots = nslots;
+	r->slot_size = slot_size;
+	for (size_t i = 0; i < nslots; i++)
+		r->slots[i].buf = r->mem + i * slot_size;
+	atomic_init(&r->nchunks, UINT64_MAX);
+	atomic_init(&r->stat_end, UINT64_MAX);
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	return r;
+fail:
+	if (r) {
+		free(r->mem);
+		free(r->slots);
+		free(r);
+	}
+	return NULL;
+}
+
+void rc_ring_free(struct rc_ring *r)
+{
+	if (r == NULL)
+		return;
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv);
+	free(r->mem);
+	free(r->slots);
+	free(r);
+}
+
+/* Wakes the consumer if it announced it is going to sleep. */
+static void wake_consumer(struct rc_ring *r)
+{
+	if (atomic_load(&r->sleeping)) {
+		pthread_mutex_lock(&r->mu);
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+	}
+}
+
+bool rc_ring_can_claim(struct rc_ring *r)
+{
+	uint64_t c = atomic_load_explicit(&r->claimed, memory_order_relaxed);
+	return c < atomic_load(&r->head) + r->nslots;
+}
+
+uint64_t rc_ring_free_slots(struct rc_ring *r)
+{
+	uint64_t c = atomic_load_explicit(&r->claimed, memory_order_relaxed);
+	return atomic_load(&r->head) + r->nslots - c;
+}
+
+uint64_t rc_ring_claim(struct rc_ring *r, uint64_t off, uint64_t len)
+{
+	uint64_t seq = atomic_load_explicit(&r->claimed, memory_order_relaxed);
+
+	if (seq >= atomic_load(&r->head) + r->nslots || len > r->slot_size)
+		return UINT64_MAX;
+	struct rc_slot *s = &r->slots[seq % r->nslots];
+	s->off = off;
+	atomic_store(&s->len, len);
+	atomic_store(&s->filled, 0);
+	atomic_store(&r->claimed, seq + 1);
+	wake_consumer(r);
+	return seq;
+}
+
+struct rc_slot *rc_ring_slot(struct rc_ring *r, uint64_t seq)
+{
+	return &r->slots[seq % r->nslots];
+}
+
+void rc_ring_filled(struct rc_ring *r, uint64_t seq, uint64_t filled)
+{
+	atomic_store(&r->slots[seq % r->nslots].filled, filled);
+	if (seq == atomic_load(&r->head))
+		wake_consumer(r);
+}
+
+void rc_ring_end_at(struct rc_ring *r, uint64_t seq, uint64_t len)
+{
+	atomic_store(&r->slots[seq % r->nslots].len, len);
+	atomic_store(&r->nchunks, seq + 1);
+	wake_consumer(r);
+}
+
+void rc_ring_set_nchunks(struct rc_ring *r, uint64_t nchunks)
+{
+	atomic_store(&r->nchunks, nchunks);
+	wake_consumer(r);
+}
+
+static void set_error_locked(struct rc_ring *r, enum rc_err err,
+			     const char *msg)
+{
+	if (r->err != RC_OK)
+		return;
+	r->err = err;
+	snprintf(r->errmsg, sizeof r->errmsg, "%s", msg ? msg : "");
+}
+
+void rc_ring_fail(struct rc_ring *r, enum rc_err err, const char *msg)
+{
+	pthread_mutex_lock(&r->mu);
+	set_error_locked(r, err, msg);
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+bool rc_ring_stopped(struct rc_ring *r)
+{
+	pthread_mutex_lock(&r->mu);
+	bool s = r->stopped;
+	pthread_mutex_unlock(&r->mu);
+	return s;
+}
+
+enum rc_err rc_ring_error(struct rc_ring *r, char *msg, size_t msglen)
+{
+	pthread_mutex_lock(&r->mu);
+	enum rc_err e = r->err;
+	if (msg)
+		snprintf(msg, msglen, "%s", r->errmsg);
+	pthread_mutex_unlock(&r->mu);
+	return e;
+}
+
+/* Looks at the head without blocking; returns TIMEOUT for "nothing yet". */
+static enum rc_next peek(struct rc_ring *r, uint64_t pos,
+			 const unsigned char **p, size_t *n)
+{
+	uint64_t head = atomic_load(&r->head);
+
+	if (head < atomic_load(&r->claimed)) {
+		struct rc_slot *s = &r->slots[head % r->nslots];
+		uint64_t filled = atomic_load(&s->filled);
+		uint64_t len = atomic_load(&s->len);
+		if (filled > pos) {
+			*p = s->buf + pos;
+			*n = (size_t)(filled - pos);
+			return RC_NEXT_DATA;
+		}
+		if (pos >= len)
+			return RC_NEXT_SLOT_DONE;
+	} else if (head >= atomic_load(&r->nchunks)) {
+		return RC_NEXT_END;
+	}
+	return RC_NEXT_TIMEOUT;
+}
+
+static void deadline(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+enum rc_next rc_ring_next(struct rc_ring *r, uint64_t pos,
+			  const unsigned char **p, size_t *n, int timeout_ms)
+{
+	enum rc_next k = peek(r, pos, p, n);
+	struct timespec ts;
+
+	if (k != RC_NEXT_TIMEOUT)
+		return k;
+	deadline(&ts, timeout_ms);
+	pthread_mutex_lock(&r->mu);
+	atomic_store(&r->sleeping, 1);
+	for (;;) {
+		k = peek(r, pos, p, n);
+		if (k != RC_NEXT_TIMEOUT)
+			break;
+		if (r->err != RC_OK) {
+			k = RC_NEXT_ERROR;
+			break;
+		}
+		if (pthread_cond_timedwait(&r->cv, &r->mu, &ts) == ETIMEDOUT) {
+			k = peek(r, pos, p, n);
+			if (k == RC_NEXT_TIMEOUT && r->err != RC_OK)
+				k = RC_NEXT_ERROR;
+			break;
+		}
+	}
+	atomic_store(&r->sleeping, 0);
+	pthread_mutex_unlock(&r->mu);
+	return k;
+}
+
+void rc_ring_release(struct rc_ring *r)
+{
+	atomic_store(&r->head, atomic_load(&r->head) + 1);
+	if (r->wake_fetcher)
+		r->wake_fetcher(r->wake_arg);
+}
+
+void rc_ring_stop(struct rc_ring *r, enum rc_err err, const char *msg)
+{
+	pthread_mutex_lock(&r->mu);
+	r->stopped = true;
+	if (err != RC_OK)
+		set_error_locked(r, err, msg);
+	pthread_mutex_unlock(&r->mu);
+	if (r->wake_fetcher)
+		r->wake_fetcher(r->wake_arg);
+}

@@ -1,0 +1,23 @@
+/*
+ * The raw sink: bytes from the ring to a file descriptor, as they are.
+ * Consumer (main) thread only.
+ */
+#ifndef RC_SINK_RAW_H
+#define RC_SINK_RAW_H
+
+#include <signal.h>
+#include <stddef.h>
+
+/* Prepares fd for streaming: a larger pipe buffer when fd is a pipe. */
+void rc_sink_raw_prepare(int fd);
+
+/*
+ * Writes all n bytes of p to fd: retries on EINTR and short writes, waits
+ * in poll(2) when fd is non-blocking. Stops early when *stop becomes
+ * non-zero. Returns 0, or -1 with errno set (EPIPE: the reader is gone;
+ * EINTR: *stop was set). *done gets the bytes written either way.
+ */
+int rc_sink_raw_write(int fd, const void *p, size_t n, size_t *done,
+		      volatile sig_atomic_t *stop);
+
+#endif
