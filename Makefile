@@ -67,22 +67,28 @@ tests/unit/t_%: tests/unit/t_%.c librangecat.a tests/unit/harness.h
 unit: $(UNIT_BIN)
 
 # The test runner prints one final line: N passed, N failed, N skipped.
-check: deps rangecat unit
+# deps runs first, then a fresh make reads the pkg-config flags of the
+# packages deps may just have installed.
+check: deps
+	$(Q)$(MAKE) --no-print-directory rangecat unit
 	$(Q)tests/run
 
 sanitize:
 	$(MAKE) clean
+	$(MAKE) deps
 	$(MAKE) EXTRA_CFLAGS='-O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
 		EXTRA_LDFLAGS='-fsanitize=address,undefined' check
 	$(MAKE) clean
 
 tsan:
 	$(MAKE) clean
+	$(MAKE) deps
 	$(MAKE) EXTRA_CFLAGS='-O1 -fsanitize=thread' EXTRA_LDFLAGS='-fsanitize=thread' check
 	$(MAKE) clean
 
-demo: deps rangecat
-	$(Q)tests/demo.sh
+demo: deps
+	$(Q)$(MAKE) --no-print-directory rangecat
+	$(Q)python3 tests/demo.py
 
 # Debian packages the build and the tests need. Installed only when missing.
 DEB_PKGS := gcc make pkg-config libcurl4-openssl-dev libmbedtls-dev \

@@ -567,6 +567,15 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	x->busy = false;
 	if (f->failed)
 		return;
+	if (res == CURLE_TOO_MANY_REDIRECTS) {
+		fail(f, RC_E_REMOTE, "too many redirects (more than 10)");
+		return;
+	}
+	if (res == CURLE_UNSUPPORTED_PROTOCOL) {
+		fail(f, RC_E_REMOTE,
+		     "redirect to a scheme other than http or https refused");
+		return;
+	}
 	if (!x->judged && (res == CURLE_OK || x->resp.status != 0))
 		judge(x);
 	if (f->failed)
@@ -627,11 +636,6 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	}
 	if (res != CURLE_OK) {
 		switch (res) {
-		case CURLE_TOO_MANY_REDIRECTS:
-		case CURLE_UNSUPPORTED_PROTOCOL:
-			fail(f, RC_E_REMOTE, "%s",
-			     x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
-			return;
 		case CURLE_PEER_FAILED_VERIFICATION:
 		case CURLE_SSL_CACERT_BADFILE:
 		case CURLE_SSL_CERTPROBLEM:

@@ -137,6 +137,14 @@ static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
 					   false);
 		}
 	}
+	if (pg && err == RC_OK) {
+		/* The last figures: logs in line mode end on a full line. */
+		uint64_t end = atomic_load(&ring->stat_end);
+		uint64_t first = atomic_load(&ring->stat_first);
+		rc_progress_update(pg, *delivered,
+				   end == UINT64_MAX ? *delivered : end - first,
+				   0, true);
+	}
 	rc_progress_end(pg);
 	rc_progress_free(pg);
 	rc_ring_stop(ring, err, msg);

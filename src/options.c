@@ -78,7 +78,8 @@ void rc_options_usage(void *fp)
 	    "  -h, --help              this text\n"
 	    "\n"
 	    "Exit status: 0 ok, 1 usage, 2 remote refused (4xx), 3 network,\n"
-	    "4 remote file changed, 5 output failed, 130 SIGINT, 143 SIGTERM.\n"
+	    "4 remote file changed, 5 output failed, 6 decode failed and\n"
+	    "7 integrity check failed (both reserved), 130 SIGINT, 143 SIGTERM.\n"
 	    "See rangecat(1).\n",
 	    f);
 }

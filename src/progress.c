@@ -58,19 +58,30 @@ void rc_progress_human(uint64_t n, char *buf, size_t len)
 }
 
 void rc_progress_update(struct rc_progress_state *p, uint64_t done,
-			uint64_t total, unsigned conns, bool force)
+			uint64_t total, unsigned conns, bool final)
 {
 	double t = now_s();
 	double every = p->mode == RC_PROGRESS_LINE ? 5.0 : 0.25;
 	char d[32], tot[32], rate[32], line[256];
 
-	if (p->mode == RC_PROGRESS_NONE || (!force && t - p->last < every))
+	if (p->mode == RC_PROGRESS_NONE || (!final && t - p->last < every))
 		return;
 	p->last = t;
 	double el = t - p->start;
 	double bps = el > 0 ? (double)done / el : 0;
 	rc_progress_human(done, d, sizeof d);
 	rc_progress_human((uint64_t)bps, rate, sizeof rate);
+	if (final) {
+		/* The end: a log gets its summary, a terminal its bar erased. */
+		if (p->mode == RC_PROGRESS_LINE) {
+			snprintf(line, sizeof line,
+				 "rangecat: done: %s in %.1f s (%s/s)\n", d, el,
+				 rate);
+			ssize_t w = write(2, line, strlen(line));
+			(void)w;
+		}
+		return;
+	}
 	if (total != UINT64_MAX && total > 0) {
 		double frac = (double)done / (double)total;
 		long eta = bps > 0 ? (long)((double)(total - done) / bps) : -1;

@@ -17,9 +17,10 @@ struct rc_progress_state *rc_progress_new(enum rc_progress mode);
 void rc_progress_free(struct rc_progress_state *p);
 
 /* Redraws if enough time has passed. done: bytes written; total: bytes the
- * run will write (UINT64_MAX unknown); conns: active connections. */
+ * run will write (UINT64_MAX unknown); conns: active connections. final:
+ * the run succeeded; line mode prints its summary line. */
 void rc_progress_update(struct rc_progress_state *p, uint64_t done,
-			uint64_t total, unsigned conns, bool force);
+			uint64_t total, unsigned conns, bool final);
 
 /* Erases the bar (the terminal is left as it was found). */
 void rc_progress_end(struct rc_progress_state *p);

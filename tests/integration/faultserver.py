@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""A range server that misbehaves on demand, for rangecat's tests.
+
+URL: /f/<token>/<spec>/<file>
+  token  any word; request counters are kept per token, so each test has
+         its own fresh count
+  spec   comma-separated faults; "-" for none
+  file   a file in the data directory
+
+Per-request faults fire on request number N of the token (0 is the probe),
+for M requests in a row when written KIND@NxM:
+  reset@N     send half the body, then reset the connection
+  trunc@N     promise the full range, send half, close
+  stall@N     send half the body, then go silent for 30 s
+  short@N     an honest 206 for the first half of the range only
+  badcr@N     a Content-Range that starts one byte late
+  full@N      ignore Range: 200 with the whole file
+  s503@N      503 with Retry-After: 1
+  s429@N      429 with Retry-After as an HTTP-date 1 s ahead
+  s500@N      500
+  s404@N      404
+  etag@N      from request N on the file has another ETag (If-Match 412)
+  etagx@N     as etag, but If-Match is ignored: a 206 with the new ETag
+  total@N     from request N on, Content-Range names another total
+  gzip@N      206 with Content-Encoding: gzip
+  multi@N     206 multipart/byteranges
+  twocl@N     two different Content-Length headers
+  hugecl@N    Content-Length over 2^63
+Whole-run modes:
+  norange     never honour Range (200 with the whole file)
+  chunked     200, chunked transfer coding, no length, Range ignored
+  weak        W/ ETag, no Last-Modified   noetag   no validator at all
+  lm          Last-Modified only
+  redirect    first request of each connection... every request is first
+              sent a 302 to the same path without "redirect"
+  loop        302 to itself forever
+  tofile      302 to file:///etc/passwd
+Prints "PORT <n>" on stdout once listening.
+"""
+import email.utils
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+DATA = sys.argv[1] if len(sys.argv) > 1 else "."
+COUNTS = {}
+LOCK = threading.Lock()
+MTIME = "Sun, 09 Sep 2001 01:46:40 GMT"
+
+
+def parse_spec(spec):
+    faults, modes = [], set()
+    for item in spec.split(","):
+        if not item or item == "-":
+            continue
+        if "@" in item:
+            kind, at = item.split("@", 1)
+            count = 1
+            if "x" in at:
+                at, count = at.split("x", 1)
+            faults.append((kind, int(at), int(count)))
+        else:
+            modes.add(item)
+    return faults, modes
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reset(self):
+        self.connection.setsockopt(
+            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    def do_GET(self):
+        parts = self.path.split("/", 4)
+        if len(parts) != 5 or parts[1] != "f":
+            self.send_error(404)
+            return
+        token, spec, name = parts[2], parts[3], parts[4]
+        faults, modes = parse_spec(spec)
+        with LOCK:
+            n = COUNTS.get(token, 0)
+            COUNTS[token] = n + 1
+
+        def fires(kind):
+            return any(k == kind and at <= n < at + c for k, at, c in faults)
+
+        def since(kind):
+            return any(k == kind and n >= at for k, at, c in faults)
+
+        if "loop" in modes:
+            return self.redirect(self.path)
+        if "tofile" in modes:
+            return self.redirect("file:///etc/passwd")
+        if "redirect" in modes:
+            return self.redirect(self.path.replace("redirect", "-", 1)
+                                 .replace("/-,", "/").replace(",-", ""))
+        try:
+            with open(os.path.join(DATA, os.path.basename(name)), "rb") as f:
+                body = f.read()
+        except OSError:
+            self.send_error(404)
+            return
+        size = len(body)
+        etag = '"v1-%d"' % size
+        if since("etag") or since("etagx"):
+            etag = '"v2-%d"' % size
+        total = size + 1000 if since("total") else size
+
+        for code in (503, 429, 500, 404):
+            if fires("s%d" % code):
+                self.send_response(code)
+                if code == 503:
+                    self.send_header("Retry-After", "1")
+                if code == 429:
+                    self.send_header("Retry-After", email.utils.formatdate(
+                        time.time() + 1, usegmt=True))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+
+        im = self.headers.get("If-Match")
+        if im and im != etag and not since("etagx") and "noetag" not in modes:
+            self.send_response(412)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+
+        rng = self.headers.get("Range")
+        honour = rng and "norange" not in modes and "chunked" not in modes \
+            and not fires("full")
+        first, last = 0, size - 1
+        if honour:
+            spec_r = rng.split("=", 1)[1]
+            a, b = spec_r.split("-", 1)
+            if a == "":
+                first, last = max(0, size - int(b)), size - 1
+            else:
+                first = int(a)
+                last = min(int(b), size - 1) if b else size - 1
+            if first >= size:
+                self.send_response(416)
+                self.send_header("Content-Range", "bytes */%d" % size)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+        chunk = body[first:last + 1]
+
+        if fires("short") and len(chunk) > 1:
+            last = first + len(chunk) // 2 - 1
+            chunk = body[first:last + 1]
+        cr_first = first + 1 if fires("badcr") else first
+        self.send_response(206 if honour else 200)
+        if "noetag" not in modes and "lm" not in modes:
+            self.send_header("ETag", ("W/" + etag) if "weak" in modes
+                             else etag)
+        if "noetag" not in modes and "weak" not in modes:
+            self.send_header("Last-Modified", MTIME)
+        if honour:
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (
+                cr_first, cr_first + len(chunk) - 1, total))
+        if fires("gzip"):
+            self.send_header("Content-Encoding", "gzip")
+        if fires("multi"):
+            self.send_header("Content-Type",
+                             "multipart/byteranges; boundary=XYZ")
+        else:
+            self.send_header("Content-Type", "application/octet-stream")
+        if "chunked" in modes:
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(0, len(chunk), 65536):
+                piece = chunk[i:i + 65536]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        if fires("hugecl"):
+            self.send_header("Content-Length", "9223372036854775808")
+        else:
+            self.send_header("Content-Length", str(len(chunk)))
+        if fires("twocl"):
+            self.send_header("Content-Length", str(len(chunk) + 1))
+        self.end_headers()
+        half = len(chunk) // 2
+        if fires("reset"):
+            self.wfile.write(chunk[:half])
+            self.wfile.flush()
+            return self.reset()
+        if fires("trunc"):
+            self.wfile.write(chunk[:half])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        if fires("stall"):
+            self.wfile.write(chunk[:half])
+            self.wfile.flush()
+            time.sleep(30)
+            self.close_connection = True
+            return
+        self.wfile.write(chunk)
+
+    def redirect(self, where):
+        self.send_response(302)
+        self.send_header("Location", where)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        # Clients that hang up mid-body are the point of these tests.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError,
+                                              ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
+def main():
+    srv = Server(("127.0.0.1", 0), Handler)
+    print("PORT %d" % srv.server_address[1], flush=True)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

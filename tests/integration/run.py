@@ -1,0 +1,656 @@
+#!/usr/bin/env python3
+"""Integration tests: the real rangecat binary against real servers.
+
+Starts nginx (temporary prefix, random loopback ports: plain HTTP, a
+location with ranges off, one without ETags, a rate-limited one, and TLS
+with HTTP/2 on a certificate made now) and our fault server, then runs
+each case and compares stdout byte for byte (sha256) with the source.
+Every case also fails if stderr shows a secret the test used. Servers are
+stopped by PID. The scratch directory is kept when a case fails.
+
+Usage: run.py [-k SUBSTRING] [--valgrind]
+Ends with the line "N passed, N failed, N skipped".
+"""
+import hashlib
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+BIN = os.path.join(ROOT, "rangecat")
+SECRET = "S3cr3t-T0ken-do-not-print"
+KB, MB = 1024, 1024 * 1024
+SIZES = [0, 1, 2, 64 * KB - 1, 64 * KB, 64 * KB + 1, 256 * KB - 1, 256 * KB,
+         256 * KB + 1, 4 * MB - 1, 4 * MB, 4 * MB + 1, 20 * MB]
+BIG = 256 * MB
+
+passed = failed = skipped = 0
+only = None
+valgrind = False
+keep = False
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+class Env:
+    def __init__(self):
+        self.work = tempfile.mkdtemp(prefix="rangecat-it-")
+        os.chmod(self.work, 0o755)   # nginx workers run as nobody
+        self.data = os.path.join(self.work, "data")
+        os.makedirs(self.data)
+        self.files = {}
+        self.procs = []
+
+    def make_data(self):
+        for n in SIZES:
+            self.add("f%d" % n, os.urandom(n))
+        # The big file is written in pieces, never held twice.
+        h = hashlib.sha256()
+        with open(os.path.join(self.data, "big"), "wb") as f:
+            for _ in range(BIG // (16 * MB)):
+                b = os.urandom(16 * MB)
+                h.update(b)
+                f.write(b)
+        self.big_sha = h.hexdigest()
+
+    def add(self, name, data):
+        with open(os.path.join(self.data, name), "wb") as f:
+            f.write(data)
+        self.files[name] = data
+
+    def start_nginx(self):
+        self.port = free_port()
+        self.tls_port = free_port()
+        key = os.path.join(self.work, "key.pem")
+        self.cert = os.path.join(self.work, "cert.pem")
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+             "-keyout", key, "-out", self.cert, "-days", "2",
+             "-subj", "/CN=127.0.0.1",
+             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        w, d = self.work, self.data
+        self.access_log = os.path.join(w, "access.log")
+        conf = f"""
+daemon off;
+worker_processes 2;
+pid {w}/nginx.pid;
+error_log {w}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+  log_format t '$connection $status "$http_range" "$http_if_match" '
+               '"$http_if_unmodified_since" "$http_authorization" $uri';
+  access_log {self.access_log} t;
+  client_body_temp_path {w}/tmp-body;
+  proxy_temp_path {w}/tmp-proxy;
+  fastcgi_temp_path {w}/tmp-fcgi;
+  uwsgi_temp_path {w}/tmp-uwsgi;
+  scgi_temp_path {w}/tmp-scgi;
+  default_type application/octet-stream;
+  keepalive_requests 100000;
+  server {{
+    listen 127.0.0.1:{self.port};
+    root {d};
+    location /norange/ {{ alias {d}/; max_ranges 0; }}
+    location /noetag/ {{ alias {d}/; etag off; }}
+    location /slow/ {{ alias {d}/; limit_rate 1m; sendfile_max_chunk 64k; }}
+  }}
+  server {{
+    listen 127.0.0.1:{self.tls_port} ssl http2;
+    ssl_certificate {self.cert};
+    ssl_certificate_key {key};
+    root {d};
+  }}
+}}
+"""
+        path = os.path.join(w, "nginx.conf")
+        with open(path, "w") as f:
+            f.write(conf)
+        p = subprocess.Popen(["nginx", "-c", path, "-p", w],
+                             stderr=subprocess.DEVNULL)
+        self.procs.append(p)
+        wait_port(self.port)
+        wait_port(self.tls_port)
+
+    def start_faults(self):
+        p = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "faultserver.py"), self.data],
+            stdout=subprocess.PIPE, text=True)
+        self.procs.append(p)
+        line = p.stdout.readline()
+        self.fport = int(line.split()[1])
+
+    def stop(self):
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def url(self, path):
+        return "http://127.0.0.1:%d/%s" % (self.port, path)
+
+    def furl(self, token, spec, name):
+        return "http://127.0.0.1:%d/f/%s/%s/%s" % (self.fport, token, spec,
+                                                   name)
+
+
+def wait_port(port):
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("server on port %d did not start" % port)
+
+
+class Result:
+    def __init__(self, rc, out, err):
+        self.rc, self.out, self.err = rc, out, err
+
+
+def run(env, args, stdout_path=None, append=False, timeout=120, stdin=None,
+        envvars=None, shell_stdout=None):
+    """Runs rangecat; stdout goes to a file that is read back."""
+    out_path = stdout_path or os.path.join(env.work, "out")
+    if not append and os.path.exists(out_path):
+        os.unlink(out_path)
+    cmd = [BIN] + args
+    if valgrind:
+        cmd = ["valgrind", "-q", "--error-exitcode=99",
+               "--leak-check=full", "--errors-for-leak-kinds=definite"] + cmd
+    e = dict(os.environ)
+    e.pop("http_proxy", None)
+    e.pop("https_proxy", None)
+    if envvars:
+        e.update(envvars)
+    with open(out_path, "ab" if append else "wb") as out:
+        p = subprocess.run(cmd, stdout=shell_stdout or out,
+                           stderr=subprocess.PIPE, timeout=timeout,
+                           stdin=stdin or subprocess.DEVNULL, env=e)
+    with open(out_path, "rb") as f:
+        data = f.read()
+    return Result(p.returncode, data, p.stderr.decode(errors="replace"))
+
+
+def case(name):
+    def deco(fn):
+        fn.case_name = name
+        CASES.append(fn)
+        return fn
+    return deco
+
+
+CASES = []
+
+
+class Fail(Exception):
+    pass
+
+
+def expect(cond, what):
+    if not cond:
+        raise Fail(what)
+
+
+def expect_run(r, rc, want=None, err=None, quiet=False):
+    expect(SECRET not in r.err, "a secret appeared on stderr")
+    expect(r.rc == rc, "exit %d, wanted %d; stderr: %s" % (r.rc, rc,
+                                                         r.err[-600:]))
+    if want is not None:
+        expect(sha(r.out) == sha(want),
+               "output differs: %d bytes, wanted %d" % (len(r.out),
+                                                        len(want)))
+    if err is not None:
+        expect(re.search(err, r.err), "stderr lacks /%s/: %s" % (
+            err, r.err[-600:]))
+    if quiet:
+        expect(r.err == "", "stderr not empty: %s" % r.err[-300:])
+
+
+def resume(env, r, want, extra_ok=False):
+    """Runs the printed resume command, appending, and checks the file."""
+    m = re.search(r"delivered (\d+) bytes; resume with: (.*)$", r.err, re.M)
+    expect(m, "no resume hint: %s" % r.err[-400:])
+    n = int(m.group(1))
+    expect(n == len(r.out), "hint says %d bytes, %d were written" % (
+        n, len(r.out)))
+    expect(want[:n] == r.out, "delivered bytes are not a prefix")
+    argv = shlex.split(m.group(2))
+    expect(argv[0] == "rangecat", "resume command: %s" % m.group(2))
+    r2 = run(env, argv[1:], append=True)
+    expect_run(r2, 0, want)
+    return n
+
+
+# ---------------------------------------------------------------- cases
+
+@case("sizes around chunk boundaries, default settings")
+def t_sizes(env):
+    for n in SIZES:
+        r = run(env, ["-q", env.url("f%d" % n)])
+        expect_run(r, 0, env.files["f%d" % n], quiet=True)
+
+
+@case("connection counts 1, 2, 8, 32 with small and default chunks")
+def t_conns(env):
+    for n in ("1", "2", "8", "32"):
+        for chunk in ([], ["--chunk-size", "64K"]):
+            for size in (4 * MB + 1, 20 * MB):
+                name = "f%d" % size
+                r = run(env, ["-n", n] + chunk + [env.url(name)])
+                expect_run(r, 0, env.files[name])
+
+
+@case("256 MiB file, default and -n 32")
+def t_big(env):
+    for extra in ([], ["-n", "32"]):
+        out = os.path.join(env.work, "bigout")
+        p = subprocess.run([BIN] + extra + [env.url("big")],
+                           stdout=open(out, "wb"), stderr=subprocess.PIPE,
+                           timeout=300)
+        expect(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+        h = hashlib.sha256()
+        with open(out, "rb") as f:
+            for b in iter(lambda: f.read(16 * MB), b""):
+                h.update(b)
+        os.unlink(out)
+        expect(h.hexdigest() == env.big_sha, "256 MiB output differs")
+
+
+@case("keep-alive: many chunks reuse at most N connections")
+def t_keepalive(env):
+    before = open(env.access_log).read().count("\n")
+    r = run(env, ["-n", "4", "--chunk-size", "64K", env.url("f20971520")])
+    expect_run(r, 0, env.files["f20971520"])
+    time.sleep(0.3)
+    lines = open(env.access_log).read().splitlines()[before:]
+    mine = [l for l in lines if l.endswith("/f20971520")]
+    conns = {l.split()[0] for l in mine}
+    expect(len(mine) > 300, "only %d requests" % len(mine))
+    expect(len(conns) <= 4, "%d connections for -n 4" % len(conns))
+    # Every request after the probe pins the version with If-Match.
+    # nginx logs at completion, so the probe is found by its range.
+    fields = [re.match(r'(\d+) (\d+) "([^"]*)" "([^"]*)"', l) for l in mine]
+    probe = [m for m in fields if m.group(3).startswith("bytes=0-")]
+    later = [m for m in fields if not m.group(3).startswith("bytes=0-")]
+    expect(len(probe) == 1 and probe[0].group(4) == "-",
+           "the probe carried If-Match")
+    expect(all(m.group(4).startswith("\\x22") for m in later),
+           "a later request lacks If-Match")
+
+
+@case("Last-Modified only: pinned with If-Unmodified-Since")
+def t_lastmod(env):
+    before = open(env.access_log).read().count("\n")
+    r = run(env, ["--chunk-size", "64K", "-v", env.url("noetag/f4194305")])
+    expect_run(r, 0, env.files["f4194305"], err="validator Last-Modified")
+    time.sleep(0.3)
+    mine = [l for l in open(env.access_log).read().splitlines()[before:]
+            if l.endswith("/noetag/f4194305")]
+    expect(len(mine) > 10, "only %d requests" % len(mine))
+    later = [l for l in mine if '"bytes=0-' not in l]
+    expect(len(later) == len(mine) - 1 and all("GMT" in l for l in later),
+           "later requests lack If-Unmodified-Since")
+
+
+@case("TLS with --cacert, over HTTP/2")
+def t_tls(env):
+    url = "https://127.0.0.1:%d/f20971520" % env.tls_port
+    r = run(env, ["-v", "--cacert", env.cert, url])
+    expect_run(r, 0, env.files["f20971520"], err=r"< HTTP/2 206")
+    r = run(env, ["--retries", "0", url])
+    expect_run(r, 3, b"", err=r"TLS|certificate")
+    r = run(env, ["-k", "-n", "32", url])
+    expect_run(r, 0, env.files["f20971520"])
+
+
+@case("server ignores Range: one correct stream")
+def t_norange(env):
+    for n in (0, 1, 262145, 20 * MB):
+        r = run(env, [env.url("norange/f%d" % n)])
+        expect_run(r, 0, env.files["f%d" % n])
+    data = env.files["f20971520"]
+    r = run(env, ["-C", "1000", env.url("norange/f20971520")])
+    expect_run(r, 0, data[1000:])
+    r = run(env, ["-r", "5-9", env.url("norange/f20971520")])
+    expect_run(r, 0, data[5:10])
+
+
+@case("fallbacks: chunked, weak ETag, no validator, Last-Modified")
+def t_fallbacks(env):
+    data = env.files["f4194305"]
+    for i, spec in enumerate(("chunked", "weak", "noetag", "lm")):
+        r = run(env, ["-v", env.furl("fb%d" % i, spec, "f4194305")])
+        expect_run(r, 0, data)
+        if spec in ("weak", "noetag"):
+            expect("one stream" in r.err, spec + ": not one stream")
+    for n in (0, 1):
+        r = run(env, [env.furl("fbc%d" % n, "chunked", "f%d" % n)])
+        expect_run(r, 0, env.files["f%d" % n])
+
+
+@case("-C offsets: 0, middle, last byte, at the end, past the end")
+def t_continue(env):
+    data = env.files["f4194305"]
+    url = env.url("f4194305")
+    for off in (0, 1, 262144, len(data) - 1):
+        r = run(env, ["-C", str(off), url])
+        expect_run(r, 0, data[off:])
+    r = run(env, ["-C", str(len(data)), url])
+    expect_run(r, 0, b"", quiet=True)
+    r = run(env, ["-C", str(len(data) + 1), url])
+    expect_run(r, 2, b"", err=r"past the end of the file \(size %d bytes\)"
+               % len(data))
+    r = run(env, ["-C", "5", env.url("f0")])
+    expect_run(r, 2, b"", err=r"size 0 bytes")
+
+
+@case("-C - appends to the file stdout is opened on, and only that")
+def t_continue_append(env):
+    data = env.files["f20971520"]
+    path = os.path.join(env.work, "partial")
+    with open(path, "wb") as f:
+        f.write(data[:7777777])
+    r = run(env, ["-C", "-", env.url("f20971520")], stdout_path=path,
+            append=True)
+    expect_run(r, 0, data)
+    r = run(env, ["-C", "-", env.url("f20971520")], stdout_path=path,
+            append=True)
+    expect_run(r, 0, data)   # complete already: nothing appended
+    r = run(env, ["-C", "-", env.url("f1")])   # opened without O_APPEND
+    expect_run(r, 1, b"", err=r"opened for append")
+    p = subprocess.run([BIN, "-C", "-", env.url("f1")], capture_output=True)
+    expect(p.returncode == 1 and b">>" in p.stderr, "pipe not refused")
+
+
+@case("-r ranges: A-B, A-, -N, past the end")
+def t_range(env):
+    data = env.files["f4194305"]
+    url = env.url("f4194305")
+    for spec, want in (("0-0", data[:1]), ("10-99", data[10:100]),
+                       ("262144-", data[262144:]),
+                       ("100-99999999", data[100:]),
+                       ("-1", data[-1:]), ("-300000", data[-300000:]),
+                       ("-99999999", data),
+                       ("%d-%d" % (len(data) - 1, len(data) - 1),
+                        data[-1:])):
+        r = run(env, ["-r", spec, url])
+        expect_run(r, 0, want)
+    r = run(env, ["-r", "%d-" % (len(data) + 5), url])
+    expect_run(r, 2, b"", err=r"size %d" % len(data))
+
+
+@case("--if-match: the kept ETag passes, another exits 4")
+def t_if_match(env):
+    r = run(env, ["-v", env.url("f65536")])
+    m = re.search(r'validator ETag ("[^"]+")', r.err)
+    expect(m, "no validator shown with -v: " + r.err[-300:])
+    r = run(env, ["--if-match", m.group(1), env.url("f65536")])
+    expect_run(r, 0, env.files["f65536"])
+    r = run(env, ["--if-match", '"nope"', env.url("f65536")])
+    expect_run(r, 4, b"", err=r"changed|412")
+
+
+@case("faults that retries repair: byte-exact output")
+def t_faults_repaired(env):
+    data = env.files["f20971520"]
+    for spec in ("reset@0", "reset@3", "reset@2x3", "trunc@4", "short@2",
+                 "badcr@3", "full@2", "s503@2x2", "s429@3", "s500@1",
+                 "gzip@2", "multi@3", "twocl@2", "hugecl@3", "stall@2",
+                 "redirect", "redirect,reset@4"):
+        r = run(env, ["--retry-delay", "50ms", "--stall-timeout", "1",
+                      "--chunk-size", "1M", "-v",
+                      env.furl("rep-" + spec, spec, "f20971520")])
+        expect_run(r, 0, data)
+        expect(re.search(r"retry|final URL", r.err), spec + ": no retry")
+
+
+@case("Retry-After is honoured (seconds)")
+def t_retry_after(env):
+    t = time.time()
+    r = run(env, ["--retry-delay", "10ms", "-v",
+                  env.furl("ra", "s503@1", "f4194305")])
+    expect_run(r, 0, env.files["f4194305"], err=r"retry 1/5 in 1\.0 s")
+    expect(time.time() - t >= 0.9, "did not wait for Retry-After")
+
+
+@case("a file changed mid-run: exit 4, only old bytes, no resume")
+def t_changed(env):
+    data = env.files["f20971520"]
+    for spec in ("etag@3", "etagx@3", "total@3"):
+        r = run(env, ["--chunk-size", "1M",
+                      env.furl("chg-" + spec, spec, "f20971520")])
+        expect_run(r, 4, None, err=r"changed|412")
+        expect(data[:len(r.out)] == r.out, "bytes are not the old prefix")
+        expect(len(r.out) < len(data), "all bytes delivered")
+        if r.out:
+            expect(re.search(r"delivered %d bytes of the earlier version"
+                             % len(r.out), r.err), "no honest count")
+
+
+@case("fatal errors mid-run print the exact resume command")
+def t_resume(env):
+    data = env.files["f20971520"]
+    # -n 1: one stream, so the third failure in a row is deterministic.
+    for spec, rc, msg, n in (("s404@4", 2, r"HTTP 404", "8"),
+                             ("s500@1x3", 3, r"gave up after 2 retries",
+                              "1")):
+        r = run(env, ["--retries", "2", "--retry-delay", "10ms",
+                      "--chunk-size", "1M", "-n", n,
+                      env.furl("res-" + spec, spec, "f20971520")])
+        expect_run(r, rc, None, err=msg)
+        expect(len(r.out) > 0, "nothing delivered before the failure")
+        resume(env, r, data)
+    # A range keeps its end in the resume command.
+    r = run(env, ["--retries", "0", "-r", "1000-15000000", "--chunk-size",
+                  "1M", env.furl("res-r", "s404@5", "f20971520")])
+    expect_run(r, 2, None, err=r"resume with: rangecat -r \d+-15000000")
+    m = re.search(r"resume with: (.*)$", r.err, re.M)
+    r2 = run(env, shlex.split(m.group(1))[1:], append=True)
+    expect_run(r2, 0, data[1000:15000001])
+
+
+@case("errors before any byte: 404, refused connection, redirects")
+def t_early_errors(env):
+    r = run(env, [env.url("nope")])
+    expect_run(r, 2, b"", err=r"HTTP 404")
+    expect("resume" not in r.err, "resume hint with nothing delivered")
+    r = run(env, ["--retries", "1", "--retry-delay", "10ms",
+                  "http://127.0.0.1:%d/x" % free_port()])
+    expect_run(r, 3, b"", err=r"gave up after 1 retries")
+    r = run(env, [env.furl("loop", "loop", "f1")])
+    expect_run(r, 2, b"", err=r"too many redirects")
+    r = run(env, [env.furl("tofile", "tofile", "f1")])
+    expect_run(r, 2, b"", err=r"redirect to a scheme other than http")
+
+
+@case("output: closed reader, full disk, closed stdout, signals")
+def t_output(env):
+    url = env.url("f20971520")
+    p = subprocess.run(
+        "set -o pipefail; %s %s | head -c 100 | wc -c" % (BIN, url),
+        shell=True, executable="/bin/bash", capture_output=True, timeout=60)
+    expect(p.returncode == 0 and p.stdout.strip() == b"100" and
+           p.stderr == b"", "head -c 100: rc %d, %r" % (p.returncode,
+                                                          p.stderr))
+    p = subprocess.run([BIN, url], stdout=open("/dev/full", "wb"),
+                       stderr=subprocess.PIPE, timeout=60)
+    expect(p.returncode == 5 and b"No space" in p.stderr,
+           "/dev/full: rc %d %r" % (p.returncode, p.stderr))
+    p = subprocess.run("%s %s >&-" % (BIN, url), shell=True,
+                       capture_output=True, timeout=60)
+    expect(p.returncode == 5 and b"stdout is closed" in p.stderr,
+           "closed stdout: rc %d %r" % (p.returncode, p.stderr))
+    data = env.files["f20971520"]
+    for sig, rc in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        out = os.path.join(env.work, "sig")
+        with open(out, "wb") as f:
+            p = subprocess.Popen([BIN, "-n", "2", env.url("slow/f20971520")],
+                                 stdout=f, stderr=subprocess.PIPE)
+            time.sleep(1.5)
+            p.send_signal(sig)
+            err = p.communicate(timeout=30)[1].decode()
+        r = Result(p.returncode, open(out, "rb").read(), err)
+        expect_run(r, rc, None, err=r"interrupted|terminated")
+        expect(len(r.out) > 0, "nothing delivered before the signal")
+        m = re.search(r"resume with: (.*)$", r.err, re.M)
+        expect(m, "no resume hint after signal")
+        argv = shlex.split(m.group(1))[1:]
+        argv = [a.replace("/slow/", "/") for a in argv]
+        r2 = run(env, argv, stdout_path=out, append=True)
+        expect_run(r2, 0, data)
+
+
+@case("a non-blocking stdout is waited on, not failed")
+def t_nonblock(env):
+    url = env.url("f20971520")
+    code = ("import fcntl,os,subprocess,sys,time\n"
+            "r,w=os.pipe()\n"
+            "fl=fcntl.fcntl(w,fcntl.F_GETFL)\n"
+            "fcntl.fcntl(w,fcntl.F_SETFL,fl|os.O_NONBLOCK)\n"
+            "p=subprocess.Popen([sys.argv[1],sys.argv[2]],stdout=w)\n"
+            "os.close(w)\n"
+            "import hashlib;h=hashlib.sha256();n=0\n"
+            "time.sleep(0.5)\n"
+            "while True:\n"
+            "  b=os.read(r,1<<16)\n"
+            "  if not b: break\n"
+            "  h.update(b);n+=len(b)\n"
+            "print(p.wait(),n,h.hexdigest())\n")
+    p = subprocess.run([sys.executable, "-c", code, BIN, url],
+                       capture_output=True, text=True, timeout=120)
+    rc, n, h = p.stdout.split()
+    expect(rc == "0" and h == sha(env.files["f20971520"]),
+           "rc %s, %s bytes: %s" % (rc, n, p.stderr[-300:]))
+
+
+@case("usage errors exit 1 with one clear line")
+def t_usage(env):
+    for args, pat in (([], r"no URL"),
+                      (["ftp://h/x"], r"only http"),
+                      (["http://h/a b"], r"space or control"),
+                      (["-n", "0", "http://h/x"], r"--connections"),
+                      (["-n", "10000", "http://h/x"], r"--connections"),
+                      (["--chunk-size", "12Q", "http://h/x"], r"suffix"),
+                      (["-C", "1", "-r", "1-2", "http://h/x"],
+                       r"--continue-at and --range"),
+                      (["--memory", "1M", "--chunk-size", "4M",
+                        "http://h/x"], r"--memory"),
+                      (["--bogus", "http://h/x"], r"unknown option"),
+                      (["-r", "9-1", "http://h/x"], r"before its start"),
+                      (["http://h/x", "http://h/y"], r"one URL"),
+                      ([""], r"only http"),
+                      (["http://h/" + "a" * 10000], r"longer than")):
+        r = run(env, args)
+        expect_run(r, 1, b"", err=pat)
+        expect(r.err.count("\n") == 1 and r.err.startswith("rangecat: "),
+               "not one line: %r" % r.err)
+    r = run(env, ["--help"])
+    expect_run(r, 0, None, quiet=True)
+    expect(b"usage: rangecat" in r.out, "--help text")
+    r = run(env, ["--version"])
+    expect(r.rc == 0 and b"libcurl" in r.out and b"libarchive" in r.out,
+           "--version")
+
+
+@case("secrets: -H credentials never reach stderr, even with -v")
+def t_secrets(env):
+    url = env.url("f4194305")
+    r = run(env, ["-v", "-H", "Authorization: Bearer " + SECRET, url])
+    expect_run(r, 0, env.files["f4194305"])
+    r = run(env, ["-H", "X-Api-Key: " + SECRET, "--retries", "0",
+                  "--chunk-size", "1M",
+                  env.furl("sec", "s404@3", "f20971520")])
+    expect_run(r, 2, None, err=r"X-Api-Key: \[redacted\]")
+
+
+@case("progress: line mode for logs, nothing when not a TTY")
+def t_progress(env):
+    r = run(env, ["--progress=line", env.url("slow/f4194305")])
+    expect_run(r, 0, env.files["f4194305"],
+               err=r"rangecat: done: 4\.0 MiB in [0-9.]+ s")
+    r = run(env, [env.url("f4194305")])
+    expect_run(r, 0, env.files["f4194305"], quiet=True)
+
+
+@case("the man page's EXIT STATUS agrees with the code")
+def t_man_exit(env):
+    man = open(os.path.join(ROOT, "man", "rangecat.1")).read()
+    sect = man.split(".Sh EXIT STATUS", 1)[1].split(".Sh ", 1)[0]
+    codes = sorted(int(c) for c in re.findall(r"^\.It (\d+)", sect, re.M))
+    src = open(os.path.join(ROOT, "src", "err.c")).read()
+    table = sorted({int(c) for c in re.findall(r"= \{(\d+), \"", src)})
+    expect(codes == table, "man %s, err.c %s" % (codes, table))
+    usage = subprocess.run([BIN, "--help"], capture_output=True,
+                           text=True).stdout
+    for c in table:
+        if c:
+            expect(re.search(r"\b%d\b" % c, usage), "--help lacks %d" % c)
+
+
+def main():
+    global passed, failed, skipped, only, valgrind, keep
+    args = sys.argv[1:]
+    if "--valgrind" in args:
+        valgrind = True
+        args.remove("--valgrind")
+    if "-k" in args:
+        only = args[args.index("-k") + 1]
+    env = Env()
+    try:
+        env.make_data()
+        env.start_nginx()
+        env.start_faults()
+        for fn in CASES:
+            if only and only not in fn.__name__ and only not in fn.case_name:
+                continue
+            if valgrind and fn.__name__ in ("t_big", "t_output",
+                                            "t_nonblock"):
+                print("skip - %s (too slow under valgrind)" % fn.case_name)
+                skipped += 1
+                continue
+            t = time.time()
+            try:
+                fn(env)
+                passed += 1
+                print("ok   - %s (%.1f s)" % (fn.case_name, time.time() - t),
+                      flush=True)
+            except Exception as e:  # a crash in a case is a failure too
+                failed += 1
+                keep = True
+                print("FAIL - %s: %s" % (fn.case_name, e), flush=True)
+    finally:
+        env.stop()
+        if keep:
+            print("scratch kept in %s" % env.work)
+        else:
+            shutil.rmtree(env.work, ignore_errors=True)
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+/* Content-Range, Retry-After, ETag and header-line parsing. */
+#include <string.h>
+
+#include "harness.h"
+#include "http.h"
+
+static void feed(struct rc_resp *r, const char *line)
+{
+	rc_resp_header(r, line, strlen(line), 1000000000);
+}
+
+int main(void)
+{
+	struct rc_crange c;
+	long s;
+	bool weak;
+	struct rc_resp r;
+
+	CHECK(rc_http_content_range("bytes 0-99/100", &c) && c.first == 0 &&
+	      c.last == 99 && c.total == 100 && !c.unsatisfied);
+	CHECK(rc_http_content_range("bytes 5-9/*", &c) &&
+	      c.total == RC_UNKNOWN);
+	CHECK(rc_http_content_range("bytes */42", &c) && c.unsatisfied &&
+	      c.total == 42);
+	CHECK(rc_http_content_range("BYTES 0-0/1", &c));
+	CHECK(rc_http_content_range("bytes 0-0/1  ", &c));
+	CHECK(!rc_http_content_range("bytes 0-100/100", &c));
+	CHECK(!rc_http_content_range("bytes 9-5/100", &c));
+	CHECK(!rc_http_content_range("bytes 0-99", &c));
+	CHECK(!rc_http_content_range("items 0-9/10", &c));
+	CHECK(!rc_http_content_range("bytes -1-5/10", &c));
+	CHECK(!rc_http_content_range("bytes 0-5/10x", &c));
+	CHECK(!rc_http_content_range("bytes 0-5/99999999999999999999", &c));
+	CHECK(!rc_http_content_range("bytes 0-9223372036854775808/"
+				     "9223372036854775809",
+				     &c));
+	CHECK(rc_http_content_range("bytes 0-9223372036854775806/"
+				    "9223372036854775807",
+				    &c));
+	CHECK(!rc_http_content_range("", &c));
+	CHECK(!rc_http_content_range("bytes ", &c));
+
+	CHECK(rc_http_retry_after("120", 0, &s) && s == 120);
+	CHECK(rc_http_retry_after(" 0 ", 0, &s) && s == 0);
+	CHECK(!rc_http_retry_after("-5", 0, &s));
+	CHECK(!rc_http_retry_after("soon", 0, &s));
+	/* 1000000030 is Sun, 09 Sep 2001 01:47:10 GMT */
+	CHECK(rc_http_retry_after("Sun, 09 Sep 2001 01:47:10 GMT", 1000000000,
+				  &s) &&
+	      s == 30);
+	CHECK(rc_http_retry_after("Sun, 09 Sep 2001 01:46:00 GMT", 1000000000,
+				  &s) &&
+	      s == 0);
+
+	CHECK(rc_http_etag("\"abc\"", &weak) && !weak);
+	CHECK(rc_http_etag("W/\"abc\"", &weak) && weak);
+	CHECK(rc_http_etag("\"\"", &weak));
+	CHECK(!rc_http_etag("abc", &weak));
+	CHECK(!rc_http_etag("\"a\"b\"", &weak));
+	CHECK(!rc_http_etag("\"a b\"", &weak));
+	CHECK(!rc_http_etag("\"", &weak));
+
+	rc_resp_reset(&r);
+	feed(&r, "HTTP/1.1 302 Found\r\n");
+	feed(&r, "Content-Range: bytes 0-1/2\r\n");
+	feed(&r, "HTTP/1.1 206 Partial Content\r\n");
+	CHECK(r.status == 206 && !r.has_crange);
+	feed(&r, "content-range: bytes 10-19/100\r\n");
+	feed(&r, "Content-Length: 10\r\n");
+	feed(&r, "ETag: \"v1\"\r\n");
+	feed(&r, "Retry-After: 7\r\n");
+	feed(&r, "Last-Modified: Sun, 09 Sep 2001 01:46:40 GMT\r\n");
+	CHECK(r.has_crange && !r.bad_crange && r.crange.first == 10 &&
+	      r.crange.total == 100);
+	CHECK(r.clen == 10 && !r.clen_conflict);
+	CHECK(strcmp(r.etag, "\"v1\"") == 0 && !r.etag_weak);
+	CHECK(r.retry_after == 7);
+	CHECK(r.last_modified[0] != '\0');
+	feed(&r, "Content-Length: 10\r\n");
+	CHECK(!r.clen_conflict);
+	feed(&r, "Content-Length: 11\r\n");
+	CHECK(r.clen_conflict);
+
+	rc_resp_reset(&r);
+	feed(&r, "HTTP/2 206\r\n");
+	CHECK(r.status == 206);
+	feed(&r, "Content-Length: 99999999999999999999\r\n");
+	CHECK(r.clen_conflict);
+	feed(&r, "Content-Encoding: gzip\r\n");
+	CHECK(r.encoded);
+	feed(&r, "Content-Type: multipart/byteranges; boundary=x\r\n");
+	CHECK(r.multipart);
+	feed(&r, "ETag: W/\"x\"\r\n");
+	CHECK(r.etag_weak);
+	feed(&r, "ETag: garbage\r\n");
+	CHECK(r.bad_etag && r.etag[0] == '\0');
+	feed(&r, "Content-Range: bytes 5-1/10\r\n");
+	CHECK(r.bad_crange);
+	feed(&r, "Last-Modified: not a date\r\n");
+	CHECK(r.last_modified[0] == '\0');
+	feed(&r, "HTTP/1.1 xyz\r\n");
+	CHECK(r.status == 0);
+	return DONE();
+}

@@ -1,0 +1,118 @@
+/* Number, size and range parsing; option conflicts; URL checks. */
+#include <string.h>
+
+#include "harness.h"
+#include "options.h"
+
+static enum rc_err parse(struct rc_opts *o, const char *a1, const char *a2,
+			 const char *a3, const char *a4)
+{
+	char *argv[6] = {"rangecat", (char *)a1, (char *)a2, (char *)a3,
+			 (char *)a4, NULL};
+	int argc = 1;
+	char why[256];
+
+	while (argc < 5 && argv[argc])
+		argc++;
+	return rc_options_parse(o, argc, argv, why, sizeof why);
+}
+
+int main(void)
+{
+	const char *w;
+	uint64_t v;
+	struct rc_opts o;
+
+	CHECK(rc_parse_u64("0", 10, &v, &w) == RC_OK && v == 0);
+	CHECK(rc_parse_u64("18446744073709551615", UINT64_MAX, &v, &w) ==
+		  RC_OK &&
+	      v == UINT64_MAX);
+	CHECK(rc_parse_u64("18446744073709551616", UINT64_MAX, &v, &w));
+	CHECK(rc_parse_u64("-1", 10, &v, &w));
+	CHECK(rc_parse_u64("+1", 10, &v, &w));
+	CHECK(rc_parse_u64(" 1", 10, &v, &w));
+	CHECK(rc_parse_u64("1x", 10, &v, &w));
+	CHECK(rc_parse_u64("", 10, &v, &w));
+	CHECK(rc_parse_u64("11", 10, &v, &w));
+
+	CHECK(rc_parse_size("4M", &v, &w) == RC_OK && v == 4u << 20);
+	CHECK(rc_parse_size("64k", &v, &w) == RC_OK && v == 65536);
+	CHECK(rc_parse_size("1GiB", &v, &w) == RC_OK && v == 1u << 30);
+	CHECK(rc_parse_size("2T", &v, &w) == RC_OK && v == 2ull << 40);
+	CHECK(rc_parse_size("123", &v, &w) == RC_OK && v == 123);
+	CHECK(rc_parse_size("4X", &v, &w));
+	CHECK(rc_parse_size("4MM", &v, &w));
+	CHECK(rc_parse_size("M", &v, &w));
+	CHECK(rc_parse_size("-4M", &v, &w));
+	CHECK(rc_parse_size("17179869184G", &v, &w)); /* 2^64 */
+	CHECK(rc_parse_size("16777215T", &v, &w) == RC_OK);
+	CHECK(rc_parse_size("16777216T", &v, &w));
+
+	memset(&o, 0, sizeof o);
+	CHECK(rc_parse_range("0-99", &o, &w) == RC_OK && o.range_first == 0 &&
+	      o.range_last == 99 && !o.range_suffix);
+	CHECK(rc_parse_range("100-", &o, &w) == RC_OK &&
+	      o.range_first == 100 && o.range_last == UINT64_MAX);
+	CHECK(rc_parse_range("-500", &o, &w) == RC_OK && o.range_suffix &&
+	      o.range_last == 500);
+	CHECK(rc_parse_range("5-5", &o, &w) == RC_OK);
+	CHECK(rc_parse_range("5-4", &o, &w));
+	CHECK(rc_parse_range("-0", &o, &w));
+	CHECK(rc_parse_range("-", &o, &w));
+	CHECK(rc_parse_range("1-2,4-5", &o, &w));
+	CHECK(rc_parse_range("a-b", &o, &w));
+	CHECK(rc_parse_range("1-2-3", &o, &w));
+
+	CHECK(rc_url_ok("http://h/x", &w));
+	CHECK(rc_url_ok("HTTPS://h", &w));
+	CHECK(!rc_url_ok("ftp://h/x", &w));
+	CHECK(!rc_url_ok("file:///etc/passwd", &w));
+	CHECK(!rc_url_ok("http://h/a b", &w));
+	CHECK(!rc_url_ok("http://h/a\nb", &w));
+	CHECK(!rc_url_ok("http://", &w));
+	CHECK(!rc_url_ok("h/x", &w));
+
+	CHECK(parse(&o, "http://h/x", NULL, NULL, NULL) == RC_OK &&
+	      o.connections == 8 && o.chunk_size == 4u << 20 &&
+	      o.memory == 64u << 20);
+	CHECK(parse(&o, "-n", "32", "http://h/x", NULL) == RC_OK &&
+	      o.chunk_size * 2 * 32 <= 64u << 20 && o.memory >= o.chunk_size);
+	CHECK(parse(&o, "-C", "5", "-r", "1-2") == RC_E_USAGE);
+	CHECK(parse(&o, "-C", "5", "http://h/x", NULL) == RC_OK &&
+	      o.start == RC_START_OFFSET && o.offset == 5);
+	CHECK(parse(&o, "-C", "-", "http://h/x", NULL) == RC_OK &&
+	      o.start == RC_START_APPEND);
+	CHECK(parse(&o, "-C", "x", "http://h/x", NULL) == RC_E_USAGE);
+	CHECK(parse(&o, "--memory=1M", "--chunk-size=4M", "http://h/x",
+		    NULL) == RC_E_USAGE);
+	CHECK(parse(&o, "--memory=1M", "http://h/x", NULL, NULL) == RC_OK &&
+	      o.chunk_size <= 1u << 20);
+	CHECK(parse(&o, "--chunk-size=1K", "http://h/x", NULL, NULL) ==
+	      RC_E_USAGE);
+	CHECK(parse(&o, "-n", "0", "http://h/x", NULL) == RC_E_USAGE);
+	CHECK(parse(&o, "-n", "10000", "http://h/x", NULL) == RC_E_USAGE);
+	CHECK(parse(&o, "--bogus", "http://h/x", NULL, NULL) == RC_E_USAGE);
+	CHECK(parse(&o, "http://h/x", "http://h/y", NULL, NULL) == RC_E_USAGE);
+	CHECK(parse(&o, NULL, NULL, NULL, NULL) == RC_E_USAGE);
+	CHECK(parse(&o, "-H", "NoColon", "http://h/x", NULL) == RC_E_USAGE);
+	CHECK(parse(&o, "-q", "--progress=bar", "http://h/x", NULL) ==
+	      RC_E_USAGE);
+	CHECK(parse(&o, "--progress=fancy", "http://h/x", NULL, NULL) ==
+	      RC_E_USAGE);
+	CHECK(parse(&o, "--retry-delay", "10ms", "http://h/x", NULL) ==
+		  RC_OK &&
+	      o.retry_delay > 0.009 && o.retry_delay < 0.011);
+	CHECK(parse(&o, "--connections", NULL, NULL, NULL) == RC_E_USAGE);
+
+	bool next;
+	CHECK(rc_options_classify("http://h", &next) == 0);
+	CHECK(rc_options_classify("-C", &next) == 'C' && next);
+	CHECK(rc_options_classify("-C5", &next) == 'C' && !next);
+	CHECK(rc_options_classify("--continue-at=5", &next) == 'C' && !next);
+	CHECK(rc_options_classify("--range", &next) == 'r' && next);
+	CHECK(rc_options_classify("--if-match", &next) == RC_OPT_IF_MATCH &&
+	      next);
+	CHECK(rc_options_classify("-qv", &next) == 'q' && !next);
+	CHECK(rc_options_classify("-qn", &next) == 'n' && next);
+	return DONE();
+}

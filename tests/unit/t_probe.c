@@ -1,0 +1,121 @@
+/* Response judging: what a 206, 200, 416, 412, 5xx... mean for a range. */
+#include <string.h>
+
+#include "harness.h"
+#include "probe.h"
+
+static struct rc_resp resp(long status, const char *crange, uint64_t clen,
+			   const char *etag)
+{
+	struct rc_resp r;
+
+	rc_resp_reset(&r);
+	r.status = status;
+	if (crange) {
+		r.has_crange = true;
+		r.bad_crange = !rc_http_content_range(crange, &r.crange);
+	}
+	r.clen = clen;
+	if (etag) {
+		strcpy(r.etag, etag);
+		rc_http_etag(etag, &r.etag_weak);
+	}
+	return r;
+}
+
+static enum rc_verdict_kind k(struct rc_resp r, struct rc_want w)
+{
+	struct rc_verdict v;
+
+	rc_judge(&r, &w, &v);
+	return v.kind;
+}
+
+int main(void)
+{
+	struct rc_want probe = {.first = 0, .last = 99, .total = RC_UNKNOWN};
+	struct rc_want later = {.first = 100, .last = 199, .total = 1000,
+				.etag = "\"v1\""};
+	struct rc_verdict v;
+	struct rc_resp r;
+
+	r = resp(206, "bytes 0-99/1000", 100, "\"v1\"");
+	rc_judge(&r, &probe, &v);
+	CHECK(v.kind == RC_V_RANGE && v.first == 0 && v.last == 99 &&
+	      v.total == 1000);
+	/* a short 206 is accepted; the fetcher asks for the rest */
+	r = resp(206, "bytes 100-149/1000", 50, "\"v1\"");
+	rc_judge(&r, &later, &v);
+	CHECK(v.kind == RC_V_RANGE && v.last == 149);
+	CHECK(k(resp(206, "bytes 101-199/1000", 99, "\"v1\""), later) ==
+	      RC_V_RETRY);
+	CHECK(k(resp(206, "bytes 100-200/1000", 101, "\"v1\""), later) ==
+	      RC_V_RETRY);
+	CHECK(k(resp(206, "bytes 100-199/1000", 99, "\"v1\""), later) ==
+	      RC_V_RETRY);
+	CHECK(k(resp(206, "bytes 100-199/2000", 100, "\"v1\""), later) ==
+	      RC_V_CHANGED);
+	CHECK(k(resp(206, "bytes 100-199/1000", 100, "\"v2\""), later) ==
+	      RC_V_CHANGED);
+	CHECK(k(resp(206, NULL, 100, "\"v1\""), later) == RC_V_RETRY);
+	CHECK(k(resp(206, "bytes x", 100, "\"v1\""), later) == RC_V_RETRY);
+	CHECK(k(resp(206, "bytes 100-199/1000", RC_UNKNOWN, NULL), later) ==
+	      RC_V_RANGE);
+	r = resp(206, "bytes 100-199/1000", 100, "\"v1\"");
+	r.encoded = true;
+	CHECK(k(r, later) == RC_V_RETRY);
+	r.encoded = false;
+	r.multipart = true;
+	CHECK(k(r, later) == RC_V_RETRY);
+	r = resp(206, "bytes 100-199/1000", 100, "\"v1\"");
+	r.clen_conflict = true;
+	CHECK(k(r, later) == RC_V_RETRY);
+
+	/* 200: the whole file on the probe, a broken promise later */
+	r = resp(200, NULL, 1000, "\"v1\"");
+	rc_judge(&r, &probe, &v);
+	CHECK(v.kind == RC_V_FULL && v.total == 1000);
+	CHECK(k(resp(200, NULL, 1000, "\"v1\""), later) == RC_V_RETRY);
+	CHECK(k(resp(200, NULL, 1000, "\"v2\""), later) == RC_V_CHANGED);
+	CHECK(k(resp(200, "bytes 100-199/1000", 1000, NULL), later) ==
+	      RC_V_RETRY);
+
+	/* 416 */
+	struct rc_want at = {.first = 1000, .last = 1099, .total = RC_UNKNOWN};
+	r = resp(416, "bytes */1000", RC_UNKNOWN, NULL);
+	rc_judge(&r, &at, &v);
+	CHECK(v.kind == RC_V_AT_END && v.total == 1000);
+	at.first = 1001;
+	rc_judge(&r, &at, &v);
+	CHECK(v.kind == RC_V_PAST_END && v.total == 1000);
+	CHECK(k(resp(416, NULL, RC_UNKNOWN, NULL), at) == RC_V_PAST_END);
+	CHECK(k(resp(416, "bytes */1000", RC_UNKNOWN, NULL), later) ==
+	      RC_V_CHANGED);
+
+	CHECK(k(resp(412, NULL, 0, NULL), later) == RC_V_CHANGED);
+	CHECK(k(resp(503, NULL, 0, NULL), later) == RC_V_RETRY);
+	CHECK(k(resp(500, NULL, 0, NULL), later) == RC_V_RETRY);
+	CHECK(k(resp(429, NULL, 0, NULL), later) == RC_V_RETRY);
+	CHECK(k(resp(408, NULL, 0, NULL), later) == RC_V_RETRY);
+	CHECK(k(resp(404, NULL, 0, NULL), later) == RC_V_REFUSED);
+	CHECK(k(resp(403, NULL, 0, NULL), probe) == RC_V_REFUSED);
+	CHECK(k(resp(304, NULL, 0, NULL), probe) == RC_V_REFUSED);
+	CHECK(k(resp(204, NULL, 0, NULL), probe) == RC_V_REFUSED);
+	CHECK(k(resp(0, NULL, 0, NULL), probe) == RC_V_RETRY);
+
+	/* suffix ranges: bytes=-N */
+	struct rc_want suf = {.suffix = true, .last = 10, .total = RC_UNKNOWN};
+	CHECK(k(resp(206, "bytes 990-999/1000", 10, NULL), suf) == RC_V_RANGE);
+	CHECK(k(resp(206, "bytes 989-999/1000", 11, NULL), suf) == RC_V_RETRY);
+	CHECK(k(resp(206, "bytes 0-4/5", 5, NULL), suf) == RC_V_RANGE);
+	CHECK(k(resp(206, "bytes 0-3/5", 4, NULL), suf) == RC_V_RETRY);
+
+	/* validators */
+	r = resp(206, "bytes 0-99/1000", 100, "\"v1\"");
+	CHECK(rc_probe_validator(&r) == RC_VAL_ETAG);
+	r = resp(206, "bytes 0-99/1000", 100, "W/\"v1\"");
+	CHECK(rc_probe_validator(&r) == RC_VAL_NONE);
+	strcpy(r.last_modified, "Sun, 09 Sep 2001 01:46:40 GMT");
+	CHECK(rc_probe_validator(&r) == RC_VAL_DATE);
+	return DONE();
+}

@@ -1,0 +1,60 @@
+/* The resume command and the redaction it relies on. */
+#include <string.h>
+
+#include "harness.h"
+#include "http.h"
+#include "log.h"
+#include "resume.h"
+
+static char out[4096];
+
+static const char *cmd(int argc, char **argv, uint64_t next, uint64_t last,
+		       const char *etag)
+{
+	rc_resume_command(argc, argv, next, last, etag, out, sizeof out);
+	return out;
+}
+
+int main(void)
+{
+	char *a1[] = {"rangecat", "-n", "4", "http://h/f", NULL};
+	CHECK(strcmp(cmd(4, a1, 100, RC_UNKNOWN, "\"v1\""),
+		     "rangecat -C 100 --if-match '\"v1\"' -n 4 http://h/f") ==
+	      0);
+	char *a2[] = {"rangecat", "-C", "5", "--if-match=\"x\"", "http://h/f",
+		      NULL};
+	CHECK(strcmp(cmd(5, a2, 900, RC_UNKNOWN, NULL),
+		     "rangecat -C 900 http://h/f") == 0);
+	char *a3[] = {"rangecat", "-r", "10-99", "-q", "http://h/a b'c", NULL};
+	CHECK(strcmp(cmd(5, a3, 50, 99, NULL),
+		     "rangecat -r 50-99 -q 'http://h/a b'\\''c'") == 0);
+	char *a4[] = {"rangecat", "-H", "Authorization: Bearer SECRET1",
+		      "--header=X-Api-Key: SECRET2", "-HAccept: x/y",
+		      "https://u:SECRET3@h/f?X-Amz-Signature=SECRET4&a=1",
+		      NULL};
+	cmd(6, a4, 7, RC_UNKNOWN, NULL);
+	CHECK(strstr(out, "SECRET") == NULL);
+	CHECK(strstr(out, "-H 'Authorization: [redacted]'") != NULL);
+	CHECK(strstr(out, "-H 'X-Api-Key: [redacted]'") != NULL);
+	CHECK(strstr(out, "-H 'Accept: x/y'") != NULL);
+	CHECK(strstr(out, "a=1") != NULL);
+	char *a5[] = {"rangecat", "-C5", "--range", "1-2", "http://h/f", NULL};
+	CHECK(strcmp(cmd(5, a5, 8, RC_UNKNOWN, NULL),
+		     "rangecat -C 8 http://h/f") == 0);
+
+	char red[256];
+	rc_log_redact_header("Cookie: a=b", red, sizeof red);
+	CHECK(strcmp(red, "Cookie: [redacted]") == 0);
+	rc_log_redact_header("Range: bytes=0-1", red, sizeof red);
+	CHECK(strcmp(red, "Range: bytes=0-1") == 0);
+	rc_log_redact_url("http://h/p?token=abc&x=1#f", red, sizeof red);
+	CHECK(strcmp(red, "http://h/p?token=[redacted]&x=1#f") == 0);
+	rc_log_redact_url("https://user:pw@h:8/p", red, sizeof red);
+	CHECK(strcmp(red, "https://[redacted]@h:8/p") == 0);
+	rc_log_redact_url("http://h/p?sig=1&Signature=2", red, sizeof red);
+	CHECK(strcmp(red, "http://h/p?sig=[redacted]&Signature=[redacted]") ==
+	      0);
+	rc_log_redact_url("http://h/plain", red, sizeof red);
+	CHECK(strcmp(red, "http://h/plain") == 0);
+	return DONE();
+}
