@@ -8,17 +8,17 @@ static const struct {
 	int status;
 	const char *name;
 } table[RC_E__COUNT] = {
-	[RC_OK] = {0, "success"},
-	[RC_E_USAGE] = {1, "usage error"},
-	[RC_E_REMOTE] = {2, "remote refused"},
-	[RC_E_NETWORK] = {3, "network error"},
-	[RC_E_CHANGED] = {4, "remote file changed"},
-	[RC_E_OUTPUT] = {5, "output failed"},
-	[RC_E_DECODE] = {6, "decode failed"},
-	[RC_E_INTEGRITY] = {7, "integrity check failed"},
-	[RC_E_INTERRUPT] = {130, "interrupted"},
-	[RC_E_TERMINATED] = {143, "terminated"},
-	[RC_E_NOMEM] = {3, "out of memory"},
+    [RC_OK] = {0, "success"},
+    [RC_E_USAGE] = {1, "usage error"},
+    [RC_E_REMOTE] = {2, "remote refused"},
+    [RC_E_NETWORK] = {3, "network error"},
+    [RC_E_CHANGED] = {4, "remote file changed"},
+    [RC_E_OUTPUT] = {5, "output failed"},
+    [RC_E_DECODE] = {6, "decode failed"},
+    [RC_E_INTEGRITY] = {7, "integrity check failed"},
+    [RC_E_INTERRUPT] = {130, "interrupted"},
+    [RC_E_TERMINATED] = {143, "terminated"},
+    [RC_E_NOMEM] = {3, "out of memory"},
 };
 
 int rc_err_exit_status(enum rc_err err)

@@ -7,16 +7,16 @@
 
 enum rc_err {
 	RC_OK = 0,
-	RC_E_USAGE,	/* bad option, bad URL, conflicting options */
-	RC_E_REMOTE,	/* HTTP 4xx, 416 past the end, bad redirect */
-	RC_E_NETWORK,	/* retries exhausted, timeouts, TLS */
-	RC_E_CHANGED,	/* validator mismatch: the file changed */
-	RC_E_OUTPUT,	/* write error on stdout, disk full */
-	RC_E_DECODE,	/* decode/unpack failed */
-	RC_E_INTEGRITY, /* --sha256 mismatch */
-	RC_E_INTERRUPT, /* SIGINT */
+	RC_E_USAGE,	 /* bad option, bad URL, conflicting options */
+	RC_E_REMOTE,	 /* HTTP 4xx, 416 past the end, bad redirect */
+	RC_E_NETWORK,	 /* retries exhausted, timeouts, TLS */
+	RC_E_CHANGED,	 /* validator mismatch: the file changed */
+	RC_E_OUTPUT,	 /* write error on stdout, disk full */
+	RC_E_DECODE,	 /* decode/unpack failed */
+	RC_E_INTEGRITY,	 /* --sha256 mismatch */
+	RC_E_INTERRUPT,	 /* SIGINT */
 	RC_E_TERMINATED, /* SIGTERM */
-	RC_E_NOMEM,	/* allocation failed */
+	RC_E_NOMEM,	 /* allocation failed */
 	RC_E__COUNT
 };
 

@@ -35,28 +35,28 @@ enum mode { MODE_PROBE, MODE_PARALLEL, MODE_STREAM };
 struct xfer {
 	struct rc_fetch *f;
 	CURL *h;
-	struct curl_slist *hdrs;	/* owned */
-	bool busy;			/* added to the multi handle */
-	bool waiting;			/* sleeping until retry_at */
+	struct curl_slist *hdrs; /* owned */
+	bool busy;		 /* added to the multi handle */
+	bool waiting;		 /* sleeping until retry_at */
 	double retry_at;
 	bool probe;
 	bool spanning;
-	bool suffix;			/* asked "bytes=-N" */
+	bool suffix; /* asked "bytes=-N" */
 	bool paused;
-	uint64_t seq;			/* chunk being written, UINT64_MAX none */
-	uint64_t cur;			/* next file offset to write */
-	uint64_t end;			/* exclusive end wanted, RC_UNKNOWN */
-	uint64_t skip;			/* body bytes to drop (200 at offset) */
-	uint64_t got;			/* bytes written in this attempt */
-	unsigned fails;			/* failures in a row without progress */
+	uint64_t seq;	/* chunk being written, UINT64_MAX none */
+	uint64_t cur;	/* next file offset to write */
+	uint64_t end;	/* exclusive end wanted, RC_UNKNOWN */
+	uint64_t skip;	/* body bytes to drop (200 at offset) */
+	uint64_t got;	/* bytes written in this attempt */
+	unsigned fails; /* failures in a row without progress */
 	double started;
 
 	bool judged;
 	struct rc_resp resp;
 	struct rc_verdict v;
-	bool at_end;			/* probe found nothing to send */
-	bool overflow;			/* the server sent more than asked */
-	bool enough;			/* a 200 stream reached the wanted end */
+	bool at_end;   /* probe found nothing to send */
+	bool overflow; /* the server sent more than asked */
+	bool enough;   /* a 200 stream reached the wanted end */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -67,21 +67,21 @@ struct rc_fetch {
 	pthread_t thread;
 	bool started;
 
-	char *url;			/* final URL after the probe, owned */
+	char *url; /* final URL after the probe, owned */
 	enum mode mode;
-	uint64_t start;			/* first byte wanted (not for suffix) */
-	uint64_t want_end;		/* exclusive, RC_UNKNOWN */
+	uint64_t start;	   /* first byte wanted (not for suffix) */
+	uint64_t want_end; /* exclusive, RC_UNKNOWN */
 	bool suffix;
 	uint64_t suffix_len;
-	uint64_t end;			/* exclusive end once known */
+	uint64_t end; /* exclusive end once known */
 	uint64_t total;
-	uint64_t plan_off;		/* next byte to plan a chunk for */
-	uint64_t plan_prev;		/* length of the last planned chunk */
+	uint64_t plan_off;  /* next byte to plan a chunk for */
+	uint64_t plan_prev; /* length of the last planned chunk */
 	bool plan_done;
-	const char *pin_etag;		/* what responses must carry */
-	struct curl_slist *pin_hdrs;	/* -H plus the pinning header, owned */
+	const char *pin_etag;	     /* what responses must carry */
+	struct curl_slist *pin_hdrs; /* -H plus the pinning header, owned */
 
-	struct xfer *x;			/* o->connections transfers, owned */
+	struct xfer *x; /* o->connections transfers, owned */
 	unsigned nx;
 	struct rc_fetch_info info;
 	bool failed;
@@ -109,6 +109,20 @@ static void fail(struct rc_fetch *f, enum rc_err e, const char *fmt, ...)
 		rc_log("fatal: %s", msg);
 	f->failed = true;
 	rc_ring_fail(f->ring, e, msg);
+}
+
+/* The start offset lies beyond the file: exit 2, naming the size. */
+static void fail_past_end(struct rc_fetch *f, uint64_t off, uint64_t total)
+{
+	if (total == RC_UNKNOWN)
+		fail(f, RC_E_REMOTE,
+		     "offset %" PRIu64 ": the server refused the range (416)",
+		     off);
+	else
+		fail(f, RC_E_REMOTE,
+		     "offset %" PRIu64 " is past the end of the file "
+		     "(size %" PRIu64 " bytes)",
+		     off, total);
 }
 
 static void wake_cb(void *arg)
@@ -227,9 +241,8 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 	p += skip;
 	n -= skip;
 	while (n > 0) {
-		struct rc_slot *s = x->seq == UINT64_MAX
-					? NULL
-					: rc_ring_slot(f->ring, x->seq);
+		struct rc_slot *s =
+		    x->seq == UINT64_MAX ? NULL : rc_ring_slot(f->ring, x->seq);
 		if (s == NULL || x->cur - s->off == atomic_load(&s->len)) {
 			if (!x->spanning || !next_slot(x)) {
 				x->overflow = true; /* cannot happen: room */
@@ -389,11 +402,7 @@ static void decide_after_probe(struct xfer *x)
 		f->end = f->want_end;
 		if (f->total != RC_UNKNOWN) {
 			if (f->start > f->total) {
-				fail(f, RC_E_REMOTE,
-				     "offset %" PRIu64
-				     " is past the end of the file (size %" PRIu64
-				     " bytes)",
-				     f->start, f->total);
+				fail_past_end(f, f->start, f->total);
 				return;
 			}
 			if (f->end == RC_UNKNOWN || f->end > f->total)
@@ -448,7 +457,7 @@ static void decide_after_probe(struct xfer *x)
 	rc_log("size %s%" PRIu64 ", validator %s%s%s, %s",
 	       f->total == RC_UNKNOWN ? "unknown " : "",
 	       f->total == RC_UNKNOWN ? 0 : f->total,
-	       f->info.validator == RC_VAL_ETAG   ? "ETag "
+	       f->info.validator == RC_VAL_ETAG	  ? "ETag "
 	       : f->info.validator == RC_VAL_DATE ? "Last-Modified "
 						  : "none",
 	       f->info.validator == RC_VAL_ETAG ? f->info.etag : "",
@@ -478,16 +487,15 @@ static void schedule(struct rc_fetch *f)
 			x->fails = 0;
 			f->plan_done = true;
 			if (x->end != RC_UNKNOWN && x->cur >= x->end) {
-				rc_ring_set_nchunks(f->ring,
-						    atomic_load(&f->ring->claimed));
+				rc_ring_set_nchunks(
+				    f->ring, atomic_load(&f->ring->claimed));
 				return;
 			}
 			launch(f, x);
 			return;
 		}
-		uint64_t len =
-		    rc_plan_next(f->plan_prev, f->plan_off, f->end,
-				 f->ring->slot_size);
+		uint64_t len = rc_plan_next(f->plan_prev, f->plan_off, f->end,
+					    f->ring->slot_size);
 		if (len == 0) {
 			f->plan_done = true;
 			rc_ring_set_nchunks(f->ring,
@@ -597,21 +605,13 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 		char red[1024];
 		switch (x->v.kind) {
 		case RC_V_RANGE:
-		case RC_V_FULL:
-			break;
+		case RC_V_FULL: break;
 		case RC_V_PAST_END:
-			if (x->v.total != RC_UNKNOWN)
-				fail(f, RC_E_REMOTE,
-				     "offset %" PRIu64
-				     " is past the end of the file (size %" PRIu64
-				     " bytes)",
-				     x->cur, x->v.total);
-			else
-				fail(f, RC_E_REMOTE, "offset %" PRIu64 ": %s",
-				     x->cur, x->v.why);
+			fail_past_end(f, x->cur, x->v.total);
 			return;
 		case RC_V_AT_END:
-			fail(f, RC_E_CHANGED, "unexpected 416: the file changed");
+			fail(f, RC_E_CHANGED,
+			     "unexpected 416: the file changed");
 			return;
 		case RC_V_CHANGED:
 			fail(f, RC_E_CHANGED, "%s", x->v.why);
@@ -641,7 +641,8 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 		case CURLE_SSL_CERTPROBLEM:
 		case CURLE_SSL_CONNECT_ERROR:
 			fail(f, RC_E_NETWORK, "TLS: %s",
-			     x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+			     x->errbuf[0] ? x->errbuf
+					  : curl_easy_strerror(res));
 			return;
 		default:
 			snprintf(why, sizeof why, "%s",
@@ -657,7 +658,8 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 			rc_ring_set_nchunks(f->ring, 0);
 		else
 			rc_ring_end_at(f->ring, x->seq,
-				       x->cur - rc_ring_slot(f->ring, x->seq)->off);
+				       x->cur -
+					   rc_ring_slot(f->ring, x->seq)->off);
 		f->info.end = x->cur;
 		rc_log("end of stream at byte %" PRIu64, x->cur);
 		return;
@@ -720,8 +722,8 @@ static void *run(void *arg)
 		p->cur = 0;
 		p->end = RC_UNKNOWN;
 	} else {
-		uint64_t len = rc_plan_first(f->start, f->want_end,
-					     f->ring->slot_size);
+		uint64_t len =
+		    rc_plan_first(f->start, f->want_end, f->ring->slot_size);
 		p->cur = f->start;
 		p->end = f->start + len;
 		p->seq = rc_ring_claim(f->ring, f->start, len);
@@ -792,9 +794,9 @@ struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_ring *ring,
 	f->multi = curl_multi_init();
 	if (f->url == NULL || f->x == NULL || f->multi == NULL)
 		goto fail;
-	curl_multi_setopt(f->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
-	curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-			  (long)f->nx);
+	curl_multi_setopt(f->multi, CURLMOPT_PIPELINING,
+			  (long)CURLPIPE_NOTHING);
+	curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)f->nx);
 	curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS, (long)f->nx + 4);
 	for (unsigned i = 0; i < f->nx; i++) {
 		struct xfer *x = &f->x[i];

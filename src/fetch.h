@@ -17,12 +17,12 @@
 
 /* What the run learnt; read by main only after rc_fetch_join. */
 struct rc_fetch_info {
-	uint64_t first;		/* absolute offset of the first byte wanted */
-	uint64_t end;		/* absolute end (exclusive), RC_UNKNOWN */
-	uint64_t total;		/* file size, RC_UNKNOWN */
-	bool ranges;		/* the server honours Range: resumable */
+	uint64_t first; /* absolute offset of the first byte wanted */
+	uint64_t end;	/* absolute end (exclusive), RC_UNKNOWN */
+	uint64_t total; /* file size, RC_UNKNOWN */
+	bool ranges;	/* the server honours Range: resumable */
 	enum rc_validator_kind validator;
-	char etag[RC_ETAG_MAX];	/* the probe's ETag (strong or weak) */
+	char etag[RC_ETAG_MAX]; /* the probe's ETag (strong or weak) */
 	char last_modified[RC_DATE_MAX];
 	unsigned retries;
 };

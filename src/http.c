@@ -171,8 +171,7 @@ static void status_line(struct rc_resp *r, const char *line, size_t n)
 		r->status = (long)code;
 }
 
-void rc_resp_header(struct rc_resp *r, const char *line, size_t n,
-		    time_t now)
+void rc_resp_header(struct rc_resp *r, const char *line, size_t n, time_t now)
 {
 	char val[RC_ETAG_MAX];
 	size_t nl;

@@ -16,27 +16,27 @@
 #define RC_DATE_MAX 64
 
 struct rc_crange {
-	bool unsatisfied;	/* "bytes *\/T" (416) */
-	uint64_t first, last;	/* inclusive; unset when unsatisfied */
-	uint64_t total;		/* RC_UNKNOWN when the total is "*" */
+	bool unsatisfied;     /* "bytes *\/T" (416) */
+	uint64_t first, last; /* inclusive; unset when unsatisfied */
+	uint64_t total;	      /* RC_UNKNOWN when the total is "*" */
 };
 
 /* What one response said, as far as rangecat cares. */
 struct rc_resp {
-	long status;		/* 0 until a status line was seen */
+	long status; /* 0 until a status line was seen */
 	bool has_crange;
-	bool bad_crange;	/* a Content-Range we could not parse */
+	bool bad_crange; /* a Content-Range we could not parse */
 	struct rc_crange crange;
 	uint64_t clen;		/* RC_UNKNOWN when absent */
 	bool clen_conflict;	/* two different or malformed Content-Lengths */
-	char etag[RC_ETAG_MAX];	/* as sent, quotes included; "" if none */
+	char etag[RC_ETAG_MAX]; /* as sent, quotes included; "" if none */
 	bool etag_weak;
-	bool bad_etag;		/* present but not an entity-tag */
+	bool bad_etag; /* present but not an entity-tag */
 	char last_modified[RC_DATE_MAX];
-	bool encoded;		/* Content-Encoding other than identity */
-	bool multipart;		/* Content-Type multipart/byteranges */
-	bool chunked;		/* Transfer-Encoding: chunked */
-	long retry_after;	/* seconds, -1 when absent or unparsable */
+	bool encoded;	  /* Content-Encoding other than identity */
+	bool multipart;	  /* Content-Type multipart/byteranges */
+	bool chunked;	  /* Transfer-Encoding: chunked */
+	long retry_after; /* seconds, -1 when absent or unparsable */
 	bool accept_ranges_none;
 };
 
@@ -57,7 +57,6 @@ void rc_resp_reset(struct rc_resp *r);
 /* Feeds one raw header line (CRLF included or not) of a response into r.
  * A status line ("HTTP/...") starts a new response, so after redirects r
  * describes the last one. now is used for Retry-After dates. */
-void rc_resp_header(struct rc_resp *r, const char *line, size_t n,
-		    time_t now);
+void rc_resp_header(struct rc_resp *r, const char *line, size_t n, time_t now);
 
 #endif

@@ -90,8 +90,8 @@ static bool contains(const char *s, size_t n, const char *word)
 bool rc_log_secret_header(const char *name, size_t n)
 {
 	static const char *const words[] = {
-	    "authorization", "cookie", "token", "secret", "password",
-	    "key", "signature", "credential", "session", "auth",
+	    "authorization", "cookie",	  "token",	"secret",  "password",
+	    "key",	     "signature", "credential", "session", "auth",
 	};
 	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
 		if (contains(name, n, words[i]))
@@ -118,7 +118,11 @@ void rc_log_redact_url(const char *url, char *out, size_t outlen)
 
 	if (outlen == 0)
 		return;
-#define PUT(c) do { if (o + 1 < outlen) out[o++] = (c); } while (0)
+#define PUT(c)                                                                 \
+	do {                                                                   \
+		if (o + 1 < outlen)                                            \
+			out[o++] = (c);                                        \
+	} while (0)
 	if (scheme) {
 		const char *host = scheme + 3;
 		size_t hl = strcspn(host, "/?#");

@@ -130,11 +130,10 @@ static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
 		if (pg) {
 			uint64_t end = atomic_load(&ring->stat_end);
 			uint64_t first = atomic_load(&ring->stat_first);
-			rc_progress_update(pg, *delivered,
-					   end == UINT64_MAX ? UINT64_MAX
-							     : end - first,
-					   atomic_load(&ring->stat_active),
-					   false);
+			rc_progress_update(
+			    pg, *delivered,
+			    end == UINT64_MAX ? UINT64_MAX : end - first,
+			    atomic_load(&ring->stat_active), false);
 		}
 	}
 	if (pg && err == RC_OK) {
@@ -212,7 +211,8 @@ int main(int argc, char *argv[])
 	}
 	if (o.help) {
 		rc_options_usage(stdout);
-		return fflush(stdout) == 0 ? 0 : rc_err_exit_status(RC_E_OUTPUT);
+		return fflush(stdout) == 0 ? 0
+					   : rc_err_exit_status(RC_E_OUTPUT);
 	}
 	if (o.version)
 		return version();
@@ -225,10 +225,10 @@ int main(int argc, char *argv[])
 	} else if (o.has_range) {
 		start = o.range_first;
 	}
-	uint64_t last = o.has_range && !o.range_suffix &&
-				o.range_last != UINT64_MAX
-			    ? o.range_last
-			    : RC_UNKNOWN;
+	uint64_t last =
+	    o.has_range && !o.range_suffix && o.range_last != UINT64_MAX
+		? o.range_last
+		: RC_UNKNOWN;
 
 	install_signals();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -236,12 +236,11 @@ int main(int argc, char *argv[])
 		return rc_err_exit_status(RC_E_NETWORK);
 	}
 	rc_sink_raw_prepare(1);
-	struct rc_ring *ring = rc_ring_new(o.memory / o.chunk_size,
-					   (size_t)o.chunk_size);
+	struct rc_ring *ring =
+	    rc_ring_new(o.memory / o.chunk_size, (size_t)o.chunk_size);
 	struct rc_fetch *f =
-	    ring ? rc_fetch_new(&o, ring, start, last, o.has_range &&
-						      o.range_suffix,
-				o.range_last)
+	    ring ? rc_fetch_new(&o, ring, start, last,
+				o.has_range && o.range_suffix, o.range_last)
 		 : NULL;
 	if (f == NULL) {
 		rc_log_error("out of memory for a %" PRIu64 "-byte buffer",

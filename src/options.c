@@ -15,32 +15,38 @@
 #include <strings.h>
 
 enum {
-	OPT_CHUNK = 256, OPT_MEMORY, OPT_IF_MATCH = RC_OPT_IF_MATCH,
-	OPT_RETRIES, OPT_RETRY_DELAY, OPT_CONNECT_TIMEOUT, OPT_STALL_TIMEOUT,
-	OPT_CACERT, OPT_PROGRESS,
+	OPT_CHUNK = 256,
+	OPT_MEMORY,
+	OPT_IF_MATCH = RC_OPT_IF_MATCH,
+	OPT_RETRIES,
+	OPT_RETRY_DELAY,
+	OPT_CONNECT_TIMEOUT,
+	OPT_STALL_TIMEOUT,
+	OPT_CACERT,
+	OPT_PROGRESS,
 };
 #define SHORTOPTS ":n:C:r:H:kqvVh"
 
 static const struct option longopts[] = {
-	{"connections", required_argument, NULL, 'n'},
-	{"chunk-size", required_argument, NULL, OPT_CHUNK},
-	{"memory", required_argument, NULL, OPT_MEMORY},
-	{"continue-at", required_argument, NULL, 'C'},
-	{"range", required_argument, NULL, 'r'},
-	{"if-match", required_argument, NULL, OPT_IF_MATCH},
-	{"header", required_argument, NULL, 'H'},
-	{"retries", required_argument, NULL, OPT_RETRIES},
-	{"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
-	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
-	{"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
-	{"insecure", no_argument, NULL, 'k'},
-	{"cacert", required_argument, NULL, OPT_CACERT},
-	{"quiet", no_argument, NULL, 'q'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"progress", optional_argument, NULL, OPT_PROGRESS},
-	{"version", no_argument, NULL, 'V'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"connections", required_argument, NULL, 'n'},
+    {"chunk-size", required_argument, NULL, OPT_CHUNK},
+    {"memory", required_argument, NULL, OPT_MEMORY},
+    {"continue-at", required_argument, NULL, 'C'},
+    {"range", required_argument, NULL, 'r'},
+    {"if-match", required_argument, NULL, OPT_IF_MATCH},
+    {"header", required_argument, NULL, 'H'},
+    {"retries", required_argument, NULL, OPT_RETRIES},
+    {"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
+    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+    {"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
+    {"insecure", no_argument, NULL, 'k'},
+    {"cacert", required_argument, NULL, OPT_CACERT},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"progress", optional_argument, NULL, OPT_PROGRESS},
+    {"version", no_argument, NULL, 'V'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 void rc_options_usage(void *fp)
@@ -56,7 +62,8 @@ void rc_options_usage(void *fp)
 	    " plain stream)\n"
 	    "      --chunk-size SIZE   bytes per range request (default 4M;"
 	    " K/M/G/T suffixes)\n"
-	    "      --memory SIZE       cap on the reorder buffer (default 64M)\n"
+	    "      --memory SIZE       cap on the reorder buffer (default "
+	    "64M)\n"
 	    "  -C, --continue-at N|-   start at byte N; '-' = size of stdout "
 	    "opened with >>\n"
 	    "  -r, --range A-B         only bytes A..B inclusive (also A- and "
@@ -79,7 +86,8 @@ void rc_options_usage(void *fp)
 	    "\n"
 	    "Exit status: 0 ok, 1 usage, 2 remote refused (4xx), 3 network,\n"
 	    "4 remote file changed, 5 output failed, 6 decode failed and\n"
-	    "7 integrity check failed (both reserved), 130 SIGINT, 143 SIGTERM.\n"
+	    "7 integrity check failed (both reserved), 130 SIGINT, 143 "
+	    "SIGTERM.\n"
 	    "See rangecat(1).\n",
 	    f);
 }
@@ -322,8 +330,7 @@ enum rc_err rc_options_parse(struct rc_opts *o, int argc, char *const argv[],
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, SHORTOPTS, longopts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (rc_parse_u64(optarg, RC_MAX_CONNECTIONS, &v, &w) ||
@@ -345,7 +352,8 @@ enum rc_err rc_options_parse(struct rc_opts *o, int argc, char *const argv[],
 			if (rc_parse_size(optarg, &o->memory, &w))
 				return fail(why, whylen, "--memory: %s", w);
 			if (o->memory > (64ull << 30))
-				return fail(why, whylen, "--memory: at most 64G");
+				return fail(why, whylen,
+					    "--memory: at most 64G");
 			o->memory_set = true;
 			break;
 		case 'C':
@@ -355,9 +363,11 @@ enum rc_err rc_options_parse(struct rc_opts *o, int argc, char *const argv[],
 			}
 			if (rc_parse_u64(optarg, UINT64_MAX - 1, &o->offset,
 					 &w))
-				return fail(why, whylen,
-					    "--continue-at: %s (expected a byte "
-					    "offset or -)", w);
+				return fail(
+				    why, whylen,
+				    "--continue-at: %s (expected a byte "
+				    "offset or -)",
+				    w);
 			o->start = RC_START_OFFSET;
 			break;
 		case 'r':
@@ -392,8 +402,8 @@ enum rc_err rc_options_parse(struct rc_opts *o, int argc, char *const argv[],
 			 * so tests can keep backoff short. */
 			{
 				size_t n = strlen(optarg);
-				bool ms = n > 2 &&
-					  strcmp(optarg + n - 2, "ms") == 0;
+				bool ms =
+				    n > 2 && strcmp(optarg + n - 2, "ms") == 0;
 				char buf[32];
 				if (n >= sizeof buf)
 					return fail(why, whylen,
@@ -406,7 +416,8 @@ enum rc_err rc_options_parse(struct rc_opts *o, int argc, char *const argv[],
 					return fail(why, whylen,
 						    "--retry-delay: expected "
 						    "seconds (or Nms)");
-				o->retry_delay = ms ? (double)v / 1000 : (double)v;
+				o->retry_delay =
+				    ms ? (double)v / 1000 : (double)v;
 			}
 			break;
 		case OPT_CONNECT_TIMEOUT:
@@ -423,18 +434,10 @@ enum rc_err rc_options_parse(struct rc_opts *o, int argc, char *const argv[],
 					    "86400 seconds");
 			o->stall_timeout = (long)v;
 			break;
-		case 'k':
-			o->insecure = true;
-			break;
-		case OPT_CACERT:
-			o->cacert = optarg;
-			break;
-		case 'q':
-			o->quiet = true;
-			break;
-		case 'v':
-			o->verbose++;
-			break;
+		case 'k': o->insecure = true; break;
+		case OPT_CACERT: o->cacert = optarg; break;
+		case 'q': o->quiet = true; break;
+		case 'v': o->verbose++; break;
 		case OPT_PROGRESS:
 			if (optarg == NULL || strcmp(optarg, "bar") == 0)
 				o->progress = RC_PROGRESS_BAR;
@@ -447,12 +450,8 @@ enum rc_err rc_options_parse(struct rc_opts *o, int argc, char *const argv[],
 					    "--progress: expected bar, line or "
 					    "none");
 			break;
-		case 'V':
-			o->version = true;
-			break;
-		case 'h':
-			o->help = true;
-			break;
+		case 'V': o->version = true; break;
+		case 'h': o->help = true; break;
 		case ':':
 			return fail(why, whylen, "option %s needs a value",
 				    argv[optind - 1]);
@@ -484,8 +483,8 @@ int rc_options_classify(const char *arg, bool *takes_next)
 		for (const struct option *o = longopts; o->name; o++) {
 			if (strlen(o->name) != n || strncmp(o->name, name, n))
 				continue;
-			*takes_next = o->has_arg == required_argument &&
-				      name[n] != '=';
+			*takes_next =
+			    o->has_arg == required_argument && name[n] != '=';
 			return o->val;
 		}
 		return '?';

@@ -21,33 +21,37 @@
 /* The code rc_options_classify returns for --if-match. */
 #define RC_OPT_IF_MATCH 258
 
-enum rc_progress { RC_PROGRESS_AUTO, RC_PROGRESS_BAR, RC_PROGRESS_LINE,
-		   RC_PROGRESS_NONE };
+enum rc_progress {
+	RC_PROGRESS_AUTO,
+	RC_PROGRESS_BAR,
+	RC_PROGRESS_LINE,
+	RC_PROGRESS_NONE
+};
 
 enum rc_start { RC_START_ZERO, RC_START_OFFSET, RC_START_APPEND };
 
 struct rc_opts {
 	const char *url;
 	unsigned connections;
-	uint64_t chunk_size;	/* after validation: bytes per slot */
-	uint64_t memory;	/* after validation: slots * chunk_size */
+	uint64_t chunk_size; /* after validation: bytes per slot */
+	uint64_t memory;     /* after validation: slots * chunk_size */
 	bool chunk_set, memory_set;
 
-	enum rc_start start;	/* -C */
-	uint64_t offset;	/* -C N */
-	bool has_range;		/* -r */
-	bool range_suffix;	/* -r -N: the last range_last bytes */
+	enum rc_start start; /* -C */
+	uint64_t offset;     /* -C N */
+	bool has_range;	     /* -r */
+	bool range_suffix;   /* -r -N: the last range_last bytes */
 	uint64_t range_first;
-	uint64_t range_last;	/* inclusive; UINT64_MAX for "A-" */
+	uint64_t range_last; /* inclusive; UINT64_MAX for "A-" */
 
-	const char *if_match;	/* --if-match, the ETag as given */
+	const char *if_match;		     /* --if-match, the ETag as given */
 	const char *headers[RC_MAX_HEADERS]; /* -H, pointers into argv */
 	size_t nheaders;
 
 	unsigned retries;
-	double retry_delay;	/* seconds, base of the backoff */
-	long connect_timeout;	/* seconds */
-	long stall_timeout;	/* seconds */
+	double retry_delay;   /* seconds, base of the backoff */
+	long connect_timeout; /* seconds */
+	long stall_timeout;   /* seconds */
 	bool insecure;
 	const char *cacert;
 

@@ -17,8 +17,7 @@ uint64_t rc_plan_first(uint64_t off, uint64_t end, uint64_t chunk)
 	return clip(chunk < RC_FIRST_CHUNK ? chunk : RC_FIRST_CHUNK, off, end);
 }
 
-uint64_t rc_plan_next(uint64_t prev, uint64_t off, uint64_t end,
-		      uint64_t chunk)
+uint64_t rc_plan_next(uint64_t prev, uint64_t off, uint64_t end, uint64_t chunk)
 {
 	uint64_t len = prev >= chunk / 2 ? chunk : prev * 2;
 

@@ -96,8 +96,7 @@ void rc_judge(const struct rc_resp *r, const struct rc_want *w,
 	if (r->clen_conflict)
 		return set(v, RC_V_RETRY, "conflicting Content-Length headers");
 	switch (r->status) {
-	case 206:
-		return judge_206(r, w, v);
+	case 206: return judge_206(r, w, v);
 	case 200:
 		if (etag_differs(r, w))
 			return set(v, RC_V_CHANGED, "the ETag changed");
@@ -111,17 +110,14 @@ void rc_judge(const struct rc_resp *r, const struct rc_want *w,
 				   "the server ignored the Range header");
 		v->total = r->clen;
 		return set(v, RC_V_FULL, NULL);
-	case 416:
-		return judge_416(r, w, v);
+	case 416: return judge_416(r, w, v);
 	case 412:
 		return set(v, RC_V_CHANGED,
 			   "the If-Match/If-Unmodified-Since check failed "
 			   "(HTTP 412)");
 	case 408:
-	case 429:
-		return set(v, RC_V_RETRY, "the server asked to retry");
-	default:
-		break;
+	case 429: return set(v, RC_V_RETRY, "the server asked to retry");
+	default: break;
 	}
 	if (r->status >= 500)
 		return set(v, RC_V_RETRY, "server error");

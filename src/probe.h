@@ -13,28 +13,28 @@
 
 /* What a request asked for and what the run already knows. */
 struct rc_want {
-	uint64_t first;		/* first byte asked */
-	uint64_t last;		/* last byte asked, RC_UNKNOWN for "first-" */
-	bool suffix;		/* asked "bytes=-N"; N is in last */
-	uint64_t total;		/* size learnt by the probe, or RC_UNKNOWN */
-	const char *etag;	/* validator the body must carry, or NULL */
+	uint64_t first;	  /* first byte asked */
+	uint64_t last;	  /* last byte asked, RC_UNKNOWN for "first-" */
+	bool suffix;	  /* asked "bytes=-N"; N is in last */
+	uint64_t total;	  /* size learnt by the probe, or RC_UNKNOWN */
+	const char *etag; /* validator the body must carry, or NULL */
 };
 
 enum rc_verdict_kind {
-	RC_V_RANGE,	/* 206: the body is bytes first..last of total */
-	RC_V_FULL,	/* 200: the body is the whole file from byte 0 */
-	RC_V_AT_END,	/* 416 at exactly the end: nothing to send */
-	RC_V_PAST_END,	/* 416 past the end */
-	RC_V_RETRY,	/* transient or broken reply: try this range again */
-	RC_V_CHANGED,	/* the file is not the version we started with */
-	RC_V_REFUSED,	/* 4xx and anything else final */
+	RC_V_RANGE,    /* 206: the body is bytes first..last of total */
+	RC_V_FULL,     /* 200: the body is the whole file from byte 0 */
+	RC_V_AT_END,   /* 416 at exactly the end: nothing to send */
+	RC_V_PAST_END, /* 416 past the end */
+	RC_V_RETRY,    /* transient or broken reply: try this range again */
+	RC_V_CHANGED,  /* the file is not the version we started with */
+	RC_V_REFUSED,  /* 4xx and anything else final */
 };
 
 struct rc_verdict {
 	enum rc_verdict_kind kind;
-	uint64_t first, last;	/* RC_V_RANGE */
-	uint64_t total;		/* RC_UNKNOWN when the reply did not say */
-	const char *why;	/* static text for messages; NULL when fine */
+	uint64_t first, last; /* RC_V_RANGE */
+	uint64_t total;	      /* RC_UNKNOWN when the reply did not say */
+	const char *why;      /* static text for messages; NULL when fine */
 };
 
 /* Judges response r against want. Never fails; see enum rc_verdict_kind. */

@@ -72,7 +72,8 @@ void rc_progress_update(struct rc_progress_state *p, uint64_t done,
 	rc_progress_human(done, d, sizeof d);
 	rc_progress_human((uint64_t)bps, rate, sizeof rate);
 	if (final) {
-		/* The end: a log gets its summary, a terminal its bar erased. */
+		/* The end: a log gets its summary, a terminal its bar erased.
+		 */
 		if (p->mode == RC_PROGRESS_LINE) {
 			snprintf(line, sizeof line,
 				 "rangecat: done: %s in %.1f s (%s/s)\n", d, el,
@@ -92,12 +93,13 @@ void rc_progress_update(struct rc_progress_state *p, uint64_t done,
 			for (int i = 0; i < 20; i++)
 				bar[i] = i < fill ? '#' : '.';
 			bar[20] = '\0';
-			snprintf(line, sizeof line,
-				 "\r\033[K[%s] %3d%% %s / %s  %s/s  ETA %ld:%02ld"
-				 "  %u conn",
-				 bar, (int)(frac * 100), d, tot, rate,
-				 eta < 0 ? 0 : eta / 60, eta < 0 ? 0 : eta % 60,
-				 conns);
+			snprintf(
+			    line, sizeof line,
+			    "\r\033[K[%s] %3d%% %s / %s  %s/s  ETA %ld:%02ld"
+			    "  %u conn",
+			    bar, (int)(frac * 100), d, tot, rate,
+			    eta < 0 ? 0 : eta / 60, eta < 0 ? 0 : eta % 60,
+			    conns);
 		} else {
 			snprintf(line, sizeof line,
 				 "rangecat: %s of %s (%d%%) at %s/s, %u "

@@ -27,9 +27,10 @@ void rc_shell_quote(const char *s, char *out, size_t outlen, size_t *o)
 	bool plain = *s != '\0';
 
 	for (const char *p = s; *p; p++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789_./:=@%+,-",
-			    *p))
+		if (!strchr(
+			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			"0123456789_./:=@%+,-",
+			*p))
 			plain = false;
 	if (plain) {
 		put(s, out, outlen, o);

@@ -29,34 +29,34 @@
 #include "err.h"
 
 struct rc_slot {
-	uint64_t off;			/* file offset of buf[0] */
-	_Atomic uint64_t len;		/* bytes this chunk holds */
-	_Atomic uint64_t filled;	/* contiguous bytes landed */
-	unsigned char *buf;		/* into rc_ring.mem */
+	uint64_t off;		 /* file offset of buf[0] */
+	_Atomic uint64_t len;	 /* bytes this chunk holds */
+	_Atomic uint64_t filled; /* contiguous bytes landed */
+	unsigned char *buf;	 /* into rc_ring.mem */
 };
 
 struct rc_ring {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	unsigned char *mem;		/* nslots * slot_size, owned */
-	struct rc_slot *slots;		/* owned */
+	unsigned char *mem;    /* nslots * slot_size, owned */
+	struct rc_slot *slots; /* owned */
 	size_t nslots;
 	size_t slot_size;
 
-	_Atomic uint64_t claimed;	/* chunks claimed so far */
-	_Atomic uint64_t head;		/* chunk the consumer needs next */
-	_Atomic uint64_t nchunks;	/* total chunks, UINT64_MAX until known */
+	_Atomic uint64_t claimed; /* chunks claimed so far */
+	_Atomic uint64_t head;	  /* chunk the consumer needs next */
+	_Atomic uint64_t nchunks; /* total chunks, UINT64_MAX until known */
 	_Atomic int sleeping;
 
-	enum rc_err err;		/* under mu: first error wins */
-	char errmsg[512];		/* under mu */
-	bool stopped;			/* under mu: consumer gave up */
+	enum rc_err err;  /* under mu: first error wins */
+	char errmsg[512]; /* under mu */
+	bool stopped;	  /* under mu: consumer gave up */
 
 	/* Figures for the progress display: fetcher stores, consumer loads. */
-	_Atomic uint64_t stat_end;	/* absolute end offset, UINT64_MAX */
-	_Atomic uint64_t stat_first;	/* absolute offset of chunk 0 */
-	_Atomic unsigned stat_active;	/* transfers in flight */
-	_Atomic unsigned stat_retries;	/* retries so far */
+	_Atomic uint64_t stat_end;     /* absolute end offset, UINT64_MAX */
+	_Atomic uint64_t stat_first;   /* absolute offset of chunk 0 */
+	_Atomic unsigned stat_active;  /* transfers in flight */
+	_Atomic unsigned stat_retries; /* retries so far */
 
 	void (*wake_fetcher)(void *arg); /* called when a slot frees */
 	void *wake_arg;
@@ -104,8 +104,13 @@ enum rc_err rc_ring_error(struct rc_ring *r, char *msg, size_t msglen);
 
 /* --- consumer side --- */
 
-enum rc_next { RC_NEXT_DATA, RC_NEXT_SLOT_DONE, RC_NEXT_END, RC_NEXT_ERROR,
-	       RC_NEXT_TIMEOUT };
+enum rc_next {
+	RC_NEXT_DATA,
+	RC_NEXT_SLOT_DONE,
+	RC_NEXT_END,
+	RC_NEXT_ERROR,
+	RC_NEXT_TIMEOUT
+};
 
 /* Looks at the head chunk, of which pos bytes were written already.
  * DATA: *p, *n are the next landed bytes. SLOT_DONE: the head chunk is all

@@ -17,7 +17,8 @@ void rc_sink_raw_prepare(int fd)
 	struct stat st;
 
 	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
-		/* Fewer, larger writes; failure (a low pipe-max-size) is fine. */
+		/* Fewer, larger writes; failure (a low pipe-max-size) is fine.
+		 */
 		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
 	}
 }

@@ -7,8 +7,8 @@
 static enum rc_err parse(struct rc_opts *o, const char *a1, const char *a2,
 			 const char *a3, const char *a4)
 {
-	char *argv[6] = {"rangecat", (char *)a1, (char *)a2, (char *)a3,
-			 (char *)a4, NULL};
+	char *argv[6] = {"rangecat", (char *)a1, (char *)a2,
+			 (char *)a3, (char *)a4, NULL};
 	int argc = 1;
 	char why[256];
 
@@ -51,8 +51,8 @@ int main(void)
 	memset(&o, 0, sizeof o);
 	CHECK(rc_parse_range("0-99", &o, &w) == RC_OK && o.range_first == 0 &&
 	      o.range_last == 99 && !o.range_suffix);
-	CHECK(rc_parse_range("100-", &o, &w) == RC_OK &&
-	      o.range_first == 100 && o.range_last == UINT64_MAX);
+	CHECK(rc_parse_range("100-", &o, &w) == RC_OK && o.range_first == 100 &&
+	      o.range_last == UINT64_MAX);
 	CHECK(rc_parse_range("-500", &o, &w) == RC_OK && o.range_suffix &&
 	      o.range_last == 500);
 	CHECK(rc_parse_range("5-5", &o, &w) == RC_OK);
@@ -83,8 +83,8 @@ int main(void)
 	CHECK(parse(&o, "-C", "-", "http://h/x", NULL) == RC_OK &&
 	      o.start == RC_START_APPEND);
 	CHECK(parse(&o, "-C", "x", "http://h/x", NULL) == RC_E_USAGE);
-	CHECK(parse(&o, "--memory=1M", "--chunk-size=4M", "http://h/x",
-		    NULL) == RC_E_USAGE);
+	CHECK(parse(&o, "--memory=1M", "--chunk-size=4M", "http://h/x", NULL) ==
+	      RC_E_USAGE);
 	CHECK(parse(&o, "--memory=1M", "http://h/x", NULL, NULL) == RC_OK &&
 	      o.chunk_size <= 1u << 20);
 	CHECK(parse(&o, "--chunk-size=1K", "http://h/x", NULL, NULL) ==
@@ -99,8 +99,7 @@ int main(void)
 	      RC_E_USAGE);
 	CHECK(parse(&o, "--progress=fancy", "http://h/x", NULL, NULL) ==
 	      RC_E_USAGE);
-	CHECK(parse(&o, "--retry-delay", "10ms", "http://h/x", NULL) ==
-		  RC_OK &&
+	CHECK(parse(&o, "--retry-delay", "10ms", "http://h/x", NULL) == RC_OK &&
 	      o.retry_delay > 0.009 && o.retry_delay < 0.011);
 	CHECK(parse(&o, "--connections", NULL, NULL, NULL) == RC_E_USAGE);
 

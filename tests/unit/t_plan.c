@@ -23,7 +23,7 @@ static int cover(uint64_t off, uint64_t end, uint64_t chunk)
 		n++;
 	}
 	return at == end && rc_plan_next(prev, at, end, chunk) == 0 ? (int)n
-								     : 0;
+								    : 0;
 }
 
 int main(void)

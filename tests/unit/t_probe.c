@@ -34,8 +34,8 @@ static enum rc_verdict_kind k(struct rc_resp r, struct rc_want w)
 int main(void)
 {
 	struct rc_want probe = {.first = 0, .last = 99, .total = RC_UNKNOWN};
-	struct rc_want later = {.first = 100, .last = 199, .total = 1000,
-				.etag = "\"v1\""};
+	struct rc_want later = {
+	    .first = 100, .last = 199, .total = 1000, .etag = "\"v1\""};
 	struct rc_verdict v;
 	struct rc_resp r;
 

@@ -21,15 +21,18 @@ int main(void)
 	CHECK(strcmp(cmd(4, a1, 100, RC_UNKNOWN, "\"v1\""),
 		     "rangecat -C 100 --if-match '\"v1\"' -n 4 http://h/f") ==
 	      0);
-	char *a2[] = {"rangecat", "-C", "5", "--if-match=\"x\"", "http://h/f",
-		      NULL};
+	char *a2[] = {"rangecat",	  "-C",		"5",
+		      "--if-match=\"x\"", "http://h/f", NULL};
 	CHECK(strcmp(cmd(5, a2, 900, RC_UNKNOWN, NULL),
 		     "rangecat -C 900 http://h/f") == 0);
 	char *a3[] = {"rangecat", "-r", "10-99", "-q", "http://h/a b'c", NULL};
 	CHECK(strcmp(cmd(5, a3, 50, 99, NULL),
 		     "rangecat -r 50-99 -q 'http://h/a b'\\''c'") == 0);
-	char *a4[] = {"rangecat", "-H", "Authorization: Bearer SECRET1",
-		      "--header=X-Api-Key: SECRET2", "-HAccept: x/y",
+	char *a4[] = {"rangecat",
+		      "-H",
+		      "Authorization: Bearer SECRET1",
+		      "--header=X-Api-Key: SECRET2",
+		      "-HAccept: x/y",
 		      "https://u:SECRET3@h/f?X-Amz-Signature=SECRET4&a=1",
 		      NULL};
 	cmd(6, a4, 7, RC_UNKNOWN, NULL);
