@@ -32,6 +32,10 @@
 
 enum mode { MODE_PROBE, MODE_PARALLEL, MODE_STREAM };
 
+/* Response headers larger than this (all lines, redirects included) are a
+ * broken or hostile reply. */
+#define RC_MAX_HEADER_BYTES (256u << 10)
+
 struct xfer {
 	struct rc_fetch *f;
 	CURL *h;
@@ -50,13 +54,16 @@ struct xfer {
 	uint64_t got;	/* bytes written in this attempt */
 	unsigned fails; /* failures in a row without progress */
 	double started;
+	double last_byte; /* when the last body byte came */
+	bool connected;	  /* the request went out: the stall clock runs */
 
 	bool judged;
 	struct rc_resp resp;
 	struct rc_verdict v;
-	bool at_end;   /* probe found nothing to send */
-	bool overflow; /* the server sent more than asked */
-	bool enough;   /* a 200 stream reached the wanted end */
+	bool at_end;	  /* probe found nothing to send */
+	bool overflow;	  /* the server sent more than asked */
+	bool enough;	  /* a 200 stream reached the wanted end */
+	size_t hdr_bytes; /* header bytes of this attempt */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -136,6 +143,12 @@ static size_t header_cb(char *p, size_t sz, size_t nm, void *ud)
 	size_t n = sz * nm;
 	char line[256];
 
+	/* Endless headers would otherwise keep a transfer "alive" forever. */
+	x->hdr_bytes += n;
+	if (x->hdr_bytes > RC_MAX_HEADER_BYTES)
+		return 0;
+	/* Header lines do not count as progress for the stall clock: a
+	 * reply must start its body within --stall-timeout. */
 	rc_resp_header(&x->resp, p, n, time(NULL));
 	if (rc_log_verbose() && n > 2) {
 		/* Response header lines carry no credentials worth hiding
@@ -151,6 +164,22 @@ static size_t header_cb(char *p, size_t sz, size_t nm, void *ud)
 			rc_log("< %s", red);
 	}
 	return n;
+}
+
+/* The connection is ready and the request goes out now: from here on,
+ * silence is a stall (before it, --connect-timeout governs). */
+static int prereq_cb(void *ud, char *conn_primary_ip, char *conn_local_ip,
+		     int conn_primary_port, int conn_local_port)
+{
+	struct xfer *x = ud;
+
+	(void)conn_primary_ip;
+	(void)conn_local_ip;
+	(void)conn_primary_port;
+	(void)conn_local_port;
+	x->connected = true;
+	x->last_byte = now_s();
+	return CURL_PREREQFUNC_OK;
 }
 
 /* The chunk being written is full or there is none: claim the next one. */
@@ -222,6 +251,7 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 
 	if (!x->judged && !judge(x))
 		return 0;
+	x->last_byte = now_s();
 	uint64_t skip = x->skip < n ? x->skip : n;
 	if (x->end != RC_UNKNOWN && x->cur + (n - skip) > x->end) {
 		if (x->v.kind != RC_V_FULL) {
@@ -306,6 +336,8 @@ static void setup_handle(struct rc_fetch *f, struct xfer *x)
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, prereq_cb);
+	curl_easy_setopt(h, CURLOPT_PREREQDATA, x);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
@@ -313,8 +345,6 @@ static void setup_handle(struct rc_fetch *f, struct xfer *x)
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "rangecat/" RC_VERSION);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, o->stall_timeout);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -351,12 +381,15 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	x->judged = false;
 	x->overflow = false;
 	x->enough = false;
+	x->hdr_bytes = 0;
 	x->paused = false;
 	x->got = 0;
 	x->errbuf[0] = '\0';
 	x->waiting = false;
 	x->busy = true;
 	x->started = now_s();
+	x->last_byte = x->started;
+	x->connected = false;
 	rc_log("GET bytes=%s%s", range, x->probe ? " (probe)" : "");
 	curl_multi_add_handle(f->multi, x->h);
 	atomic_fetch_add(&f->ring->stat_active, 1);
@@ -579,9 +612,15 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 		fail(f, RC_E_REMOTE, "too many redirects (more than 10)");
 		return;
 	}
-	if (res == CURLE_UNSUPPORTED_PROTOCOL) {
+	if (res == CURLE_UNSUPPORTED_PROTOCOL && x->resp.status >= 300 &&
+	    x->resp.status < 400) {
+		/* Otherwise the same code means a garbled reply: retried. */
 		fail(f, RC_E_REMOTE,
 		     "redirect to a scheme other than http or https refused");
+		return;
+	}
+	if (x->hdr_bytes > RC_MAX_HEADER_BYTES) {
+		retry(f, x, "response headers over 256 KiB", -1);
 		return;
 	}
 	if (!x->judged && (res == CURLE_OK || x->resp.status != 0))
@@ -676,6 +715,30 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	x->suffix = false;
 }
 
+/*
+ * Drops transfers that received nothing for --stall-timeout seconds and
+ * retries their ranges. curl's own low-speed check averages over about
+ * five seconds, so it would stretch a 1-second timeout to 6; this one is
+ * exact. A transfer we paused ourselves (the ring is full) is not stalled.
+ */
+static void drop_stalled(struct rc_fetch *f, double t)
+{
+	char why[64];
+
+	for (unsigned i = 0; i < f->nx && !f->failed; i++) {
+		struct xfer *x = &f->x[i];
+		if (!x->busy || x->paused || !x->connected ||
+		    t - x->last_byte < (double)f->o->stall_timeout)
+			continue;
+		curl_multi_remove_handle(f->multi, x->h);
+		atomic_fetch_sub(&f->ring->stat_active, 1);
+		x->busy = false;
+		snprintf(why, sizeof why, "no data for %ld s",
+			 f->o->stall_timeout);
+		retry(f, x, why, -1);
+	}
+}
+
 static void resume_waiting(struct rc_fetch *f, double t)
 {
 	for (unsigned i = 0; i < f->nx && !f->failed; i++) {
@@ -701,9 +764,14 @@ static int poll_ms(struct rc_fetch *f, double t)
 {
 	double wait = 1.0;
 
-	for (unsigned i = 0; i < f->nx; i++)
-		if (f->x[i].waiting && f->x[i].retry_at - t < wait)
-			wait = f->x[i].retry_at - t;
+	for (unsigned i = 0; i < f->nx; i++) {
+		const struct xfer *x = &f->x[i];
+		if (x->waiting && x->retry_at - t < wait)
+			wait = x->retry_at - t;
+		double stall = x->last_byte + (double)f->o->stall_timeout - t;
+		if (x->busy && !x->paused && x->connected && stall < wait)
+			wait = stall;
+	}
 	return wait <= 0 ? 0 : (int)(wait * 1000) + 1;
 }
 
@@ -752,6 +820,7 @@ static void *run(void *arg)
 			done(f, (struct xfer *)priv, m->data.result);
 		}
 		double t = now_s();
+		drop_stalled(f, t);
 		resume_waiting(f, t);
 		schedule(f);
 		if (f->mode == MODE_PROBE && all_idle(f) && !f->failed) {

@@ -26,6 +26,13 @@ for M requests in a row when written KIND@NxM:
   multi@N     206 multipart/byteranges
   twocl@N     two different Content-Length headers
   hugecl@N    Content-Length over 2^63
+  trickle@N   send the body one byte every 2 s
+  hugehdr@N   a 200 KiB header line
+  endless@N   headers that never end (one every 10 ms for 60 s)
+  manyhdr@N   5000 header lines at once (over 300 KiB), then the body
+  crover@N    a Content-Range with numbers over 2^64
+  crlong@N    a Content-Range that ends past the range asked
+  extra@N     100 bytes more than Content-Length says
 Whole-run modes:
   norange     never honour Range (200 with the whole file)
   chunked     200, chunked transfer coding, no length, Range ignored
@@ -35,6 +42,7 @@ Whole-run modes:
               sent a 302 to the same path without "redirect"
   loop        302 to itself forever
   tofile      302 to file:///etc/passwd
+  toftp       302 to ftp://127.0.0.1/x      togopher  302 to gopher://…
 Prints "PORT <n>" on stdout once listening.
 """
 import email.utils
@@ -101,6 +109,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.redirect(self.path)
         if "tofile" in modes:
             return self.redirect("file:///etc/passwd")
+        if "toftp" in modes:
+            return self.redirect("ftp://127.0.0.1/x")
+        if "togopher" in modes:
+            return self.redirect("gopher://127.0.0.1/x")
         if "redirect" in modes:
             return self.redirect(self.path.replace("redirect", "-", 1)
                                  .replace("/-,", "/").replace(",-", ""))
@@ -159,13 +171,33 @@ class Handler(BaseHTTPRequestHandler):
             last = first + len(chunk) // 2 - 1
             chunk = body[first:last + 1]
         cr_first = first + 1 if fires("badcr") else first
+        if fires("endless"):
+            self.send_response(206)
+            for i in range(6000):
+                self.send_header("X-Endless-%d" % i, "x" * 50)
+                self.flush_headers()
+                time.sleep(0.01)
+            self.close_connection = True
+            return
         self.send_response(206 if honour else 200)
+        if fires("hugehdr"):
+            self.send_header("X-Huge", "h" * 200 * 1024)
+        if fires("manyhdr"):
+            for i in range(5000):
+                self.send_header("X-Many-%d" % i, "m" * 50)
         if "noetag" not in modes and "lm" not in modes:
             self.send_header("ETag", ("W/" + etag) if "weak" in modes
                              else etag)
         if "noetag" not in modes and "weak" not in modes:
             self.send_header("Last-Modified", MTIME)
-        if honour:
+        if honour and fires("crover"):
+            self.send_header("Content-Range",
+                             "bytes %d-99999999999999999999999/%d" % (
+                                 first, total))
+        elif honour and fires("crlong"):
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (
+                first, min(last + 1000, total - 1), total))
+        elif honour:
             self.send_header("Content-Range", "bytes %d-%d/%d" % (
                 cr_first, cr_first + len(chunk) - 1, total))
         if fires("gzip"):
@@ -200,6 +232,15 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
+        if fires("trickle"):
+            for i in range(len(chunk)):
+                self.wfile.write(chunk[i:i + 1])
+                self.wfile.flush()
+                time.sleep(2)
+            return
+        if fires("extra"):
+            self.wfile.write(chunk + b"X" * 100)
+            return
         if fires("stall"):
             self.wfile.write(chunk[:half])
             self.wfile.flush()
@@ -218,6 +259,9 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The default backlog of 5 drops SYNs when 32 connections open at
+    # once, and the client's retransmit costs a second.
+    request_queue_size = 512
 
     def handle_error(self, request, client_address):
         # Clients that hang up mid-body are the point of these tests.

@@ -414,18 +414,70 @@ def t_if_match(env):
     expect_run(r, 4, b"", err=r"changed|412")
 
 
-@case("faults that retries repair: byte-exact output")
-def t_faults_repaired(env):
-    data = env.files["f20971520"]
-    for spec in ("reset@0", "reset@3", "reset@2x3", "trunc@4", "short@2",
-                 "badcr@3", "full@2", "s503@2x2", "s429@3", "s500@1",
-                 "gzip@2", "multi@3", "twocl@2", "hugecl@3", "stall@2",
-                 "redirect", "redirect,reset@4"):
+# The fault matrix: each fault of tests/integration/faultserver.py with
+# the outcome it must have. "exact" = byte-exact output after retries;
+# a number = that exit status, with stderr matching the pattern. Every
+# case must end within its budget (seconds): no fault may hang rangecat.
+MATRIX = [
+    # spec            outcome  stderr pattern                 budget
+    ("reset@0",       "exact", r"retry", 20),
+    ("reset@3",       "exact", r"retry", 20),
+    ("reset@2x3",     "exact", r"retry", 20),
+    ("trunc@4",       "exact", r"retry", 20),
+    ("short@2",       "exact", r"short reply", 20),
+    ("badcr@3",       "exact", r"does not start where asked", 20),
+    ("crlong@2",      "exact", r"ends past the range", 20),
+    ("crover@2",      "exact", r"without a valid Content-Range", 20),
+    ("full@2",        "exact", r"ignored the Range", 20),
+    ("s503@2x2",      "exact", r"HTTP 503", 20),
+    ("s429@3",        "exact", r"HTTP 429", 20),
+    ("s500@1",        "exact", r"HTTP 500", 20),
+    ("s500@2x4",      "exact", r"HTTP 500", 30),
+    ("gzip@2",        "exact", r"Content-Encoding", 20),
+    ("multi@3",       "exact", r"multipart", 20),
+    ("twocl@2",       "exact", r"retry", 20),
+    ("hugecl@0",      "exact", r"retry", 20),
+    ("hugecl@3",      "exact", r"retry", 20),
+    ("stall@2",       "exact", r"retry", 20),
+    ("trickle@3",     "exact", r"retry", 20),
+    ("hugehdr@2",     "exact", r"retry", 20),
+    ("endless@2",     "exact", r"no data for 1 s", 20),
+    ("manyhdr@2",     "exact", r"headers over 256 KiB", 20),
+    ("extra@2",       "exact", r"", 20),
+    ("redirect",      "exact", r"final URL", 20),
+    ("redirect,reset@4", "exact", r"retry", 20),
+    ("loop",          2, r"too many redirects", 20),
+    ("tofile",        2, r"scheme other than http", 20),
+    ("toftp",         2, r"scheme other than http", 20),
+    ("togopher",      2, r"scheme other than http", 20),
+    ("s404@0",        2, r"HTTP 404", 20),
+    ("s500@0x9",      3, r"gave up after 5 retries", 20),
+    ("etag@0",        "exact", r"", 20),   # the probe sets the version
+    ("etag@2",        4, r"HTTP 412", 20),
+    ("etagx@2",       4, r"ETag changed", 20),
+    ("total@2",       4, r"size changed", 20),
+]
+
+
+def matrix_case(spec, outcome, pattern, budget):
+    def fn(env):
+        data = env.files["f20971520"]
         r = run(env, ["--retry-delay", "50ms", "--stall-timeout", "1",
                       "--chunk-size", "1M", "-v",
-                      env.furl("rep-" + spec, spec, "f20971520")])
-        expect_run(r, 0, data)
-        expect(re.search(r"retry|final URL", r.err), spec + ": no retry")
+                      env.furl("mx-" + spec, spec, "f20971520")],
+                timeout=budget)
+        if outcome == "exact":
+            expect_run(r, 0, data, err=pattern)
+        else:
+            expect_run(r, outcome, None, err=pattern)
+            expect(data[:len(r.out)] == r.out, "output is not a prefix")
+    fn.__name__ = "t_fault_" + spec
+    fn.case_name = "fault %s -> %s" % (spec, outcome)
+    CASES.append(fn)
+
+
+for _row in MATRIX:
+    matrix_case(*_row)
 
 
 @case("Retry-After is honoured (seconds)")
