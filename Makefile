@@ -2,7 +2,10 @@
 #
 #   make            build ./rangecat
 #   make check      build and run every test (unit + integration)
-#   make sanitize   the same suite with ASan+UBSan
+#   make sanitize   the same suite with ASan+UBSan (make tsan: TSan)
+#   make valgrind   the integration cases under valgrind
+#   make soak       400 seeded runs with random faults
+#   make fuzz       libFuzzer on every parser of outside input
 #   make demo       stream a generated sample from a loopback nginx
 #   make install    PREFIX=/usr/local DESTDIR=
 #
@@ -44,8 +47,11 @@ LIB_SRC := src/err.c src/options.c src/http.c src/probe.c src/plan.c \
 LIB_OBJ := $(LIB_SRC:.c=.o)
 UNIT_SRC := $(wildcard tests/unit/t_*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
+FUZZ_TARGETS := http options redact
+REPLAY_BIN := $(FUZZ_TARGETS:%=tests/fuzz/replay_%)
 
-.PHONY: all check unit integration sanitize tsan demo deps install \
+.PHONY: all check unit integration sanitize tsan soak fuzz valgrind demo deps \
+	install \
 	uninstall clean lint
 
 all: rangecat
@@ -64,7 +70,33 @@ rangecat: src/main.o librangecat.a
 tests/unit/t_%: tests/unit/t_%.c librangecat.a tests/unit/harness.h
 	$(Q)$(CC) $(ALL_CFLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $< librangecat.a $(LIBS)
 
-unit: $(UNIT_BIN)
+# The fuzz targets, linked with a plain driver that replays the seed
+# corpora and past findings in `make check`.
+tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c librangecat.a
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay.c librangecat.a $(LIBS)
+
+unit: $(UNIT_BIN) $(REPLAY_BIN)
+
+# libFuzzer with ASan+UBSan, FUZZ_SECONDS per target. New corpus entries
+# stay in tests/fuzz/work/; crashes land in tests/fuzz/findings/ and, once
+# fixed, belong in tests/fuzz/regressions/<target>/.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+fuzz: deps
+	$(Q)for p in clang libclang-rt-14-dev; do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+		| grep -q 'ok installed' || apt-get install -y -qq --no-install-recommends $$p >/dev/null; done
+	$(Q)mkdir -p tests/fuzz/findings
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		$(FUZZ_CC) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -DRC_VERSION='"$(VERSION)"' $(DEP_CFLAGS) -Isrc \
+			-o tests/fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c $(filter-out src/main.c,$(LIB_SRC)) $(LIBS) || exit 1; \
+		mkdir -p tests/fuzz/work/$$t; \
+		echo "fuzz $$t: $(FUZZ_SECONDS) s"; \
+		tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=tests/fuzz/findings/$$t- \
+			-print_final_stats=1 tests/fuzz/work/$$t tests/fuzz/corpus/$$t tests/fuzz/regressions/$$t \
+			2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' || exit 1; \
+		[ -z "$$(ls tests/fuzz/findings/$$t-* 2>/dev/null)" ] || { echo "fuzz $$t: findings in tests/fuzz/findings"; exit 1; }; \
+	done
 
 # The test runner prints one final line: N passed, N failed, N skipped.
 # deps runs first, then a fresh make reads the pkg-config flags of the
@@ -73,18 +105,31 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory rangecat unit
 	$(Q)tests/run
 
+# The seeded soak, long: RANGECAT_SOAK_SEED=N replays a run.
+SOAK_RUNS ?= 400
+soak: deps
+	$(Q)$(MAKE) --no-print-directory rangecat
+	$(Q)RANGECAT_SOAK_RUNS=$(SOAK_RUNS) python3 tests/integration/run.py -k soak
+
+# Every integration case under valgrind (errors and definite leaks fail).
+valgrind: deps
+	$(Q)dpkg-query -W -f='$${Status}' valgrind 2>/dev/null | grep -q 'ok installed' \
+		|| apt-get install -y -qq --no-install-recommends valgrind >/dev/null
+	$(Q)$(MAKE) --no-print-directory rangecat unit
+	$(Q)tests/run --valgrind
+
 sanitize:
-	$(MAKE) clean
-	$(MAKE) deps
-	$(MAKE) EXTRA_CFLAGS='-O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
+	$(Q)$(MAKE) --no-print-directory clean >/dev/null
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory EXTRA_CFLAGS='-O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
 		EXTRA_LDFLAGS='-fsanitize=address,undefined' check
-	$(MAKE) clean
+	$(Q)$(MAKE) --no-print-directory clean >/dev/null
 
 tsan:
-	$(MAKE) clean
-	$(MAKE) deps
-	$(MAKE) EXTRA_CFLAGS='-O1 -fsanitize=thread' EXTRA_LDFLAGS='-fsanitize=thread' check
-	$(MAKE) clean
+	$(Q)$(MAKE) --no-print-directory clean >/dev/null
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory EXTRA_CFLAGS='-O1 -fsanitize=thread' EXTRA_LDFLAGS='-fsanitize=thread' check
+	$(Q)$(MAKE) --no-print-directory clean >/dev/null
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory rangecat
@@ -106,7 +151,7 @@ deps:
 	fi
 
 lint:
-	$(Q)clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/unit/*.h
+	$(Q)clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c
 	$(Q)mandoc -Tlint -W warning man/rangecat.1
 
 install: rangecat
@@ -118,4 +163,5 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/rangecat $(DESTDIR)$(MANDIR)/man1/rangecat.1
 
 clean:
-	rm -f rangecat librangecat.a src/*.o $(UNIT_BIN)
+	rm -f rangecat librangecat.a src/*.o $(UNIT_BIN) $(REPLAY_BIN) \
+		$(FUZZ_TARGETS:%=tests/fuzz/fuzz_%)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -82,6 +83,37 @@ static enum rc_err append_offset(uint64_t *off)
 	}
 	*off = (uint64_t)st.st_size;
 	return RC_OK;
+}
+
+/*
+ * Each connection needs a socket; curl, stdio and the wake-up pipe need a
+ * few more. Raise the soft open-file limit as far as the hard one allows,
+ * then lower -n to fit what is left, saying so once.
+ */
+static void fit_fd_limit(struct rc_opts *o)
+{
+	struct rlimit rl;
+	const rlim_t spare = 16;
+	rlim_t need = o->connections + spare;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+		return;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need) {
+		rl.rlim_cur = need;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			return;
+	}
+	getrlimit(RLIMIT_NOFILE, &rl);
+	unsigned fit =
+	    rl.rlim_cur > spare + 1 ? (unsigned)(rl.rlim_cur - spare) : 1;
+	if (fit < o->connections) {
+		if (!o->quiet)
+			rc_log_error(
+			    "-n %u lowered to %u: the open-file limit is "
+			    "%lu",
+			    o->connections, fit, (unsigned long)rl.rlim_cur);
+		o->connections = fit;
+	}
 }
 
 /* Writes the ring to stdout until the end, an error or a signal. */
@@ -230,6 +262,7 @@ int main(int argc, char *argv[])
 		? o.range_last
 		: RC_UNKNOWN;
 
+	fit_fd_limit(&o);
 	install_signals();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		rc_log_error("libcurl failed to initialise");

@@ -305,6 +305,8 @@ static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 			c /= 2;
 		o->chunk_size = c;
 	}
+	if (o->chunk_set && !o->memory_set && o->memory < 2 * o->chunk_size)
+		o->memory = 2 * o->chunk_size; /* the default grows to fit */
 	uint64_t slots = o->memory / o->chunk_size;
 	if (slots > 4096)
 		slots = 4096;
@@ -328,7 +330,10 @@ enum rc_err rc_options_parse(struct rc_opts *o, int argc, char *const argv[],
 	o->connect_timeout = 30;
 	o->stall_timeout = 60;
 
-	optind = 1;
+	/* 0, not 1: GNU getopt then also forgets its position inside a
+	 * short-option cluster of an earlier argv (a use-after-free when
+	 * parsing twice, found by fuzzing). */
+	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {

@@ -89,10 +89,15 @@ void rc_resume_command(int argc, char *const argv[], uint64_t next,
 			continue;
 		}
 		if (code == 'H' && val == NULL) {
-			/* "-HName: v" or "--header=Name: v" */
-			const char *h = strncmp(argv[i], "--", 2) == 0
-					    ? strchr(argv[i], '=') + 1
-					    : argv[i] + 2;
+			/* "-HName: v" or "--header=Name: v"; a bare "-H" at
+			 * the end has no value to keep. */
+			const char *eq = strchr(argv[i], '=');
+			const char *h = strncmp(argv[i], "--", 2) != 0
+					    ? argv[i] + 2
+					: eq ? eq + 1
+					     : "";
+			if (*h == '\0')
+				continue;
 			rc_log_redact_header(h, buf, sizeof buf);
 			word("-H", out, outlen, &o);
 			word(buf, out, outlen, &o);

@@ -480,6 +480,87 @@ for _row in MATRIX:
     matrix_case(*_row)
 
 
+SOAK_FAULTS = ["reset", "trunc", "short", "badcr", "crlong", "crover",
+               "full", "s503", "s429", "s500", "gzip", "multi", "twocl",
+               "hugecl", "stall", "s404", "etag", "etagx", "extra",
+               "manyhdr"]
+
+
+@case("seeded soak: random faults, offsets, -n and chunk sizes")
+def t_soak(env):
+    """Each run ends byte-exact, or fails honestly: exit 2/3 with a hint
+    whose resume (repeated while it keeps failing honestly) completes the
+    file, or exit 4 with only old bytes. RANGECAT_SOAK_RUNS and
+    RANGECAT_SOAK_SEED set the size and the seed."""
+    import random
+    runs = int(os.environ.get("RANGECAT_SOAK_RUNS", "30"))
+    seed = int(os.environ.get("RANGECAT_SOAK_SEED", str(int(time.time()))))
+    print("soak: seed %d, %d runs (RANGECAT_SOAK_SEED=%d replays)" % (
+        seed, runs, seed), flush=True)
+    rnd = random.Random(seed)
+    names = ["f%d" % n for n in SIZES if n > 64 * KB] + ["f20971520"] * 3
+    st = dict(exact=0, honest=0, resumed=0, faults=0, bytes=0)
+    for i in range(runs):
+        name = rnd.choice(names)
+        data = env.files[name]
+        faults = []
+        for _ in range(rnd.choice((0, 1, 1, 2, 3))):
+            kind = rnd.choice(SOAK_FAULTS)
+            faults.append("%s@%dx%d" % (kind, rnd.randint(0, 12),
+                                        rnd.choice((1, 1, 2, 3))))
+        spec = ",".join(faults) or "-"
+        st["faults"] += len(faults)
+        args = ["-n", rnd.choice(("1", "2", "4", "8", "16", "32")),
+                "--chunk-size", rnd.choice(("64K", "256K", "1M", "4M")),
+                "--retries", "3", "--retry-delay", "10ms",
+                "--stall-timeout", "1"]
+        url = env.furl("soak%d-%d" % (seed, i), spec, name)
+        where = "run %d (seed %d): %s %s" % (i, seed, " ".join(args), url)
+        r = run(env, args + [url], timeout=120)
+        st["bytes"] += len(r.out)
+        expect(SECRET not in r.err, where + ": secret")
+        expect(data[:len(r.out)] == r.out, where + ": not a prefix")
+        if r.rc == 0:
+            expect(r.out == data, where + ": exit 0, output differs")
+            st["exact"] += 1
+            continue
+        expect(r.rc in (2, 3, 4), where + ": exit %d: %s" % (
+            r.rc, r.err[-300:]))
+        st["honest"] += 1
+        if r.rc == 4:
+            expect(re.search(r"changed|412", r.err), where + ": exit 4")
+            continue
+        argv, before = None, 0
+        for attempt in range(5):
+            m = re.search(r"delivered (\d+) bytes; resume with: (.*)$",
+                          r.err, re.M)
+            if m:
+                expect(int(m.group(1)) == len(r.out) - before,
+                       where + ": hint count differs from bytes written")
+                argv = shlex.split(m.group(2))[1:]
+            elif len(r.out) == before and argv:
+                pass    # nothing delivered: the same command again
+            else:
+                expect(len(r.out) == 0 or "cannot be resumed" in r.err,
+                       where + ": no hint after %d bytes" % len(r.out))
+                break
+            before = len(r.out)
+            r = run(env, argv, append=True, timeout=120)
+            st["bytes"] += len(r.out)
+            expect(data[:len(r.out)] == r.out, where + ": resume prefix")
+            if r.rc == 0:
+                expect(r.out == data, where + ": resumed file differs")
+                st["resumed"] += 1
+                break
+            expect(r.rc in (2, 3, 4), where + ": resume exit %d" % r.rc)
+            if r.rc == 4:
+                break
+    print("soak: %d runs: %d exact, %d failed honestly (%d resumed to the "
+          "exact file), %d faults injected, %.1f MB compared" % (
+              runs, st["exact"], st["honest"], st["resumed"], st["faults"],
+              st["bytes"] / 1e6), flush=True)
+
+
 @case("Retry-After is honoured (seconds)")
 def t_retry_after(env):
     t = time.time()
@@ -574,6 +655,49 @@ def t_output(env):
         argv = [a.replace("/slow/", "/") for a in argv]
         r2 = run(env, argv, stdout_path=out, append=True)
         expect_run(r2, 0, data)
+
+
+@case("fd limit: -n beyond the open-file limit is lowered, not fatal")
+def t_fdlimit(env):
+    url = env.url("f20971520")
+    p = subprocess.run("ulimit -Sn 40; ulimit -Hn 40; exec %s -n 256 %s"
+                       % (BIN, url), shell=True, executable="/bin/bash",
+                       capture_output=True, timeout=60)
+    r = Result(p.returncode, p.stdout, p.stderr.decode())
+    expect_run(r, 0, env.files["f20971520"],
+               err=r"-n 256 lowered to 24: the open-file limit is 40")
+    # A soft limit below the hard one is simply raised: no notice.
+    p = subprocess.run("ulimit -Sn 40; ulimit -Hn 4096; exec %s -n 256 %s"
+                       % (BIN, url), shell=True, executable="/bin/bash",
+                       capture_output=True, timeout=60)
+    r = Result(p.returncode, p.stdout, p.stderr.decode())
+    expect_run(r, 0, env.files["f20971520"], quiet=True)
+
+
+@case("a reader that stops: rangecat waits in fixed memory, then ends")
+def t_stopped_reader(env):
+    url = env.url("big")
+    r_fd, w_fd = os.pipe()
+    p = subprocess.Popen([BIN, "--memory", "16M", url], stdout=w_fd,
+                         stderr=subprocess.PIPE)
+    os.close(w_fd)
+    time.sleep(2)     # nobody reads: the pipe and the ring fill up
+    status = open("/proc/%d/status" % p.pid).read()
+    rss = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) * 1024
+    expect(p.poll() is None, "exited while the reader was stopped")
+    h = hashlib.sha256()
+    while True:
+        b = os.read(r_fd, 1 << 20)
+        if not b:
+            break
+        h.update(b)
+    os.close(r_fd)
+    err = p.communicate(timeout=120)[1]
+    expect(p.returncode == 0, "exit %d: %r" % (p.returncode, err))
+    expect(h.hexdigest() == env.big_sha, "output differs")
+    # The ring is 16 MiB; the process around it (libcurl, TLS, stacks)
+    # stays far below 48 MiB whatever the file size.
+    expect(rss < 48 * MB, "RSS %.1f MiB with --memory 16M" % (rss / MB))
 
 
 @case("a non-blocking stdout is waited on, not failed")
@@ -680,7 +804,9 @@ def main():
             if only and only not in fn.__name__ and only not in fn.case_name:
                 continue
             if valgrind and fn.__name__ in ("t_big", "t_output",
-                                            "t_nonblock"):
+                                            "t_nonblock", "t_soak",
+                                            "t_stopped_reader",
+                                            "t_fdlimit"):
                 print("skip - %s (too slow under valgrind)" % fn.case_name)
                 skipped += 1
                 continue

@@ -87,6 +87,9 @@ int main(void)
 	      RC_E_USAGE);
 	CHECK(parse(&o, "--memory=1M", "http://h/x", NULL, NULL) == RC_OK &&
 	      o.chunk_size <= 1u << 20);
+	CHECK(parse(&o, "--chunk-size=160M", "http://h/x", NULL, NULL) ==
+		  RC_OK &&
+	      o.memory == 320u << 20 && o.chunk_size == 160u << 20);
 	CHECK(parse(&o, "--chunk-size=1K", "http://h/x", NULL, NULL) ==
 	      RC_E_USAGE);
 	CHECK(parse(&o, "-n", "0", "http://h/x", NULL) == RC_E_USAGE);

@@ -45,6 +45,13 @@ int main(void)
 	CHECK(strcmp(cmd(5, a5, 8, RC_UNKNOWN, NULL),
 		     "rangecat -C 8 http://h/f") == 0);
 
+	char *a6[] = {"rangecat", "http://h/f", "--header", NULL};
+	CHECK(strcmp(cmd(3, a6, 1, RC_UNKNOWN, NULL),
+		     "rangecat -C 1 http://h/f") == 0);
+	char *a7[] = {"rangecat", "http://h/f", "-H", NULL};
+	CHECK(strcmp(cmd(3, a7, 1, RC_UNKNOWN, NULL),
+		     "rangecat -C 1 http://h/f") == 0);
+
 	char red[256];
 	rc_log_redact_header("Cookie: a=b", red, sizeof red);
 	CHECK(strcmp(red, "Cookie: [redacted]") == 0);
