@@ -16,6 +16,10 @@
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR  ?= $(DATADIR)/zsh/site-functions
+FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 WERROR  ?= -Werror
@@ -137,7 +141,8 @@ demo: deps
 
 # Debian packages the build and the tests need. Installed only when missing.
 DEB_PKGS := gcc make pkg-config libcurl4-openssl-dev libmbedtls-dev \
-	libarchive-dev libzstd-dev nginx-light openssl curl python3 mandoc
+	libarchive-dev libzstd-dev nginx-light openssl curl python3 mandoc \
+	man-db zsh fish parallel
 deps:
 	$(Q)missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
@@ -154,13 +159,21 @@ lint:
 	$(Q)clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c
 	$(Q)mandoc -Tlint -W warning man/rangecat.1
 
+# The binary, the man page and the bash, zsh and fish completions; uninstall
+# removes exactly these files.
+INSTALLED := $(BINDIR)/rangecat $(MANDIR)/man1/rangecat.1 \
+	$(BASHCOMPDIR)/rangecat $(ZSHCOMPDIR)/_rangecat $(FISHCOMPDIR)/rangecat.fish
 install: rangecat
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0755 rangecat $(DESTDIR)$(BINDIR)/rangecat
 	install -m 0644 man/rangecat.1 $(DESTDIR)$(MANDIR)/man1/rangecat.1
+	install -m 0644 contrib/completions/rangecat.bash $(DESTDIR)$(BASHCOMPDIR)/rangecat
+	install -m 0644 contrib/completions/_rangecat $(DESTDIR)$(ZSHCOMPDIR)/_rangecat
+	install -m 0644 contrib/completions/rangecat.fish $(DESTDIR)$(FISHCOMPDIR)/rangecat.fish
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/rangecat $(DESTDIR)$(MANDIR)/man1/rangecat.1
+	rm -f $(INSTALLED:%=$(DESTDIR)%)
 
 clean:
 	rm -f rangecat librangecat.a src/*.o $(UNIT_BIN) $(REPLAY_BIN) \

@@ -395,6 +395,45 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	atomic_fetch_add(&f->ring->stat_active, 1);
 }
 
+/*
+ * --shard K/N: with the size known, the wanted bytes become the K-th of N
+ * equal parts (the last takes the remainder), and -C counts inside it.
+ * The probe asked for byte 0 only; a 206 drops that byte, a 200 becomes
+ * the stream and skips to the shard. Returns false after failing the run.
+ */
+static bool shard_bounds(struct xfer *x)
+{
+	struct rc_fetch *f = x->f;
+	uint64_t k = f->o->shard_k, n = f->o->shard_n;
+
+	if (f->total == RC_UNKNOWN) {
+		fail(f, RC_E_REMOTE,
+		     "--shard needs the file size, which the server did not "
+		     "send");
+		return false;
+	}
+	uint64_t part = f->total / n;
+	uint64_t first = (k - 1) * part;
+	uint64_t end = k == n ? f->total : k * part;
+	f->info.shard_first = first;
+	if (f->start > end - first) {
+		fail(f, RC_E_REMOTE,
+		     "offset %" PRIu64 " is past the end of shard %" PRIu64
+		     "/%" PRIu64 " (size %" PRIu64 " bytes)",
+		     f->start, k, n, end - first);
+		return false;
+	}
+	f->start += first;
+	f->want_end = end;
+	if (x->v.kind == RC_V_RANGE) {
+		x->skip = x->v.last - x->v.first + 1;
+		x->cur = x->end = 0;
+	} else {
+		x->cur = f->start;
+	}
+	return true;
+}
+
 /* The probe's verdict was RANGE or FULL: learn the file and pick a mode. */
 static void decide_after_probe(struct xfer *x)
 {
@@ -425,6 +464,8 @@ static void decide_after_probe(struct xfer *x)
 	}
 	f->total = x->v.total;
 	f->info.total = f->total;
+	if (f->o->shard_n && !shard_bounds(x))
+		return;
 
 	if (x->v.kind == RC_V_FULL) {
 		/* The server ignored Range: this one stream is the download. */
@@ -484,6 +525,9 @@ static void decide_after_probe(struct xfer *x)
 		struct rc_slot *s = rc_ring_slot(f->ring, x->seq);
 		f->plan_off = s->off + atomic_load(&s->len);
 		f->plan_prev = atomic_load(&s->len);
+	} else if (f->o->shard_n) {
+		f->plan_off = f->start;
+		f->plan_prev = 0;
 	}
 	if (x->spanning)
 		f->plan_done = true;
@@ -789,6 +833,11 @@ static void *run(void *arg)
 		p->spanning = true;
 		p->cur = 0;
 		p->end = RC_UNKNOWN;
+	} else if (f->o->shard_n) {
+		/* A shard's bounds need the size first: ask for byte 0 only,
+		 * and drop it (see shard_bounds). */
+		p->cur = 0;
+		p->end = 1;
 	} else {
 		uint64_t len =
 		    rc_plan_first(f->start, f->want_end, f->ring->slot_size);

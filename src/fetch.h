@@ -25,6 +25,7 @@ struct rc_fetch_info {
 	char etag[RC_ETAG_MAX]; /* the probe's ETag (strong or weak) */
 	char last_modified[RC_DATE_MAX];
 	unsigned retries;
+	uint64_t shard_first; /* --shard: absolute offset of the shard */
 };
 
 struct rc_fetch;

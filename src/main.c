@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -28,6 +29,7 @@
 #include "sink_raw.h"
 
 static volatile sig_atomic_t got_signal;
+static struct timespec run_start; /* for --stats */
 
 static void on_signal(int sig)
 {
@@ -165,7 +167,8 @@ static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
 			rc_progress_update(
 			    pg, *delivered,
 			    end == UINT64_MAX ? UINT64_MAX : end - first,
-			    atomic_load(&ring->stat_active), false);
+			    atomic_load(&ring->stat_active),
+			    atomic_load(&ring->stat_retries), false);
 		}
 	}
 	if (pg && err == RC_OK) {
@@ -174,7 +177,7 @@ static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
 		uint64_t first = atomic_load(&ring->stat_first);
 		rc_progress_update(pg, *delivered,
 				   end == UINT64_MAX ? *delivered : end - first,
-				   0, true);
+				   0, atomic_load(&ring->stat_retries), true);
 	}
 	rc_progress_end(pg);
 	rc_progress_free(pg);
@@ -189,6 +192,9 @@ static void resume_hint(enum rc_err err, int argc, char *argv[],
 {
 	static char cmd[16384];
 	uint64_t next = in->first + delivered;
+
+	if (o->shard_n)
+		next -= in->shard_first; /* -C counts inside the shard */
 
 	if (delivered == 0)
 		return; /* the same command starts over */
@@ -216,6 +222,22 @@ static void resume_hint(enum rc_err err, int argc, char *argv[],
 			 ? ""
 			 : " (no strong ETag: the resumed bytes cannot be "
 			   "checked against the earlier version)");
+}
+
+/* --stats: one key=value line for scripts, success or not. */
+static void print_stats(const struct rc_opts *o, const struct rc_fetch_info *in,
+			uint64_t delivered, enum rc_err err)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	double secs = (double)(t.tv_sec - run_start.tv_sec) +
+		      (double)(t.tv_nsec - run_start.tv_nsec) / 1e9;
+
+	rc_log_error("stats: bytes=%" PRIu64 " seconds=%.3f rate=%.0f "
+		     "retries=%u connections=%u exit=%d etag=%s",
+		     delivered, secs, secs > 0 ? (double)delivered / secs : 0,
+		     in->retries, o->connections, rc_err_exit_status(err),
+		     in->etag[0] ? in->etag : "-");
 }
 
 static int version(void)
@@ -253,7 +275,7 @@ int main(int argc, char *argv[])
 		if ((err = append_offset(&start)) != RC_OK)
 			return rc_err_exit_status(err);
 	} else if (o.start == RC_START_OFFSET) {
-		start = o.offset;
+		start = o.offset; /* with --shard: inside the shard */
 	} else if (o.has_range) {
 		start = o.range_first;
 	}
@@ -263,6 +285,7 @@ int main(int argc, char *argv[])
 		: RC_UNKNOWN;
 
 	fit_fd_limit(&o);
+	clock_gettime(CLOCK_MONOTONIC, &run_start);
 	install_signals();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		rc_log_error("libcurl failed to initialise");
@@ -309,6 +332,8 @@ int main(int argc, char *argv[])
 		rc_log("delivered %" PRIu64 " bytes, %u retries", delivered,
 		       in->retries);
 	}
+	if (o.stats)
+		print_stats(&o, in, delivered, err);
 	rc_fetch_free(f);
 	rc_ring_free(ring);
 	curl_global_cleanup();

@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -24,6 +25,8 @@ enum {
 	OPT_STALL_TIMEOUT,
 	OPT_CACERT,
 	OPT_PROGRESS,
+	OPT_SHARD,
+	OPT_STATS,
 };
 #define SHORTOPTS ":n:C:r:H:kqvVh"
 
@@ -44,6 +47,8 @@ static const struct option longopts[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"progress", optional_argument, NULL, OPT_PROGRESS},
+    {"shard", required_argument, NULL, OPT_SHARD},
+    {"stats", no_argument, NULL, OPT_STATS},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -80,7 +85,10 @@ void rc_options_usage(void *fp)
 	    "      --cacert FILE       CA certificates to verify with\n"
 	    "  -q, --quiet             no progress display\n"
 	    "  -v, --verbose           log requests, retries and timings\n"
-	    "      --progress[=bar|line|none]  progress display on stderr\n"
+	    "      --progress[=bar|line|json|none]  progress on stderr\n"
+	    "      --stats             a key=value summary line at the end\n"
+	    "      --shard K/N         only the K-th of N equal parts "
+	    "(1-based)\n"
 	    "  -V, --version           versions of rangecat and its libraries\n"
 	    "  -h, --help              this text\n"
 	    "\n"
@@ -88,7 +96,9 @@ void rc_options_usage(void *fp)
 	    "4 remote file changed, 5 output failed, 6 decode failed and\n"
 	    "7 integrity check failed (both reserved), 130 SIGINT, 143 "
 	    "SIGTERM.\n"
-	    "See rangecat(1).\n",
+	    "Every long option can also be set as RANGECAT_<OPTION>\n"
+	    "(RANGECAT_CONNECTIONS=16); the command line wins. See "
+	    "rangecat(1).\n",
 	    f);
 }
 
@@ -224,6 +234,30 @@ enum rc_err rc_parse_range(const char *s, struct rc_opts *o, const char **why)
 	return RC_OK;
 }
 
+enum rc_err rc_parse_shard(const char *s, unsigned *k, unsigned *n,
+			   const char **why)
+{
+	const char *slash = strchr(s, '/');
+	char kbuf[16];
+	uint64_t kv, nv;
+
+	if (slash == NULL || (size_t)(slash - s) >= sizeof kbuf) {
+		*why = "expected K/N, as in 2/8";
+		return RC_E_USAGE;
+	}
+	memcpy(kbuf, s, (size_t)(slash - s));
+	kbuf[slash - s] = '\0';
+	if (rc_parse_u64(kbuf, 100000, &kv, why) ||
+	    rc_parse_u64(slash + 1, 100000, &nv, why) || kv == 0 || nv == 0 ||
+	    kv > nv) {
+		*why = "expected K/N with 1 <= K <= N <= 100000";
+		return RC_E_USAGE;
+	}
+	*k = (unsigned)kv;
+	*n = (unsigned)nv;
+	return RC_OK;
+}
+
 bool rc_url_ok(const char *url, const char **why)
 {
 	const char *rest;
@@ -283,6 +317,9 @@ static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 		return fail(why, whylen,
 			    "--continue-at and --range cannot be combined "
 			    "(use -r A-B alone)");
+	if (o->shard_n && o->has_range)
+		return fail(why, whylen,
+			    "--shard and --range cannot be combined");
 	if (o->quiet && o->progress != RC_PROGRESS_AUTO &&
 	    o->progress != RC_PROGRESS_NONE)
 		return fail(why, whylen,
@@ -314,11 +351,235 @@ static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 	return RC_OK;
 }
 
-enum rc_err rc_options_parse(struct rc_opts *o, int argc, char *const argv[],
-			     char *why, size_t whylen)
+/* Options that belong together: a command-line option replaces whatever
+ * the environment set for its whole group (-C and -r are one start). */
+static int group_of(int c)
+{
+	switch (c) {
+	case 'C':
+	case 'r':
+	case OPT_SHARD: return 'C';
+	case 'q':
+	case OPT_PROGRESS: return 'q';
+	default: return c;
+	}
+}
+
+/* Undoes what the environment set for group g (see group_of). */
+static void reset_group(struct rc_opts *o, int g)
+{
+	switch (g) {
+	case 'n': o->connections = RC_DEFAULT_CONNECTIONS; break;
+	case OPT_CHUNK:
+		o->chunk_size = RC_DEFAULT_CHUNK;
+		o->chunk_set = false;
+		break;
+	case OPT_MEMORY:
+		o->memory = RC_DEFAULT_MEMORY;
+		o->memory_set = false;
+		break;
+	case 'C':
+		o->start = RC_START_ZERO;
+		o->has_range = false;
+		o->shard_n = 0;
+		break;
+	case OPT_IF_MATCH: o->if_match = NULL; break;
+	case 'H': o->nheaders = 0; break;
+	case OPT_RETRIES: o->retries = 5; break;
+	case OPT_RETRY_DELAY: o->retry_delay = 2.0; break;
+	case OPT_CONNECT_TIMEOUT: o->connect_timeout = 30; break;
+	case OPT_STALL_TIMEOUT: o->stall_timeout = 60; break;
+	case 'k': o->insecure = false; break;
+	case OPT_CACERT: o->cacert = NULL; break;
+	case 'q':
+		o->quiet = false;
+		o->progress = RC_PROGRESS_AUTO;
+		break;
+	case 'v': o->verbose = 0; break;
+	case OPT_STATS: o->stats = false; break;
+	default: break;
+	}
+}
+
+/*
+ * Applies option c with argument arg (NULL for flags). name is how the
+ * user wrote it ("--connections", or "RANGECAT_CONNECTIONS"), for
+ * messages.
+ */
+static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
+			 const char *name, char *why, size_t whylen)
 {
 	const char *w;
 	uint64_t v;
+
+	switch (c) {
+	case 'n':
+		if (rc_parse_u64(arg, RC_MAX_CONNECTIONS, &v, &w) || v == 0)
+			return fail(why, whylen, "%s: expected 1 to %d", name,
+				    RC_MAX_CONNECTIONS);
+		o->connections = (unsigned)v;
+		break;
+	case OPT_CHUNK:
+		if (rc_parse_size(arg, &o->chunk_size, &w))
+			return fail(why, whylen, "%s: %s", name, w);
+		if (o->chunk_size > (1ull << 30))
+			return fail(why, whylen, "%s: at most 1G", name);
+		o->chunk_set = true;
+		break;
+	case OPT_MEMORY:
+		if (rc_parse_size(arg, &o->memory, &w))
+			return fail(why, whylen, "%s: %s", name, w);
+		if (o->memory > (64ull << 30))
+			return fail(why, whylen, "%s: at most 64G", name);
+		o->memory_set = true;
+		break;
+	case 'C':
+		if (strcmp(arg, "-") == 0) {
+			o->start = RC_START_APPEND;
+			break;
+		}
+		if (rc_parse_u64(arg, UINT64_MAX - 1, &o->offset, &w))
+			return fail(why, whylen,
+				    "%s: %s (expected a byte offset or -)",
+				    name, w);
+		o->start = RC_START_OFFSET;
+		break;
+	case 'r':
+		if (rc_parse_range(arg, o, &w))
+			return fail(why, whylen, "%s: %s", name, w);
+		o->has_range = true;
+		break;
+	case OPT_SHARD:
+		if (rc_parse_shard(arg, &o->shard_k, &o->shard_n, &w))
+			return fail(why, whylen, "%s: %s", name, w);
+		break;
+	case OPT_IF_MATCH:
+		if (*arg == '\0' || strpbrk(arg, "\r\n"))
+			return fail(why, whylen, "%s: expected an ETag", name);
+		o->if_match = arg;
+		break;
+	case 'H':
+		if (!header_ok(arg))
+			return fail(why, whylen, "%s: expected 'Name: value'",
+				    name);
+		if (o->nheaders == RC_MAX_HEADERS)
+			return fail(why, whylen, "%s: at most %d headers", name,
+				    RC_MAX_HEADERS);
+		o->headers[o->nheaders++] = arg;
+		break;
+	case OPT_RETRIES:
+		if (rc_parse_u64(arg, 1000, &v, &w))
+			return fail(why, whylen, "%s: expected 0 to 1000",
+				    name);
+		o->retries = (unsigned)v;
+		break;
+	case OPT_RETRY_DELAY: {
+		/* Whole seconds, or milliseconds with an "ms" suffix, so
+		 * tests can keep backoff short. */
+		size_t n = strlen(arg);
+		bool ms = n > 2 && strcmp(arg + n - 2, "ms") == 0;
+		char buf[32];
+		if (n >= sizeof buf)
+			return fail(why, whylen, "%s: too long", name);
+		memcpy(buf, arg, n + 1);
+		if (ms)
+			buf[n - 2] = '\0';
+		if (rc_parse_u64(buf, ms ? 3600000 : 3600, &v, &w))
+			return fail(why, whylen,
+				    "%s: expected seconds (or Nms)", name);
+		o->retry_delay = ms ? (double)v / 1000 : (double)v;
+		break;
+	}
+	case OPT_CONNECT_TIMEOUT:
+		if (rc_parse_u64(arg, 3600, &v, &w) || v == 0)
+			return fail(why, whylen,
+				    "%s: expected 1 to 3600 seconds", name);
+		o->connect_timeout = (long)v;
+		break;
+	case OPT_STALL_TIMEOUT:
+		if (rc_parse_u64(arg, 86400, &v, &w) || v == 0)
+			return fail(why, whylen,
+				    "%s: expected 1 to 86400 seconds", name);
+		o->stall_timeout = (long)v;
+		break;
+	case 'k': o->insecure = true; break;
+	case OPT_CACERT: o->cacert = arg; break;
+	case 'q': o->quiet = true; break;
+	case 'v': o->verbose++; break;
+	case OPT_STATS: o->stats = true; break;
+	case OPT_PROGRESS:
+		if (arg == NULL || strcmp(arg, "bar") == 0)
+			o->progress = RC_PROGRESS_BAR;
+		else if (strcmp(arg, "line") == 0)
+			o->progress = RC_PROGRESS_LINE;
+		else if (strcmp(arg, "json") == 0)
+			o->progress = RC_PROGRESS_JSON;
+		else if (strcmp(arg, "none") == 0)
+			o->progress = RC_PROGRESS_NONE;
+		else
+			return fail(why, whylen,
+				    "%s: expected bar, line, json or none",
+				    name);
+		break;
+	case 'V': o->version = true; break;
+	case 'h': o->help = true; break;
+	}
+	return RC_OK;
+}
+
+/* Reads RANGECAT_<OPTION> for every long option but help and version. A
+ * flag takes 1/yes/true/on or 0/no/false/off; empty means unset. */
+static enum rc_err from_env(struct rc_opts *o, const char *(*get)(const char *),
+			    char *why, size_t whylen)
+{
+	for (const struct option *lo = longopts; lo->name; lo++) {
+		char var[64] = "RANGECAT_";
+		size_t n = strlen(var);
+		if (lo->val == 'h' || lo->val == 'V')
+			continue;
+		for (const char *p = lo->name; *p && n + 1 < sizeof var; p++)
+			var[n++] = *p == '-' ? '_' : (char)toupper(*p);
+		var[n] = '\0';
+		const char *val = get(var);
+		if (val == NULL || *val == '\0')
+			continue;
+		if (lo->has_arg == no_argument) {
+			if (strcasecmp(val, "0") == 0 ||
+			    strcasecmp(val, "no") == 0 ||
+			    strcasecmp(val, "false") == 0 ||
+			    strcasecmp(val, "off") == 0)
+				continue;
+			if (strcasecmp(val, "1") != 0 &&
+			    strcasecmp(val, "yes") != 0 &&
+			    strcasecmp(val, "true") != 0 &&
+			    strcasecmp(val, "on") != 0)
+				return fail(why, whylen, "%s: expected 1 or 0",
+					    var);
+			val = NULL;
+		}
+		if (apply(o, lo->val, val, var, why, whylen) != RC_OK)
+			return RC_E_USAGE;
+		o->env_groups[o->nenv_groups++] = group_of(lo->val);
+	}
+	return RC_OK;
+}
+
+static const char *real_getenv(const char *name)
+{
+	return getenv(name);
+}
+
+enum rc_err rc_options_parse(struct rc_opts *o, int argc, char *const argv[],
+			     char *why, size_t whylen)
+{
+	return rc_options_parse_env(o, argc, argv, real_getenv, why, whylen);
+}
+
+enum rc_err rc_options_parse_env(struct rc_opts *o, int argc,
+				 char *const argv[],
+				 const char *(*get)(const char *), char *why,
+				 size_t whylen)
+{
 	int c;
 
 	memset(o, 0, sizeof *o);
@@ -329,6 +590,8 @@ enum rc_err rc_options_parse(struct rc_opts *o, int argc, char *const argv[],
 	o->retry_delay = 2.0;
 	o->connect_timeout = 30;
 	o->stall_timeout = 60;
+	if (get && from_env(o, get, why, whylen) != RC_OK)
+		return RC_E_USAGE;
 
 	/* 0, not 1: GNU getopt then also forgets its position inside a
 	 * short-option cluster of an earlier argv (a use-after-free when
@@ -336,137 +599,33 @@ enum rc_err rc_options_parse(struct rc_opts *o, int argc, char *const argv[],
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, SHORTOPTS, longopts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			if (rc_parse_u64(optarg, RC_MAX_CONNECTIONS, &v, &w) ||
-			    v == 0)
-				return fail(why, whylen,
-					    "--connections: expected 1 to %d",
-					    RC_MAX_CONNECTIONS);
-			o->connections = (unsigned)v;
-			break;
-		case OPT_CHUNK:
-			if (rc_parse_size(optarg, &o->chunk_size, &w))
-				return fail(why, whylen, "--chunk-size: %s", w);
-			if (o->chunk_size > (1ull << 30))
-				return fail(why, whylen,
-					    "--chunk-size: at most 1G");
-			o->chunk_set = true;
-			break;
-		case OPT_MEMORY:
-			if (rc_parse_size(optarg, &o->memory, &w))
-				return fail(why, whylen, "--memory: %s", w);
-			if (o->memory > (64ull << 30))
-				return fail(why, whylen,
-					    "--memory: at most 64G");
-			o->memory_set = true;
-			break;
-		case 'C':
-			if (strcmp(optarg, "-") == 0) {
-				o->start = RC_START_APPEND;
-				break;
-			}
-			if (rc_parse_u64(optarg, UINT64_MAX - 1, &o->offset,
-					 &w))
-				return fail(
-				    why, whylen,
-				    "--continue-at: %s (expected a byte "
-				    "offset or -)",
-				    w);
-			o->start = RC_START_OFFSET;
-			break;
-		case 'r':
-			if (rc_parse_range(optarg, o, &w))
-				return fail(why, whylen, "--range: %s", w);
-			o->has_range = true;
-			break;
-		case OPT_IF_MATCH:
-			if (*optarg == '\0' || strpbrk(optarg, "\r\n"))
-				return fail(why, whylen,
-					    "--if-match: expected an ETag");
-			o->if_match = optarg;
-			break;
-		case 'H':
-			if (!header_ok(optarg))
-				return fail(why, whylen,
-					    "--header: expected 'Name: value'");
-			if (o->nheaders == RC_MAX_HEADERS)
-				return fail(why, whylen,
-					    "--header: at most %d headers",
-					    RC_MAX_HEADERS);
-			o->headers[o->nheaders++] = optarg;
-			break;
-		case OPT_RETRIES:
-			if (rc_parse_u64(optarg, 1000, &v, &w))
-				return fail(why, whylen,
-					    "--retries: expected 0 to 1000");
-			o->retries = (unsigned)v;
-			break;
-		case OPT_RETRY_DELAY:
-			/* Whole seconds, or milliseconds with an "ms" suffix,
-			 * so tests can keep backoff short. */
-			{
-				size_t n = strlen(optarg);
-				bool ms =
-				    n > 2 && strcmp(optarg + n - 2, "ms") == 0;
-				char buf[32];
-				if (n >= sizeof buf)
-					return fail(why, whylen,
-						    "--retry-delay: too long");
-				memcpy(buf, optarg, n + 1);
-				if (ms)
-					buf[n - 2] = '\0';
-				if (rc_parse_u64(buf, ms ? 3600000 : 3600, &v,
-						 &w))
-					return fail(why, whylen,
-						    "--retry-delay: expected "
-						    "seconds (or Nms)");
-				o->retry_delay =
-				    ms ? (double)v / 1000 : (double)v;
-			}
-			break;
-		case OPT_CONNECT_TIMEOUT:
-			if (rc_parse_u64(optarg, 3600, &v, &w) || v == 0)
-				return fail(why, whylen,
-					    "--connect-timeout: expected 1 to "
-					    "3600 seconds");
-			o->connect_timeout = (long)v;
-			break;
-		case OPT_STALL_TIMEOUT:
-			if (rc_parse_u64(optarg, 86400, &v, &w) || v == 0)
-				return fail(why, whylen,
-					    "--stall-timeout: expected 1 to "
-					    "86400 seconds");
-			o->stall_timeout = (long)v;
-			break;
-		case 'k': o->insecure = true; break;
-		case OPT_CACERT: o->cacert = optarg; break;
-		case 'q': o->quiet = true; break;
-		case 'v': o->verbose++; break;
-		case OPT_PROGRESS:
-			if (optarg == NULL || strcmp(optarg, "bar") == 0)
-				o->progress = RC_PROGRESS_BAR;
-			else if (strcmp(optarg, "line") == 0)
-				o->progress = RC_PROGRESS_LINE;
-			else if (strcmp(optarg, "none") == 0)
-				o->progress = RC_PROGRESS_NONE;
-			else
-				return fail(why, whylen,
-					    "--progress: expected bar, line or "
-					    "none");
-			break;
-		case 'V': o->version = true; break;
-		case 'h': o->help = true; break;
-		case ':':
+		if (c == ':')
 			return fail(why, whylen, "option %s needs a value",
 				    argv[optind - 1]);
-		default:
+		if (c == '?') {
 			if (optopt)
 				return fail(why, whylen, "unknown option -%c",
 					    optopt);
 			return fail(why, whylen, "unknown option %s",
 				    argv[optind - 1]);
 		}
+		/* The command line wins: the first option of a group drops
+		 * what the environment set for that group. */
+		int g = group_of(c);
+		for (size_t i = 0; i < o->nenv_groups; i++) {
+			if (o->env_groups[i] == g) {
+				reset_group(o, g);
+				o->env_groups[i] = 0;
+			}
+		}
+		/* Messages use the long name, however it was spelled. */
+		char name[64] = "--";
+		for (const struct option *lo = longopts; lo->name; lo++)
+			if (lo->val == c)
+				snprintf(name + 2, sizeof name - 2, "%s",
+					 lo->name);
+		if (apply(o, c, optarg, name, why, whylen) != RC_OK)
+			return RC_E_USAGE;
 	}
 	if (optind < argc)
 		o->url = argv[optind++];

@@ -25,6 +25,7 @@ enum rc_progress {
 	RC_PROGRESS_AUTO,
 	RC_PROGRESS_BAR,
 	RC_PROGRESS_LINE,
+	RC_PROGRESS_JSON,
 	RC_PROGRESS_NONE
 };
 
@@ -55,10 +56,18 @@ struct rc_opts {
 	bool insecure;
 	const char *cacert;
 
+	unsigned shard_k, shard_n; /* --shard K/N; shard_n 0 = none */
+	bool stats;		   /* --stats */
+
 	int verbose;
 	bool quiet;
 	enum rc_progress progress;
 	bool help, version;
+
+	/* Option groups the environment set, so the command line can
+	 * replace them (see rc_options_parse_env). */
+	int env_groups[32];
+	size_t nenv_groups;
 };
 
 /*
@@ -68,6 +77,21 @@ struct rc_opts {
  */
 enum rc_err rc_options_parse(struct rc_opts *o, int argc, char *const argv[],
 			     char *why, size_t whylen);
+
+/*
+ * As rc_options_parse, reading RANGECAT_<OPTION> variables through get
+ * (getenv, or a test's table; NULL for none) before argv. For each group
+ * of options the command line sets, it replaces what the environment set.
+ * A bad variable's message names the variable, never its value.
+ */
+enum rc_err rc_options_parse_env(struct rc_opts *o, int argc,
+				 char *const argv[],
+				 const char *(*get)(const char *), char *why,
+				 size_t whylen);
+
+/* Parses --shard K/N (1 <= K <= N <= 100000). */
+enum rc_err rc_parse_shard(const char *s, unsigned *k, unsigned *n,
+			   const char **why);
 
 /*
  * Parses a whole decimal number in [0, max]: no sign, no junk, no overflow.

@@ -5,6 +5,7 @@
  */
 #include "progress.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,10 +59,13 @@ void rc_progress_human(uint64_t n, char *buf, size_t len)
 }
 
 void rc_progress_update(struct rc_progress_state *p, uint64_t done,
-			uint64_t total, unsigned conns, bool final)
+			uint64_t total, unsigned conns, unsigned retries,
+			bool final)
 {
 	double t = now_s();
-	double every = p->mode == RC_PROGRESS_LINE ? 5.0 : 0.25;
+	double every = p->mode == RC_PROGRESS_LINE   ? 5.0
+		       : p->mode == RC_PROGRESS_JSON ? 1.0
+						     : 0.25;
 	char d[32], tot[32], rate[32], line[256];
 
 	if (p->mode == RC_PROGRESS_NONE || (!final && t - p->last < every))
@@ -71,6 +75,22 @@ void rc_progress_update(struct rc_progress_state *p, uint64_t done,
 	double bps = el > 0 ? (double)done / el : 0;
 	rc_progress_human(done, d, sizeof d);
 	rc_progress_human((uint64_t)bps, rate, sizeof rate);
+	if (p->mode == RC_PROGRESS_JSON) {
+		/* One object per line, for orchestrators; total is null
+		 * while unknown. */
+		char tot_s[32] = "null";
+		if (total != UINT64_MAX)
+			snprintf(tot_s, sizeof tot_s, "%" PRIu64, total);
+		snprintf(line, sizeof line,
+			 "{\"bytes\":%" PRIu64 ",\"total\":%s,\"rate\":%.0f,"
+			 "\"connections\":%u,\"retries\":%u,"
+			 "\"elapsed\":%.3f,\"done\":%s}\n",
+			 done, tot_s, bps, conns, retries, el,
+			 final ? "true" : "false");
+		ssize_t w = write(2, line, strlen(line));
+		(void)w;
+		return;
+	}
 	if (final) {
 		/* The end: a log gets its summary, a terminal its bar erased.
 		 */

@@ -20,7 +20,8 @@ void rc_progress_free(struct rc_progress_state *p);
  * run will write (UINT64_MAX unknown); conns: active connections. final:
  * the run succeeded; line mode prints its summary line. */
 void rc_progress_update(struct rc_progress_state *p, uint64_t done,
-			uint64_t total, unsigned conns, bool final);
+			uint64_t total, unsigned conns, unsigned retries,
+			bool final);
 
 /* Erases the bar (the terminal is left as it was found). */
 void rc_progress_end(struct rc_progress_state *p);

@@ -772,6 +772,235 @@ def t_progress(env):
     expect_run(r, 0, env.files["f4194305"], quiet=True)
 
 
+def long_options():
+    """The long options, as --help lists them."""
+    usage = subprocess.run([BIN, "--help"], capture_output=True,
+                           text=True).stdout
+    return sorted(set(re.findall(r"(--[a-z][a-z-]+)", usage)))
+
+
+@case("make install DESTDIR: binary, man page, completions; uninstall")
+def t_install(env):
+    dest = os.path.join(env.work, "dest")
+    p = subprocess.run(["make", "-s", "-C", ROOT, "install", "DESTDIR=" + dest,
+                        "PREFIX=/usr"], capture_output=True, text=True)
+    expect(p.returncode == 0, "install: " + p.stderr[-300:])
+    files = sorted(os.path.relpath(os.path.join(d, f), dest)
+                   for d, _, fs in os.walk(dest) for f in fs)
+    expect(files == ["usr/bin/rangecat",
+                     "usr/share/bash-completion/completions/rangecat",
+                     "usr/share/fish/vendor_completions.d/rangecat.fish",
+                     "usr/share/man/man1/rangecat.1",
+                     "usr/share/zsh/site-functions/_rangecat"],
+           "installed: %s" % files)
+    p = subprocess.run([os.path.join(dest, "usr/bin/rangecat"), "--version"],
+                       capture_output=True, text=True)
+    expect(p.returncode == 0 and p.stdout.startswith("rangecat "),
+           "installed binary: %r" % p.stdout)
+    p = subprocess.run(["man", "-l", os.path.join(
+        dest, "usr/share/man/man1/rangecat.1")], capture_output=True,
+        text=True, env=dict(os.environ, MANPAGER="cat", PAGER="cat",
+                            MANWIDTH="80"))
+    expect(p.returncode == 0 and "EXIT STATUS" in p.stdout and
+           "--shard" in p.stdout.replace("\u2010", "-"),
+           "man -l: %r" % p.stderr[-200:])
+    p = subprocess.run(["make", "-s", "-C", ROOT, "uninstall",
+                        "DESTDIR=" + dest, "PREFIX=/usr"],
+                       capture_output=True, text=True)
+    left = [f for _, _, fs in os.walk(dest) for f in fs]
+    expect(p.returncode == 0 and left == [], "left after uninstall: %s"
+           % left)
+
+
+@case("completions offer every long option in bash, zsh and fish")
+def t_completions(env):
+    want = long_options()
+    comp = os.path.join(ROOT, "contrib", "completions")
+    p = subprocess.run(
+        ["bash", "-c", 'source "$1"; COMP_WORDS=(rangecat --); '
+         'COMP_CWORD=1; _rangecat; printf "%s\\n" "${COMPREPLY[@]}"', "-",
+         os.path.join(comp, "rangecat.bash")],
+        capture_output=True, text=True)
+    got = sorted(set(p.stdout.split()))
+    expect(got == want, "bash offers %s, --help has %s" % (got, want))
+    p = subprocess.run(["fish", "-c", 'source $argv[1]; '
+                        'complete -C "rangecat --"',
+                        os.path.join(comp, "rangecat.fish")],
+                       capture_output=True, text=True)
+    got = sorted(set(l.split("\t")[0] for l in p.stdout.splitlines()))
+    expect(got == want, "fish offers %s" % got)
+    # zsh: an interactive shell in a pty, TAB pressed after "rangecat --".
+    script = r"""
+zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "PS1='> '; fpath=($1 \$fpath); autoload -Uz compinit; compinit -u -D"
+zpty -w z "rangecat --"$'\t'
+sleep 1
+out=""
+while zpty -r -t z line; do out+="$line"; done
+print -r -- "$out"
+zpty -d z
+"""
+    p = subprocess.run(["zsh", "-f", "-c", script, "-", comp],
+                       capture_output=True, text=True, timeout=30)
+    got = sorted(set(re.findall(r"(--[a-z][a-z-]+)", p.stdout)))
+    expect(got == want, "zsh offers %s" % got)
+
+
+@case("--shard K/N: shards 1..N concatenate to the exact file")
+def t_shard(env):
+    for name in ("f20971520", "f4194305", "f2", "f1", "f0"):
+        data = env.files[name]
+        for n in (1, 2, 3, 7, 16):
+            joined = b""
+            for k in range(1, n + 1):
+                r = run(env, ["-q", "--shard", "%d/%d" % (k, n),
+                              env.url(name)])
+                expect_run(r, 0, None)
+                joined += r.out
+            expect(joined == data, "%s in %d shards differs" % (name, n))
+    data = env.files["f20971520"]
+    part = len(data) // 3
+    # -C counts inside the shard; a server without ranges works too.
+    r = run(env, ["--shard", "2/3", "-C", "1000", env.url("f20971520")])
+    expect_run(r, 0, data[part + 1000:2 * part])
+    r = run(env, ["--shard", "3/3", env.url("norange/f20971520")])
+    expect_run(r, 0, data[2 * part:])
+    r = run(env, ["--shard", "2/3", "-C", str(part + 1),
+                  env.url("f20971520")])
+    expect_run(r, 2, b"", err=r"past the end of shard 2/3")
+    # A failed shard resumes inside itself, keeping --shard.
+    r = run(env, ["--shard", "2/3", "--retries", "0", "--chunk-size", "1M",
+                  env.furl("shard-res", "s404@3", "f20971520")])
+    expect_run(r, 2, None, err=r"resume with: rangecat -C \d+ .*--shard 2/3")
+    m = re.search(r"resume with: (.*)$", r.err, re.M)
+    r2 = run(env, shlex.split(m.group(1))[1:], append=True)
+    expect_run(r2, 0, data[part:2 * part])
+    for bad in ("0/3", "4/3", "3", "a/b", "1/0"):
+        r = run(env, ["--shard", bad, env.url("f1")])
+        expect_run(r, 1, b"", err=r"--shard")
+    r = run(env, ["--shard", "1/2", "-r", "0-5", env.url("f1")])
+    expect_run(r, 1, b"", err=r"--shard and --range")
+
+
+@case("--progress=json lines parse; --stats prints one key=value line")
+def t_json_stats(env):
+    import json
+    r = run(env, ["--progress=json", "-n", "2", env.url("slow/f4194305")])
+    expect_run(r, 0, env.files["f4194305"])
+    objs = [json.loads(l) for l in r.err.splitlines()]
+    expect(len(objs) >= 2, "only %d JSON lines" % len(objs))
+    expect(all(set(o) >= {"bytes", "total", "rate", "connections",
+                          "retries", "elapsed", "done"} for o in objs),
+           "missing keys")
+    expect(objs[-1]["done"] is True and objs[-1]["bytes"] == 4194305 and
+           all(o["done"] is False for o in objs[:-1]), "done flags")
+    p = subprocess.run([sys.executable, "-m", "json.tool"],
+                       input=r.err.splitlines()[0], capture_output=True,
+                       text=True)
+    expect(p.returncode == 0, "json.tool rejects a line")
+    r = run(env, ["--stats", env.furl("stats", "s503@2", "f4194305")])
+    expect_run(r, 0, env.files["f4194305"],
+               err=r"^rangecat: stats: bytes=4194305 seconds=[0-9.]+ "
+               r"rate=\d+ retries=1 connections=8 exit=0 etag=\"v1-4194305"
+               r"\"$")
+
+
+@case("RANGECAT_<OPTION> works as the flag and loses to it")
+def t_env_options(env):
+    data = env.files["f4194305"]
+    url = env.url("f4194305")
+    r = run(env, [url], envvars={"RANGECAT_RANGE": "10-99"})
+    expect_run(r, 0, data[10:100])
+    r = run(env, ["-r", "5-9", url], envvars={"RANGECAT_RANGE": "10-99"})
+    expect_run(r, 0, data[5:10])
+    r = run(env, ["-r", "5-9", url], envvars={"RANGECAT_CONTINUE_AT": "7"})
+    expect_run(r, 0, data[5:10])     # one group: no conflict
+    r = run(env, ["-v", url], envvars={"RANGECAT_CONNECTIONS": "3"})
+    expect_run(r, 0, data, err=r"3 connections")
+    r = run(env, ["-v", "-n", "5", url],
+            envvars={"RANGECAT_CONNECTIONS": "3"})
+    expect_run(r, 0, data, err=r"5 connections")
+    r = run(env, ["--progress=line", env.url("slow/f4194305")],
+            envvars={"RANGECAT_QUIET": "1"})
+    expect_run(r, 0, data, err=r"done: 4\.0 MiB")
+    r = run(env, [url], envvars={"RANGECAT_QUIET": "yes",
+                                 "RANGECAT_STATS": "0"})
+    expect_run(r, 0, data, quiet=True)
+    r = run(env, [url], envvars={"RANGECAT_CONNECTIONS": SECRET})
+    expect_run(r, 1, b"", err=r"^rangecat: RANGECAT_CONNECTIONS: expected")
+    r = run(env, [url], envvars={"RANGECAT_INSECURE": "maybe"})
+    expect_run(r, 1, b"", err=r"RANGECAT_INSECURE: expected 1 or 0")
+    r = run(env, [url], envvars={"RANGECAT_CONNECTIONS": ""})
+    expect_run(r, 0, data)           # empty = unset
+
+
+@case("contrib: the Dockerfile's stages, user and runtime libraries")
+def t_dockerfile(env):
+    text = open(os.path.join(ROOT, "contrib", "Dockerfile")).read()
+    text = text.replace("\\\n", " ")
+    stages = re.split(r"^FROM ", text, flags=re.M)[1:]
+    expect(len(stages) == 2, "%d stages" % len(stages))
+    build, rt = stages
+    expect(build.startswith("debian:12 AS build"), "build stage")
+    expect(rt.startswith("debian:12-slim AS runtime"), "runtime stage")
+    expect("COPY --from=build" in rt, "runtime copies from build")
+    expect(re.search(r"^USER (?!root|0\b)\S+", rt, re.M), "non-root USER")
+    expect(re.search(r'^ENTRYPOINT \["rangecat"\]', rt, re.M),
+           "rangecat entrypoint")
+    expect("-dev" not in rt, "a -dev package in the runtime stage")
+    installs = " ".join(re.findall(r"apt-get install[^&]*", rt))
+    # Every library the binary links comes from a package the runtime
+    # stage installs (libc6 is in every Debian image).
+    out = subprocess.run(["readelf", "-d", BIN], capture_output=True,
+                         text=True).stdout
+    for lib in re.findall(r"NEEDED.*\[(.+)\]", out):
+        owner = ""
+        for d in ("/usr/lib/x86_64-linux-gnu/", "/lib/x86_64-linux-gnu/"):
+            p = subprocess.run(["dpkg", "-S", d + lib], capture_output=True,
+                               text=True)
+            if p.returncode == 0:
+                owner = p.stdout.split(":")[0]
+                break
+        expect(owner, "no package owns %s" % lib)
+        expect(owner == "libc6" or re.search(r"\b%s\b" % re.escape(owner),
+                                             installs),
+               "runtime stage lacks %s (for %s)" % (owner, lib))
+
+
+@case("contrib: the GNU parallel shard script and the entrypoint run")
+def t_contrib_scripts(env):
+    out = os.path.join(env.work, "par.out")
+    p = subprocess.run([os.path.join(ROOT, "contrib", "shard",
+                                     "parallel.sh"),
+                        env.url("f20971520"), out, "5"],
+                       capture_output=True, timeout=120,
+                       env=dict(os.environ, PATH=ROOT + ":" +
+                                os.environ["PATH"]))
+    expect(p.returncode == 0, "parallel.sh: %r" % p.stderr[-300:])
+    expect(open(out, "rb").read() == env.files["f20971520"],
+           "parallel.sh output differs")
+    src = os.path.join(env.work, "tsrc")
+    os.makedirs(src, exist_ok=True)
+    for i in range(3):
+        with open(os.path.join(src, "m%d" % i), "wb") as f:
+            f.write(os.urandom(300000))
+    subprocess.run(["tar", "-cf", os.path.join(env.data, "model.tar"), "-C",
+                    src, "."], check=True)
+    dest = os.path.join(env.work, "models")
+    entry = os.path.join(ROOT, "contrib", "entrypoint.sh")
+    e = dict(os.environ, PATH=ROOT + ":" + os.environ["PATH"],
+             DATA_URL=env.url("model.tar"), DATA_DIR=dest)
+    p = subprocess.run([entry, "cmp", os.path.join(src, "m2"),
+                        os.path.join(dest, "m2")], capture_output=True,
+                       env=e, timeout=60)
+    expect(p.returncode == 0, "entrypoint: %r" % p.stderr[-300:])
+    e["DATA_URL"] = env.url("missing.tar")
+    p = subprocess.run([entry, "true"], capture_output=True, env=e,
+                       timeout=60)
+    expect(p.returncode == 2, "entrypoint on a 404: exit %d" % p.returncode)
+
+
 @case("the man page's EXIT STATUS agrees with the code")
 def t_man_exit(env):
     man = open(os.path.join(ROOT, "man", "rangecat.1")).read()

@@ -17,6 +17,69 @@ static enum rc_err parse(struct rc_opts *o, const char *a1, const char *a2,
 	return rc_options_parse(o, argc, argv, why, sizeof why);
 }
 
+/* A fake environment for rc_options_parse_env. */
+static const char *env_conn, *env_range, *env_quiet;
+static const char *fake_getenv(const char *name)
+{
+	if (strcmp(name, "RANGECAT_CONNECTIONS") == 0)
+		return env_conn;
+	if (strcmp(name, "RANGECAT_RANGE") == 0)
+		return env_range;
+	if (strcmp(name, "RANGECAT_QUIET") == 0)
+		return env_quiet;
+	return NULL;
+}
+
+static enum rc_err parse_env(struct rc_opts *o, const char *a1, const char *a2,
+			     char *why)
+{
+	char *argv[4] = {"rangecat", (char *)a1, (char *)a2, NULL};
+	int argc = a2 ? 3 : 2;
+	return rc_options_parse_env(o, argc, argv, fake_getenv, why, 256);
+}
+
+static void env_options(void)
+{
+	struct rc_opts o;
+	char why[256];
+
+	env_conn = "16";
+	CHECK(parse_env(&o, "http://h/x", NULL, why) == RC_OK &&
+	      o.connections == 16);
+	CHECK(parse_env(&o, "-n3", "http://h/x", why) == RC_OK &&
+	      o.connections == 3);
+	env_conn = "x";
+	CHECK(parse_env(&o, "http://h/x", NULL, why) == RC_E_USAGE &&
+	      strstr(why, "RANGECAT_CONNECTIONS") && !strstr(why, ": x"));
+	env_conn = "";
+	env_range = "5-9";
+	CHECK(parse_env(&o, "http://h/x", NULL, why) == RC_OK && o.has_range &&
+	      o.range_first == 5 && o.connections == 8);
+	/* -C on the command line replaces the environment's -r: no
+	 * conflict */
+	CHECK(parse_env(&o, "-C7", "http://h/x", why) == RC_OK &&
+	      !o.has_range && o.offset == 7);
+	env_range = NULL;
+	env_quiet = "1";
+	CHECK(parse_env(&o, "--progress=line", "http://h/x", why) == RC_OK &&
+	      !o.quiet && o.progress == RC_PROGRESS_LINE);
+	env_quiet = "off";
+	CHECK(parse_env(&o, "http://h/x", NULL, why) == RC_OK && !o.quiet);
+	env_quiet = "sometimes";
+	CHECK(parse_env(&o, "http://h/x", NULL, why) == RC_E_USAGE &&
+	      strstr(why, "RANGECAT_QUIET"));
+	env_quiet = NULL;
+
+	unsigned k, n;
+	const char *w;
+	CHECK(rc_parse_shard("2/8", &k, &n, &w) == RC_OK && k == 2 && n == 8);
+	CHECK(rc_parse_shard("1/1", &k, &n, &w) == RC_OK);
+	CHECK(rc_parse_shard("9/8", &k, &n, &w) == RC_E_USAGE);
+	CHECK(rc_parse_shard("0/8", &k, &n, &w) == RC_E_USAGE);
+	CHECK(rc_parse_shard("8", &k, &n, &w) == RC_E_USAGE);
+	CHECK(rc_parse_shard("1/100001", &k, &n, &w) == RC_E_USAGE);
+}
+
 int main(void)
 {
 	const char *w;
@@ -116,5 +179,6 @@ int main(void)
 	      next);
 	CHECK(rc_options_classify("-qv", &next) == 'q' && !next);
 	CHECK(rc_options_classify("-qn", &next) == 'n' && next);
+	env_options();
 	return DONE();
 }

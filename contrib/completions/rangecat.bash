@@ -1,0 +1,36 @@
+# bash completion for rangecat(1)
+_rangecat()
+{
+	local cur prev opts
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=${COMP_WORDS[COMP_CWORD - 1]}
+	opts="--connections --chunk-size --memory --continue-at --range
+		--if-match --header --retries --retry-delay --connect-timeout
+		--stall-timeout --insecure --cacert --quiet --verbose --progress
+		--stats --shard --version --help -n -C -r -H -k -q -v -V -h"
+	case $cur in
+	--progress=*)
+		COMPREPLY=($(compgen -P --progress= -W "bar line json none" -- "${cur#--progress=}"))
+		return
+		;;
+	esac
+	case $prev in
+	--cacert)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
+	-C | --continue-at)
+		COMPREPLY=($(compgen -W "-" -- "$cur"))
+		return
+		;;
+	-n | --connections | --chunk-size | --memory | -r | --range | \
+		--if-match | -H | --header | --retries | --retry-delay | \
+		--connect-timeout | --stall-timeout | --shard)
+		return
+		;;
+	esac
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+	fi
+}
+complete -F _rangecat rangecat
