@@ -32,6 +32,18 @@
 
 enum mode { MODE_PROBE, MODE_PARALLEL, MODE_STREAM };
 
+/*
+ * A chunk can be split between transfers (head-of-line stragglers, see
+ * try_split): each piece is a segment [start, end) with its bytes landed
+ * up to done. Fetcher-only bookkeeping; the ring sees the contiguous
+ * prefix (publish).
+ */
+struct seg {
+	uint64_t start, end, done;
+};
+#define MAX_SEGS 16
+#define MIN_SPLIT (128u << 10) /* a segment with less left is not split */
+
 /* Response headers larger than this (all lines, redirects included) are a
  * broken or hostile reply. */
 #define RC_MAX_HEADER_BYTES (256u << 10)
@@ -47,12 +59,14 @@ struct xfer {
 	bool spanning;
 	bool suffix; /* asked "bytes=-N" */
 	bool paused;
-	uint64_t seq;	/* chunk being written, UINT64_MAX none */
-	uint64_t cur;	/* next file offset to write */
-	uint64_t end;	/* exclusive end wanted, RC_UNKNOWN */
-	uint64_t skip;	/* body bytes to drop (200 at offset) */
-	uint64_t got;	/* bytes written in this attempt */
-	unsigned fails; /* failures in a row without progress */
+	uint64_t seq;	    /* chunk being written, UINT64_MAX none */
+	uint64_t cur;	    /* next file offset to write */
+	uint64_t end;	    /* exclusive end wanted, RC_UNKNOWN */
+	uint64_t asked_end; /* exclusive end the request asked for */
+	unsigned segi;	    /* this transfer's segment of chunk seq */
+	uint64_t skip;	    /* body bytes to drop (200 at offset) */
+	uint64_t got;	    /* bytes written in this attempt */
+	unsigned fails;	    /* failures in a row without progress */
 	double started;
 	double last_byte; /* when the last body byte came */
 	bool connected;	  /* the request went out: the stall clock runs */
@@ -88,7 +102,9 @@ struct rc_fetch {
 	const char *pin_etag;	     /* what responses must carry */
 	struct curl_slist *pin_hdrs; /* -H plus the pinning header, owned */
 
-	struct xfer *x; /* o->connections transfers, owned */
+	struct xfer *x;	      /* o->connections transfers, owned */
+	struct seg *segs;     /* MAX_SEGS per slot, owned */
+	unsigned char *nsegs; /* segments in use per slot, owned */
 	unsigned nx;
 	struct rc_fetch_info info;
 	bool failed;
@@ -212,13 +228,49 @@ static uint64_t span_room(struct xfer *x)
 
 static void decide_after_probe(struct xfer *x);
 
+static struct seg *segs_of(struct rc_fetch *f, uint64_t seq)
+{
+	return &f->segs[(seq % f->ring->nslots) * MAX_SEGS];
+}
+
+/* Chunk seq was claimed for [off, off + len): one segment covers it. */
+static void segs_init(struct rc_fetch *f, uint64_t seq, uint64_t off,
+		      uint64_t len)
+{
+	struct seg *g = segs_of(f, seq);
+
+	g[0] = (struct seg){off, off + len, off};
+	f->nsegs[seq % f->ring->nslots] = 1;
+}
+
+/* Publishes chunk seq's contiguous prefix, across its segments. */
+static void publish(struct rc_fetch *f, uint64_t seq)
+{
+	struct rc_slot *s = rc_ring_slot(f->ring, seq);
+	const struct seg *g = segs_of(f, seq);
+	unsigned n = f->nsegs[seq % f->ring->nslots];
+	uint64_t p = s->off;
+
+	for (;;) {
+		unsigned i = 0;
+		while (i < n && g[i].start != p)
+			i++;
+		if (i == n)
+			break;
+		p = g[i].done;
+		if (g[i].done < g[i].end)
+			break;
+	}
+	rc_ring_filled(f->ring, seq, p - s->off);
+}
+
 /* Judges the response once, at its first body byte or at its end. */
 static bool judge(struct xfer *x)
 {
 	struct rc_fetch *f = x->f;
 	struct rc_want w = {
 	    .first = x->cur,
-	    .last = x->end == RC_UNKNOWN ? RC_UNKNOWN : x->end - 1,
+	    .last = x->asked_end == RC_UNKNOWN ? RC_UNKNOWN : x->asked_end - 1,
 	    .suffix = x->suffix,
 	    .total = x->probe ? RC_UNKNOWN : f->total,
 	    .etag = x->probe ? f->o->if_match : f->pin_etag,
@@ -231,10 +283,11 @@ static bool judge(struct xfer *x)
 	if (x->v.kind == RC_V_RANGE || x->v.kind == RC_V_FULL) {
 		if (x->probe)
 			decide_after_probe(x);
-		else if (x->v.kind == RC_V_RANGE && x->v.last + 1 < x->end)
+		else if (x->v.kind == RC_V_RANGE &&
+			 x->v.last + 1 < x->asked_end)
 			rc_log("short reply: bytes %" PRIu64 "-%" PRIu64
 			       " of %" PRIu64 "-%" PRIu64,
-			       x->v.first, x->v.last, x->cur, x->end - 1);
+			       x->v.first, x->v.last, x->cur, x->asked_end - 1);
 	} else if (x->v.kind == RC_V_AT_END && x->probe) {
 		x->at_end = true;
 	}
@@ -254,12 +307,13 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 	x->last_byte = now_s();
 	uint64_t skip = x->skip < n ? x->skip : n;
 	if (x->end != RC_UNKNOWN && x->cur + (n - skip) > x->end) {
-		if (x->v.kind != RC_V_FULL) {
+		if (x->v.kind != RC_V_FULL && x->end == x->asked_end) {
 			x->overflow = true;
 			return 0;
 		}
-		/* A whole-file reply runs past a -r end: keep what is wanted,
-		 * then stop the transfer as complete. */
+		/* A whole-file reply runs past a -r end, or a split gave the
+		 * rest of this range to another transfer: keep what is
+		 * wanted, then stop the transfer as complete. */
 		n = skip + (size_t)(x->end - x->cur);
 		x->enough = true;
 	}
@@ -289,7 +343,12 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 		x->got += k;
 		p += k;
 		n -= k;
-		rc_ring_filled(f->ring, x->seq, at + k);
+		if (x->spanning) {
+			rc_ring_filled(f->ring, x->seq, at + k);
+		} else {
+			segs_of(f, x->seq)[x->segi].done = x->cur;
+			publish(f, x->seq);
+		}
 	}
 	return x->enough ? 0 : taken;
 }
@@ -377,6 +436,7 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	curl_easy_setopt(x->h, CURLOPT_RANGE, range);
 	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER,
 			 x->probe ? x->hdrs : f->pin_hdrs);
+	x->asked_end = x->end;
 	rc_resp_reset(&x->resp);
 	x->judged = false;
 	x->overflow = false;
@@ -512,6 +572,8 @@ static void decide_after_probe(struct xfer *x)
 		struct rc_slot *s = rc_ring_slot(f->ring, x->seq);
 		if (s->off + atomic_load(&s->len) > f->end)
 			atomic_store(&s->len, f->end - s->off);
+		if (!x->spanning && segs_of(f, x->seq)[0].end > f->end)
+			segs_of(f, x->seq)[0].end = f->end;
 		if (x->end == RC_UNKNOWN || x->end > f->end)
 			x->end = f->end;
 	}
@@ -542,6 +604,77 @@ static void decide_after_probe(struct xfer *x)
 	       f->mode == MODE_PARALLEL ? "parallel" : "one stream");
 }
 
+/* The transfer that owns segment i of chunk seq, or NULL. */
+static struct xfer *owner_of(struct rc_fetch *f, uint64_t seq, unsigned i)
+{
+	for (unsigned k = 0; k < f->nx; k++) {
+		struct xfer *x = &f->x[k];
+		if ((x->busy || x->waiting) && !x->spanning && x->seq == seq &&
+		    x->segi == i)
+			return x;
+	}
+	return NULL;
+}
+
+/*
+ * Head-of-line stragglers. Transfer idle has nothing to claim (the ring is
+ * full, or every chunk is planned) while the output waits on the network:
+ * it takes the back half of the largest unfinished segment of the earliest
+ * chunk that has one, and that segment's owner stops at the middle. A slow
+ * connection's share halves with each split, so it cannot hold the other
+ * N-1 idle; at the end of a file the same rule trims the tail. Returns
+ * true when idle was given work.
+ */
+static bool try_split(struct rc_fetch *f, struct xfer *idle)
+{
+	struct rc_ring *r = f->ring;
+	uint64_t head = atomic_load(&r->head);
+	uint64_t claimed = atomic_load(&r->claimed);
+
+	if (f->mode != MODE_PARALLEL || head >= claimed)
+		return false;
+	struct rc_slot *hs = rc_ring_slot(r, head);
+	if (atomic_load(&hs->filled) >= atomic_load(&hs->len))
+		return false; /* the output is not waiting on the network */
+	for (uint64_t seq = head; seq < claimed; seq++) {
+		struct seg *g = segs_of(f, seq);
+		unsigned n = f->nsegs[seq % r->nslots];
+		unsigned best = MAX_SEGS;
+		uint64_t most = MIN_SPLIT - 1;
+		if (n >= MAX_SEGS)
+			continue;
+		for (unsigned i = 0; i < n; i++) {
+			if (g[i].end - g[i].done > most &&
+			    owner_of(f, seq, i) != NULL) {
+				most = g[i].end - g[i].done;
+				best = i;
+			}
+		}
+		if (best == MAX_SEGS)
+			continue;
+		struct xfer *owner = owner_of(f, seq, best);
+		uint64_t mid = g[best].done + most / 2;
+		g[n] = (struct seg){mid, g[best].end, mid};
+		f->nsegs[seq % r->nslots] = (unsigned char)(n + 1);
+		g[best].end = mid;
+		owner->end = mid;
+		idle->probe = false;
+		idle->spanning = false;
+		idle->suffix = false;
+		idle->seq = seq;
+		idle->segi = n;
+		idle->cur = mid;
+		idle->end = g[n].end;
+		idle->fails = 0;
+		rc_log("split: bytes %" PRIu64 "-%" PRIu64
+		       " of a slow range go to another connection",
+		       mid, g[n].end - 1);
+		launch(f, idle);
+		return true;
+	}
+	return false;
+}
+
 /* Plans and starts work for idle transfers while slots are free. */
 static void schedule(struct rc_fetch *f)
 {
@@ -551,8 +684,11 @@ static void schedule(struct rc_fetch *f)
 		struct xfer *x = &f->x[i];
 		if (x->busy || x->waiting)
 			continue;
-		if (f->plan_done)
+		if (f->plan_done) {
+			if (f->mode == MODE_PARALLEL && try_split(f, x))
+				continue;
 			return;
+		}
 		if (f->mode == MODE_STREAM) {
 			/* The rest of the file as one spanning transfer. */
 			x->spanning = true;
@@ -580,12 +716,17 @@ static void schedule(struct rc_fetch *f)
 			return;
 		}
 		uint64_t seq = rc_ring_claim(f->ring, f->plan_off, len);
-		if (seq == UINT64_MAX)
+		if (seq == UINT64_MAX) {
+			if (try_split(f, x))
+				continue;
 			return;
+		}
 		x->probe = false;
 		x->spanning = false;
 		x->suffix = false;
 		x->seq = seq;
+		x->segi = 0;
+		segs_init(f, seq, f->plan_off, len);
 		x->cur = f->plan_off;
 		x->end = f->plan_off + len;
 		x->fails = 0;
@@ -844,6 +985,8 @@ static void *run(void *arg)
 		p->cur = f->start;
 		p->end = f->start + len;
 		p->seq = rc_ring_claim(f->ring, f->start, len);
+		p->segi = 0;
+		segs_init(f, p->seq, f->start, len);
 	}
 	launch(f, p);
 
@@ -909,8 +1052,11 @@ struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_ring *ring,
 	f->url = strdup(o->url);
 	f->nx = o->connections;
 	f->x = calloc(f->nx, sizeof *f->x);
+	f->segs = calloc(ring->nslots * MAX_SEGS, sizeof *f->segs);
+	f->nsegs = calloc(ring->nslots, 1);
 	f->multi = curl_multi_init();
-	if (f->url == NULL || f->x == NULL || f->multi == NULL)
+	if (f->url == NULL || f->x == NULL || f->multi == NULL ||
+	    f->segs == NULL || f->nsegs == NULL)
 		goto fail;
 	curl_multi_setopt(f->multi, CURLMOPT_PIPELINING,
 			  (long)CURLPIPE_NOTHING);
@@ -977,6 +1123,8 @@ void rc_fetch_free(struct rc_fetch *f)
 	if (f->multi)
 		curl_multi_cleanup(f->multi);
 	free(f->x);
+	free(f->segs);
+	free(f->nsegs);
 	free(f->url);
 	free(f);
 }

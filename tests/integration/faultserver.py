@@ -27,6 +27,7 @@ for M requests in a row when written KIND@NxM:
   twocl@N     two different Content-Length headers
   hugecl@N    Content-Length over 2^63
   trickle@N   send the body one byte every 2 s
+  slow@N      send the body at 256 KiB/s (a straggler)
   hugehdr@N   a 200 KiB header line
   endless@N   headers that never end (one every 10 ms for 60 s)
   manyhdr@N   5000 header lines at once (over 300 KiB), then the body
@@ -237,6 +238,12 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(chunk[i:i + 1])
                 self.wfile.flush()
                 time.sleep(2)
+            return
+        if fires("slow"):
+            for i in range(0, len(chunk), 16384):
+                self.wfile.write(chunk[i:i + 16384])
+                self.wfile.flush()
+                time.sleep(1 / 16)
             return
         if fires("extra"):
             self.wfile.write(chunk + b"X" * 100)

@@ -444,6 +444,8 @@ MATRIX = [
     ("endless@2",     "exact", r"no data for 1 s", 20),
     ("manyhdr@2",     "exact", r"headers over 256 KiB", 20),
     ("extra@2",       "exact", r"", 20),
+    ("slow@3",        "exact", r"split: bytes", 20),
+    ("slow@1x3",      "exact", r"split: bytes", 20),
     ("redirect",      "exact", r"final URL", 20),
     ("redirect,reset@4", "exact", r"retry", 20),
     ("loop",          2, r"too many redirects", 20),
@@ -483,7 +485,7 @@ for _row in MATRIX:
 SOAK_FAULTS = ["reset", "trunc", "short", "badcr", "crlong", "crover",
                "full", "s503", "s429", "s500", "gzip", "multi", "twocl",
                "hugecl", "stall", "s404", "etag", "etagx", "extra",
-               "manyhdr"]
+               "manyhdr", "slow"]
 
 
 @case("seeded soak: random faults, offsets, -n and chunk sizes")
