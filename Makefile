@@ -6,6 +6,7 @@
 #   make valgrind   the integration cases under valgrind
 #   make soak       400 seeded runs with random faults
 #   make fuzz       libFuzzer on every parser of outside input
+#   make bench      benchmarks against curl, aria2c, axel, wget2
 #   make demo       stream a generated sample from a loopback nginx
 #   make install    PREFIX=/usr/local DESTDIR=
 #
@@ -54,7 +55,7 @@ UNIT_BIN := $(UNIT_SRC:.c=)
 FUZZ_TARGETS := http options redact
 REPLAY_BIN := $(FUZZ_TARGETS:%=tests/fuzz/replay_%)
 
-.PHONY: all check unit integration sanitize tsan soak fuzz valgrind demo deps \
+.PHONY: all check unit integration sanitize tsan soak fuzz valgrind bench demo deps \
 	install \
 	uninstall clean lint
 
@@ -108,6 +109,15 @@ fuzz: deps
 check: deps
 	$(Q)$(MAKE) --no-print-directory rangecat unit
 	$(Q)tests/run
+
+# Benchmarks against curl, aria2c, axel and wget2 (not part of check):
+# writes bench/results/RESULTS.md and throughput.png.
+BENCH_PKGS := aria2 axel wget2 gnuplot-nox iproute2 time
+bench: deps
+	$(Q)for p in $(BENCH_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+		| grep -q 'ok installed' || apt-get install -y -qq --no-install-recommends $$p >/dev/null; done
+	$(Q)$(MAKE) --no-print-directory rangecat
+	$(Q)python3 bench/run.py
 
 # The seeded soak, long: RANGECAT_SOAK_SEED=N replays a run.
 SOAK_RUNS ?= 400

@@ -42,7 +42,7 @@ struct seg {
 	uint64_t start, end, done;
 };
 #define MAX_SEGS 16
-#define MIN_SPLIT (128u << 10) /* a segment with less left is not split */
+#define MIN_SPLIT (64u << 10) /* a segment with less left is not split */
 
 /* Response headers larger than this (all lines, redirects included) are a
  * broken or hostile reply. */
@@ -104,6 +104,7 @@ struct rc_fetch {
 
 	struct xfer *x;	      /* o->connections transfers, owned */
 	struct seg *segs;     /* MAX_SEGS per slot, owned */
+	double typical_rate;  /* bytes/s of a finished range (EWMA), 0 = none */
 	unsigned char *nsegs; /* segments in use per slot, owned */
 	unsigned nx;
 	struct rc_fetch_info info;
@@ -604,6 +605,25 @@ static void decide_after_probe(struct xfer *x)
 	       f->mode == MODE_PARALLEL ? "parallel" : "one stream");
 }
 
+/*
+ * A straggler: at under a third of the rate finished ranges typically
+ * reach, once it has run for half the time its range would normally take
+ * (and 50 ms at least, so one slow start is not enough). Splitting costs
+ * the owner its connection, so only a clear laggard is worth it.
+ */
+static bool is_slow(const struct rc_fetch *f, const struct xfer *x, double t)
+{
+	double el = t - x->started;
+
+	if (!x->busy || f->typical_rate <= 0)
+		return false;
+	double normal =
+	    (double)(x->asked_end - x->cur + x->got) / f->typical_rate;
+	if (el < 0.05 || el < normal / 2)
+		return false;
+	return (double)x->got / el < f->typical_rate / 3;
+}
+
 /* The transfer that owns segment i of chunk seq, or NULL. */
 static struct xfer *owner_of(struct rc_fetch *f, uint64_t seq, unsigned i)
 {
@@ -625,16 +645,17 @@ static struct xfer *owner_of(struct rc_fetch *f, uint64_t seq, unsigned i)
  * N-1 idle; at the end of a file the same rule trims the tail. Returns
  * true when idle was given work.
  */
-static bool try_split(struct rc_fetch *f, struct xfer *idle)
+static bool try_split(struct rc_fetch *f, struct xfer *idle, bool only_slow)
 {
 	struct rc_ring *r = f->ring;
 	uint64_t head = atomic_load(&r->head);
 	uint64_t claimed = atomic_load(&r->claimed);
+	double t = now_s();
 
 	if (f->mode != MODE_PARALLEL || head >= claimed)
 		return false;
 	struct rc_slot *hs = rc_ring_slot(r, head);
-	if (atomic_load(&hs->filled) >= atomic_load(&hs->len))
+	if (!only_slow && atomic_load(&hs->filled) >= atomic_load(&hs->len))
 		return false; /* the output is not waiting on the network */
 	for (uint64_t seq = head; seq < claimed; seq++) {
 		struct seg *g = segs_of(f, seq);
@@ -644,8 +665,9 @@ static bool try_split(struct rc_fetch *f, struct xfer *idle)
 		if (n >= MAX_SEGS)
 			continue;
 		for (unsigned i = 0; i < n; i++) {
-			if (g[i].end - g[i].done > most &&
-			    owner_of(f, seq, i) != NULL) {
+			struct xfer *o = owner_of(f, seq, i);
+			if (g[i].end - g[i].done > most && o != NULL &&
+			    (!only_slow || is_slow(f, o, t))) {
 				most = g[i].end - g[i].done;
 				best = i;
 			}
@@ -685,7 +707,8 @@ static void schedule(struct rc_fetch *f)
 		if (x->busy || x->waiting)
 			continue;
 		if (f->plan_done) {
-			if (f->mode == MODE_PARALLEL && try_split(f, x))
+			if (f->mode == MODE_PARALLEL &&
+			    (try_split(f, x, true) || try_split(f, x, false)))
 				continue;
 			return;
 		}
@@ -707,6 +730,10 @@ static void schedule(struct rc_fetch *f)
 			launch(f, x);
 			return;
 		}
+		/* A clear straggler is split before new work is claimed:
+		 * it would hold the output long before the ring fills. */
+		if (try_split(f, x, true))
+			continue;
 		uint64_t len = rc_plan_next(f->plan_prev, f->plan_off, f->end,
 					    f->ring->slot_size);
 		if (len == 0) {
@@ -717,7 +744,7 @@ static void schedule(struct rc_fetch *f)
 		}
 		uint64_t seq = rc_ring_claim(f->ring, f->plan_off, len);
 		if (seq == UINT64_MAX) {
-			if (try_split(f, x))
+			if (try_split(f, x, true) || try_split(f, x, false))
 				continue;
 			return;
 		}
@@ -894,8 +921,14 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	}
 	if (x->spanning)
 		rc_ring_set_nchunks(f->ring, atomic_load(&f->ring->claimed));
-	rc_log("bytes up to %" PRIu64 " done in %.3f s", x->end,
-	       now_s() - x->started);
+	double took = now_s() - x->started;
+	if (!x->spanning && x->got >= MIN_SPLIT && took > 0) {
+		double rate = (double)x->got / took;
+		f->typical_rate = f->typical_rate > 0
+				      ? 0.7 * f->typical_rate + 0.3 * rate
+				      : rate;
+	}
+	rc_log("bytes up to %" PRIu64 " done in %.3f s", x->end, took);
 	x->probe = false;
 	x->suffix = false;
 }

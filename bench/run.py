@@ -1,0 +1,501 @@
+#!/usr/bin/env python3
+"""make bench: rangecat against curl and the download accelerators users
+would pick instead (aria2c, axel, wget2), in the same run.
+
+Every scenario runs each tool in alternating order, REPEAT times, checks
+every output byte for byte (sha256 of the file, or of a verified run for
+/dev/null targets), and reports medians, peak RSS and ratios. Results go to
+bench/results/RESULTS.md and bench/results/throughput.png (gnuplot).
+
+Scenarios (see RESULTS.md for the conditions):
+  capped     nginx limit_rate 20m per connection (a cloud store's cap)
+  sweep      capped, 256 MiB, throughput against the connection count
+  straggler  capped, with one response in eight at 2m (ten times slower)
+  loopback   no limit, to /dev/null and through a pipe into cat
+  link       nginx in a network namespace behind a veth pair shaped with
+             tc tbf rate 2gbit; the client in a second namespace
+  memory     peak RSS for 256 MiB and 4 GiB files
+  firstbyte  time until the first byte reaches stdout
+
+Data is generated under bench/tmp/ (never committed) and removed at the
+end; servers are stopped by PID; network namespaces are deleted.
+Environment: BENCH_REPEAT (default 3), BENCH_ONLY=scenario,scenario.
+"""
+import hashlib
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BIN = os.path.join(ROOT, "rangecat")
+TMP = os.path.join(HERE, "tmp")
+OUT = os.path.join(HERE, "results")
+MB = 1 << 20
+GB = 1 << 30
+REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
+ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+RATE = 20 * MB          # limit_rate 20m, per connection
+NS_SRV, NS_CLI = "rcbench-srv", "rcbench-cli"
+SRV_IP, CLI_IP = "10.231.0.1", "10.231.0.2"
+
+procs = []
+report = []
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_port(host, port, ns=None):
+    for _ in range(200):
+        cmd = ["bash", "-c", "exec 3<>/dev/tcp/%s/%d" % (host, port)]
+        if ns:
+            cmd = ["ip", "netns", "exec", ns] + cmd
+        if subprocess.run(cmd, stderr=subprocess.DEVNULL).returncode == 0:
+            return
+        time.sleep(0.05)
+    raise RuntimeError("no server on %s:%d" % (host, port))
+
+
+def make_data():
+    """256 MiB of random bytes; the 1 GiB and 4 GiB files repeat it."""
+    os.makedirs(os.path.join(TMP, "data"), exist_ok=True)
+    block = os.urandom(256 * MB)
+    sums = {}
+    for name, times in (("m256", 1), ("g1", 4), ("g4", 16)):
+        h = hashlib.sha256()
+        with open(os.path.join(TMP, "data", name), "wb") as f:
+            for _ in range(times):
+                f.write(block)
+                h.update(block)
+        sums[name] = h.hexdigest()
+    return sums
+
+
+def nginx_conf(listen, prefix):
+    d = os.path.join(TMP, "data")
+    return f"""
+daemon off;
+worker_processes 2;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  keepalive_requests 100000;
+  client_body_temp_path {prefix}; proxy_temp_path {prefix};
+  fastcgi_temp_path {prefix}; uwsgi_temp_path {prefix};
+  scgi_temp_path {prefix};
+  default_type application/octet-stream;
+  # One response in eight (by the request id's last hex digit, 0 or 1)
+  # is served at a tenth of the rate: a straggler.
+  map $request_id $strag_rate {{ "~[01]$" 2m; default 20m; }}
+  server {{
+    listen {listen};
+    root {d};
+    location /cap/ {{ alias {d}/; limit_rate 20m; sendfile_max_chunk 64k; }}
+    location /strag/ {{ alias {d}/; limit_rate $strag_rate;
+                        sendfile_max_chunk 64k; }}
+  }}
+}}
+"""
+
+
+def start_nginx(listen, ns=None):
+    prefix = os.path.join(TMP, "nginx-" + (ns or "lo"))
+    os.makedirs(prefix, exist_ok=True)
+    os.chmod(TMP, 0o755)
+    os.chmod(os.path.join(TMP, "data"), 0o755)
+    conf = os.path.join(prefix, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(nginx_conf(listen, prefix))
+    cmd = ["nginx", "-c", conf, "-p", prefix]
+    if ns:
+        cmd = ["ip", "netns", "exec", ns] + cmd
+    p = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
+    procs.append(p)
+    return p
+
+
+def sha_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for b in iter(lambda: f.read(16 * MB), b""):
+            h.update(b)
+    return h.hexdigest()
+
+
+def timed(cmd, shell=False, ns=None):
+    """Runs cmd; returns (seconds, peak RSS in bytes of the tool)."""
+    rss_file = os.path.join(TMP, "rss")
+    if shell:
+        cmd = ["bash", "-c", "set -o pipefail; " + cmd]
+    full = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + cmd
+    if ns:
+        full = ["ip", "netns", "exec", ns] + full
+    t = time.monotonic()
+    p = subprocess.run(full, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
+    el = time.monotonic() - t
+    if p.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s" % (
+            " ".join(cmd), p.returncode, p.stderr.decode()[-300:]))
+    rss = int(open(rss_file).read().split()[-1]) * 1024
+    return el, rss
+
+
+def tools_to_file(url, n, out):
+    """The file-writing command of each tool, with n connections."""
+    d, name = os.path.split(out)
+    return {
+        "rangecat": [BIN, "-q", url] if n is None else
+        [BIN, "-q", "-n", str(n), url],
+        "axel": ["axel", "-q", "-n", str(n or 8), "-o", out, url],
+        "aria2c": ["aria2c", "-q", "-x%d" % (n or 8), "-s%d" % (n or 8),
+                   "--file-allocation=none", "--allow-overwrite=true",
+                   "-d", d, "-o", name, url],
+        "wget2": ["wget2", "-q", "--max-threads=%d" % (n or 8),
+                  "--chunk-size=32M", "-O", out, url],
+        "curl": ["curl", "-s", "-o", out, url],
+    }
+
+
+def run_tool(tool, cmd, out, want, ns=None):
+    if os.path.exists(out):
+        os.unlink(out)
+    if tool == "rangecat":
+        # stdout to the file; /usr/bin/time runs it through bash
+        el, rss = timed(" ".join(cmd) + " > " + out, shell=True, ns=ns)
+    else:
+        el, rss = timed(cmd, ns=ns)
+    got = sha_file(out)
+    if got != want:
+        raise RuntimeError("%s: output differs" % tool)
+    os.unlink(out)
+    return el, rss
+
+
+def rounds(entries, out, want, ns=None):
+    """entries: [(label, tool, cmd)], alternated REPEAT times."""
+    res = {label: [] for label, _, _ in entries}
+    rss = {label: 0 for label, _, _ in entries}
+    for r in range(REPEAT):
+        order = entries if r % 2 == 0 else list(reversed(entries))
+        for label, tool, cmd in order:
+            el, m = run_tool(tool, cmd, out, want, ns)
+            res[label].append(el)
+            rss[label] = max(rss[label], m)
+            log("  %-26s %6.2f s  %6.1f MiB RSS" % (label, el, m / MB))
+    return {k: (statistics.median(v), rss[k]) for k, v in res.items()}
+
+
+def table(title, header, rows, note=""):
+    lines = ["### " + title, ""]
+    if note:
+        lines += [note, ""]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + " --- |" * len(header))
+    for r in rows:
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|")
+                                       for c in r) + " |")
+    report.append("\n".join(lines) + "\n")
+    log("\n".join(lines))
+
+
+def scenario_capped(port, sums):
+    url = "http://127.0.0.1:%d/cap/g1" % port
+    out = os.path.join(TMP, "out.bin")
+    t = tools_to_file(url, 16, out)
+    entries = [("rangecat (defaults, -n 8)", "rangecat",
+                tools_to_file(url, None, out)["rangecat"]),
+               ("rangecat -n 16", "rangecat", t["rangecat"]),
+               ("axel -n 16", "axel", t["axel"]),
+               ("aria2c -x16 -s16", "aria2c", t["aria2c"])]
+    log("capped: 1 GiB, 20 MiB/s per connection")
+    res = rounds(entries, out, sums["g1"])
+    # wget2 opens one connection here whatever --max-threads says, so it
+    # takes ~50 s: one run is enough to show it.
+    el, rss = run_tool("wget2", t["wget2"], out, sums["g1"])
+    log("  %-26s %6.2f s  %6.1f MiB RSS" % ("wget2", el, rss / MB))
+    res["wget2 --max-threads=16 (1 run)"] = (el, rss)
+    # rangecat's own use: stdout into a pipe or /dev/null (the bytes were
+    # verified above, to a file).
+    for label, n in (("rangecat (defaults) > /dev/null", None),
+                     ("rangecat -n 16 > /dev/null", 16)):
+        extra = "" if n is None else "-n %d " % n
+        ts = [timed("%s -q %s%s > /dev/null" % (BIN, extra, url),
+                    shell=True)[0] for _ in range(REPEAT)]
+        res[label] = (statistics.median(ts), 0)
+        log("  %-26s %6.2f s" % (label, res[label][0]))
+    # What one connection really gets through nginx's pacing.
+    one, _ = run_tool("curl", tools_to_file(
+        url.replace("/g1", "/m256"), None, out)["curl"], out, sums["m256"])
+    single = 256 * MB / one
+    rows = []
+    for label, (el, rss) in res.items():
+        n = 8 if "defaults" in label else 16
+        rows.append((label, "%.2f s" % el,
+                     "%.1f%%" % (100 * GB / (n * RATE) / el),
+                     "%.1f%%" % (100 * GB / (n * single) / el),
+                     "%.2f" % (el / res["rangecat -n 16"][0]),
+                     "%.1f MiB" % (rss / MB) if rss else "-"))
+    table("capped: 1 GiB, nginx limit_rate 20m per connection",
+          ["tool", "median time", "% of ideal (n × 20 MiB/s)",
+           "% of n × one curl connection (%.1f MiB/s)" % (single / MB),
+           "time ÷ rangecat -n 16", "peak RSS"], rows,
+          "Rows without a target write to a file; the peers can do "
+          "nothing else. rangecat's rows marked > /dev/null are its "
+          "streaming use.")
+
+
+def scenario_sweep(port, sums):
+    url = "http://127.0.0.1:%d/cap/m256" % port
+    out = os.path.join(TMP, "out.bin")
+    log("sweep: 256 MiB capped, connection counts")
+    data = []
+    for n in (1, 2, 4, 8, 16, 32):
+        row = [n]
+        for tool in ("rangecat", "axel", "aria2c"):
+            if tool == "aria2c" and n > 16:
+                row.append(float("nan"))   # aria2c caps -x at 16
+                continue
+            cmd = tools_to_file(url, n, out)[tool]
+            el, _ = run_tool(tool, cmd, out, sums["m256"])
+            row.append(256 / el)
+            log("  n=%-3d %-9s %7.1f MiB/s" % (n, tool, 256 / el))
+        row.append(n * RATE / MB)
+        data.append(row)
+    with open(os.path.join(TMP, "sweep.dat"), "w") as f:
+        for r in data:
+            f.write(" ".join("NaN" if isinstance(x, float) and x != x
+                             else str(x) for x in r) + "\n")
+    table("sweep: 256 MiB, 20 MiB/s per connection (MiB/s)",
+          ["connections", "rangecat", "axel", "aria2c", "ideal"],
+          [(r[0], "%.1f" % r[1], "%.1f" % r[2],
+            "-" if r[3] != r[3] else "%.1f" % r[3], "%.0f" % r[4])
+           for r in data])
+    plot = os.path.join(OUT, "throughput.png")
+    script = f"""
+set terminal pngcairo size 800,500 font ",11"
+set output "{plot}"
+set title "Throughput against connections (256 MiB, nginx limit_rate 20m per connection)"
+set xlabel "connections"
+set ylabel "MiB/s"
+set logscale x 2
+set key top left
+set grid
+plot "{TMP}/sweep.dat" using 1:5 with lines dt 2 lc rgb "gray" title "ideal (n x 20 MiB/s)", \\
+     "" using 1:2 with linespoints lw 2 title "rangecat (to stdout, in order)", \\
+     "" using 1:3 with linespoints title "axel (to a file)", \\
+     "" using 1:4 with linespoints title "aria2c (to a file)"
+"""
+    subprocess.run(["gnuplot"], input=script.encode(), check=True)
+
+
+def scenario_straggler(port, sums):
+    out = os.path.join(TMP, "out.bin")
+    log("straggler: 1 GiB, one response in eight at 2 MiB/s")
+    entries = []
+    for loc in ("cap", "strag"):
+        url = "http://127.0.0.1:%d/%s/g1" % (port, loc)
+        t = tools_to_file(url, 16, out)
+        entries += [("rangecat %s" % loc, "rangecat",
+                     tools_to_file(url, None, out)["rangecat"]),
+                    ("axel -n 16 %s" % loc, "axel", t["axel"]),
+                    ("aria2c -x16 %s" % loc, "aria2c", t["aria2c"])]
+    res = rounds(entries, out, sums["g1"])
+    rows = []
+    for tool in ("rangecat", "axel -n 16", "aria2c -x16"):
+        base, strag = res[tool + " cap"][0], res[tool + " strag"][0]
+        rows.append((tool, "%.2f s" % base, "%.2f s" % strag,
+                     "%+.1f%%" % (100 * (strag / base - 1))))
+    table("straggler: 1 GiB capped at 20 MiB/s, one response in eight at "
+          "2 MiB/s", ["tool", "without straggler", "with straggler",
+                      "cost of the straggler"], rows,
+          "rangecat with its defaults (8 connections); the peers with 16.")
+
+
+def scenario_loopback(port, sums):
+    url = "http://127.0.0.1:%d/g1" % port
+    out = os.path.join(TMP, "out.bin")
+    # Verified once per tool; the timed runs below go to /dev/null or cat.
+    for tool in ("rangecat", "curl"):
+        run_tool(tool, tools_to_file(url, None, out)[tool], out, sums["g1"])
+    cmds = {"rangecat > /dev/null": "%s -q %s > /dev/null" % (BIN, url),
+            "curl -s > /dev/null": "curl -s %s > /dev/null" % url,
+            "rangecat | cat": "%s -q %s | cat > /dev/null" % (BIN, url),
+            "curl -s | cat": "curl -s %s | cat > /dev/null" % url}
+    log("loopback: 1 GiB, no limit")
+    times = {k: [] for k in cmds}
+    for r in range(max(REPEAT, 5)):
+        for k, c in (cmds.items() if r % 2 == 0
+                     else reversed(list(cmds.items()))):
+            el, _ = timed(c, shell=True)
+            times[k].append(el)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    rows = [(k, "%.3f s" % v, "%.0f MiB/s" % (1024 / v)) for k, v in
+            med.items()]
+    rows.append(("rangecat ÷ curl, /dev/null", "%.2f" % (
+        med["rangecat > /dev/null"] / med["curl -s > /dev/null"]), ""))
+    rows.append(("rangecat ÷ curl, pipe", "%.2f" % (
+        med["rangecat | cat"] / med["curl -s | cat"]), ""))
+    table("loopback: 1 GiB, no limit", ["command", "median time", "rate"],
+          rows)
+
+
+def scenario_memory(port, sums):
+    log("memory: peak RSS, loopback")
+    rows = []
+    for name, size in (("m256", "256 MiB"), ("g4", "4 GiB")):
+        url = "http://127.0.0.1:%d/%s" % (port, name)
+        out = os.path.join(TMP, "out.bin")
+        _, rss = run_tool("rangecat", [BIN, "-q", url], out, sums[name])
+        _, crss = run_tool("curl", ["curl", "-s", "-o", out, url], out,
+                           sums[name])
+        _, arss = run_tool("aria2c", tools_to_file(url, 16, out)["aria2c"],
+                           out, sums[name])
+        rows.append((size, "%.1f MiB" % (rss / MB), "%.1f MiB" % (crss / MB),
+                     "%.1f MiB" % (arss / MB)))
+    table("memory: peak RSS", ["file", "rangecat (64 MiB buffer)",
+                               "curl", "aria2c -x16"], rows,
+          "The budget is --memory (64 MiB by default) + 16 MiB.")
+
+
+def first_byte(cmd):
+    t = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
+    p.stdout.read(1)
+    el = time.monotonic() - t
+    p.kill()
+    p.wait()
+    return el
+
+
+def scenario_firstbyte(port, sums):
+    url = "http://127.0.0.1:%d/g1" % port
+    log("first byte")
+    rc, cu = [], []
+    for _ in range(15):
+        rc.append(first_byte([BIN, "-q", url]))
+        cu.append(first_byte(["curl", "-s", url]))
+    a, b = statistics.median(rc), statistics.median(cu)
+    table("first byte: time until the first byte reaches stdout",
+          ["tool", "median (15 runs)"],
+          [("rangecat", "%.1f ms" % (a * 1000)),
+           ("curl", "%.1f ms" % (b * 1000)),
+           ("difference", "%+.1f ms" % ((a - b) * 1000))])
+
+
+def netns_up():
+    sh = f"""
+set -e
+ip netns add {NS_SRV}
+ip netns add {NS_CLI}
+ip link add rcb0 type veth peer name rcb1
+ip link set rcb0 netns {NS_SRV}
+ip link set rcb1 netns {NS_CLI}
+ip -n {NS_SRV} addr add {SRV_IP}/30 dev rcb0
+ip -n {NS_CLI} addr add {CLI_IP}/30 dev rcb1
+for ns in {NS_SRV} {NS_CLI}; do ip -n $ns link set lo up; done
+ip -n {NS_SRV} link set rcb0 up
+ip -n {NS_CLI} link set rcb1 up
+tc -n {NS_SRV} qdisc add dev rcb0 root tbf rate 2gbit burst 512kb latency 20ms
+tc -n {NS_CLI} qdisc add dev rcb1 root tbf rate 2gbit burst 512kb latency 20ms
+"""
+    subprocess.run(["bash", "-c", sh], check=True)
+
+
+def netns_down():
+    for ns in (NS_SRV, NS_CLI):
+        subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+
+
+def scenario_link(sums):
+    log("link: veth shaped with tbf 2gbit, both ends in our namespaces")
+    netns_down()
+    netns_up()
+    try:
+        p = start_nginx("%s:8080" % SRV_IP, ns=NS_SRV)
+        wait_port(SRV_IP, 8080, ns=NS_CLI)
+        url = "http://%s:8080/g1" % SRV_IP
+        out = os.path.join(TMP, "out.bin")
+        entries = [("curl (one stream)", "curl",
+                    tools_to_file(url, None, out)["curl"]),
+                   ("rangecat (defaults)", "rangecat",
+                    tools_to_file(url, None, out)["rangecat"]),
+                   ("axel -n 8", "axel", tools_to_file(url, 8, out)["axel"])]
+        res = rounds(entries, out, sums["g1"], ns=NS_CLI)
+        base = res["curl (one stream)"][0]
+        table("link: 1 GiB over a veth pair shaped to 2 Gbit/s",
+              ["tool", "median time", "rate", "% of curl's rate"],
+              [(k, "%.2f s" % v, "%.0f MiB/s" % (1024 / v),
+                "%.1f%%" % (100 * base / v)) for k, (v, _) in res.items()])
+        p.terminate()
+        p.wait()
+        procs.remove(p)
+    finally:
+        netns_down()
+
+
+def main():
+    for tool in ("aria2c", "axel", "wget2", "gnuplot", "curl", "nginx"):
+        if shutil.which(tool) is None:
+            sys.exit("bench: %s is missing (make bench installs it)" % tool)
+    os.makedirs(OUT, exist_ok=True)
+    os.makedirs(TMP, exist_ok=True)
+    t0 = time.time()
+    try:
+        log("bench: generating data")
+        sums = make_data()
+        port = free_port()
+        start_nginx("127.0.0.1:%d" % port)
+        wait_port("127.0.0.1", port)
+        scenarios = [("capped", scenario_capped), ("sweep", scenario_sweep),
+                     ("straggler", scenario_straggler),
+                     ("loopback", scenario_loopback),
+                     ("memory", scenario_memory),
+                     ("firstbyte", scenario_firstbyte)]
+        for name, fn in scenarios:
+            if not ONLY or name in ONLY:
+                fn(port, sums)
+        if not ONLY or "link" in ONLY:
+            scenario_link(sums)
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait()
+        netns_down()
+        shutil.rmtree(TMP, ignore_errors=True)
+    cpu = subprocess.run(["bash", "-c", "lscpu | sed -n 's/^Model name: *//p'"],
+                         capture_output=True, text=True).stdout.strip()
+    head = ["# rangecat benchmarks", "",
+            "Measured by `make bench` on %s: %d cores (%s), Linux %s; "
+            "nginx %s on loopback; %d runs per tool in alternating order, "
+            "medians; every output checked by sha256. %s." % (
+                time.strftime("%Y-%m-%d"), os.cpu_count(), cpu,
+                os.uname().release,
+                subprocess.run(["nginx", "-v"], capture_output=True,
+                               text=True).stderr.split("/")[-1].strip(),
+                REPEAT, "Total %.0f s" % (time.time() - t0)), "",
+            "![throughput against connections](throughput.png)", ""]
+    with open(os.path.join(OUT, "RESULTS.md"), "w") as f:
+        f.write("\n".join(head) + "\n" + "\n".join(report))
+    log("bench: results in bench/results/RESULTS.md")
+
+
+if __name__ == "__main__":
+    main()
