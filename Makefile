@@ -34,7 +34,7 @@ endif
 
 # Debian 12's libmbedtls-dev has no .pc file: fall back to plain -l flags.
 MBED_LIBS := $(shell $(PKG_CONFIG) --libs mbedcrypto 2>/dev/null || echo -lmbedcrypto)
-PKGS := libcurl libarchive libzstd
+PKGS := libcurl libarchive libzstd zlib
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(MBED_LIBS)
 
@@ -48,7 +48,7 @@ LIBS = $(DEP_LIBS) -lpthread -lm
 # Every module but main.c goes into a static library the unit tests link.
 LIB_SRC := src/err.c src/options.c src/http.c src/probe.c src/plan.c \
 	src/ring.c src/fetch.c src/sink_raw.c src/progress.c src/log.c \
-	src/resume.c
+	src/resume.c src/reader.c src/sink_decode.c src/sink_unpack.c
 LIB_OBJ := $(LIB_SRC:.c=.o)
 UNIT_SRC := $(wildcard tests/unit/t_*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
@@ -151,8 +151,8 @@ demo: deps
 
 # Debian packages the build and the tests need. Installed only when missing.
 DEB_PKGS := gcc make pkg-config libcurl4-openssl-dev libmbedtls-dev \
-	libarchive-dev libzstd-dev nginx-light openssl curl python3 mandoc \
-	man-db zsh fish parallel
+	libarchive-dev libzstd-dev zlib1g-dev nginx-light openssl curl python3 mandoc \
+	man-db zsh fish parallel zstd xz-utils bzip2 lz4 zip cpio
 deps:
 	$(Q)missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \

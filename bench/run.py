@@ -189,17 +189,25 @@ def run_tool(tool, cmd, out, want, ns=None):
 
 
 def rounds(entries, out, want, ns=None):
-    """entries: [(label, tool, cmd)], alternated REPEAT times."""
+    """entries: [(label, tool, cmd)], alternated REPEAT times. A peer that
+    fails or crashes is recorded (NaN), not fatal; rangecat must work."""
     res = {label: [] for label, _, _ in entries}
     rss = {label: 0 for label, _, _ in entries}
     for r in range(REPEAT):
         order = entries if r % 2 == 0 else list(reversed(entries))
         for label, tool, cmd in order:
-            el, m = run_tool(tool, cmd, out, want, ns)
+            try:
+                el, m = run_tool(tool, cmd, out, want, ns)
+            except RuntimeError as e:
+                if tool == "rangecat":
+                    raise
+                log("  %-26s FAILED: %s" % (label, str(e)[:120]))
+                continue
             res[label].append(el)
             rss[label] = max(rss[label], m)
             log("  %-26s %6.2f s  %6.1f MiB RSS" % (label, el, m / MB))
-    return {k: (statistics.median(v), rss[k]) for k, v in res.items()}
+    return {k: (statistics.median(v) if v else float("nan"), rss[k])
+            for k, v in res.items()}
 
 
 def table(title, header, rows, note=""):
@@ -254,7 +262,7 @@ def scenario_capped(port, sums):
                      "%.1f MiB" % (rss / MB) if rss else "-"))
     table("capped: 1 GiB, nginx limit_rate 20m per connection",
           ["tool", "median time", "% of ideal (n × 20 MiB/s)",
-           "% of n × one curl connection (%.1f MiB/s)" % (single / MB),
+           "%% of n × one curl connection (%.1f MiB/s)" % (single / MB),
            "time ÷ rangecat -n 16", "peak RSS"], rows,
           "Rows without a target write to a file; the peers can do "
           "nothing else. rangecat's rows marked > /dev/null are its "

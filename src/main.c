@@ -25,8 +25,11 @@
 #include "options.h"
 #include "progress.h"
 #include "resume.h"
+#include "reader.h"
 #include "ring.h"
+#include "sink_decode.h"
 #include "sink_raw.h"
+#include "sink_unpack.h"
 
 static volatile sig_atomic_t got_signal;
 static struct timespec run_start; /* for --stats */
@@ -118,66 +121,70 @@ static void fit_fd_limit(struct rc_opts *o)
 	}
 }
 
-/* Writes the ring to stdout until the end, an error or a signal. */
+/*
+ * -x DIR: create DIR if needed and make it the working directory, so the
+ * archive's relative paths land inside it and libarchive's symlink checks
+ * start there (as tar -C does). CA file paths are made absolute first:
+ * the fetcher thread may open them later.
+ */
+static enum rc_err enter_dir(struct rc_opts *o)
+{
+	static char ca[4096];
+	char path[4096];
+
+	if (o->cacert && o->cacert[0] != '/' && realpath(o->cacert, ca) != NULL)
+		o->cacert = ca;
+	for (const char *v = "SSL_CERT_FILE"; v;
+	     v = strcmp(v, "SSL_CERT_FILE") == 0 ? "CURL_CA_BUNDLE" : NULL) {
+		const char *val = getenv(v);
+		if (val && *val && val[0] != '/' && realpath(val, path))
+			setenv(v, path, 1);
+	}
+	snprintf(path, sizeof path, "%s", o->extract_dir);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		(void)mkdir(path, 0777);
+		*p = '/';
+	}
+	if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+		rc_log_error("--extract %s: %s", o->extract_dir,
+			     strerror(errno));
+		return RC_E_OUTPUT;
+	}
+	if (chdir(path) != 0) {
+		rc_log_error("--extract %s: %s", o->extract_dir,
+			     strerror(errno));
+		return RC_E_OUTPUT;
+	}
+	return RC_OK;
+}
+
+/* Reads the ring to the end through the sink o->mode asks for. */
 static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
 			   uint64_t *delivered, char *msg, size_t msglen)
 {
 	struct rc_progress_state *pg = rc_progress_new(o->progress);
-	enum rc_err err = RC_OK;
-	uint64_t pos = 0;
+	struct rc_reader r;
+	enum rc_err err;
 
-	for (;;) {
-		if (got_signal) {
-			err = got_signal == SIGINT ? RC_E_INTERRUPT
-						   : RC_E_TERMINATED;
-			snprintf(msg, msglen, "%s",
-				 got_signal == SIGINT ? "interrupted"
-						      : "terminated");
-			break;
-		}
-		const unsigned char *p;
-		size_t n, w;
-		enum rc_next k = rc_ring_next(ring, pos, &p, &n, 250);
-		if (k == RC_NEXT_DATA) {
-			int rc = rc_sink_raw_write(1, p, n, &w, &got_signal);
-			pos += w;
-			*delivered += w;
-			if (rc != 0 && errno == EPIPE) {
-				rc_log("reader closed the pipe");
-				break; /* as cat would: quietly */
-			}
-			if (rc != 0 && errno != EINTR) {
-				err = RC_E_OUTPUT;
-				snprintf(msg, msglen, "write to stdout: %s",
-					 strerror(errno));
-				break;
-			}
-		} else if (k == RC_NEXT_SLOT_DONE) {
-			rc_ring_release(ring);
-			pos = 0;
-		} else if (k == RC_NEXT_END) {
-			break;
-		} else if (k == RC_NEXT_ERROR) {
-			err = rc_ring_error(ring, msg, msglen);
-			break;
-		}
-		if (pg) {
-			uint64_t end = atomic_load(&ring->stat_end);
-			uint64_t first = atomic_load(&ring->stat_first);
-			rc_progress_update(
-			    pg, *delivered,
-			    end == UINT64_MAX ? UINT64_MAX : end - first,
-			    atomic_load(&ring->stat_active),
-			    atomic_load(&ring->stat_retries), false);
-		}
+	rc_reader_init(&r, ring, &got_signal, pg);
+	switch (o->mode) {
+	case RC_MODE_RAW:
+		err = rc_sink_raw_run(&r, delivered, msg, msglen);
+		break;
+	case RC_MODE_DECODE:
+		err = rc_sink_decode_run(&r, o->format, o->passthrough,
+					 delivered, msg, msglen);
+		break;
+	default: err = rc_sink_unpack_run(&r, o, delivered, msg, msglen); break;
 	}
 	if (pg && err == RC_OK) {
 		/* The last figures: logs in line mode end on a full line. */
-		uint64_t end = atomic_load(&ring->stat_end);
-		uint64_t first = atomic_load(&ring->stat_first);
-		rc_progress_update(pg, *delivered,
-				   end == UINT64_MAX ? *delivered : end - first,
-				   0, atomic_load(&ring->stat_retries), true);
+		rc_progress_update(pg, r.consumed + r.pending,
+				   r.consumed + r.pending, 0,
+				   atomic_load(&ring->stat_retries), true);
 	}
 	rc_progress_end(pg);
 	rc_progress_free(pg);
@@ -198,6 +205,13 @@ static void resume_hint(enum rc_err err, int argc, char *argv[],
 
 	if (delivered == 0)
 		return; /* the same command starts over */
+	if (o->mode != RC_MODE_RAW) {
+		rc_log_error("delivered %" PRIu64 " decoded bytes; decoding "
+			     "cannot resume mid-stream: run the command "
+			     "again",
+			     delivered);
+		return;
+	}
 	if (err == RC_E_CHANGED) {
 		rc_log_error("delivered %" PRIu64
 			     " bytes of the earlier version; they cannot be "
@@ -270,7 +284,10 @@ int main(int argc, char *argv[])
 	}
 	if (o.version)
 		return version();
-	rc_log_init(o.verbose);
+	/* With -t, one -v asks for the detailed listing, as in tar -tv;
+	 * -vv also logs. */
+	rc_log_init(o.mode == RC_MODE_LIST && o.verbose > 0 ? o.verbose - 1
+							    : o.verbose);
 	if (o.start == RC_START_APPEND) {
 		if ((err = append_offset(&start)) != RC_OK)
 			return rc_err_exit_status(err);
@@ -285,6 +302,8 @@ int main(int argc, char *argv[])
 		: RC_UNKNOWN;
 
 	fit_fd_limit(&o);
+	if (o.mode == RC_MODE_EXTRACT && (err = enter_dir(&o)) != RC_OK)
+		return rc_err_exit_status(err);
 	clock_gettime(CLOCK_MONOTONIC, &run_start);
 	install_signals();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

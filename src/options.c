@@ -27,8 +27,12 @@ enum {
 	OPT_PROGRESS,
 	OPT_SHARD,
 	OPT_STATS,
+	OPT_MEMBER,
+	OPT_STRIP,
+	OPT_STRICT,
+	OPT_SAME_OWNER,
 };
-#define SHORTOPTS ":n:C:r:H:kqvVh"
+#define SHORTOPTS ":n:C:r:H:kqvVhd::x:t"
 
 static const struct option longopts[] = {
     {"connections", required_argument, NULL, 'n'},
@@ -49,10 +53,19 @@ static const struct option longopts[] = {
     {"progress", optional_argument, NULL, OPT_PROGRESS},
     {"shard", required_argument, NULL, OPT_SHARD},
     {"stats", no_argument, NULL, OPT_STATS},
+    {"decompress", optional_argument, NULL, 'd'},
+    {"extract", required_argument, NULL, 'x'},
+    {"list", no_argument, NULL, 't'},
+    {"member", required_argument, NULL, OPT_MEMBER},
+    {"strip-components", required_argument, NULL, OPT_STRIP},
+    {"strict", no_argument, NULL, OPT_STRICT},
+    {"same-owner", no_argument, NULL, OPT_SAME_OWNER},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
+
+static const char *mode_name(enum rc_mode m);
 
 void rc_options_usage(void *fp)
 {
@@ -87,15 +100,25 @@ void rc_options_usage(void *fp)
 	    "  -v, --verbose           log requests, retries and timings\n"
 	    "      --progress[=bar|line|json|none]  progress on stderr\n"
 	    "      --stats             a key=value summary line at the end\n"
-	    "      --shard K/N         only the K-th of N equal parts "
-	    "(1-based)\n"
+	    "      --shard K/N         only the K-th of N equal parts\n"
+	    "  -d, --decompress[=FMT]  decode to stdout: auto (default), "
+	    "zstd,\n"
+	    "                          gzip, xz, bzip2, lz4 "
+	    "(auto,passthrough:\n"
+	    "                          plain data goes through as it is)\n"
+	    "  -x, --extract DIR       unpack the archive into DIR, safely\n"
+	    "      --strip-components N  drop N leading path parts (-x)\n"
+	    "      --strict            stop at the first refused entry (-x)\n"
+	    "      --same-owner        restore owners (-x, as root)\n"
+	    "  -t, --list              list the members (-v: details)\n"
+	    "      --member PATH       write only that member to stdout\n"
 	    "  -V, --version           versions of rangecat and its libraries\n"
 	    "  -h, --help              this text\n"
 	    "\n"
 	    "Exit status: 0 ok, 1 usage, 2 remote refused (4xx), 3 network,\n"
-	    "4 remote file changed, 5 output failed, 6 decode failed and\n"
-	    "7 integrity check failed (both reserved), 130 SIGINT, 143 "
-	    "SIGTERM.\n"
+	    "4 remote file changed, 5 output failed, 6 decode or unpack\n"
+	    "failed, 7 integrity check failed (reserved), 130 SIGINT,\n"
+	    "143 SIGTERM.\n"
 	    "Every long option can also be set as RANGECAT_<OPTION>\n"
 	    "(RANGECAT_CONNECTIONS=16); the command line wins. See "
 	    "rangecat(1).\n",
@@ -320,6 +343,17 @@ static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 	if (o->shard_n && o->has_range)
 		return fail(why, whylen,
 			    "--shard and --range cannot be combined");
+	if (o->mode != RC_MODE_RAW &&
+	    (o->start != RC_START_ZERO || o->has_range || o->shard_n))
+		return fail(why, whylen,
+			    "%s reads the whole file: it cannot be combined "
+			    "with --continue-at, --range or --shard",
+			    mode_name(o->mode));
+	if (o->mode != RC_MODE_EXTRACT &&
+	    (o->strip_set || o->strict || o->same_owner))
+		return fail(why, whylen,
+			    "--strip-components, --strict and --same-owner "
+			    "go with --extract");
 	if (o->quiet && o->progress != RC_PROGRESS_AUTO &&
 	    o->progress != RC_PROGRESS_NONE)
 		return fail(why, whylen,
@@ -351,6 +385,48 @@ static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 	return RC_OK;
 }
 
+static const char *mode_name(enum rc_mode m)
+{
+	switch (m) {
+	case RC_MODE_DECODE: return "--decompress";
+	case RC_MODE_EXTRACT: return "--extract";
+	case RC_MODE_LIST: return "--list";
+	case RC_MODE_MEMBER: return "--member";
+	default: return "raw output";
+	}
+}
+
+enum rc_err rc_parse_format(const char *s, enum rc_format *f, bool *passthrough,
+			    const char **why)
+{
+	static const struct {
+		const char *name;
+		enum rc_format f;
+	} names[] = {{"auto", RC_FMT_AUTO},   {"zstd", RC_FMT_ZSTD},
+		     {"gzip", RC_FMT_GZIP},   {"xz", RC_FMT_XZ},
+		     {"bzip2", RC_FMT_BZIP2}, {"lz4", RC_FMT_LZ4}};
+	size_t n = strcspn(s, ",");
+
+	*passthrough = false;
+	if (s[n] == ',') {
+		if (strcmp(s + n + 1, "passthrough") != 0 ||
+		    strncmp(s, "auto", n) != 0 || n != 4) {
+			*why = "only auto,passthrough takes a modifier";
+			return RC_E_USAGE;
+		}
+		*passthrough = true;
+	}
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		if (strlen(names[i].name) == n &&
+		    strncmp(s, names[i].name, n) == 0) {
+			*f = names[i].f;
+			return RC_OK;
+		}
+	}
+	*why = "expected auto, zstd, gzip, xz, bzip2 or lz4";
+	return RC_E_USAGE;
+}
+
 /* Options that belong together: a command-line option replaces whatever
  * the environment set for its whole group (-C and -r are one start). */
 static int group_of(int c)
@@ -361,6 +437,10 @@ static int group_of(int c)
 	case OPT_SHARD: return 'C';
 	case 'q':
 	case OPT_PROGRESS: return 'q';
+	case 'd':
+	case 'x':
+	case 't':
+	case OPT_MEMBER: return 'd';
 	default: return c;
 	}
 }
@@ -397,6 +477,10 @@ static void reset_group(struct rc_opts *o, int g)
 		break;
 	case 'v': o->verbose = 0; break;
 	case OPT_STATS: o->stats = false; break;
+	case 'd': o->mode = RC_MODE_RAW; break;
+	case OPT_STRIP: o->strip = 0; break;
+	case OPT_STRICT: o->strict = false; break;
+	case OPT_SAME_OWNER: o->same_owner = false; break;
 	default: break;
 	}
 }
@@ -521,6 +605,47 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 				    "%s: expected bar, line, json or none",
 				    name);
 		break;
+	case 'd':
+	case 'x':
+	case 't':
+	case OPT_MEMBER: {
+		enum rc_mode m = c == 'd'   ? RC_MODE_DECODE
+				 : c == 'x' ? RC_MODE_EXTRACT
+				 : c == 't' ? RC_MODE_LIST
+					    : RC_MODE_MEMBER;
+		if (o->mode != RC_MODE_RAW && o->mode != m)
+			return fail(why, whylen,
+				    "%s cannot be combined with %s", name,
+				    mode_name(o->mode));
+		o->mode = m;
+		if (c == 'd' && arg && arg[0] == '=')
+			arg++; /* "-d=zstd" as well as "-dzstd" */
+		if (c == 'd' && arg &&
+		    rc_parse_format(arg, &o->format, &o->passthrough, &w))
+			return fail(why, whylen, "%s: %s", name, w);
+		if (c == 'x') {
+			if (*arg == '\0')
+				return fail(why, whylen,
+					    "%s: expected a directory", name);
+			o->extract_dir = arg;
+		}
+		if (c == OPT_MEMBER) {
+			if (*arg == '\0')
+				return fail(why, whylen,
+					    "%s: expected a member path", name);
+			o->member = arg;
+		}
+		break;
+	}
+	case OPT_STRIP:
+		if (rc_parse_u64(arg, 1000, &v, &w))
+			return fail(why, whylen, "%s: expected 0 to 1000",
+				    name);
+		o->strip = (unsigned)v;
+		o->strip_set = true;
+		break;
+	case OPT_STRICT: o->strict = true; break;
+	case OPT_SAME_OWNER: o->same_owner = true; break;
 	case 'V': o->version = true; break;
 	case 'h': o->help = true; break;
 	}

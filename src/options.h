@@ -31,6 +31,24 @@ enum rc_progress {
 
 enum rc_start { RC_START_ZERO, RC_START_OFFSET, RC_START_APPEND };
 
+/* What the consumer does with the bytes. */
+enum rc_mode {
+	RC_MODE_RAW,	 /* write them to stdout */
+	RC_MODE_DECODE,	 /* -d: decompress to stdout */
+	RC_MODE_EXTRACT, /* -x DIR */
+	RC_MODE_LIST,	 /* -t */
+	RC_MODE_MEMBER	 /* --member PATH: that member to stdout */
+};
+
+enum rc_format {
+	RC_FMT_AUTO,
+	RC_FMT_ZSTD,
+	RC_FMT_GZIP,
+	RC_FMT_XZ,
+	RC_FMT_BZIP2,
+	RC_FMT_LZ4
+};
+
 struct rc_opts {
 	const char *url;
 	unsigned connections;
@@ -57,7 +75,16 @@ struct rc_opts {
 	const char *cacert;
 
 	unsigned shard_k, shard_n; /* --shard K/N; shard_n 0 = none */
-	bool stats;		   /* --stats */
+	enum rc_mode mode;
+	enum rc_format format;	 /* -d=FMT */
+	bool passthrough;	 /* -d=auto,passthrough */
+	const char *extract_dir; /* -x */
+	const char *member;	 /* --member */
+	unsigned strip;		 /* --strip-components */
+	bool strip_set;
+	bool strict;	 /* --strict: stop at the first refusal */
+	bool same_owner; /* --same-owner */
+	bool stats;	 /* --stats */
 
 	int verbose;
 	bool quiet;
@@ -88,6 +115,11 @@ enum rc_err rc_options_parse_env(struct rc_opts *o, int argc,
 				 char *const argv[],
 				 const char *(*get)(const char *), char *why,
 				 size_t whylen);
+
+/* Parses a -d argument: auto, zstd, gzip, xz, bzip2, lz4, optionally
+ * followed by ",passthrough" (auto only). */
+enum rc_err rc_parse_format(const char *s, enum rc_format *f, bool *passthrough,
+			    const char **why);
 
 /* Parses --shard K/N (1 <= K <= N <= 100000). */
 enum rc_err rc_parse_shard(const char *s, unsigned *k, unsigned *n,

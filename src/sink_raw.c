@@ -9,8 +9,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "log.h"
+#include "reader.h"
 
 void rc_sink_raw_prepare(int fd)
 {
@@ -54,4 +60,52 @@ int rc_sink_raw_write(int fd, const void *p, size_t n, size_t *done,
 	}
 	*done = off;
 	return 0;
+}
+
+enum rc_err rc_sink_raw_emit(struct rc_reader *r, const void *p, size_t n,
+			     uint64_t *delivered, bool *closed, char *msg,
+			     size_t msglen)
+{
+	size_t w;
+	int rc = rc_sink_raw_write(1, p, n, &w, r->sig);
+
+	*delivered += w;
+	if (rc == 0)
+		return RC_OK;
+	if (errno == EPIPE) {
+		rc_log("reader closed the pipe");
+		*closed = true; /* as cat would: quietly */
+		return RC_OK;
+	}
+	if (errno == EINTR && *r->sig) {
+		snprintf(msg, msglen, "%s",
+			 *r->sig == SIGINT ? "interrupted" : "terminated");
+		return *r->sig == SIGINT ? RC_E_INTERRUPT : RC_E_TERMINATED;
+	}
+	snprintf(msg, msglen, "write to stdout: %s", strerror(errno));
+	return RC_E_OUTPUT;
+}
+
+enum rc_err rc_sink_raw_run(struct rc_reader *r, uint64_t *delivered, char *msg,
+			    size_t msglen)
+{
+	const unsigned char *p;
+	bool closed = false;
+
+	for (;;) {
+		ssize_t n = rc_reader_next(r, &p);
+		if (n == 0)
+			return RC_OK;
+		if (n < 0) {
+			snprintf(msg, msglen, "%s", r->msg);
+			return r->err;
+		}
+		uint64_t before = *delivered;
+		enum rc_err err = rc_sink_raw_emit(r, p, (size_t)n, delivered,
+						   &closed, msg, msglen);
+		if (err != RC_OK || closed) {
+			rc_reader_unread(r, (size_t)(*delivered - before));
+			return err;
+		}
+	}
 }

@@ -6,7 +6,11 @@
 #define RC_SINK_RAW_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
 
 /* Prepares fd for streaming: a larger pipe buffer when fd is a pipe. */
 void rc_sink_raw_prepare(int fd);
@@ -19,5 +23,21 @@ void rc_sink_raw_prepare(int fd);
  */
 int rc_sink_raw_write(int fd, const void *p, size_t n, size_t *done,
 		      volatile sig_atomic_t *stop);
+
+struct rc_reader;
+
+/*
+ * Writes n bytes to stdout for a sink reading r, adding them to
+ * *delivered. A reader that went away (EPIPE) sets *closed and is not an
+ * error; a signal gives RC_E_INTERRUPT/RC_E_TERMINATED; a write error
+ * RC_E_OUTPUT with msg set.
+ */
+enum rc_err rc_sink_raw_emit(struct rc_reader *r, const void *p, size_t n,
+			     uint64_t *delivered, bool *closed, char *msg,
+			     size_t msglen);
+
+/* The raw sink: r's bytes to stdout as they are. */
+enum rc_err rc_sink_raw_run(struct rc_reader *r, uint64_t *delivered, char *msg,
+			    size_t msglen);
 
 #endif

@@ -7,10 +7,16 @@ _rangecat()
 	opts="--connections --chunk-size --memory --continue-at --range
 		--if-match --header --retries --retry-delay --connect-timeout
 		--stall-timeout --insecure --cacert --quiet --verbose --progress
-		--stats --shard --version --help -n -C -r -H -k -q -v -V -h"
+		--stats --shard --decompress --extract --list --member
+		--strip-components --strict --same-owner --version --help
+		-n -C -r -H -k -q -v -V -h -d -x -t"
 	case $cur in
 	--progress=*)
 		COMPREPLY=($(compgen -P --progress= -W "bar line json none" -- "${cur#--progress=}"))
+		return
+		;;
+	--decompress=*)
+		COMPREPLY=($(compgen -P --decompress= -W "auto zstd gzip xz bzip2 lz4 auto,passthrough" -- "${cur#--decompress=}"))
 		return
 		;;
 	esac
@@ -19,13 +25,18 @@ _rangecat()
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
+	-x | --extract)
+		COMPREPLY=($(compgen -d -- "$cur"))
+		return
+		;;
 	-C | --continue-at)
 		COMPREPLY=($(compgen -W "-" -- "$cur"))
 		return
 		;;
 	-n | --connections | --chunk-size | --memory | -r | --range | \
 		--if-match | -H | --header | --retries | --retry-delay | \
-		--connect-timeout | --stall-timeout | --shard)
+		--connect-timeout | --stall-timeout | --shard | --member | \
+		--strip-components)
 		return
 		;;
 	esac

@@ -774,6 +774,331 @@ def t_progress(env):
     expect_run(r, 0, env.files["f4194305"], quiet=True)
 
 
+# ------------------------------------------------- decode and unpack
+
+EXTERN = os.path.join(os.path.dirname(ROOT), "shared", "extern", "archives")
+
+
+def sh(cmd, cwd=None):
+    subprocess.run(["bash", "-c", "set -eo pipefail; " + cmd], check=True,
+                   cwd=cwd, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+def make_sample(env):
+    """A compressible 6 MiB file, and a tree with files, modes, links."""
+    if "sample" in env.files:
+        return
+    text = b"".join(b"line %d of the sample, some words to squeeze\n" % i
+                    for i in range(120000))
+    data = text + os.urandom(512 * KB) + text[:1000000]
+    env.add("sample", data)
+    tree = os.path.join(env.work, "tree")
+    os.makedirs(os.path.join(tree, "top", "sub", "deep"))
+    with open(os.path.join(tree, "top", "sub", "deep", "data.bin"),
+              "wb") as f:
+        f.write(os.urandom(3 * MB + 17))
+    with open(os.path.join(tree, "top", "run.sh"), "w") as f:
+        f.write("#!/bin/sh\necho hi\n")
+    os.chmod(os.path.join(tree, "top", "run.sh"), 0o755)
+    with open(os.path.join(tree, "top", "secret"), "w") as f:
+        f.write("private\n")
+    os.chmod(os.path.join(tree, "top", "secret"), 0o600)
+    open(os.path.join(tree, "top", "empty"), "w").close()
+    os.symlink("sub/deep/data.bin", os.path.join(tree, "top", "link"))
+    os.link(os.path.join(tree, "top", "run.sh"),
+            os.path.join(tree, "top", "hard"))
+    os.utime(os.path.join(tree, "top", "secret"), (1000000000, 1000000000))
+    env.tree = tree
+    d = env.data
+    sh("tar -cf %s/t.tar top" % d, cwd=tree)
+    sh("tar -czf %s/t.tgz top" % d, cwd=tree)
+    sh("tar -cJf %s/t.txz top" % d, cwd=tree)
+    sh("tar -cjf %s/t.tbz top" % d, cwd=tree)
+    sh("tar --zstd -cf %s/t.tar.zst top" % d, cwd=tree)
+    sh("tar -I lz4 -cf %s/t.tar.lz4 top" % d, cwd=tree)
+    sh("zip -q -r --symlinks %s/t.zip top" % d, cwd=tree)
+    sh("find top | cpio -o -H newc --quiet > %s/t.cpio" % d, cwd=tree)
+    s = os.path.join(d, "sample")
+    sh("zstd -q -19 -c %s > %s.zst" % (s, s))
+    sh("gzip -c %s > %s.gz" % (s, s))
+    sh("xz -c %s > %s.xz" % (s, s))
+    sh("bzip2 -c %s > %s.bz2" % (s, s))
+    sh("lz4 -q -c %s > %s.lz4" % (s, s))
+    # --long=31 from a pipe: the frame declares a 2 GiB window.
+    sh("cat %s | zstd -q --long=31 -c > %s.long.zst" % (s, s))
+    sh("zstd -q -c %s > %s.f1 && zstd -q -c %s > %s.f2 && "
+       "cat %s.f1 %s.f2 > %s.multi.zst" % (s, s, s, s, s, s, s))
+    for name in os.listdir(EXTERN):
+        shutil.copy(os.path.join(EXTERN, name), os.path.join(d, name))
+    # corrupt and truncated copies
+    z = open(s + ".zst", "rb").read()
+    env.add("sample.trunc.zst", z[:len(z) // 2])
+    bad = bytearray(z)
+    bad[len(bad) // 3] ^= 0xff
+    env.add("sample.bad.zst", bytes(bad))
+
+
+def zstd_version():
+    """The libzstd version rangecat links, from --version."""
+    out = subprocess.run([BIN, "--version"], capture_output=True,
+                         text=True).stdout
+    m = re.search(r"zstd (\d+)\.(\d+)\.(\d+)", out)
+    return tuple(int(x) for x in m.groups())
+
+
+def tree_ok(src, dst):
+    """Files, modes, link targets and file mtimes agree."""
+    for root, dirs, files in os.walk(src):
+        rel = os.path.relpath(root, src)
+        for n in dirs + files:
+            a, b = os.path.join(root, n), os.path.join(dst, rel, n)
+            if os.path.islink(a):
+                if not os.path.islink(b) or os.readlink(a) != \
+                        os.readlink(b):
+                    return "link %s" % b
+                continue
+            if not os.path.exists(b):
+                return "missing %s" % b
+            sa, sb = os.lstat(a), os.lstat(b)
+            if (sa.st_mode & 0o7777) != (sb.st_mode & 0o7777):
+                return "mode of %s" % b
+            if os.path.isfile(a):
+                if open(a, "rb").read() != open(b, "rb").read():
+                    return "content of %s" % b
+                if int(sa.st_mtime) != int(sb.st_mtime):
+                    return "mtime of %s" % b
+    return None
+
+
+@case("-d: zstd, gzip, xz, bzip2, lz4 decode by magic and by name")
+def t_decode(env):
+    make_sample(env)
+    data = env.files["sample"]
+    for ext, fmt in ((".zst", "zstd"), (".gz", "gzip"), (".xz", "xz"),
+                     (".bz2", "bzip2"), (".lz4", "lz4"),
+                     (".long.zst", "zstd"), (".multi.zst", "zstd")):
+        want = data * 2 if "multi" in ext else data
+        for arg in ("-d", "--decompress=" + fmt, "-d" + fmt):
+            r = run(env, [arg, "-n", "4", "--chunk-size", "256K",
+                          env.url("sample" + ext)])
+            expect_run(r, 0, want)
+    # the concatenations libarchive's tests use: every member decodes
+    for name in ("test_compat_gzip_1.tgz", "test_compat_bzip2_1.tbz",
+                 "test_compat_xz_1.txz", "test_compat_zstd_1.tar.zst"):
+        r = run(env, ["-d", env.url(name)])
+        expect_run(r, 0, None)
+        expect(len(r.out) == 7168, "%s: %d bytes" % (name, len(r.out)))
+    for name, size in (("zstd-golden-block-128k.zst", 131068),
+                       ("zstd-golden-empty-block.zst", 0),
+                       ("zstd-golden-rle-first-block.zst", 1048576)):
+        r = run(env, ["-d", env.url(name)])
+        expect_run(r, 0, None)
+        expect(len(r.out) == size, "%s: %d bytes" % (name, len(r.out)))
+    # Valid, but libzstd before 1.5.6 rejects it (a library erratum):
+    # rangecat must then fail cleanly, never output garbage.
+    ver = zstd_version()
+    r = run(env, ["-d", env.url("zstd-golden-zeroSeq_2B.zst")])
+    if ver >= (1, 5, 6):
+        expect_run(r, 0, None)
+    else:
+        expect_run(r, 6, b"", err=r"zstd: Src size is incorrect")
+
+
+@case("-d refuses plain data, trailing garbage, corrupt and cut streams")
+def t_decode_errors(env):
+    make_sample(env)
+    data = env.files["sample"]
+    r = run(env, ["-d", env.url("sample")])
+    expect_run(r, 6, b"", err=r"not compressed in a known format")
+    r = run(env, ["--decompress=auto,passthrough", env.url("sample")])
+    expect_run(r, 0, data)
+    r = run(env, ["-d=auto,passthrough", env.url("sample.gz")])
+    expect_run(r, 0, data)
+    r = run(env, ["-d", env.url("sample.trunc.zst")])
+    expect_run(r, 6, None, err=r"zstd: the stream is truncated")
+    expect(data.startswith(r.out), "a truncated stream gave other bytes")
+    r = run(env, ["-d", env.url("sample.bad.zst")])
+    expect_run(r, 6, None, err=r"zstd: .* at compressed byte \d+")
+    # Corrupt frames that only libzstd 1.5.6 / 1.5.7 and later detect;
+    # with an older library rangecat decodes what the library accepts.
+    ver = zstd_version()
+    for name, fixed in (("zstd-error-off0.bin.zst", (1, 5, 6)),
+                        ("zstd-error-zeroSeq_extraneous.zst", (1, 5, 6)),
+                        ("zstd-error-truncated_huff_state.zst", (1, 5, 7))):
+        r = run(env, ["-d", env.url(name)], timeout=20)
+        if ver >= fixed:
+            expect_run(r, 6, None, err=r"zstd")
+        else:
+            expect(r.rc in (0, 6), "%s: exit %d" % (name, r.rc))
+    for name in ("test_compat_gzip_2.tgz", "test_compat_bzip2_2.tbz"):
+        r = run(env, ["-d", env.url(name)], timeout=20)
+        expect_run(r, 6, None, err=r"trailing data")
+    # Nested gzip: -d decodes one layer, as gzip -d does, and never lets
+    # libarchive stack filters (that took minutes and 16 GB). The outer
+    # layer of the first one has a bad CRC.
+    r = run(env, ["-d", env.url("test_read_filter_gzip_recursive.gz")],
+            timeout=20)
+    expect_run(r, 6, b"", err=r"gzip: incorrect data check")
+    r = run(env, ["-d", env.url("test_read_too_many_filters.gz")],
+            timeout=20)
+    want = subprocess.run(["gzip", "-dc", os.path.join(
+        env.data, "test_read_too_many_filters.gz")],
+        capture_output=True).stdout
+    expect_run(r, 0, want)
+    bad = bytearray(open(os.path.join(env.data, "sample.gz"), "rb").read())
+    bad[-6] ^= 0x01     # the CRC in the trailer
+    env.add("sample.badcrc.gz", bytes(bad))
+    r = run(env, ["-d", env.url("sample.badcrc.gz")])
+    expect_run(r, 6, None, err=r"gzip: incorrect data check")
+    r = run(env, ["-d", "-C", "5", env.url("sample.zst")])
+    expect_run(r, 1, b"", err=r"cannot be combined with --continue-at")
+    # faults below the decoder are repaired as for raw output
+    r = run(env, ["-d", "--retry-delay", "10ms", "--chunk-size", "256K",
+                  env.furl("dec", "reset@2,s503@4", "sample.zst")])
+    expect_run(r, 0, data)
+
+
+@case("-x: tar in every compression, zip and cpio round trip")
+def t_extract(env):
+    make_sample(env)
+    for name in ("t.tar", "t.tgz", "t.txz", "t.tbz", "t.tar.zst",
+                 "t.tar.lz4", "t.zip", "t.cpio"):
+        dest = os.path.join(env.work, "x-" + name)
+        r = run(env, ["-x", dest, env.url(name)])
+        expect_run(r, 0, b"", quiet=True)
+        bad = tree_ok(env.tree, dest)
+        if name == "t.zip" and bad and (bad.startswith("mtime") or
+                                        bad.startswith("mode")):
+            # A zip read as a stream has DOS times (2 s) and no Unix modes:
+            # those live in the central directory only.
+            bad = None
+        expect(bad is None, "%s: %s" % (name, bad))
+        if name != "t.zip":
+            expect(os.stat(os.path.join(dest, "top", "hard")).st_ino ==
+                   os.stat(os.path.join(dest, "top", "run.sh")).st_ino,
+                   "%s: hard link not kept" % name)
+    dest = os.path.join(env.work, "x-strip")
+    r = run(env, ["-x", dest, "--strip-components", "1", env.url("t.tgz")])
+    expect_run(r, 0, b"")
+    expect(os.path.isfile(os.path.join(dest, "sub", "deep", "data.bin")) and
+           not os.path.exists(os.path.join(dest, "top")), "strip 1")
+
+
+@case("-x refuses what would escape DIR; the safe entries are kept")
+def t_extract_hostile(env):
+    make_sample(env)
+    outside = os.path.join(env.work, "outside")
+    cases = [
+        ("zip-slip.zip", ["good.txt"]), ("zip-slip.tar", ["good.txt"]),
+        ("zip-slip-win.zip", ["good.txt"]),
+        ("test_leading_slash.tar", []), ("test_patterns_4.tar", []),
+        ("test_symlink_dotdot.zip", None), ("test_symlink_1.zip", None),
+        ("test_read_format_zip_size_exceeds_declared_deflate.zip",
+         ["second"]),
+        ("test_read_format_zip_uncompressed_size_off_by_4gib.zip", []),
+    ]
+    for name, keep in cases:
+        base = os.path.join(env.work, "h-" + name)
+        dest = os.path.join(base, "in", "dir")
+        r = run(env, ["-x", dest, env.url(name)], timeout=30)
+        made = sorted(os.path.relpath(os.path.join(d, f), base)
+                      for d, ds, fs in os.walk(base) for f in fs + ds)
+        expect(all(m.startswith("in") for m in made) and
+               not os.path.exists(outside) and
+               not os.path.exists("/tmp/evil.txt") and
+               not os.path.exists("/foo"), "%s escaped: %s" % (name, made))
+        # no symlink inside DIR may point out of it
+        for d, ds, fs in os.walk(dest):
+            for f in ds + fs:
+                p = os.path.join(d, f)
+                if os.path.islink(p):
+                    t = os.path.realpath(p)
+                    expect(t.startswith(os.path.realpath(dest) + "/"),
+                           "%s: link %s -> %s" % (name, p, t))
+        if keep is not None:
+            expect_run(r, 6, b"", err=r"refused")
+            for k in keep:
+                expect(os.path.isfile(os.path.join(dest, k)),
+                       "%s: %s not extracted" % (name, k))
+    big = os.path.join(env.work, "h-test_read_format_zip_size_exceeds_"
+                       "declared_deflate.zip", "in", "dir", "first")
+    expect(not os.path.exists(big), "the oversized entry stayed")
+    # --strict stops at the first refusal
+    dest = os.path.join(env.work, "h-strict")
+    r = run(env, ["-x", dest, "--strict", env.url("zip-slip.tar")])
+    expect_run(r, 6, b"", err=r"--strict")
+    # crafted: a symlink out of DIR, then a file written through it; a hard
+    # link to a file outside
+    import tarfile
+    import io
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        li = tarfile.TarInfo("esc")
+        li.type, li.linkname = tarfile.SYMTYPE, "../../outside"
+        t.addfile(li)
+        fi = tarfile.TarInfo("esc/pwned")
+        fi.size = 4
+        t.addfile(fi, io.BytesIO(b"evil"))
+        hl = tarfile.TarInfo("hard")
+        hl.type, hl.linkname = tarfile.LNKTYPE, "../../outside/x"
+        t.addfile(hl)
+        ok = tarfile.TarInfo("fine")
+        ok.size = 2
+        t.addfile(ok, io.BytesIO(b"ok"))
+    env.add("crafted.tar", buf.getvalue())
+    base = os.path.join(env.work, "h-crafted")
+    dest = os.path.join(base, "in", "dir")
+    r = run(env, ["-x", dest, env.url("crafted.tar")])
+    expect_run(r, 6, b"", err=r"refused esc: its symlink points outside")
+    # The link was refused, so "esc/pwned" became a real directory and file
+    # inside DIR; nothing outside.
+    expect(not os.path.exists(outside) and
+           not os.path.islink(os.path.join(dest, "esc")) and
+           not os.path.lexists(os.path.join(dest, "hard")) and
+           open(os.path.join(dest, "fine")).read() == "ok",
+           "crafted archive escaped: %s" % os.listdir(dest))
+    for name, pat in (("test_read_format_tar_V_negative_size.tar",
+                       r"no archive entries"),
+                      ("test_read_format_tar_invalid_pax_size.tar",
+                       r"negative"),
+                      ("test_read_format_zip_malformed1.zip",
+                       r"compressed byte")):
+        r = run(env, ["-x", os.path.join(env.work, "c-" + name),
+                      env.url(name)], timeout=20)
+        expect_run(r, 6, b"", err=pat)
+
+
+@case("-t lists members; --member writes one member")
+def t_list_member(env):
+    make_sample(env)
+    want = subprocess.run(["tar", "-tf", os.path.join(env.data, "t.tgz")],
+                          capture_output=True, text=True).stdout
+    r = run(env, ["-t", env.url("t.tgz")])
+    expect_run(r, 0, want.encode(), quiet=True)
+    r = run(env, ["-t", "-v", env.url("t.tar.zst")])
+    expect_run(r, 0, None, quiet=True)
+    expect(re.search(rb"^-rwxr-xr-x .* top/run.sh$", r.out, re.M) and
+           re.search(rb"^lrwxrwxrwx .* top/link -> sub/deep/data.bin$",
+                     r.out, re.M), "tar -tv style: %r" % r.out[:300])
+    blob = open(os.path.join(env.tree, "top", "sub", "deep", "data.bin"),
+                "rb").read()
+    for name in ("t.tgz", "t.zip", "t.cpio", "t.tar.lz4"):
+        r = run(env, ["--member", "top/sub/deep/data.bin", env.url(name)])
+        expect_run(r, 0, blob)
+    r = run(env, ["--member", "./top/secret", env.url("t.tar")])
+    expect_run(r, 0, b"private\n")
+    r = run(env, ["--member", "hello.txt",
+                  env.url("test_read_format_zip_length_at_end.zip")])
+    expect_run(r, 0, None)
+    expect(len(r.out) == 6, "data-descriptor zip: %r" % r.out)
+    r = run(env, ["--member", "nope", env.url("t.tgz")])
+    expect_run(r, 6, b"", err=r"no member nope")
+    p = subprocess.run("%s -t %s | head -1" % (BIN, env.url("t.tgz")),
+                       shell=True, capture_output=True, timeout=30)
+    expect(p.returncode == 0 and p.stderr == b"", "-t | head: %r" % p.stderr)
+
+
 def long_options():
     """The long options, as --help lists them."""
     usage = subprocess.run([BIN, "--help"], capture_output=True,
@@ -829,7 +1154,9 @@ def t_completions(env):
                         'complete -C "rangecat --"',
                         os.path.join(comp, "rangecat.fish")],
                        capture_output=True, text=True)
-    got = sorted(set(l.split("\t")[0] for l in p.stdout.splitlines()))
+    # fish also offers "--decompress=" for an option with an optional value
+    got = sorted(set(l.split("\t")[0].rstrip("=")
+                     for l in p.stdout.splitlines()))
     expect(got == want, "fish offers %s" % got)
     # zsh: an interactive shell in a pty, TAB pressed after "rangecat --".
     script = r"""

@@ -1,0 +1,54 @@
+/*
+ * The consumer's view of the ring as one byte stream: each call hands out
+ * the next landed bytes in place (no copy) and counts the previous block as
+ * consumed, releasing slots as they are used up. It also redraws progress
+ * and notices signals while it waits. Consumer (main) thread only.
+ */
+#ifndef RC_READER_H
+#define RC_READER_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+#include "progress.h"
+#include "ring.h"
+
+struct rc_reader {
+	struct rc_ring *ring;
+	volatile sig_atomic_t *sig;   /* set by the signal handler */
+	struct rc_progress_state *pg; /* may be NULL */
+	uint64_t pos;		      /* consumed bytes of the head slot */
+	size_t pending;		      /* handed out by the last call */
+	uint64_t consumed;	      /* stream offset of the next byte */
+	enum rc_err err;	      /* why rc_reader_next returned -1 */
+	char msg[512];
+};
+
+/* Sets r up over ring; sig and pg are borrowed. */
+void rc_reader_init(struct rc_reader *r, struct rc_ring *ring,
+		    volatile sig_atomic_t *sig, struct rc_progress_state *pg);
+
+/*
+ * Counts the previous block as consumed and hands out the next landed
+ * bytes in *p: valid until the next call. Returns their number, 0 at the
+ * end of the stream, or -1 with r->err and r->msg set (a fetch error or a
+ * signal).
+ */
+ssize_t rc_reader_next(struct rc_reader *r, const unsigned char **p);
+
+/* Only the first used bytes of the last block were consumed. */
+void rc_reader_unread(struct rc_reader *r, size_t used);
+
+/*
+ * Waits until at least min bytes follow the current position (or the
+ * stream ends) without consuming them, for format detection. Call only
+ * before the first rc_reader_next. Returns how many bytes *p holds (up to
+ * the end of the head slot), or -1 as rc_reader_next.
+ */
+ssize_t rc_reader_peek(struct rc_reader *r, size_t min,
+		       const unsigned char **p);
+
+#endif

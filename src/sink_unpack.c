@@ -1,0 +1,428 @@
+/*
+ * The unpack sink: -x DIR (extract), -t (list), --member PATH (one member
+ * to stdout), reading the archive as it streams from the ring through
+ * libarchive (any compression, any streamable format). Consumer (main)
+ * thread only.
+ *
+ * Safety comes first and does not trust libarchive alone (Debian 12's
+ * 3.6.2 lets some of these through): every path is cleaned here (no
+ * absolute paths, drive letters or ".." components; backslashes count as
+ * separators), symlinks must stay inside DIR, hard links are cleaned like
+ * paths, and an entry must deliver exactly the bytes it declares. Writing
+ * uses libarchive's secure flags too, so nothing is written through a
+ * symlink. A refused entry is named on stderr; the run goes on with the
+ * safe entries and exits 6 at the end, or stops at once with --strict.
+ */
+#include "sink_unpack.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "log.h"
+#include "sink_decode.h"
+#include "sink_raw.h"
+
+const char *rc_unpack_clean_path(const char *in, unsigned strip, char *out,
+				 size_t outlen, bool *skip)
+{
+	size_t o = 0, n = strlen(in);
+	unsigned dropped = 0;
+
+	*skip = false;
+	if (n == 0)
+		return "empty path";
+	if (n >= outlen)
+		return "path too long";
+	if (((in[0] >= 'a' && in[0] <= 'z') ||
+	     (in[0] >= 'A' && in[0] <= 'Z')) &&
+	    in[1] == ':')
+		return "drive letter";
+	if (in[0] == '/' || in[0] == '\\')
+		return "absolute path";
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && in[j] != '/' && in[j] != '\\')
+			j++;
+		size_t len = j - i;
+		if (len == 2 && in[i] == '.' && in[i + 1] == '.')
+			return "'..' in the path";
+		if (len > 0 && !(len == 1 && in[i] == '.')) {
+			if (dropped < strip) {
+				dropped++;
+			} else {
+				if (o > 0)
+					out[o++] = '/';
+				memcpy(out + o, in + i, len);
+				o += len;
+			}
+		}
+		i = j + 1;
+	}
+	out[o] = '\0';
+	if (o == 0)
+		*skip = true; /* nothing left (stripped, or just ".") */
+	return NULL;
+}
+
+bool rc_unpack_link_inside(const char *linkpath, const char *target)
+{
+	long depth = 0;
+
+	if (target[0] == '\0' || target[0] == '/' || target[0] == '\\')
+		return false;
+	if (((target[0] >= 'a' && target[0] <= 'z') ||
+	     (target[0] >= 'A' && target[0] <= 'Z')) &&
+	    target[1] == ':')
+		return false;
+	/* The link's own directory depth. */
+	for (const char *p = linkpath; *p; p++)
+		if (*p == '/')
+			depth++;
+	for (const char *p = target; *p;) {
+		const char *q = p;
+		while (*q && *q != '/' && *q != '\\')
+			q++;
+		size_t len = (size_t)(q - p);
+		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			if (--depth < 0)
+				return false;
+		} else if (len > 0 && !(len == 1 && p[0] == '.')) {
+			depth++;
+		}
+		p = *q ? q + 1 : q;
+	}
+	return depth > 0; /* at DIR itself is outside enough to refuse */
+}
+
+/* Copies s for a message: control characters become '?'. */
+static const char *shown(const char *s, char *buf, size_t len)
+{
+	size_t i = 0;
+
+	for (; s[i] && i + 1 < len; i++)
+		buf[i] =
+		    (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+struct unpack {
+	struct rc_reader *r;
+	const struct rc_opts *o;
+	struct archive *a;
+	struct archive *w; /* write-to-disk, -x only */
+	unsigned char *buf;
+	unsigned refused;
+	uint64_t delivered;
+	bool closed;
+	char *msg;
+	size_t msglen;
+};
+
+static enum rc_err reader_or(struct unpack *u, const char *what)
+{
+	if (u->r->err != RC_OK) {
+		snprintf(u->msg, u->msglen, "%s", u->r->msg);
+		return u->r->err;
+	}
+	snprintf(u->msg, u->msglen, "%s: %s at compressed byte %lld", what,
+		 archive_error_string(u->a),
+		 (long long)archive_filter_bytes(u->a, -1));
+	return RC_E_DECODE;
+}
+
+/* Names a refused entry; with --strict the run stops here. */
+static enum rc_err refuse(struct unpack *u, const char *path, const char *why)
+{
+	char b[512];
+
+	u->refused++;
+	rc_log_error("refused %s: %s", shown(path, b, sizeof b), why);
+	if (u->o->strict) {
+		snprintf(u->msg, u->msglen,
+			 "stopped at the first refused entry (--strict)");
+		return RC_E_DECODE;
+	}
+	return RC_OK;
+}
+
+/*
+ * Streams the current entry's data to emit (stdout) or to the disk writer
+ * w, never past its declared size. Returns RC_OK, or an error; sets *why
+ * when the entry lied about its size.
+ */
+static enum rc_err copy_data(struct unpack *u, struct archive_entry *e,
+			     bool to_stdout, const char **why)
+{
+	bool sized = archive_entry_size_is_set(e);
+	uint64_t size = sized ? (uint64_t)archive_entry_size(e) : 0;
+	uint64_t got = 0;
+	const void *p;
+	size_t n;
+	la_int64_t off;
+
+	*why = NULL;
+	for (;;) {
+		int rc = archive_read_data_block(u->a, &p, &n, &off);
+		if (rc == ARCHIVE_EOF)
+			break;
+		if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
+			return reader_or(u, "archive data");
+		if (off < 0)
+			return reader_or(u, "archive data");
+		uint64_t end = (uint64_t)off + n;
+		if (sized && end > size) {
+			/* Never hand out more than declared: cut, refuse. */
+			n = (uint64_t)off >= size ? 0 : (size_t)(size - off);
+			*why = "it delivers more bytes than it declares";
+		}
+		if (n > 0) {
+			if (to_stdout) {
+				enum rc_err err = rc_sink_raw_emit(
+				    u->r, p, n, &u->delivered, &u->closed,
+				    u->msg, u->msglen);
+				if (err != RC_OK || u->closed)
+					return err;
+			} else if (archive_write_data_block(u->w, p, n, off) !=
+				   ARCHIVE_OK) {
+				snprintf(u->msg, u->msglen, "writing %s: %s",
+					 archive_entry_pathname(e),
+					 archive_error_string(u->w));
+				return RC_E_OUTPUT;
+			}
+		}
+		if ((uint64_t)off + n > got)
+			got = (uint64_t)off + n;
+		if (*why)
+			return RC_OK;
+	}
+	if (sized && got < size)
+		*why = "it ends before its declared size";
+	return RC_OK;
+}
+
+static void list_entry(struct archive_entry *e, bool verbose)
+{
+	char b[4096], t[64];
+	const char *path = shown(archive_entry_pathname(e), b, sizeof b);
+
+	if (!verbose) {
+		printf("%s\n", path);
+		return;
+	}
+	time_t mt = archive_entry_mtime(e);
+	struct tm tm;
+	gmtime_r(&mt, &tm);
+	strftime(t, sizeof t, "%Y-%m-%d %H:%M", &tm);
+	const char *un = archive_entry_uname(e), *gn = archive_entry_gname(e);
+	char owner[128];
+	if (un && gn)
+		snprintf(owner, sizeof owner, "%s/%s", un, gn);
+	else
+		snprintf(owner, sizeof owner, "%lld/%lld",
+			 (long long)archive_entry_uid(e),
+			 (long long)archive_entry_gid(e));
+	printf("%s %s %10lld %s %s", archive_entry_strmode(e), owner,
+	       (long long)archive_entry_size(e), t, path);
+	char lb[4096];
+	if (archive_entry_symlink(e))
+		printf(" -> %s",
+		       shown(archive_entry_symlink(e), lb, sizeof lb));
+	else if (archive_entry_hardlink(e))
+		printf(" link to %s",
+		       shown(archive_entry_hardlink(e), lb, sizeof lb));
+	putchar('\n');
+}
+
+/* Strips "./" prefixes for comparing member names. */
+static const char *bare(const char *p)
+{
+	while (p[0] == '.' && p[1] == '/')
+		p += 2;
+	return p;
+}
+
+/* One entry of -x: clean it, check links and sizes, write it. */
+static enum rc_err extract_entry(struct unpack *u, struct archive_entry *e)
+{
+	char path[4096], link[4096];
+	const char *orig = archive_entry_pathname(e);
+	const char *why;
+	bool skip;
+
+	if (orig == NULL)
+		return refuse(u, "(no name)", "the entry has no path");
+	why = rc_unpack_clean_path(orig, u->o->strip, path, sizeof path, &skip);
+	if (why)
+		return refuse(u, orig, why);
+	if (skip)
+		return RC_OK;
+	const char *hl = archive_entry_hardlink(e);
+	if (hl) {
+		bool hskip;
+		why = rc_unpack_clean_path(hl, u->o->strip, link, sizeof link,
+					   &hskip);
+		if (why || hskip)
+			return refuse(u, orig,
+				      why ? "its hard link target is unsafe"
+					  : "its hard link target is stripped "
+					    "away");
+		archive_entry_set_hardlink(e, link);
+	}
+	const char *sl = archive_entry_symlink(e);
+	if (sl && !rc_unpack_link_inside(path, sl))
+		return refuse(u, orig,
+			      "its symlink points outside the "
+			      "directory");
+	archive_entry_set_pathname(e, path);
+	if (archive_write_header(u->w, e) != ARCHIVE_OK) {
+		char b[512];
+		rc_log_error("refused %s: %s", shown(orig, b, sizeof b),
+			     archive_error_string(u->w));
+		u->refused++;
+		if (u->o->strict) {
+			snprintf(u->msg, u->msglen,
+				 "stopped at the first refused entry "
+				 "(--strict)");
+			return RC_E_DECODE;
+		}
+		return RC_OK;
+	}
+	enum rc_err err = RC_OK;
+	if (archive_entry_size(e) > 0 || !archive_entry_size_is_set(e) ||
+	    archive_entry_filetype(e) == AE_IFREG) {
+		err = copy_data(u, e, false, &why);
+		if (err != RC_OK) {
+			archive_write_finish_entry(u->w);
+			unlink(path); /* a corrupt entry leaves nothing */
+			return err;
+		}
+	} else {
+		why = NULL;
+	}
+	archive_write_finish_entry(u->w);
+	if (why) {
+		unlink(path); /* no half-trusted file stays behind */
+		return refuse(u, orig, why);
+	}
+	return RC_OK;
+}
+
+enum rc_err rc_sink_unpack_run(struct rc_reader *r, const struct rc_opts *o,
+			       uint64_t *delivered, char *msg, size_t msglen)
+{
+	struct unpack u = {.r = r, .o = o, .msg = msg, .msglen = msglen};
+	struct archive_entry *e;
+	enum rc_err err = RC_OK;
+	unsigned entries = 0;
+	bool found = false;
+
+	const unsigned char *p;
+	ssize_t n = rc_reader_peek(r, 6, &p);
+	if (n < 0) {
+		snprintf(msg, msglen, "%s", r->msg);
+		return r->err;
+	}
+	u.a = rc_decode_open(r, rc_decode_sniff(p, (size_t)n), false);
+	if (u.a == NULL) {
+		snprintf(msg, msglen, "out of memory for the archive reader");
+		return RC_E_NOMEM;
+	}
+	if (o->mode == RC_MODE_EXTRACT) {
+		u.w = archive_write_disk_new();
+		int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+			    ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+			    ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+			    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
+			    ARCHIVE_EXTRACT_UNLINK;
+		if (o->same_owner)
+			flags |= ARCHIVE_EXTRACT_OWNER;
+		if (u.w == NULL ||
+		    archive_write_disk_set_options(u.w, flags) != ARCHIVE_OK) {
+			snprintf(msg, msglen, "cannot set up extraction");
+			err = RC_E_NOMEM;
+			goto done;
+		}
+		archive_write_disk_set_standard_lookup(u.w);
+	}
+	for (;;) {
+		int rc = archive_read_next_header(u.a, &e);
+		if (rc == ARCHIVE_EOF)
+			break;
+		if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
+			err = reader_or(&u, archive_format_name(u.a)
+						? archive_format_name(u.a)
+						: "archive");
+			goto done;
+		}
+		entries++;
+		if (o->mode == RC_MODE_LIST) {
+			list_entry(e, o->verbose > 0);
+			if (ferror(stdout) && errno == EPIPE) {
+				u.closed = true; /* like cat: quietly */
+				goto done;
+			}
+			if (ferror(stdout)) {
+				snprintf(msg, msglen, "write to stdout: %s",
+					 strerror(errno));
+				err = RC_E_OUTPUT;
+				goto done;
+			}
+			continue;
+		}
+		if (o->mode == RC_MODE_MEMBER) {
+			const char *name = archive_entry_pathname(e);
+			if (name == NULL ||
+			    strcmp(bare(name), bare(o->member)) != 0)
+				continue;
+			const char *why;
+			found = true;
+			err = copy_data(&u, e, true, &why);
+			if (err == RC_OK && why) {
+				snprintf(msg, msglen, "member %s: %s",
+					 o->member, why);
+				err = RC_E_DECODE;
+			}
+			goto done; /* the first match is the member */
+		}
+		err = extract_entry(&u, e);
+		if (err != RC_OK)
+			goto done;
+	}
+	if (entries == 0) {
+		snprintf(msg, msglen,
+			 "no archive entries found (not an archive, or a "
+			 "damaged one)");
+		err = RC_E_DECODE;
+	} else if (o->mode == RC_MODE_MEMBER && !found) {
+		snprintf(msg, msglen, "no member %s in the archive", o->member);
+		err = RC_E_DECODE;
+	} else if (u.refused) {
+		snprintf(msg, msglen,
+			 "%u %s refused; the safe ones were "
+			 "extracted",
+			 u.refused, u.refused == 1 ? "entry" : "entries");
+		err = RC_E_DECODE;
+	}
+done:
+	if (o->mode == RC_MODE_LIST && fflush(stdout) != 0 && err == RC_OK &&
+	    errno != EPIPE) {
+		snprintf(msg, msglen, "write to stdout: %s", strerror(errno));
+		err = RC_E_OUTPUT;
+	}
+	if (u.w) {
+		archive_write_close(u.w); /* sets directory times and modes */
+		archive_write_free(u.w);
+	}
+	archive_read_free(u.a);
+	*delivered += u.delivered;
+	return err;
+}
