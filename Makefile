@@ -48,11 +48,12 @@ LIBS = $(DEP_LIBS) -lpthread -lm
 # Every module but main.c goes into a static library the unit tests link.
 LIB_SRC := src/err.c src/options.c src/http.c src/probe.c src/plan.c \
 	src/ring.c src/fetch.c src/sink_raw.c src/progress.c src/log.c \
-	src/resume.c src/reader.c src/sink_decode.c src/sink_unpack.c
+	src/resume.c src/reader.c src/sink_decode.c src/sink_unpack.c \
+	src/ranged.c
 LIB_OBJ := $(LIB_SRC:.c=.o)
 UNIT_SRC := $(wildcard tests/unit/t_*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
-FUZZ_TARGETS := http options redact
+FUZZ_TARGETS := http options redact paths
 REPLAY_BIN := $(FUZZ_TARGETS:%=tests/fuzz/replay_%)
 
 .PHONY: all check unit integration sanitize tsan soak fuzz valgrind bench demo deps \

@@ -299,7 +299,7 @@ def scenario_sweep(port, sums):
     script = f"""
 set terminal pngcairo size 800,500 font ",11"
 set output "{plot}"
-set title "Throughput against connections (256 MiB, nginx limit_rate 20m per connection)"
+set title "Throughput against connections (256 MiB, nginx limit_rate 20m per connection)" noenhanced
 set xlabel "connections"
 set ylabel "MiB/s"
 set logscale x 2
@@ -408,6 +408,57 @@ def scenario_firstbyte(port, sums):
            ("difference", "%+.1f ms" % ((a - b) * 1000))])
 
 
+def scenario_decode(port, sums):
+    """-d against curl | zstd -d, download-only and decode-only (1 GiB
+    decoded), on loopback and capped."""
+    log("decode: 1 GiB of text, zstd -3")
+    d = os.path.join(TMP, "data")
+    # Compressible but not trivial: base64 of random bytes, repeated.
+    import base64
+    block = base64.b64encode(os.urandom(48 * MB))   # 64 MiB of text
+    h = hashlib.sha256()
+    with open(os.path.join(d, "text"), "wb") as f:
+        for _ in range(16):
+            f.write(block)
+            h.update(block)
+    want = h.hexdigest()
+    subprocess.run(["zstd", "-q", "-3", "-T2", "-f", os.path.join(d, "text"),
+                    "-o", os.path.join(d, "text.zst")], check=True)
+    zsize = os.path.getsize(os.path.join(d, "text.zst"))
+    os.unlink(os.path.join(d, "text"))
+    rows = []
+    for where in ("", "cap/"):
+        url = "http://127.0.0.1:%d/%stext.zst" % (port, where)
+        # verified once
+        p = subprocess.run("%s -q -d %s | sha256sum" % (BIN, url),
+                           shell=True, capture_output=True, text=True)
+        if p.stdout.split()[0] != want:
+            raise RuntimeError("rangecat -d output differs")
+        cmds = {"rangecat -d > /dev/null": "%s -q -d %s > /dev/null"
+                % (BIN, url),
+                "curl | zstd -d > /dev/null": "curl -s %s | zstd -q -d "
+                "> /dev/null" % url,
+                "download only: rangecat > /dev/null": "%s -q %s > "
+                "/dev/null" % (BIN, url),
+                "decode only: zstd -d FILE > /dev/null":
+                "zstd -q -d -c %s/text.zst > /dev/null" % d}
+        times = {k: [] for k in cmds}
+        for r in range(REPEAT):
+            for k, c in (cmds.items() if r % 2 == 0
+                         else reversed(list(cmds.items()))):
+                times[k].append(timed(c, shell=True)[0])
+        med = {k: statistics.median(v) for k, v in times.items()}
+        slower = max(med["download only: rangecat > /dev/null"],
+                     med["decode only: zstd -d FILE > /dev/null"])
+        for k, v in med.items():
+            rows.append(("capped" if where else "loopback", k,
+                         "%.2f s" % v, "%.2f" % (v / slower)))
+    table("decode: 1 GiB of text as a %.0f MiB zstd -3 file" % (
+        zsize / MB), ["link", "command", "median time",
+                      "÷ the slower of download-only and decode-only"],
+          rows, "1.00 means decoding fully overlaps the download.")
+
+
 def netns_up():
     sh = f"""
 set -e
@@ -475,8 +526,8 @@ def main():
         scenarios = [("capped", scenario_capped), ("sweep", scenario_sweep),
                      ("straggler", scenario_straggler),
                      ("loopback", scenario_loopback),
-                     ("memory", scenario_memory),
-                     ("firstbyte", scenario_firstbyte)]
+                     ("memory", scenario_memory),                     ("firstbyte", scenario_firstbyte),
+                     ("decode", scenario_decode)]
         for name, fn in scenarios:
             if not ONLY or name in ONLY:
                 fn(port, sums)
@@ -500,8 +551,13 @@ def main():
                                text=True).stderr.split("/")[-1].strip(),
                 REPEAT, "Total %.0f s" % (time.time() - t0)), "",
             "![throughput against connections](throughput.png)", ""]
-    with open(os.path.join(OUT, "RESULTS.md"), "w") as f:
-        f.write("\n".join(head) + "\n" + "\n".join(report))
+    if os.environ.get("BENCH_APPEND"):
+        # one scenario re-run: add its table to the existing results
+        with open(os.path.join(OUT, "RESULTS.md"), "a") as f:
+            f.write("\n" + "\n".join(report))
+    else:
+        with open(os.path.join(OUT, "RESULTS.md"), "w") as f:
+            f.write("\n".join(head) + "\n" + "\n".join(report))
     log("bench: results in bench/results/RESULTS.md")
 
 

@@ -386,19 +386,8 @@ oom:
 	return NULL;
 }
 
-static void setup_handle(struct rc_fetch *f, struct xfer *x)
+void rc_fetch_setup_easy(CURL *h, const struct rc_opts *o)
 {
-	const struct rc_opts *o = f->o;
-	CURL *h = x->h;
-
-	curl_easy_setopt(h, CURLOPT_PRIVATE, x);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
-	curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, prereq_cb);
-	curl_easy_setopt(h, CURLOPT_PREREQDATA, x);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -419,6 +408,21 @@ static void setup_handle(struct rc_fetch *f, struct xfer *x)
 		ca = getenv("SSL_CERT_FILE");
 	if (ca && *ca)
 		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+}
+
+static void setup_handle(struct rc_fetch *f, struct xfer *x)
+{
+	CURL *h = x->h;
+
+	rc_fetch_setup_easy(h, f->o);
+	curl_easy_setopt(h, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, prereq_cb);
+	curl_easy_setopt(h, CURLOPT_PREREQDATA, x);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
 }
 
 /* Starts (or restarts) x's request for [cur, end) on the current URL. */
@@ -584,6 +588,9 @@ static void decide_after_probe(struct xfer *x)
 	f->pin_hdrs = request_headers(f, false);
 	atomic_store(&f->ring->stat_first, f->start);
 	atomic_store(&f->ring->stat_end, f->end);
+	/* Published before the first byte lands (the probe is judged before
+	 * its body is copied), so the consumer sees it with that byte. */
+	atomic_store(&f->ring->seekable, f->mode == MODE_PARALLEL);
 	if (x->seq != UINT64_MAX) {
 		struct rc_slot *s = rc_ring_slot(f->ring, x->seq);
 		f->plan_off = s->off + atomic_load(&s->len);
@@ -700,7 +707,7 @@ static bool try_split(struct rc_fetch *f, struct xfer *idle, bool only_slow)
 /* Plans and starts work for idle transfers while slots are free. */
 static void schedule(struct rc_fetch *f)
 {
-	if (f->failed || f->mode == MODE_PROBE)
+	if (f->failed || f->mode == MODE_PROBE || atomic_load(&f->ring->hold))
 		return;
 	for (unsigned i = 0; i < f->nx; i++) {
 		struct xfer *x = &f->x[i];
@@ -1136,6 +1143,16 @@ void rc_fetch_join(struct rc_fetch *f)
 const struct rc_fetch_info *rc_fetch_info(const struct rc_fetch *f)
 {
 	return &f->info;
+}
+
+const char *rc_fetch_url(const struct rc_fetch *f)
+{
+	return f->url;
+}
+
+struct curl_slist *rc_fetch_pin_headers(const struct rc_fetch *f)
+{
+	return f->pin_hdrs;
 }
 
 void rc_fetch_free(struct rc_fetch *f)

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <curl/curl.h>
+
 #include "err.h"
 #include "http.h"
 #include "options.h"
@@ -49,6 +51,17 @@ void rc_fetch_join(struct rc_fetch *f);
 const struct rc_fetch_info *rc_fetch_info(const struct rc_fetch *f);
 
 void rc_fetch_free(struct rc_fetch *f);
+
+/* The URL after the probe's redirects (valid until rc_fetch_free). */
+const char *rc_fetch_url(const struct rc_fetch *f);
+
+/* The -H headers plus the version pin for requests after the probe
+ * (owned by f). */
+struct curl_slist *rc_fetch_pin_headers(const struct rc_fetch *f);
+
+/* Applies the transfer settings every request shares (protocols,
+ * redirects, timeouts, TLS) to h. */
+void rc_fetch_setup_easy(CURL *h, const struct rc_opts *o);
 
 /* Versions of the linked libraries, for --version. */
 void rc_fetch_versions(char *out, size_t outlen);

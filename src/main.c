@@ -24,6 +24,7 @@
 #include "log.h"
 #include "options.h"
 #include "progress.h"
+#include "ranged.h"
 #include "resume.h"
 #include "reader.h"
 #include "ring.h"
@@ -163,7 +164,8 @@ static enum rc_err enter_dir(struct rc_opts *o)
 
 /* Reads the ring to the end through the sink o->mode asks for. */
 static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
-			   uint64_t *delivered, char *msg, size_t msglen)
+			   uint64_t *delivered, bool *want_zip, char *msg,
+			   size_t msglen)
 {
 	struct rc_progress_state *pg = rc_progress_new(o->progress);
 	struct rc_reader r;
@@ -178,7 +180,10 @@ static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
 		err = rc_sink_decode_run(&r, o->format, o->passthrough,
 					 delivered, msg, msglen);
 		break;
-	default: err = rc_sink_unpack_run(&r, o, delivered, msg, msglen); break;
+	default:
+		err =
+		    rc_sink_unpack_run(&r, o, delivered, want_zip, msg, msglen);
+		break;
 	}
 	if (pg && err == RC_OK) {
 		/* The last figures: logs in line mode end on a full line. */
@@ -189,6 +194,25 @@ static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
 	rc_progress_end(pg);
 	rc_progress_free(pg);
 	rc_ring_stop(ring, err, msg);
+	return err;
+}
+
+/* -t / --member on a zip, with the fetcher stopped: the central directory
+ * and the member asked for, by range requests. */
+static enum rc_err zip_by_ranges(const struct rc_opts *o, struct rc_fetch *f,
+				 uint64_t *delivered, char *msg, size_t msglen)
+{
+	const struct rc_fetch_info *in = rc_fetch_info(f);
+	struct rc_ranged *z = rc_ranged_new(o, rc_fetch_url(f),
+					    rc_fetch_pin_headers(f), in->total);
+
+	if (z == NULL) {
+		snprintf(msg, msglen, "out of memory for the zip reader");
+		return RC_E_NOMEM;
+	}
+	enum rc_err err =
+	    rc_unpack_zip_run(z, o, &got_signal, delivered, msg, msglen);
+	rc_ranged_free(z);
 	return err;
 }
 
@@ -334,14 +358,22 @@ int main(int argc, char *argv[])
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
+	pthread_sigmask(SIG_BLOCK, &set,
+			&old); /* -t and --member may read a zip by ranges
+				* instead of streaming it: the fetcher waits
+				* after the probe until the consumer decides. */
+	bool want_zip = false;
+	if (o.mode == RC_MODE_LIST || o.mode == RC_MODE_MEMBER)
+		atomic_store(&ring->hold, 1);
 	err = rc_fetch_start(f);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err == RC_OK)
-		err = consume(ring, &o, &delivered, why, sizeof why);
+		err = consume(ring, &o, &delivered, &want_zip, why, sizeof why);
 	else
 		snprintf(why, sizeof why, "cannot start the fetcher thread");
 	rc_fetch_join(f);
+	if (err == RC_OK && want_zip)
+		err = zip_by_ranges(&o, f, &delivered, why, sizeof why);
 
 	const struct rc_fetch_info *in = rc_fetch_info(f);
 	if (err != RC_OK) {

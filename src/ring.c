@@ -240,3 +240,10 @@ void rc_ring_stop(struct rc_ring *r, enum rc_err err, const char *msg)
 	if (r->wake_fetcher)
 		r->wake_fetcher(r->wake_arg);
 }
+
+void rc_ring_go(struct rc_ring *r)
+{
+	atomic_store(&r->hold, 0);
+	if (r->wake_fetcher)
+		r->wake_fetcher(r->wake_arg);
+}

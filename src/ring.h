@@ -58,6 +58,13 @@ struct rc_ring {
 	_Atomic unsigned stat_active;  /* transfers in flight */
 	_Atomic unsigned stat_retries; /* retries so far */
 
+	/* Consumer to fetcher: fetch nothing past the probe until the
+	 * consumer has seen the first bytes (set before the fetcher starts,
+	 * cleared by rc_ring_go). Fetcher to consumer: the probe found
+	 * ranges, a size and a validator, so random access works. */
+	_Atomic int hold;
+	_Atomic int seekable;
+
 	void (*wake_fetcher)(void *arg); /* called when a slot frees */
 	void *wake_arg;
 };
@@ -122,6 +129,9 @@ enum rc_next rc_ring_next(struct rc_ring *r, uint64_t pos,
 
 /* Frees the head slot for the fetcher and moves to the next chunk. */
 void rc_ring_release(struct rc_ring *r);
+
+/* Lets a held fetcher go on past the probe. */
+void rc_ring_go(struct rc_ring *r);
 
 /* The consumer gives up with err (EPIPE is passed as RC_OK): the fetcher
  * sees rc_ring_stopped and winds down. */

@@ -28,6 +28,7 @@
 
 #include "log.h"
 #include "sink_decode.h"
+#include "ranged.h"
 #include "sink_raw.h"
 
 const char *rc_unpack_clean_path(const char *in, unsigned strip, char *out,
@@ -69,6 +70,11 @@ const char *rc_unpack_clean_path(const char *in, unsigned strip, char *out,
 	out[o] = '\0';
 	if (o == 0)
 		*skip = true; /* nothing left (stripped, or just ".") */
+	/* What is written must pass too: stripping can bring "c:" first. */
+	if (((out[0] >= 'a' && out[0] <= 'z') ||
+	     (out[0] >= 'A' && out[0] <= 'Z')) &&
+	    out[1] == ':')
+		return "drive letter";
 	return NULL;
 }
 
@@ -316,14 +322,91 @@ static enum rc_err extract_entry(struct unpack *u, struct archive_entry *e)
 	return RC_OK;
 }
 
-enum rc_err rc_sink_unpack_run(struct rc_reader *r, const struct rc_opts *o,
-			       uint64_t *delivered, char *msg, size_t msglen)
+/* Reads every entry of u->a for u->o->mode, then the final verdict. */
+static enum rc_err entries_run(struct unpack *u)
 {
-	struct unpack u = {.r = r, .o = o, .msg = msg, .msglen = msglen};
+	const struct rc_opts *o = u->o;
 	struct archive_entry *e;
 	enum rc_err err = RC_OK;
 	unsigned entries = 0;
 	bool found = false;
+	char *msg = u->msg;
+	size_t msglen = u->msglen;
+
+	for (;;) {
+		int rc = archive_read_next_header(u->a, &e);
+		if (rc == ARCHIVE_EOF)
+			break;
+		if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
+			err = reader_or(u, archive_format_name(u->a)
+					       ? archive_format_name(u->a)
+					       : "archive");
+			goto done;
+		}
+		entries++;
+		if (o->mode == RC_MODE_LIST) {
+			list_entry(e, o->verbose > 0);
+			if (ferror(stdout) && errno == EPIPE) {
+				u->closed = true; /* like cat: quietly */
+				goto done;
+			}
+			if (ferror(stdout)) {
+				snprintf(msg, msglen, "write to stdout: %s",
+					 strerror(errno));
+				err = RC_E_OUTPUT;
+				goto done;
+			}
+			continue;
+		}
+		if (o->mode == RC_MODE_MEMBER) {
+			const char *name = archive_entry_pathname(e);
+			if (name == NULL ||
+			    strcmp(bare(name), bare(o->member)) != 0)
+				continue;
+			const char *why;
+			found = true;
+			err = copy_data(u, e, true, &why);
+			if (err == RC_OK && why) {
+				snprintf(msg, msglen, "member %s: %s",
+					 o->member, why);
+				err = RC_E_DECODE;
+			}
+			goto done; /* the first match is the member */
+		}
+		err = extract_entry(u, e);
+		if (err != RC_OK)
+			goto done;
+	}
+	if (entries == 0) {
+		snprintf(msg, msglen,
+			 "no archive entries found (not an archive, or a "
+			 "damaged one)");
+		err = RC_E_DECODE;
+	} else if (o->mode == RC_MODE_MEMBER && !found) {
+		snprintf(msg, msglen, "no member %s in the archive", o->member);
+		err = RC_E_DECODE;
+	} else if (u->refused) {
+		snprintf(msg, msglen,
+			 "%u %s refused; the safe ones were "
+			 "extracted",
+			 u->refused, u->refused == 1 ? "entry" : "entries");
+		err = RC_E_DECODE;
+	}
+done:
+	if (o->mode == RC_MODE_LIST && fflush(stdout) != 0 && err == RC_OK &&
+	    errno != EPIPE) {
+		snprintf(msg, msglen, "write to stdout: %s", strerror(errno));
+		err = RC_E_OUTPUT;
+	}
+	return err;
+}
+
+enum rc_err rc_sink_unpack_run(struct rc_reader *r, const struct rc_opts *o,
+			       uint64_t *delivered, bool *want_zip, char *msg,
+			       size_t msglen)
+{
+	struct unpack u = {.r = r, .o = o, .msg = msg, .msglen = msglen};
+	enum rc_err err = RC_OK;
 
 	const unsigned char *p;
 	ssize_t n = rc_reader_peek(r, 6, &p);
@@ -331,6 +414,16 @@ enum rc_err rc_sink_unpack_run(struct rc_reader *r, const struct rc_opts *o,
 		snprintf(msg, msglen, "%s", r->msg);
 		return r->err;
 	}
+	/* -t and --member on a zip the server lets us seek in: read the
+	 * central directory instead (rc_unpack_zip_run). The fetcher held
+	 * back after the probe; let it go for every other case. */
+	*want_zip = false;
+	if ((o->mode == RC_MODE_LIST || o->mode == RC_MODE_MEMBER) && n >= 4 &&
+	    memcmp(p, "PK\3\4", 4) == 0 && atomic_load(&r->ring->seekable)) {
+		*want_zip = true;
+		return RC_OK;
+	}
+	rc_ring_go(r->ring);
 	u.a = rc_decode_open(r, rc_decode_sniff(p, (size_t)n), false);
 	if (u.a == NULL) {
 		snprintf(msg, msglen, "out of memory for the archive reader");
@@ -353,76 +446,81 @@ enum rc_err rc_sink_unpack_run(struct rc_reader *r, const struct rc_opts *o,
 		}
 		archive_write_disk_set_standard_lookup(u.w);
 	}
-	for (;;) {
-		int rc = archive_read_next_header(u.a, &e);
-		if (rc == ARCHIVE_EOF)
-			break;
-		if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-			err = reader_or(&u, archive_format_name(u.a)
-						? archive_format_name(u.a)
-						: "archive");
-			goto done;
-		}
-		entries++;
-		if (o->mode == RC_MODE_LIST) {
-			list_entry(e, o->verbose > 0);
-			if (ferror(stdout) && errno == EPIPE) {
-				u.closed = true; /* like cat: quietly */
-				goto done;
-			}
-			if (ferror(stdout)) {
-				snprintf(msg, msglen, "write to stdout: %s",
-					 strerror(errno));
-				err = RC_E_OUTPUT;
-				goto done;
-			}
-			continue;
-		}
-		if (o->mode == RC_MODE_MEMBER) {
-			const char *name = archive_entry_pathname(e);
-			if (name == NULL ||
-			    strcmp(bare(name), bare(o->member)) != 0)
-				continue;
-			const char *why;
-			found = true;
-			err = copy_data(&u, e, true, &why);
-			if (err == RC_OK && why) {
-				snprintf(msg, msglen, "member %s: %s",
-					 o->member, why);
-				err = RC_E_DECODE;
-			}
-			goto done; /* the first match is the member */
-		}
-		err = extract_entry(&u, e);
-		if (err != RC_OK)
-			goto done;
-	}
-	if (entries == 0) {
-		snprintf(msg, msglen,
-			 "no archive entries found (not an archive, or a "
-			 "damaged one)");
-		err = RC_E_DECODE;
-	} else if (o->mode == RC_MODE_MEMBER && !found) {
-		snprintf(msg, msglen, "no member %s in the archive", o->member);
-		err = RC_E_DECODE;
-	} else if (u.refused) {
-		snprintf(msg, msglen,
-			 "%u %s refused; the safe ones were "
-			 "extracted",
-			 u.refused, u.refused == 1 ? "entry" : "entries");
-		err = RC_E_DECODE;
-	}
+	err = entries_run(&u);
 done:
-	if (o->mode == RC_MODE_LIST && fflush(stdout) != 0 && err == RC_OK &&
-	    errno != EPIPE) {
-		snprintf(msg, msglen, "write to stdout: %s", strerror(errno));
-		err = RC_E_OUTPUT;
-	}
 	if (u.w) {
 		archive_write_close(u.w); /* sets directory times and modes */
 		archive_write_free(u.w);
 	}
 	archive_read_free(u.a);
 	*delivered += u.delivered;
+	return err;
+}
+
+/* The seekable zip reader's callbacks, over range requests. */
+struct zctx {
+	struct rc_ranged *z;
+	struct rc_reader *r; /* carries a failed read's error */
+};
+
+static la_ssize_t zread_cb(struct archive *a, void *ud, const void **buf)
+{
+	struct zctx *c = ud;
+	ssize_t n = rc_ranged_read(c->z, buf);
+
+	if (n < 0) {
+		const char *m;
+		c->r->err = rc_ranged_error(c->z, &m);
+		snprintf(c->r->msg, sizeof c->r->msg, "%s", m);
+		archive_set_error(a, EIO, "%s", m);
+		return -1;
+	}
+	return n;
+}
+
+static la_int64_t zseek_cb(struct archive *a, void *ud, la_int64_t off,
+			   int whence)
+{
+	struct zctx *c = ud;
+
+	(void)a;
+	return rc_ranged_seek(c->z, off, whence);
+}
+
+static la_int64_t zskip_cb(struct archive *a, void *ud, la_int64_t req)
+{
+	struct zctx *c = ud;
+
+	(void)a;
+	return rc_ranged_seek(c->z, req, SEEK_CUR) < 0 ? 0 : req;
+}
+
+enum rc_err rc_unpack_zip_run(struct rc_ranged *z, const struct rc_opts *o,
+			      volatile sig_atomic_t *sig, uint64_t *delivered,
+			      char *msg, size_t msglen)
+{
+	struct rc_reader fake = {.sig = sig, .err = RC_OK};
+	struct zctx c = {.z = z, .r = &fake};
+	struct unpack u = {.r = &fake, .o = o, .msg = msg, .msglen = msglen};
+	enum rc_err err;
+
+	u.a = archive_read_new();
+	if (u.a == NULL) {
+		snprintf(msg, msglen, "out of memory for the archive reader");
+		return RC_E_NOMEM;
+	}
+	archive_read_support_format_zip_seekable(u.a);
+	archive_read_set_read_callback(u.a, zread_cb);
+	archive_read_set_seek_callback(u.a, zseek_cb);
+	archive_read_set_skip_callback(u.a, zskip_cb);
+	archive_read_set_callback_data(u.a, &c);
+	if (archive_read_open1(u.a) != ARCHIVE_OK)
+		err = reader_or(&u, "zip");
+	else
+		err = entries_run(&u);
+	archive_read_free(u.a);
+	*delivered += u.delivered;
+	rc_log("zip read by ranges: %llu bytes fetched",
+	       (unsigned long long)rc_ranged_fetched(z));
 	return err;
 }

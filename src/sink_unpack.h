@@ -9,18 +9,33 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <signal.h>
+
 #include "options.h"
 #include "reader.h"
 
-/*
- * Runs o->mode (extract into the current directory, list to stdout, or
- * one member to stdout) over r's archive. *delivered counts member bytes
- * written to stdout. Returns RC_OK, RC_E_DECODE (corrupt archive, refused
- * entries, missing member) with msg set, or the reader's or output's
+/* * Runs o->mode (extract into the current directory, list to stdout, or
+ * one member to stdout) over r's archive. With -t or --member on a zip
+ * the server can serve ranges of, it returns at once with *want_zip set:
+ * the caller stops the fetcher and calls rc_unpack_zip_run. *delivered counts
+ * member bytes written to stdout. Returns RC_OK, RC_E_DECODE (corrupt archive,
+ * refused entries, missing member) with msg set, or the reader's or output's
  * error.
  */
 enum rc_err rc_sink_unpack_run(struct rc_reader *r, const struct rc_opts *o,
-			       uint64_t *delivered, char *msg, size_t msglen);
+			       uint64_t *delivered, bool *want_zip, char *msg,
+			       size_t msglen);
+
+struct rc_ranged;
+
+/*
+ * -t or --member on a zip read by range requests through z: libarchive's
+ * seekable reader takes the central directory from the end of the file
+ * and then only the member asked for. Call with the fetcher stopped.
+ */
+enum rc_err rc_unpack_zip_run(struct rc_ranged *z, const struct rc_opts *o,
+			      volatile sig_atomic_t *sig, uint64_t *delivered,
+			      char *msg, size_t msglen);
 
 /*
  * Cleans an archive path for extraction: backslashes count as '/', "."

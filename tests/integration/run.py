@@ -97,7 +97,8 @@ error_log {w}/nginx-error.log;
 events {{ worker_connections 1024; }}
 http {{
   log_format t '$connection $status "$http_range" "$http_if_match" '
-               '"$http_if_unmodified_since" "$http_authorization" $uri';
+               '"$http_if_unmodified_since" "$http_authorization" '
+               '$body_bytes_sent $uri';
   access_log {self.access_log} t;
   client_body_temp_path {w}/tmp-body;
   proxy_temp_path {w}/tmp-proxy;
@@ -1097,6 +1098,66 @@ def t_list_member(env):
     p = subprocess.run("%s -t %s | head -1" % (BIN, env.url("t.tgz")),
                        shell=True, capture_output=True, timeout=30)
     expect(p.returncode == 0 and p.stderr == b"", "-t | head: %r" % p.stderr)
+
+
+@case("zip by ranges: -t and --member fetch the central directory, not all")
+def t_zip_ranges(env):
+    import zipfile
+    import io
+    blobs = [os.urandom(8 * MB) for _ in range(3)]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for i, b in enumerate(blobs):
+            z.writestr("blob%d.bin" % i, b)
+        z.writestr("notes/readme.txt", "hello zip\n" * 100)
+    env.add("big.zip", buf.getvalue())
+
+    def sent(fn):
+        time.sleep(0.2)
+        before = open(env.access_log).read().count("\n")
+        r = fn()
+        time.sleep(0.3)
+        lines = open(env.access_log).read().splitlines()[before:]
+        return r, sum(int(l.split()[-2]) for l in lines
+                      if l.endswith("/big.zip"))
+
+    r, n = sent(lambda: run(env, ["-t", env.url("big.zip")]))
+    expect_run(r, 0, b"blob0.bin\nblob1.bin\nblob2.bin\nnotes/readme.txt\n")
+    expect(n < 512 * KB, "listing a 24 MiB zip sent %d bytes" % n)
+    r, n = sent(lambda: run(env, ["--member", "notes/readme.txt",
+                                  env.url("big.zip")]))
+    expect_run(r, 0, b"hello zip\n" * 100)
+    expect(n < 512 * KB, "a 1 KB member sent %d bytes" % n)
+    r, n = sent(lambda: run(env, ["--member", "blob1.bin",
+                                  env.url("big.zip")]))
+    expect_run(r, 0, blobs[1])
+    # the probe, the directory, and at most one 1 MiB block past the end
+    expect(n < 8 * MB + 1536 * KB, "an 8 MiB member sent %d bytes" % n)
+    r = run(env, ["-t", "-v", env.url("big.zip")])
+    expect(re.search(rb"^-rw\S+ .* 8388608 .* blob2.bin$", r.out, re.M),
+           "zip -tv: %r" % r.out[:200])
+    # Stored entries with data descriptors cannot be streamed; by ranges
+    # they read fine.
+    buf = io.BytesIO()
+
+    class Unseekable(io.RawIOBase):
+        def writable(self):
+            return True
+
+        def write(self, b):
+            return buf.write(b)
+    with zipfile.ZipFile(Unseekable(), "w", zipfile.ZIP_STORED) as z:
+        with z.open("a.txt", "w") as m:
+            m.write(b"stored with a data descriptor\n" * 1000)
+    env.add("dd.zip", buf.getvalue())
+    r = run(env, ["--member", "a.txt", env.url("dd.zip")])
+    expect_run(r, 0, b"stored with a data descriptor\n" * 1000)
+    # Without ranges the same zip is read as a stream.
+    r = run(env, ["--member", "notes/readme.txt",
+                  env.url("norange/big.zip")])
+    expect_run(r, 0, b"hello zip\n" * 100)
+    r = run(env, ["--member", "nope", env.url("big.zip")])
+    expect_run(r, 6, b"", err=r"no member nope")
 
 
 def long_options():

@@ -1,0 +1,200 @@
+/*
+ * Random access by range requests. Each read asks for one block at the
+ * current position, pinned to the probe's version (If-Match or
+ * If-Unmodified-Since) and judged like every other range (probe.c).
+ * Transient failures are retried with backoff, as the fetcher does.
+ */
+#include "ranged.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fetch.h"
+#include "http.h"
+#include "log.h"
+#include "probe.h"
+
+#define MIN_BLOCK (16u << 10)
+/* A block may run past the member it is read for: 1 MiB bounds the
+ * waste and still makes few requests. */
+#define MAX_BLOCK (1u << 20)
+
+struct rc_ranged {
+	CURL *h;
+	const struct rc_opts *o;
+	uint64_t total, pos;
+	uint64_t last_end; /* where the previous read ended */
+	size_t block;
+	unsigned char *buf; /* MAX_BLOCK bytes, owned */
+	size_t len;
+	bool overflow;
+	struct rc_resp resp;
+	uint64_t fetched;
+	enum rc_err err;
+	char msg[512];
+};
+
+static size_t body_cb(char *p, size_t sz, size_t nm, void *ud)
+{
+	struct rc_ranged *z = ud;
+	size_t n = sz * nm;
+
+	if (z->len + n > z->block) {
+		z->overflow = true;
+		return 0;
+	}
+	memcpy(z->buf + z->len, p, n);
+	z->len += n;
+	z->fetched += n;
+	return n;
+}
+
+static size_t head_cb(char *p, size_t sz, size_t nm, void *ud)
+{
+	struct rc_ranged *z = ud;
+	rc_resp_header(&z->resp, p, sz * nm, time(NULL));
+	return sz * nm;
+}
+
+struct rc_ranged *rc_ranged_new(const struct rc_opts *o, const char *url,
+				struct curl_slist *hdrs, uint64_t total)
+{
+	struct rc_ranged *z = calloc(1, sizeof *z);
+
+	if (z == NULL)
+		return NULL;
+	z->h = curl_easy_init();
+	z->buf = malloc(MAX_BLOCK);
+	if (z->h == NULL || z->buf == NULL) {
+		rc_ranged_free(z);
+		return NULL;
+	}
+	z->o = o;
+	z->total = total;
+	z->block = MIN_BLOCK;
+	z->last_end = UINT64_MAX;
+	rc_fetch_setup_easy(z->h, o);
+	curl_easy_setopt(z->h, CURLOPT_URL, url);
+	curl_easy_setopt(z->h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(z->h, CURLOPT_WRITEFUNCTION, body_cb);
+	curl_easy_setopt(z->h, CURLOPT_WRITEDATA, z);
+	curl_easy_setopt(z->h, CURLOPT_HEADERFUNCTION, head_cb);
+	curl_easy_setopt(z->h, CURLOPT_HEADERDATA, z);
+	return z;
+}
+
+void rc_ranged_free(struct rc_ranged *z)
+{
+	if (z == NULL)
+		return;
+	if (z->h)
+		curl_easy_cleanup(z->h);
+	free(z->buf);
+	free(z);
+}
+
+/* One attempt at [first, last]; RC_OK with z->len bytes, or an error
+ * (retry says whether another attempt may help). */
+static enum rc_err attempt(struct rc_ranged *z, uint64_t first, uint64_t last,
+			   bool *retry)
+{
+	char range[64];
+	struct rc_want w = {.first = first, .last = last, .total = z->total};
+	struct rc_verdict v;
+
+	snprintf(range, sizeof range, "%" PRIu64 "-%" PRIu64, first, last);
+	curl_easy_setopt(z->h, CURLOPT_RANGE, range);
+	rc_resp_reset(&z->resp);
+	z->len = 0;
+	z->overflow = false;
+	*retry = false;
+	rc_log("GET bytes=%s (random access)", range);
+	CURLcode res = curl_easy_perform(z->h);
+	if (z->resp.status != 0)
+		rc_judge(&z->resp, &w, &v);
+	if (res != CURLE_OK && !z->overflow && z->resp.status == 0) {
+		*retry = true;
+		snprintf(z->msg, sizeof z->msg, "%s", curl_easy_strerror(res));
+		return RC_E_NETWORK;
+	}
+	switch (z->resp.status ? v.kind : RC_V_RETRY) {
+	case RC_V_RANGE:
+		if (res != CURLE_OK || z->overflow ||
+		    z->len != v.last - v.first + 1) {
+			*retry = true;
+			snprintf(z->msg, sizeof z->msg,
+				 "short or broken reply");
+			return RC_E_NETWORK;
+		}
+		return RC_OK;
+	case RC_V_CHANGED:
+		snprintf(z->msg, sizeof z->msg, "%s", v.why);
+		return RC_E_CHANGED;
+	case RC_V_RETRY:
+		*retry = true;
+		snprintf(z->msg, sizeof z->msg, "HTTP %ld: %s", z->resp.status,
+			 v.why ? v.why : "retry");
+		return RC_E_NETWORK;
+	default:
+		snprintf(z->msg, sizeof z->msg, "HTTP %ld for bytes %s",
+			 z->resp.status, range);
+		return RC_E_REMOTE;
+	}
+}
+
+ssize_t rc_ranged_read(struct rc_ranged *z, const void **p)
+{
+	if (z->pos >= z->total)
+		return 0;
+	/* Sequential reads double the block; a jump starts small again. */
+	if (z->pos == z->last_end)
+		z->block = z->block * 2 > MAX_BLOCK ? MAX_BLOCK : z->block * 2;
+	else
+		z->block = MIN_BLOCK;
+	uint64_t last = z->pos + z->block - 1;
+	if (last >= z->total)
+		last = z->total - 1;
+	for (unsigned i = 0;; i++) {
+		bool retry;
+		z->err = attempt(z, z->pos, last, &retry);
+		if (z->err == RC_OK)
+			break;
+		if (!retry || i >= z->o->retries)
+			return -1;
+		double d = z->o->retry_delay * pow(2, i);
+		usleep((useconds_t)((d > 30 ? 30 : d) * 1e6));
+	}
+	*p = z->buf;
+	z->pos += z->len;
+	z->last_end = z->pos;
+	return (ssize_t)z->len;
+}
+
+int64_t rc_ranged_seek(struct rc_ranged *z, int64_t off, int whence)
+{
+	int64_t base = whence == SEEK_SET   ? 0
+		       : whence == SEEK_CUR ? (int64_t)z->pos
+					    : (int64_t)z->total;
+	int64_t to = base + off;
+
+	if (to < 0)
+		return -1;
+	z->pos = (uint64_t)to;
+	return to;
+}
+
+enum rc_err rc_ranged_error(const struct rc_ranged *z, const char **msg)
+{
+	*msg = z->msg;
+	return z->err;
+}
+
+uint64_t rc_ranged_fetched(const struct rc_ranged *z)
+{
+	return z->fetched;
+}
