@@ -699,8 +699,10 @@ def t_stopped_reader(env):
     expect(p.returncode == 0, "exit %d: %r" % (p.returncode, err))
     expect(h.hexdigest() == env.big_sha, "output differs")
     # The ring is 16 MiB; the process around it (libcurl, TLS, stacks)
-    # stays far below 48 MiB whatever the file size.
-    expect(rss < 48 * MB, "RSS %.1f MiB with --memory 16M" % (rss / MB))
+    # stays far below 48 MiB whatever the file size. (A sanitizer build's
+    # shadow memory says nothing about that.)
+    if not sanitized():
+        expect(rss < 48 * MB, "RSS %.1f MiB with --memory 16M" % (rss / MB))
 
 
 @case("a non-blocking stdout is waited on, not failed")
@@ -1160,6 +1162,13 @@ def t_zip_ranges(env):
     expect_run(r, 6, b"", err=r"no member nope")
 
 
+def sanitized():
+    """True when the binary is an ASan/TSan build (make sanitize, tsan)."""
+    out = subprocess.run(["readelf", "-d", BIN], capture_output=True,
+                         text=True).stdout
+    return re.search(r"lib(a|t)san\.", out) is not None
+
+
 def long_options():
     """The long options, as --help lists them."""
     usage = subprocess.run([BIN, "--help"], capture_output=True,
@@ -1260,8 +1269,10 @@ def t_shard(env):
                   env.url("f20971520")])
     expect_run(r, 2, b"", err=r"past the end of shard 2/3")
     # A failed shard resumes inside itself, keeping --shard.
-    r = run(env, ["--shard", "2/3", "--retries", "0", "--chunk-size", "1M",
-                  env.furl("shard-res", "s404@3", "f20971520")])
+    # (-n 1: the shard is one stream, reset halfway, then a 404 for the
+    # rest: deterministic)
+    r = run(env, ["--shard", "2/3", "--retries", "0", "-n", "1",
+                  env.furl("shard-res", "reset@1,s404@2", "f20971520")])
     expect_run(r, 2, None, err=r"resume with: rangecat -C \d+ .*--shard 2/3")
     m = re.search(r"resume with: (.*)$", r.err, re.M)
     r2 = run(env, shlex.split(m.group(1))[1:], append=True)
@@ -1345,6 +1356,8 @@ def t_dockerfile(env):
     out = subprocess.run(["readelf", "-d", BIN], capture_output=True,
                          text=True).stdout
     for lib in re.findall(r"NEEDED.*\[(.+)\]", out):
+        if re.match(r"lib(a|ub|t|l)san\.", lib):
+            continue    # a sanitizer build (make sanitize), not shipped
         owner = ""
         for d in ("/usr/lib/x86_64-linux-gnu/", "/lib/x86_64-linux-gnu/"):
             p = subprocess.run(["dpkg", "-S", d + lib], capture_output=True,
