@@ -470,7 +470,10 @@ def matrix_case(spec, outcome, pattern, budget):
                       env.furl("mx-" + spec, spec, "f20971520")],
                 timeout=budget)
         if outcome == "exact":
-            expect_run(r, 0, data, err=pattern)
+            # A slow run (valgrind) may split the faulty range away before
+            # the fault fires: that handles it as well as a retry does.
+            evidence = r"retry|split: " if pattern == r"retry" else pattern
+            expect_run(r, 0, data, err=evidence)
         else:
             expect_run(r, outcome, None, err=pattern)
             expect(data[:len(r.out)] == r.out, "output is not a prefix")
