@@ -45,7 +45,8 @@ void rc_progress_free(struct rc_progress_state *p)
 	free(p);
 }
 
-void rc_progress_human(uint64_t n, char *buf, size_t len)
+/* Formats n bytes as "12.3 MiB" into buf. */
+static void human(uint64_t n, char *buf, size_t len)
 {
 	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
 	double v = (double)n;
@@ -73,8 +74,8 @@ void rc_progress_update(struct rc_progress_state *p, uint64_t done,
 	p->last = t;
 	double el = t - p->start;
 	double bps = el > 0 ? (double)done / el : 0;
-	rc_progress_human(done, d, sizeof d);
-	rc_progress_human((uint64_t)bps, rate, sizeof rate);
+	human(done, d, sizeof d);
+	human((uint64_t)bps, rate, sizeof rate);
 	if (p->mode == RC_PROGRESS_JSON) {
 		/* One object per line, for orchestrators; total is null
 		 * while unknown. */
@@ -106,7 +107,7 @@ void rc_progress_update(struct rc_progress_state *p, uint64_t done,
 	if (total != UINT64_MAX && total > 0) {
 		double frac = (double)done / (double)total;
 		long eta = bps > 0 ? (long)((double)(total - done) / bps) : -1;
-		rc_progress_human(total, tot, sizeof tot);
+		human(total, tot, sizeof tot);
 		if (p->mode == RC_PROGRESS_BAR) {
 			char bar[21];
 			int fill = (int)(frac * 20);

@@ -26,7 +26,4 @@ void rc_progress_update(struct rc_progress_state *p, uint64_t done,
 /* Erases the bar (the terminal is left as it was found). */
 void rc_progress_end(struct rc_progress_state *p);
 
-/* Formats n bytes as "12.3 MiB" into buf. */
-void rc_progress_human(uint64_t n, char *buf, size_t len);
-
 #endif

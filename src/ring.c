@@ -71,12 +71,6 @@ static void wake_consumer(struct rc_ring *r)
 	}
 }
 
-bool rc_ring_can_claim(struct rc_ring *r)
-{
-	uint64_t c = atomic_load_explicit(&r->claimed, memory_order_relaxed);
-	return c < atomic_load(&r->head) + r->nslots;
-}
-
 uint64_t rc_ring_free_slots(struct rc_ring *r)
 {
 	uint64_t c = atomic_load_explicit(&r->claimed, memory_order_relaxed);

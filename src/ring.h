@@ -76,9 +76,6 @@ void rc_ring_free(struct rc_ring *r);
 
 /* --- fetcher side --- */
 
-/* True when the next chunk can be claimed (its slot is free). */
-bool rc_ring_can_claim(struct rc_ring *r);
-
 /* Claims the next chunk for file bytes [off, off+len); len <= slot_size.
  * Returns its seq, or UINT64_MAX when the ring is full. */
 uint64_t rc_ring_claim(struct rc_ring *r, uint64_t off, uint64_t len);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "argv.h"
 #include "options.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
@@ -13,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	char *buf = malloc(n + 1);
 	char *argv[34];
-	int argc = 1;
+	int argc;
 	struct rc_opts o;
 	char why[256];
 	const char *w;
@@ -23,10 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		return 0;
 	memcpy(buf, d, n);
 	buf[n] = '\0';
-	argv[0] = "rangecat";
-	for (char *p = buf; p <= buf + n && argc < 33; p += strlen(p) + 1)
-		argv[argc++] = p;
-	argv[argc] = NULL;
+	argc = split_argv(buf, n, argv, 33);
 	if (rc_options_parse(&o, argc, argv, why, sizeof why) == RC_OK &&
 	    !o.help && !o.version) {
 		/* a parsed run always has a sane ring */

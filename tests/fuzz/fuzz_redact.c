@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "argv.h"
 #include "http.h"
 #include "log.h"
 #include "resume.h"
@@ -15,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	char *buf = malloc(n + 1);
 	char *argv[34];
-	int argc = 1;
+	int argc;
 	static char out[65536];
 	char red[1024];
 
@@ -23,10 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		return 0;
 	memcpy(buf, d, n);
 	buf[n] = '\0';
-	argv[0] = "rangecat";
-	for (char *p = buf; p <= buf + n && argc < 33; p += strlen(p) + 1)
-		argv[argc++] = p;
-	argv[argc] = NULL;
+	argc = split_argv(buf, n, argv, 33);
 	rc_resume_command(argc, argv, 12345, RC_UNKNOWN, "\"e\"", out,
 			  sizeof out);
 	if (strlen(out) >= sizeof out)
