@@ -51,9 +51,15 @@ struct seg {
 struct xfer {
 	struct rc_fetch *f;
 	CURL *h;
-	struct curl_slist *hdrs; /* owned */
-	bool busy;		 /* added to the multi handle */
-	bool waiting;		 /* sleeping until retry_at */
+	struct curl_slist *hdrs; /* this attempt's headers, owned */
+	char *redir_url;	 /* where a redirect sent this range, owned */
+	unsigned redirects;	 /* followed for this range so far */
+	unsigned auth_gen;	 /* OAuth token generation sent */
+	bool auth_retried;	 /* a 401 already got a fresh token */
+	char errbody[2048];	 /* the start of an error reply's body */
+	size_t errlen;
+	bool busy;    /* added to the multi handle */
+	bool waiting; /* sleeping until retry_at */
 	double retry_at;
 	bool probe;
 	bool spanning;
@@ -99,8 +105,10 @@ struct rc_fetch {
 	uint64_t plan_off;  /* next byte to plan a chunk for */
 	uint64_t plan_prev; /* length of the last planned chunk */
 	bool plan_done;
-	const char *pin_etag;	     /* what responses must carry */
-	struct curl_slist *pin_hdrs; /* -H plus the pinning header, owned */
+	const char *pin_etag;		 /* what responses must carry */
+	char pin_line[RC_ETAG_MAX + 64]; /* If-Match or If-Unmodified-Since
+					  * after the probe, or "" */
+	struct rc_auth *auth;		 /* borrowed */
 
 	struct xfer *x;	      /* o->connections transfers, owned */
 	struct seg *segs;     /* MAX_SEGS per slot, owned */
@@ -282,6 +290,8 @@ static bool judge(struct xfer *x)
 	x->judged = true;
 	rc_judge(&x->resp, &w, &x->v);
 	if (x->v.kind == RC_V_RANGE || x->v.kind == RC_V_FULL) {
+		x->auth_retried = false;
+		x->redirects = 0;
 		if (x->probe)
 			decide_after_probe(x);
 		else if (x->v.kind == RC_V_RANGE &&
@@ -303,7 +313,20 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 	size_t n = sz * nm;
 	size_t taken = n;
 
-	if (!x->judged && !judge(x))
+	if (!x->judged)
+		judge(x);
+	if (x->v.kind == RC_V_REFUSED && !f->failed) {
+		/* Keep the start of the error reply: S3 names its error
+		 * there. */
+		size_t k = sizeof x->errbody - 1 - x->errlen;
+		if (k > n)
+			k = n;
+		memcpy(x->errbody + x->errlen, p, k);
+		x->errlen += k;
+		x->errbody[x->errlen] = '\0';
+		return k == n ? n : 0;
+	}
+	if (f->failed || (x->v.kind != RC_V_RANGE && x->v.kind != RC_V_FULL))
 		return 0;
 	x->last_byte = now_s();
 	uint64_t skip = x->skip < n ? x->skip : n;
@@ -354,44 +377,24 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 	return x->enough ? 0 : taken;
 }
 
-/* Builds the header list for requests after the probe: -H, pinning. */
-static struct curl_slist *request_headers(struct rc_fetch *f, bool probe)
+/* The header that pins requests after the probe to its version. */
+static void set_pin_line(struct rc_fetch *f)
 {
-	struct curl_slist *l = NULL, *t;
-	char buf[RC_ETAG_MAX + RC_DATE_MAX + 32];
-
-	for (size_t i = 0; i < f->o->nheaders; i++) {
-		t = curl_slist_append(l, f->o->headers[i]);
-		if (t == NULL)
-			goto oom;
-		l = t;
-	}
-	buf[0] = '\0';
-	if (probe && f->o->if_match)
-		snprintf(buf, sizeof buf, "If-Match: %s", f->o->if_match);
-	else if (!probe && f->info.validator == RC_VAL_ETAG)
-		snprintf(buf, sizeof buf, "If-Match: %s", f->info.etag);
-	else if (!probe && f->info.validator == RC_VAL_DATE)
-		snprintf(buf, sizeof buf, "If-Unmodified-Since: %s",
-			 f->info.last_modified);
-	if (buf[0]) {
-		t = curl_slist_append(l, buf);
-		if (t == NULL)
-			goto oom;
-		l = t;
-	}
-	return l;
-oom:
-	curl_slist_free_all(l);
-	return NULL;
+	f->pin_line[0] = '\0';
+	if (f->info.validator == RC_VAL_ETAG)
+		snprintf(f->pin_line, sizeof f->pin_line, "If-Match: %s",
+			 f->info.etag);
+	else if (f->info.validator == RC_VAL_DATE)
+		snprintf(f->pin_line, sizeof f->pin_line,
+			 "If-Unmodified-Since: %s", f->info.last_modified);
 }
 
 void rc_fetch_setup_easy(CURL *h, const struct rc_opts *o)
 {
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+	/* Redirects are followed by the fetcher itself (follow_redirect),
+	 * which decides per URL whether credentials may go along. */
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "rangecat/" RC_VERSION);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -415,6 +418,7 @@ static void setup_handle(struct rc_fetch *f, struct xfer *x)
 	CURL *h = x->h;
 
 	rc_fetch_setup_easy(h, f->o);
+	rc_auth_setup_easy(f->auth, h);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
@@ -428,9 +432,11 @@ static void setup_handle(struct rc_fetch *f, struct xfer *x)
 /* Starts (or restarts) x's request for [cur, end) on the current URL. */
 static void launch(struct rc_fetch *f, struct xfer *x)
 {
-	char range[64];
+	char range[64], extra[RC_ETAG_MAX + 64], why[512];
+	const char *url = x->redir_url ? x->redir_url : f->url;
+	enum rc_err err;
 
-	curl_easy_setopt(x->h, CURLOPT_URL, f->url);
+	curl_easy_setopt(x->h, CURLOPT_URL, url);
 	if (x->suffix)
 		snprintf(range, sizeof range, "-%" PRIu64, f->suffix_len);
 	else if (x->end == RC_UNKNOWN)
@@ -439,8 +445,35 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 		snprintf(range, sizeof range, "%" PRIu64 "-%" PRIu64, x->cur,
 			 x->end - 1);
 	curl_easy_setopt(x->h, CURLOPT_RANGE, range);
-	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER,
-			 x->probe ? x->hdrs : f->pin_hdrs);
+	extra[0] = '\0';
+	if (x->probe && f->o->if_match)
+		snprintf(extra, sizeof extra, "If-Match: %s", f->o->if_match);
+	else if (!x->probe)
+		snprintf(extra, sizeof extra, "%s", f->pin_line);
+	/* An OAuth refresh may block here: the other transfers' stall
+	 * clocks do not run meanwhile. */
+	double t0 = now_s();
+	struct curl_slist *l =
+	    rc_auth_headers(f->auth, url, range, extra[0] ? extra : NULL,
+			    &x->auth_gen, &err, why, sizeof why);
+	double blocked = now_s() - t0;
+	if (blocked > 0.1)
+		for (unsigned i = 0; i < f->nx; i++)
+			f->x[i].last_byte += blocked;
+	if (err != RC_OK) {
+		fail(f, err, "%s", why);
+		return;
+	}
+	if (x->probe && rc_log_verbose())
+		for (struct curl_slist *p = l; p; p = p->next) {
+			char red[512];
+			rc_log_redact_header(p->data, red, sizeof red);
+			rc_log("> %s", red);
+		}
+	rc_auth_free_list(x->hdrs);
+	x->hdrs = l;
+	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdrs);
+	x->errlen = 0;
 	x->asked_end = x->end;
 	rc_resp_reset(&x->resp);
 	x->judged = false;
@@ -504,18 +537,15 @@ static void decide_after_probe(struct xfer *x)
 {
 	struct rc_fetch *f = x->f;
 	const struct rc_resp *r = &x->resp;
-	char *eff = NULL;
 
-	curl_easy_getinfo(x->h, CURLINFO_EFFECTIVE_URL, &eff);
-	if (eff && strcmp(eff, f->url) != 0) {
+	if (x->redir_url) {
+		/* Later ranges go straight to where the probe ended. */
 		char red[1024];
-		rc_log_redact_url(eff, red, sizeof red);
+		rc_log_redact_url(x->redir_url, red, sizeof red);
 		rc_log("final URL %s", red);
-		char *u = strdup(eff);
-		if (u) {
-			free(f->url);
-			f->url = u;
-		}
+		free(f->url);
+		f->url = x->redir_url;
+		x->redir_url = NULL;
 	}
 	snprintf(f->info.etag, sizeof f->info.etag, "%s", r->etag);
 	snprintf(f->info.last_modified, sizeof f->info.last_modified, "%s",
@@ -585,7 +615,7 @@ static void decide_after_probe(struct xfer *x)
 	f->info.first = f->start;
 	f->info.end = f->end;
 	f->pin_etag = f->info.etag[0] ? f->info.etag : NULL;
-	f->pin_hdrs = request_headers(f, false);
+	set_pin_line(f);
 	atomic_store(&f->ring->stat_first, f->start);
 	atomic_store(&f->ring->stat_end, f->end);
 	/* Published before the first byte lands (the probe is judged before
@@ -817,6 +847,101 @@ static void retry(struct rc_fetch *f, struct xfer *x, const char *why,
 	x->retry_at = now_s() + delay;
 }
 
+/*
+ * The reply was a redirect: the same range again at the Location, with
+ * credentials only if it is on their origin (rc_auth_headers decides per
+ * URL). Not counted as a failure; ten in a row end the run.
+ */
+static void follow_redirect(struct rc_fetch *f, struct xfer *x)
+{
+	const char *from = x->redir_url ? x->redir_url : f->url;
+	char why[512], red[1024];
+	CURLU *u = curl_url();
+	char *to = NULL;
+
+	if (++x->redirects > 10) {
+		fail(f, RC_E_REMOTE, "too many redirects (more than 10)");
+		goto done;
+	}
+	if (u == NULL ||
+	    curl_url_set(u, CURLUPART_URL, from, CURLU_PATH_AS_IS) !=
+		CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_URL, x->resp.location,
+			 CURLU_NON_SUPPORT_SCHEME | CURLU_URLENCODE) !=
+		CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &to, 0) != CURLUE_OK) {
+		fail(f, RC_E_REMOTE, "the server redirected to a bad URL");
+		goto done;
+	}
+	enum rc_err err =
+	    rc_auth_redirect_ok(f->auth, from, to, why, sizeof why);
+	if (err != RC_OK) {
+		fail(f, err, "%s", why);
+		goto done;
+	}
+	char *copy = strdup(to);
+	if (copy == NULL) {
+		fail(f, RC_E_NOMEM, "out of memory");
+		goto done;
+	}
+	free(x->redir_url);
+	x->redir_url = copy;
+	rc_log_redact_url(to, red, sizeof red);
+	rc_log("HTTP %ld: redirected to %s%s", x->resp.status, red,
+	       rc_auth_same_origin(f->auth, to)
+		   ? ""
+		   : " (another origin: no credentials sent there)");
+	launch(f, x);
+done:
+	curl_free(to);
+	curl_url_cleanup(u);
+}
+
+/* The <Code> of an S3 error reply, or "". */
+static void s3_code(const char *body, char *out, size_t outlen)
+{
+	const char *s = strstr(body, "<Code>");
+	const char *e = s ? strstr(s, "</Code>") : NULL;
+	size_t o = 0;
+
+	if (s && e)
+		for (s += 6; s < e && o + 1 < outlen; s++)
+			if ((*s >= 'A' && *s <= 'Z') ||
+			    (*s >= 'a' && *s <= 'z') ||
+			    (*s >= '0' && *s <= '9'))
+				out[o++] = *s;
+	out[o] = '\0';
+}
+
+/* A final refusal (4xx): one line with the status, the URL, and for 401
+ * and 403 which credentials were involved; a 401 under OAuth first gets
+ * one fresh token. */
+static void refused(struct rc_fetch *f, struct xfer *x)
+{
+	const char *url = x->redir_url ? x->redir_url : f->url;
+	char red[1024], code[64], hint[256], why[512];
+	enum rc_err err;
+
+	if (x->resp.status == 401 && !x->auth_retried &&
+	    rc_auth_kind(f->auth) == RC_AUTH_OAUTH) {
+		x->auth_retried = true;
+		if (rc_auth_refresh(f->auth, x->auth_gen, &err, why,
+				    sizeof why)) {
+			launch(f, x);
+			return;
+		}
+		if (err != RC_OK) {
+			fail(f, err, "%s", why);
+			return;
+		}
+	}
+	s3_code(x->errbody, code, sizeof code);
+	rc_auth_hint(f->auth, x->resp.status, code, hint, sizeof hint);
+	rc_log_redact_url(url, red, sizeof red);
+	fail(f, RC_E_REMOTE, "HTTP %ld from %s%s%s", x->resp.status, red,
+	     hint[0] ? ": " : "", hint);
+}
+
 /* A transfer ended (well or not): decide what comes next for it. */
 static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 {
@@ -827,17 +952,6 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	x->busy = false;
 	if (f->failed)
 		return;
-	if (res == CURLE_TOO_MANY_REDIRECTS) {
-		fail(f, RC_E_REMOTE, "too many redirects (more than 10)");
-		return;
-	}
-	if (res == CURLE_UNSUPPORTED_PROTOCOL && x->resp.status >= 300 &&
-	    x->resp.status < 400) {
-		/* Otherwise the same code means a garbled reply: retried. */
-		fail(f, RC_E_REMOTE,
-		     "redirect to a scheme other than http or https refused");
-		return;
-	}
 	if (x->hdr_bytes > RC_MAX_HEADER_BYTES) {
 		retry(f, x, "response headers over 256 KiB", -1);
 		return;
@@ -846,6 +960,18 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 		judge(x);
 	if (f->failed)
 		return;
+	if (x->judged && x->v.kind == RC_V_REDIRECT) {
+		follow_redirect(f, x);
+		return;
+	}
+	if (x->judged && x->v.kind == RC_V_REFUSED) {
+		refused(f, x);
+		return;
+	}
+	/* Anything else starts the next attempt from the URL planned. */
+	free(x->redir_url);
+	x->redir_url = NULL;
+	x->redirects = 0;
 	if (x->at_end) {
 		/* Nothing to send: the claimed chunk becomes empty and last. */
 		if (x->seq != UINT64_MAX)
@@ -859,8 +985,6 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 		return;
 	}
 	if (x->judged) {
-		const char *url = f->url;
-		char red[1024];
 		switch (x->v.kind) {
 		case RC_V_RANGE:
 		case RC_V_FULL: break;
@@ -874,11 +998,8 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 		case RC_V_CHANGED:
 			fail(f, RC_E_CHANGED, "%s", x->v.why);
 			return;
-		case RC_V_REFUSED:
-			rc_log_redact_url(url, red, sizeof red);
-			fail(f, RC_E_REMOTE, "HTTP %ld from %s", x->resp.status,
-			     red);
-			return;
+		case RC_V_REDIRECT:
+		case RC_V_REFUSED: return; /* handled above */
 		case RC_V_RETRY:
 			snprintf(why, sizeof why, "HTTP %ld: %s",
 				 x->resp.status, x->v.why);
@@ -1070,15 +1191,16 @@ static void *run(void *arg)
 	return NULL;
 }
 
-struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_ring *ring,
-			      uint64_t start, uint64_t last, bool suffix,
-			      uint64_t suffix_len)
+struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_auth *auth,
+			      struct rc_ring *ring, uint64_t start,
+			      uint64_t last, bool suffix, uint64_t suffix_len)
 {
 	struct rc_fetch *f = calloc(1, sizeof *f);
 
 	if (f == NULL)
 		return NULL;
 	f->o = o;
+	f->auth = auth;
 	f->ring = ring;
 	f->start = start;
 	f->want_end = last == RC_UNKNOWN ? RC_UNKNOWN : last + 1;
@@ -1089,7 +1211,7 @@ struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_ring *ring,
 	f->info.first = start;
 	f->info.end = RC_UNKNOWN;
 	f->info.total = RC_UNKNOWN;
-	f->url = strdup(o->url);
+	f->url = strdup(rc_auth_url(auth));
 	f->nx = o->connections;
 	f->x = calloc(f->nx, sizeof *f->x);
 	f->segs = calloc(ring->nslots * MAX_SEGS, sizeof *f->segs);
@@ -1110,11 +1232,6 @@ struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_ring *ring,
 		if (x->h == NULL)
 			goto fail;
 		setup_handle(f, x);
-	}
-	f->x[0].hdrs = request_headers(f, true);
-	if (o->nheaders > 0 || o->if_match) {
-		if (f->x[0].hdrs == NULL)
-			goto fail;
 	}
 	ring->wake_fetcher = wake_cb;
 	ring->wake_arg = f->multi;
@@ -1150,9 +1267,9 @@ const char *rc_fetch_url(const struct rc_fetch *f)
 	return f->url;
 }
 
-struct curl_slist *rc_fetch_pin_headers(const struct rc_fetch *f)
+const char *rc_fetch_pin_line(const struct rc_fetch *f)
 {
-	return f->pin_hdrs;
+	return f->pin_line[0] ? f->pin_line : NULL;
 }
 
 void rc_fetch_free(struct rc_fetch *f)
@@ -1167,9 +1284,9 @@ void rc_fetch_free(struct rc_fetch *f)
 	for (unsigned i = 0; f->x && i < f->nx; i++) {
 		if (f->x[i].h)
 			curl_easy_cleanup(f->x[i].h);
-		curl_slist_free_all(f->x[i].hdrs);
+		rc_auth_free_list(f->x[i].hdrs);
+		free(f->x[i].redir_url);
 	}
-	curl_slist_free_all(f->pin_hdrs);
 	if (f->multi)
 		curl_multi_cleanup(f->multi);
 	free(f->x);

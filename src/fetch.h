@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include "auth.h"
 #include "err.h"
 #include "http.h"
 #include "options.h"
@@ -33,13 +34,14 @@ struct rc_fetch_info {
 struct rc_fetch;
 
 /*
- * Creates a fetcher for the bytes [start, last] (last inclusive, RC_UNKNOWN
- * for "to the end"); suffix asks for the last suffix_len bytes instead. o
- * and ring must outlive it. Returns NULL when out of memory.
+ * Creates a fetcher of auth's URL, with its credentials, for the bytes
+ * [start, last] (last inclusive, RC_UNKNOWN for "to the end"); suffix
+ * asks for the last suffix_len bytes instead. o, auth and ring must
+ * outlive it. Returns NULL when out of memory.
  */
-struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_ring *ring,
-			      uint64_t start, uint64_t last, bool suffix,
-			      uint64_t suffix_len);
+struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_auth *auth,
+			      struct rc_ring *ring, uint64_t start,
+			      uint64_t last, bool suffix, uint64_t suffix_len);
 
 /* Starts the fetcher thread. */
 enum rc_err rc_fetch_start(struct rc_fetch *f);
@@ -55,9 +57,9 @@ void rc_fetch_free(struct rc_fetch *f);
 /* The URL after the probe's redirects (valid until rc_fetch_free). */
 const char *rc_fetch_url(const struct rc_fetch *f);
 
-/* The -H headers plus the version pin for requests after the probe
- * (owned by f). */
-struct curl_slist *rc_fetch_pin_headers(const struct rc_fetch *f);
+/* The header that pins requests after the probe to its version
+ * ("If-Match: ..."), or NULL; owned by f. */
+const char *rc_fetch_pin_line(const struct rc_fetch *f);
 
 /* Applies the transfer settings every request shares (protocols,
  * redirects, timeouts, TLS) to h. */

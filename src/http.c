@@ -223,6 +223,11 @@ void rc_resp_header(struct rc_resp *r, const char *line, size_t n, time_t now)
 		if (value_of(line, n, nl, val, sizeof val) &&
 		    rc_http_retry_after(val, now, &s))
 			r->retry_after = s;
+	} else if (is_header(line, n, "Location", &nl)) {
+		if (!value_of(line, n, nl, r->location, sizeof r->location)) {
+			r->location[0] = '\0';
+			r->long_location = true;
+		}
 	} else if (is_header(line, n, "Accept-Ranges", &nl)) {
 		if (value_of(line, n, nl, val, sizeof val) &&
 		    strcasecmp(val, "none") == 0)

@@ -14,6 +14,7 @@
 #define RC_UNKNOWN UINT64_MAX
 #define RC_ETAG_MAX 256
 #define RC_DATE_MAX 64
+#define RC_LOCATION_MAX 8192
 
 struct rc_crange {
 	bool unsatisfied;     /* "bytes *\/T" (416) */
@@ -38,6 +39,8 @@ struct rc_resp {
 	bool chunked;	  /* Transfer-Encoding: chunked */
 	long retry_after; /* seconds, -1 when absent or unparsable */
 	bool accept_ranges_none;
+	char location[RC_LOCATION_MAX]; /* Location as sent, "" if none */
+	bool long_location;		/* over RC_LOCATION_MAX - 1 bytes */
 };
 
 /* Parses a Content-Range value. Returns false on any syntax or range error

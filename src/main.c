@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -19,6 +20,7 @@
 
 #include <curl/curl.h>
 
+#include "auth.h"
 #include "err.h"
 #include "fetch.h"
 #include "log.h"
@@ -199,12 +201,13 @@ static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
 
 /* -t / --member on a zip, with the fetcher stopped: the central directory
  * and the member asked for, by range requests. */
-static enum rc_err zip_by_ranges(const struct rc_opts *o, struct rc_fetch *f,
-				 uint64_t *delivered, char *msg, size_t msglen)
+static enum rc_err zip_by_ranges(const struct rc_opts *o, struct rc_auth *auth,
+				 struct rc_fetch *f, uint64_t *delivered,
+				 char *msg, size_t msglen)
 {
 	const struct rc_fetch_info *in = rc_fetch_info(f);
-	struct rc_ranged *z = rc_ranged_new(o, rc_fetch_url(f),
-					    rc_fetch_pin_headers(f), in->total);
+	struct rc_ranged *z = rc_ranged_new(o, auth, rc_fetch_url(f),
+					    rc_fetch_pin_line(f), in->total);
 
 	if (z == NULL) {
 		snprintf(msg, msglen, "out of memory for the zip reader");
@@ -287,6 +290,11 @@ static int version(void)
 	return 0;
 }
 
+static const char *env(const char *name)
+{
+	return getenv(name);
+}
+
 int main(int argc, char *argv[])
 {
 	struct rc_opts o;
@@ -334,17 +342,33 @@ int main(int argc, char *argv[])
 		rc_log_error("libcurl failed to initialise");
 		return rc_err_exit_status(RC_E_NETWORK);
 	}
+	/* Credentials: read once, then gone from the environment; a process
+	 * holding them does not dump core. */
+	struct rc_auth *auth = NULL;
+	err = rc_auth_new(&o, env, &auth, why, sizeof why);
+	rc_auth_scrub_env();
+	if (err == RC_OK && rc_auth_kind(auth) != RC_AUTH_NONE)
+		prctl(PR_SET_DUMPABLE, 0);
+	if (err == RC_OK)
+		err = rc_auth_start(auth, &o, why, sizeof why);
+	if (err != RC_OK) {
+		rc_log_error("%s", why);
+		rc_auth_free(auth);
+		curl_global_cleanup();
+		return rc_err_exit_status(err);
+	}
 	rc_sink_raw_prepare(1);
 	struct rc_ring *ring =
 	    rc_ring_new(o.memory / o.chunk_size, (size_t)o.chunk_size);
 	struct rc_fetch *f =
-	    ring ? rc_fetch_new(&o, ring, start, last,
+	    ring ? rc_fetch_new(&o, auth, ring, start, last,
 				o.has_range && o.range_suffix, o.range_last)
 		 : NULL;
 	if (f == NULL) {
 		rc_log_error("out of memory for a %" PRIu64 "-byte buffer",
 			     o.memory);
 		rc_ring_free(ring);
+		rc_auth_free(auth);
 		curl_global_cleanup();
 		return rc_err_exit_status(RC_E_NOMEM);
 	}
@@ -373,7 +397,7 @@ int main(int argc, char *argv[])
 		snprintf(why, sizeof why, "cannot start the fetcher thread");
 	rc_fetch_join(f);
 	if (err == RC_OK && want_zip)
-		err = zip_by_ranges(&o, f, &delivered, why, sizeof why);
+		err = zip_by_ranges(&o, auth, f, &delivered, why, sizeof why);
 
 	const struct rc_fetch_info *in = rc_fetch_info(f);
 	if (err != RC_OK) {
@@ -387,6 +411,7 @@ int main(int argc, char *argv[])
 		print_stats(&o, in, delivered, err);
 	rc_fetch_free(f);
 	rc_ring_free(ring);
+	rc_auth_free(auth);
 	curl_global_cleanup();
 	return rc_err_exit_status(err);
 }

@@ -75,6 +75,7 @@ void rc_options_usage(void *fp)
 	    "usage: rangecat [OPTIONS] URL\n"
 	    "Stream a remote file to stdout, in order, over parallel HTTP "
 	    "range requests.\n"
+	    "URL is http://, https:// or s3://BUCKET/KEY.\n"
 	    "\n"
 	    "  -n, --connections N     parallel connections (default 8; 1 = one"
 	    " plain stream)\n"
@@ -120,8 +121,13 @@ void rc_options_usage(void *fp)
 	    "failed, 7 integrity check failed (reserved), 130 SIGINT,\n"
 	    "143 SIGTERM.\n"
 	    "Every long option can also be set as RANGECAT_<OPTION>\n"
-	    "(RANGECAT_CONNECTIONS=16); the command line wins. See "
-	    "rangecat(1).\n",
+	    "(RANGECAT_CONNECTIONS=16); the command line wins.\n"
+	    "Credentials come from the environment only, one kind per run:\n"
+	    "RANGECAT_TOKEN (bearer), RANGECAT_USER and RANGECAT_PASSWORD,\n"
+	    "RANGECAT_HEADERS, NETRC, AWS_ACCESS_KEY_ID and "
+	    "AWS_SECRET_ACCESS_KEY\n"
+	    "(s3:// URLs), RANGECAT_OAUTH_TOKEN_URL and _CLIENT_ID and\n"
+	    "_CLIENT_SECRET, RANGECAT_HMAC_KEY. See rangecat(1).\n",
 	    f);
 }
 
@@ -285,12 +291,17 @@ bool rc_url_ok(const char *url, const char **why)
 {
 	const char *rest;
 
+	bool s3 = false;
+
 	if (strncasecmp(url, "http://", 7) == 0)
 		rest = url + 7;
 	else if (strncasecmp(url, "https://", 8) == 0)
 		rest = url + 8;
-	else {
-		*why = "only http:// and https:// URLs are supported";
+	else if (strncasecmp(url, "s3://", 5) == 0) {
+		rest = url + 5;
+		s3 = true;
+	} else {
+		*why = "only http://, https:// and s3:// URLs are supported";
 		return false;
 	}
 	if (*rest == '\0' || *rest == '/') {
@@ -298,7 +309,8 @@ bool rc_url_ok(const char *url, const char **why)
 		return false;
 	}
 	for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
-		if (*p <= 0x20 || *p == 0x7f) {
+		/* An S3 key is taken literally: spaces are part of it. */
+		if (*p < 0x20 || *p == 0x7f || (*p == 0x20 && !s3)) {
 			*why = "the URL contains a space or control character "
 			       "(percent-encode it)";
 			return false;

@@ -141,7 +141,8 @@ enum rc_err rc_parse_size(const char *s, uint64_t *out, const char **why);
  */
 enum rc_err rc_parse_range(const char *s, struct rc_opts *o, const char **why);
 
-/* Returns true when url is an http:// or https:// URL rangecat can send. */
+/* Returns true when url is an http://, https:// or s3:// URL rangecat can
+ * send (an s3:// key may hold spaces). */
 bool rc_url_ok(const char *url, const char **why);
 
 /*

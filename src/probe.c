@@ -117,6 +117,17 @@ void rc_judge(const struct rc_resp *r, const struct rc_want *w,
 			   "(HTTP 412)");
 	case 408:
 	case 429: return set(v, RC_V_RETRY, "the server asked to retry");
+	case 301:
+	case 302:
+	case 303:
+	case 307:
+	case 308:
+		if (r->location[0])
+			return set(v, RC_V_REDIRECT, NULL);
+		if (r->long_location)
+			return set(v, RC_V_REFUSED,
+				   "a redirect to a URL over 8 KiB");
+		break;
 	default: break;
 	}
 	if (r->status >= 500)

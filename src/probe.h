@@ -27,6 +27,7 @@ enum rc_verdict_kind {
 	RC_V_PAST_END, /* 416 past the end */
 	RC_V_RETRY,    /* transient or broken reply: try this range again */
 	RC_V_CHANGED,  /* the file is not the version we started with */
+	RC_V_REDIRECT, /* 301, 302, 303, 307, 308 with a Location */
 	RC_V_REFUSED,  /* 4xx and anything else final */
 };
 

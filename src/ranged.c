@@ -27,6 +27,8 @@
 struct rc_ranged {
 	CURL *h;
 	const struct rc_opts *o;
+	struct rc_auth *auth;
+	const char *url, *pin;
 	uint64_t total, pos;
 	uint64_t last_end; /* where the previous read ended */
 	size_t block;
@@ -61,8 +63,9 @@ static size_t head_cb(char *p, size_t sz, size_t nm, void *ud)
 	return sz * nm;
 }
 
-struct rc_ranged *rc_ranged_new(const struct rc_opts *o, const char *url,
-				struct curl_slist *hdrs, uint64_t total)
+struct rc_ranged *rc_ranged_new(const struct rc_opts *o, struct rc_auth *auth,
+				const char *url, const char *pin,
+				uint64_t total)
 {
 	struct rc_ranged *z = calloc(1, sizeof *z);
 
@@ -75,12 +78,15 @@ struct rc_ranged *rc_ranged_new(const struct rc_opts *o, const char *url,
 		return NULL;
 	}
 	z->o = o;
+	z->auth = auth;
+	z->url = url;
+	z->pin = pin;
 	z->total = total;
 	z->block = MIN_BLOCK;
 	z->last_end = UINT64_MAX;
 	rc_fetch_setup_easy(z->h, o);
+	rc_auth_setup_easy(auth, z->h);
 	curl_easy_setopt(z->h, CURLOPT_URL, url);
-	curl_easy_setopt(z->h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(z->h, CURLOPT_WRITEFUNCTION, body_cb);
 	curl_easy_setopt(z->h, CURLOPT_WRITEDATA, z);
 	curl_easy_setopt(z->h, CURLOPT_HEADERFUNCTION, head_cb);
@@ -114,7 +120,17 @@ static enum rc_err attempt(struct rc_ranged *z, uint64_t first, uint64_t last,
 	z->overflow = false;
 	*retry = false;
 	rc_log("GET bytes=%s (random access)", range);
+	/* Signatures and tokens are per request. */
+	unsigned gen;
+	enum rc_err aerr;
+	struct curl_slist *hdrs = rc_auth_headers(
+	    z->auth, z->url, range, z->pin, &gen, &aerr, z->msg, sizeof z->msg);
+	if (aerr != RC_OK)
+		return aerr;
+	curl_easy_setopt(z->h, CURLOPT_HTTPHEADER, hdrs);
 	CURLcode res = curl_easy_perform(z->h);
+	curl_easy_setopt(z->h, CURLOPT_HTTPHEADER, NULL);
+	rc_auth_free_list(hdrs);
 	if (z->resp.status != 0)
 		rc_judge(&z->resp, &w, &v);
 	if (res != CURLE_OK && !z->overflow && z->resp.status == 0) {
@@ -141,6 +157,15 @@ static enum rc_err attempt(struct rc_ranged *z, uint64_t first, uint64_t last,
 			 v.why ? v.why : "retry");
 		return RC_E_NETWORK;
 	default:
+		if (z->resp.status == 401 &&
+		    rc_auth_refresh(z->auth, gen, &aerr, z->msg,
+				    sizeof z->msg)) {
+			*retry = true;
+			snprintf(z->msg, sizeof z->msg, "HTTP 401");
+			return RC_E_REMOTE;
+		}
+		if (aerr != RC_OK)
+			return aerr;
 		snprintf(z->msg, sizeof z->msg, "HTTP %ld for bytes %s",
 			 z->resp.status, range);
 		return RC_E_REMOTE;

@@ -12,15 +12,18 @@
 
 #include <curl/curl.h>
 
+#include "auth.h"
 #include "err.h"
 #include "options.h"
 
 struct rc_ranged;
 
-/* A reader of url's total bytes, requests pinned with hdrs (borrowed).
- * Returns NULL when out of memory. */
-struct rc_ranged *rc_ranged_new(const struct rc_opts *o, const char *url,
-				struct curl_slist *hdrs, uint64_t total);
+/* A reader of url's total bytes, each request pinned with pin (a header
+ * line or NULL) and carrying auth's credentials. url, pin and auth are
+ * borrowed. Returns NULL when out of memory. */
+struct rc_ranged *rc_ranged_new(const struct rc_opts *o, struct rc_auth *auth,
+				const char *url, const char *pin,
+				uint64_t total);
 void rc_ranged_free(struct rc_ranged *z);
 
 /* Reads at the current position: *p holds the bytes until the next call.

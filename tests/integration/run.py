@@ -13,7 +13,9 @@ Ends with the line "N passed, N failed, N skipped".
 """
 import hashlib
 import os
+import json
 import re
+import secrets
 import shlex
 import shutil
 import signal
@@ -22,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -119,6 +123,7 @@ http {{
     ssl_certificate {self.cert};
     ssl_certificate_key {key};
     root {d};
+    location = /tohttp {{ return 302 http://127.0.0.1:{self.port}/f4194304; }}
   }}
 }}
 """
@@ -138,6 +143,62 @@ http {{
         self.procs.append(p)
         line = p.stdout.readline()
         self.fport = int(line.split()[1])
+
+    def start_auth(self):
+        """Two auth servers: the origin and a second host to redirect to.
+        Their secrets travel in the environment, as rangecat's do."""
+        tag = secrets.token_hex(6)
+        self.auth_env = {
+            "AUTH_TOKEN": "tok-" + tag + "-Bearer-Secret",
+            "AUTH_USER": "alice",
+            "AUTH_PASSWORD": "pw-" + tag + " with space:colon",
+            "AUTH_HEADER_VALUE": "apikey-" + tag,
+            "AUTH_HMAC_KEY": "hmackey-" + tag,
+            "AUTH_HMAC_KEY_ID": "key-7",
+            "AUTH_CLIENT_ID": "client-1",
+            "AUTH_CLIENT_SECRET": "cs-" + tag + "&=+",
+            "AUTH_TOKEN_TTL": "2",
+        }
+        self.secrets = [v for k, v in self.auth_env.items()
+                        if k not in ("AUTH_USER", "AUTH_HMAC_KEY_ID",
+                                     "AUTH_CLIENT_ID", "AUTH_TOKEN_TTL")]
+        self.aport = self.spawn_auth()
+        self.aport2 = self.spawn_auth()
+
+    def start_s3(self):
+        """Starts the Ceph gateway in the background: it takes 15 s or so,
+        spent while the other cases run. s3() waits for it."""
+        self.s3dir = os.path.join(self.work, "ceph")
+        os.makedirs(self.s3dir)
+        self.s3proc = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "s3server.py"), self.s3dir],
+            stdout=subprocess.PIPE, text=True)
+        self.procs.append(self.s3proc)
+        self.s3port = None
+
+    def s3(self):
+        if self.s3port is None:
+            line = self.s3proc.stdout.readline()
+            expect(line.startswith("PORT "), "the S3 server did not start: "
+                   + line.strip())
+            self.s3port = int(line.split()[1])
+            self.stsport = int(line.split()[3])
+            with open(os.path.join(self.s3dir, "keys.json")) as f:
+                self.s3keys = json.load(f)
+            SECRETS.append(self.s3keys["secret"])
+        return "http://127.0.0.1:%d" % self.s3port
+
+    def spawn_auth(self):
+        e = dict(os.environ)
+        e.update(self.auth_env)
+        p = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "authserver.py"), self.data],
+            stdout=subprocess.PIPE, text=True, env=e)
+        self.procs.append(p)
+        return int(p.stdout.readline().split()[1])
+
+    def aurl(self, path, port=None):
+        return "http://127.0.0.1:%d/%s" % (port or self.aport, path)
 
     def stop(self):
         for p in self.procs:
@@ -216,8 +277,13 @@ def expect(cond, what):
         raise Fail(what)
 
 
+SECRETS = [SECRET]
+
+
 def expect_run(r, rc, want=None, err=None, quiet=False):
-    expect(SECRET not in r.err, "a secret appeared on stderr")
+    for s in SECRETS:
+        expect(s not in r.err, "a secret appeared on stderr")
+        expect(s.encode() not in r.out, "a secret appeared on stdout")
     expect(r.rc == rc, "exit %d, wanted %d; stderr: %s" % (r.rc, rc,
                                                          r.err[-600:]))
     if want is not None:
@@ -1407,6 +1473,371 @@ def t_contrib_scripts(env):
     expect(p.returncode == 2, "entrypoint on a 404: exit %d" % p.returncode)
 
 
+# ------------------------------------------------------------ credentials
+
+def arun(env, args, envvars, **kw):
+    """An auth case: always at -v, so the redaction is exercised; the
+    secrets are checked by expect_run."""
+    return run(env, ["-v"] + args, envvars=envvars, **kw)
+
+
+def stats(env, port=None):
+    with urllib.request.urlopen(env.aurl("stats", port)) as f:
+        return json.load(f)
+
+
+def seen(env, tag, port):
+    with urllib.request.urlopen(env.aurl("seen/" + tag, port)) as f:
+        return json.load(f)
+
+
+def small(args):
+    """Many ranges on a 4 MiB file, so every range is authenticated."""
+    return ["-n", "4", "--chunk-size", "64K"] + args
+
+
+@case("bearer, basic (variables, URL, netrc) and secret headers, every range")
+def t_auth_simple(env):
+    a = env.auth_env
+    want = env.files["f4194304"]
+    r = arun(env, small([env.aurl("a/bearer/b1/f4194304")]),
+             {"RANGECAT_TOKEN": a["AUTH_TOKEN"]})
+    expect_run(r, 0, want, err=r"> Authorization: \[redacted\]")
+    expect(r.err.count("GET bytes=") > 40, "few ranges")
+    r = arun(env, small([env.aurl("a/basic/b2/f4194304")]),
+             {"RANGECAT_USER": a["AUTH_USER"],
+              "RANGECAT_PASSWORD": a["AUTH_PASSWORD"]})
+    expect_run(r, 0, want)
+    userinfo = "%s:%s@" % (a["AUTH_USER"],
+                           urllib.parse.quote(a["AUTH_PASSWORD"], safe=""))
+    url = env.aurl("a/basic/b3/f4194304").replace("//", "//" + userinfo, 1)
+    r = arun(env, small([url]), {})
+    expect_run(r, 0, want)
+    expect(urllib.parse.quote(a["AUTH_PASSWORD"], safe="") not in r.err,
+           "the URL's password appeared on stderr")
+    netrc = os.path.join(env.work, "netrc")
+    with open(netrc, "w") as f:
+        f.write('machine 127.0.0.1 login %s password "%s"\n' % (
+            a["AUTH_USER"], a["AUTH_PASSWORD"]))
+    os.chmod(netrc, 0o600)
+    r = arun(env, small([env.aurl("a/basic/b4/f4194304")]),
+             {"NETRC": netrc})
+    expect_run(r, 0, want)
+    r = arun(env, small([env.aurl("a/header/b5/f4194304")]),
+             {"RANGECAT_HEADERS": "X-Api-Key: %s\r\n\nX-Note: 1\n" %
+              a["AUTH_HEADER_VALUE"]})
+    expect_run(r, 0, want, err=r"> X-Api-Key: \[redacted\]")
+    # Each scheme's refusal names its variables and the status.
+    for url, var, vals in (
+            ("a/bearer/b6/f1", "RANGECAT_TOKEN",
+             {"RANGECAT_TOKEN": "wrong-" + a["AUTH_TOKEN"]}),
+            ("a/basic/b7/f1", "RANGECAT_USER and RANGECAT_PASSWORD",
+             {"RANGECAT_USER": "alice",
+              "RANGECAT_PASSWORD": a["AUTH_PASSWORD"] + "x"}),
+            ("a/header/b8/f1", "RANGECAT_HEADERS",
+             {"RANGECAT_HEADERS": "X-Api-Key: no"}),
+            ("a/bearer/b9/f1", "no credentials were sent", {})):
+        r = arun(env, [env.aurl(url)], vals)
+        expect_run(r, 2, b"", err=r"HTTP 401 from .*" + var)
+
+
+@case("HMAC signing: every range signed afresh; a wrong key is refused")
+def t_auth_hmac(env):
+    a = env.auth_env
+    before = stats(env)["hmac_ok"]
+    r = arun(env, small([env.aurl("a/hmac/h1/f4194304")]),
+             {"RANGECAT_HMAC_KEY": a["AUTH_HMAC_KEY"],
+              "RANGECAT_HMAC_KEY_ID": a["AUTH_HMAC_KEY_ID"]})
+    expect_run(r, 0, env.files["f4194304"],
+               err=r"> X-Rangecat-Signature: \[redacted\]")
+    ranges = r.err.count("GET bytes=")
+    expect(stats(env)["hmac_ok"] - before >= ranges,
+           "not every range was signed")
+    r = arun(env, [env.aurl("a/hmac/h2/f1")],
+             {"RANGECAT_HMAC_KEY": a["AUTH_HMAC_KEY"] + "x",
+              "RANGECAT_HMAC_KEY_ID": a["AUTH_HMAC_KEY_ID"]})
+    expect_run(r, 2, b"", err=r"HTTP 401 .*RANGECAT_HMAC_KEY")
+
+
+def oauth_env(env, path="token"):
+    a = env.auth_env
+    return {"RANGECAT_OAUTH_TOKEN_URL": env.aurl(path),
+            "RANGECAT_OAUTH_CLIENT_ID": a["AUTH_CLIENT_ID"],
+            "RANGECAT_OAUTH_CLIENT_SECRET": a["AUTH_CLIENT_SECRET"],
+            "RANGECAT_OAUTH_SCOPE": "read files"}
+
+
+@case("OAuth2: 2-second tokens outlived by a slow download; a 401 refreshes")
+def t_auth_oauth(env):
+    # 4 MiB at 256 KiB/s on each of 4 connections: about 4 s, two token
+    # lifetimes.
+    before = stats(env)["token_ok"]
+    t = time.time()
+    r = arun(env, ["-n", "4", "--chunk-size", "256K",
+                   env.aurl("a/oauth+slow/o1/f4194304")], oauth_env(env))
+    expect_run(r, 0, env.files["f4194304"], err=r"about to expire")
+    took = time.time() - t
+    calls = stats(env)["token_ok"] - before
+    expect(took > 3, "the download took only %.1f s" % took)
+    expect(calls >= 2, "the token endpoint was called %d times" % calls)
+    # A token revoked mid-run: one 401, a fresh token, the range again.
+    s0 = stats(env)
+    r = arun(env, small([env.aurl("a/oauth+revoke3/o2/f4194304")]),
+             oauth_env(env))
+    expect_run(r, 0, env.files["f4194304"], err=r"HTTP 401: fetching a new")
+    s1 = stats(env)
+    expect(s1["revoked_401"] - s0["revoked_401"] == 1, "no revocation")
+    expect(s1["token_ok"] - s0["token_ok"] == 2, "not exactly one refresh")
+
+
+@case("OAuth2: a failing or refusing token endpoint is a clear error")
+def t_auth_oauth_errors(env):
+    r = arun(env, ["--retries", "1", "--retry-delay", "100ms",
+                   env.aurl("a/oauth/o3/f1")], oauth_env(env, "token-500"))
+    expect_run(r, 3, b"", err=r"token endpoint \(RANGECAT_OAUTH_TOKEN_URL\) "
+               r"answered HTTP 500")
+    r = arun(env, [env.aurl("a/oauth/o4/f1")], oauth_env(env, "token-401"))
+    expect_run(r, 2, b"", err=r"HTTP 401 \(invalid_client\): check "
+               r"RANGECAT_OAUTH_CLIENT_ID and RANGECAT_OAUTH_CLIENT_SECRET")
+    e = oauth_env(env)
+    e["RANGECAT_OAUTH_TOKEN_URL"] = "http://127.0.0.1:%d/token" % free_port()
+    r = arun(env, ["--retries", "0", env.aurl("a/oauth/o5/f1")], e)
+    expect_run(r, 3, b"", err=r"could not be reached")
+
+
+@case("one scheme per run: conflicts and half-set schemes are usage errors")
+def t_auth_conflicts(env):
+    a = env.auth_env
+    url = env.aurl("a/bearer/c1/f1")
+    for vals, pat in (
+            ({"RANGECAT_TOKEN": a["AUTH_TOKEN"],
+              "RANGECAT_HMAC_KEY": a["AUTH_HMAC_KEY"]},
+             r"RANGECAT_TOKEN and RANGECAT_HMAC_KEY are both set"),
+            ({"RANGECAT_PASSWORD": a["AUTH_PASSWORD"]},
+             r"RANGECAT_PASSWORD is set but RANGECAT_USER is not"),
+            ({"RANGECAT_USER": "alice"},
+             r"RANGECAT_USER is set but RANGECAT_PASSWORD is not"),
+            ({"RANGECAT_OAUTH_CLIENT_ID": "x",
+              "RANGECAT_OAUTH_CLIENT_SECRET": a["AUTH_CLIENT_SECRET"]},
+             r"OAuth needs RANGECAT_OAUTH_TOKEN_URL"),
+            ({"RANGECAT_HEADERS": "no colon here"},
+             r"RANGECAT_HEADERS line 1 is not 'Name: value'"),
+            ({"RANGECAT_TOKEN": a["AUTH_TOKEN"],
+              "RANGECAT_HEADERS": "X-Api-Key: " + a["AUTH_HEADER_VALUE"]},
+             r"RANGECAT_TOKEN and RANGECAT_HEADERS are both set"),
+            ({"NETRC": "/nonexistent/netrc"}, r"NETRC names a file")):
+        r = arun(env, [url], vals)
+        expect_run(r, 1, b"", err=pat)
+        expect(len(r.err.strip().splitlines()) == 1,
+               "more than one line: %s" % r.err)
+    r = arun(env, ["-H", "Authorization: Bearer x", url],
+             {"RANGECAT_TOKEN": a["AUTH_TOKEN"]})
+    expect_run(r, 1, b"", err=r"-H Authorization and RANGECAT_TOKEN")
+    # AWS variables are for s3:// only: around an https URL they are
+    # ignored, whatever else is set.
+    r = arun(env, [env.aurl("a/bearer/c2/f4194304")],
+             {"RANGECAT_TOKEN": a["AUTH_TOKEN"],
+              "AWS_ACCESS_KEY_ID": "AKIDX",
+              "AWS_SECRET_ACCESS_KEY": a["AUTH_TOKEN"] + "aws"})
+    expect_run(r, 0, env.files["f4194304"])
+    r = arun(env, ["s3://bucket/key"], {"AWS_ACCESS_KEY_ID": "AKIDX",
+                                        "AWS_SECRET_ACCESS_KEY": ""})
+    expect_run(r, 1, b"", err=r"AWS_ACCESS_KEY_ID is set but "
+               r"AWS_SECRET_ACCESS_KEY is not")
+
+
+@case("redirects: credentials stay on their origin; https to http refused")
+def t_auth_redirects(env):
+    a = env.auth_env
+    want = env.files["f4194304"]
+    # Another host (here: port): the file arrives, without credentials.
+    r = arun(env, small(["-H", "X-Trace: visible",
+                         env.aurl("a/bearer+away=%d/r1/f4194304" %
+                                  env.aport2)]),
+             {"RANGECAT_TOKEN": a["AUTH_TOKEN"]})
+    expect_run(r, 0, want, err=r"another origin: no credentials")
+    got = seen(env, "r1", env.aport2)
+    expect(len(got) > 10, "the second server saw %d requests" % len(got))
+    expect(all("Authorization" not in h for h in got),
+           "Authorization went to another host")
+    expect(all(h.get("X-Trace") == "visible" for h in got),
+           "a plain -H header was dropped")
+    r = arun(env, small([env.aurl("a/header+away=%d/r2/f4194304" %
+                                  env.aport2)]),
+             {"RANGECAT_HEADERS": "X-Api-Key: " + a["AUTH_HEADER_VALUE"]})
+    expect_run(r, 0, want)
+    got = seen(env, "r2", env.aport2)
+    expect(got and all("X-Api-Key" not in h for h in got),
+           "a secret header went to another host")
+    r = arun(env, small(["-H", "Cookie: session=" + a["AUTH_TOKEN"],
+                         env.aurl("a/open+away=%d/r3/f4194304" %
+                                  env.aport2)]), {})
+    expect_run(r, 0, want)
+    got = seen(env, "r3", env.aport2)
+    expect(got and all("Cookie" not in h for h in got),
+           "a Cookie went to another host")
+    # The same origin keeps them.
+    r = arun(env, small([env.aurl("a/bearer+samehost/r4/f4194304")]),
+             {"RANGECAT_TOKEN": a["AUTH_TOKEN"]})
+    expect_run(r, 0, want, err=r"redirected to")
+    # https to http: refused with credentials, followed without.
+    url = "https://127.0.0.1:%d/tohttp" % env.tls_port
+    r = arun(env, ["--cacert", env.cert, url],
+             {"RANGECAT_TOKEN": a["AUTH_TOKEN"]})
+    expect_run(r, 2, b"", err=r"redirect from https to http refused: "
+               r"credentials \(RANGECAT_TOKEN\)")
+    r = arun(env, ["--cacert", env.cert, url], {})
+    expect_run(r, 0, want)
+
+
+# -------------------------------------------------------------------- S3
+
+def s3_setup(env):
+    """The bucket and objects: plain, multipart (ETag "...-4"), and a key
+    with spaces, unicode, '+' and '//'. Once per run."""
+    import boto3  # Debian's python3-boto3; only the S3 cases need it
+    ep = env.s3()
+    if getattr(env, "s3objs", None):
+        return env.s3client, env.s3objs
+    k = env.s3keys
+    c = boto3.client("s3", endpoint_url=ep, region_name="us-east-1",
+                     aws_access_key_id=k["access"],
+                     aws_secret_access_key=k["secret"])
+    c.create_bucket(Bucket="rc-test")
+    objs = {"plain/obj": os.urandom(20 * MB + 7),
+            "dir/a b ü+c//x.bin": os.urandom(3 * MB + 1),
+            "multi/obj": os.urandom(21 * MB + 5)}
+    c.put_object(Bucket="rc-test", Key="plain/obj", Body=objs["plain/obj"])
+    c.put_object(Bucket="rc-test", Key="dir/a b ü+c//x.bin",
+                 Body=objs["dir/a b ü+c//x.bin"])
+    up = c.create_multipart_upload(Bucket="rc-test", Key="multi/obj")
+    parts, data = [], objs["multi/obj"]
+    for i, at in enumerate(range(0, len(data), 6 * MB)):
+        r = c.upload_part(Bucket="rc-test", Key="multi/obj", PartNumber=i + 1,
+                          UploadId=up["UploadId"], Body=data[at:at + 6 * MB])
+        parts.append({"PartNumber": i + 1, "ETag": r["ETag"]})
+    c.complete_multipart_upload(Bucket="rc-test", Key="multi/obj",
+                                UploadId=up["UploadId"],
+                                MultipartUpload={"Parts": parts})
+    env.s3client, env.s3objs = c, objs
+    return c, objs
+
+
+def s3_env(env, **over):
+    e = {"AWS_ACCESS_KEY_ID": env.s3keys["access"],
+         "AWS_SECRET_ACCESS_KEY": env.s3keys["secret"],
+         "AWS_ENDPOINT_URL": env.s3(), "AWS_REGION": "us-east-1"}
+    e.update(over)
+    return {k: v for k, v in e.items() if v is not None}
+
+
+@case("S3 on Ceph RGW: SigV4 per range, multipart, odd keys, wrong secret")
+def t_s3(env):
+    c, objs = s3_setup(env)
+    head = c.head_object(Bucket="rc-test", Key="multi/obj")
+    expect(head["ETag"].endswith('-4"'), "not a multipart ETag: %s" %
+           head["ETag"])
+    for key in objs:
+        r = arun(env, ["-n", "8", "--chunk-size", "1M", "s3://rc-test/" + key],
+                 s3_env(env))
+        expect_run(r, 0, objs[key], err=r"> Authorization: \[redacted\]")
+        expect(r.err.count("GET bytes=") > 3, "few ranges for " + key)
+    # AWS_ENDPOINT_URL_S3 wins over AWS_ENDPOINT_URL; a region RGW does
+    # not enforce still signs.
+    r = arun(env, ["s3://rc-test/plain/obj"],
+             s3_env(env, AWS_ENDPOINT_URL="http://127.0.0.1:1",
+                    AWS_ENDPOINT_URL_S3=env.s3(), AWS_REGION=None,
+                    AWS_DEFAULT_REGION="eu-west-1"))
+    expect_run(r, 0, objs["plain/obj"])
+    r = arun(env, ["s3://rc-test/plain/obj"],
+             s3_env(env, AWS_SECRET_ACCESS_KEY=env.s3keys["secret"][:-1] +
+                    "x"))
+    expect_run(r, 2, b"", err=r"HTTP 403 .*S3 SignatureDoesNotMatch: check "
+               r"AWS_SECRET_ACCESS_KEY")
+    r = arun(env, ["s3://rc-test/plain/obj"],
+             s3_env(env, AWS_ACCESS_KEY_ID="AKIDNOSUCHKEY00000000"))
+    expect_run(r, 2, b"", err=r"HTTP 403 .*InvalidAccessKeyId")
+    r = arun(env, ["s3://rc-test/no/such/key"], s3_env(env))
+    expect_run(r, 2, b"", err=r"HTTP 404 .*S3 NoSuchKey")
+    # No keys: unsigned, and refused as such.
+    r = arun(env, ["s3://rc-test/plain/obj"],
+             {"AWS_ENDPOINT_URL": env.s3()})
+    expect_run(r, 2, b"", err=r"HTTP 403 .*not signed")
+
+
+@case("S3: session tokens, presigned URLs, an object overwritten mid-run")
+def t_s3_more(env):
+    import boto3
+    c, objs = s3_setup(env)
+    # Session tokens come from the gateway with STS on; the user first
+    # allows itself sts:GetSessionToken.
+    sts_ep = "http://127.0.0.1:%d" % env.stsport
+    keys = dict(region_name="us-east-1",
+                aws_access_key_id=env.s3keys["access"],
+                aws_secret_access_key=env.s3keys["secret"])
+    boto3.client("iam", endpoint_url=sts_ep, **keys).put_user_policy(
+        UserName="tester", PolicyName="sts", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": ["sts:*", "s3:*"],
+                           "Resource": "*"}]}))
+    sts = boto3.client("sts", endpoint_url=sts_ep, **keys)
+    cr = sts.get_session_token(DurationSeconds=900)["Credentials"]
+    SECRETS.extend([cr["SecretAccessKey"], cr["SessionToken"]])
+    tmp = s3_env(env, AWS_ACCESS_KEY_ID=cr["AccessKeyId"],
+                 AWS_SECRET_ACCESS_KEY=cr["SecretAccessKey"],
+                 AWS_SESSION_TOKEN=cr["SessionToken"],
+                 AWS_ENDPOINT_URL=sts_ep)
+    r = arun(env, ["--chunk-size", "1M", "s3://rc-test/plain/obj"], tmp)
+    expect_run(r, 0, objs["plain/obj"],
+               err=r"> X-Amz-Security-Token: \[redacted\]")
+    # The token is checked: without it, or altered, the keys fail.
+    r = arun(env, ["s3://rc-test/plain/obj"],
+             dict(tmp, AWS_SESSION_TOKEN=""))
+    expect_run(r, 2, b"", err=r"HTTP 403")
+    t = cr["SessionToken"]
+    r = arun(env, ["s3://rc-test/plain/obj"],
+             dict(tmp, AWS_SESSION_TOKEN=t[:10] + ("A" if t[10] != "A"
+                                                   else "B") + t[11:]))
+    expect_run(r, 2, b"", err=r"HTTP 40[03] .*S3 ")
+
+    # A presigned URL is plain http: no signing, even with keys around.
+    from botocore.config import Config
+    c4 = boto3.client("s3", endpoint_url=env.s3(), region_name="us-east-1",
+                      aws_access_key_id=env.s3keys["access"],
+                      aws_secret_access_key=env.s3keys["secret"],
+                      config=Config(signature_version="s3v4"))
+    url = c4.generate_presigned_url(
+        "get_object", Params={"Bucket": "rc-test", "Key": "plain/obj"},
+        ExpiresIn=600)
+    sig = re.search(r"X-Amz-Signature=([0-9a-f]{64})", url).group(1)
+    SECRETS.append(sig)
+    for vals in ({}, s3_env(env)):
+        r = arun(env, ["--chunk-size", "1M", url], vals)
+        expect_run(r, 0, objs["plain/obj"])
+
+    # Overwritten while rangecat waits on a full ring: If-Match fails on
+    # the next range, exit 4, and only old bytes were written.
+    old = os.urandom(48 * MB)
+    c.put_object(Bucket="rc-test", Key="moving", Body=old)
+    e = dict(os.environ)
+    e.update(s3_env(env))
+    p = subprocess.Popen([BIN, "-n", "2", "--chunk-size", "1M", "--memory",
+                          "4M", "s3://rc-test/moving"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=e)
+    first = p.stdout.read(2 * MB)
+    c.put_object(Bucket="rc-test", Key="moving", Body=os.urandom(48 * MB))
+    rest = p.stdout.read()
+    err = p.stderr.read().decode()
+    p.wait(timeout=60)
+    got = first + rest
+    expect(p.returncode == 4, "exit %d, wanted 4: %s" % (p.returncode,
+                                                        err[-400:]))
+    expect(len(got) < len(old) and old[:len(got)] == got,
+           "the output is not a prefix of the old object")
+    expect("412" in err or "changed" in err, "no reason given: " + err)
+    expect(all(x not in err for x in SECRETS), "a secret on stderr")
+
+
 @case("the man page's EXIT STATUS agrees with the code")
 def t_man_exit(env):
     man = open(os.path.join(ROOT, "man", "rangecat.1")).read()
@@ -1432,9 +1863,12 @@ def main():
         only = args[args.index("-k") + 1]
     env = Env()
     try:
+        env.start_s3()
         env.make_data()
         env.start_nginx()
         env.start_faults()
+        env.start_auth()
+        SECRETS.extend(env.secrets)
         for fn in CASES:
             if only and only not in fn.__name__ and only not in fn.case_name:
                 continue

@@ -1,0 +1,1077 @@
+/*
+ * Credentials from the environment. rc_auth_new reads every variable in
+ * one place, rejects two schemes at once (naming both variables, never a
+ * value) and half-set ones, and resolves s3:// URLs. rc_auth_headers then
+ * builds each request's headers: bearer and Basic are fixed strings, S3
+ * and HMAC sign every request afresh (a download may outlast the
+ * signature's validity), and OAuth hands out its current token,
+ * refreshing it shortly before it expires.
+ *
+ * Credentials follow the origin, not the request: any URL that is not on
+ * the origin they were given for (a redirect to another host, say) gets
+ * no credentials and no secret -H header. AWS variables apply to s3://
+ * URLs only, since they sit in many environments for other reasons.
+ *
+ * Any thread: fixed after rc_auth_new but for the OAuth token, which a
+ * mutex guards.
+ */
+#include "auth.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mbedtls/base64.h>
+#include <mbedtls/md.h>
+#include <mbedtls/platform_util.h>
+
+#include "log.h"
+#include "oauth.h"
+#include "sigv4.h"
+
+#define MAX_SECRET_HEADERS 64
+
+struct rc_auth {
+	enum rc_auth_kind kind;
+	char source[128]; /* the variables, for messages */
+	char *url;	  /* what to fetch, owned */
+	const struct rc_opts *o;
+
+	char scheme[8]; /* the credentials' origin */
+	char *host;
+	long port;
+
+	char *user;   /* Basic user, AWS access key, client id, key id */
+	char *secret; /* token, password, AWS secret, client secret, key */
+	char *basic;  /* "Authorization: Basic ..." */
+	char *session_token;
+	char *region;
+	char *token_url, *scope;
+	char *netrc;
+	char *headers[MAX_SECRET_HEADERS]; /* RANGECAT_HEADERS lines */
+	size_t nheaders;
+	bool argv_secret; /* a -H header has a secret-looking name */
+
+	pthread_mutex_t mu; /* guards the OAuth fields below */
+	struct rc_oauth_token tok;
+	unsigned gen;	  /* bumped at every new token */
+	double fetched;	  /* monotonic time of the token's fetch */
+	double next_try;  /* no refresh attempt before this */
+	unsigned fetches; /* tokens fetched */
+};
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void wipe_free(char *s)
+{
+	if (s) {
+		mbedtls_platform_zeroize(s, strlen(s));
+		free(s);
+	}
+}
+
+/* A set, non-empty variable, or NULL. */
+static const char *var(rc_getenv_fn get, const char *name)
+{
+	const char *v = get(name);
+	return v && *v ? v : NULL;
+}
+
+static enum rc_err usage(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static enum rc_err usage(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	return RC_E_USAGE;
+}
+
+/* Parts of url; false when it does not parse. host is malloc'd. */
+static bool url_parts(const char *url, char scheme[8], char **host, long *port,
+		      char **path, char **query)
+{
+	CURLU *u = curl_url();
+	char *s = NULL, *p = NULL;
+	bool ok = false;
+
+	*host = NULL;
+	if (path)
+		*path = NULL;
+	if (query)
+		*query = NULL;
+	if (u == NULL ||
+	    curl_url_set(u, CURLUPART_URL, url, CURLU_PATH_AS_IS) !=
+		CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &s, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) !=
+		CURLUE_OK)
+		goto done;
+	if (path && curl_url_get(u, CURLUPART_PATH, path, 0) != CURLUE_OK)
+		goto done;
+	if (query &&
+	    curl_url_get(u, CURLUPART_QUERY, query, 0) == CURLUE_OUT_OF_MEMORY)
+		goto done;
+	snprintf(scheme, 8, "%s", s);
+	for (char *c = scheme; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	*port = strtol(p, NULL, 10);
+	ok = true;
+done:
+	if (!ok) {
+		curl_free(*host);
+		*host = NULL;
+		if (path) {
+			curl_free(*path);
+			*path = NULL;
+		}
+	}
+	curl_free(s);
+	curl_free(p);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+/* The Host header curl sends for url: host, and ":port" unless default. */
+static bool host_header(const char *url, char *out, size_t outlen)
+{
+	CURLU *u = curl_url();
+	char *h = NULL, *p = NULL;
+	bool ok = u &&
+		  curl_url_set(u, CURLUPART_URL, url, CURLU_PATH_AS_IS) ==
+		      CURLUE_OK &&
+		  curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK;
+
+	if (ok) {
+		curl_url_get(u, CURLUPART_PORT, &p, CURLU_NO_DEFAULT_PORT);
+		snprintf(out, outlen, "%s%s%s", h, p ? ":" : "", p ? p : "");
+	}
+	curl_free(h);
+	curl_free(p);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+static bool add_source(struct rc_auth *a, const char *s)
+{
+	snprintf(a->source, sizeof a->source, "%s", s);
+	return true;
+}
+
+/* s3://bucket/key to the URL of the endpoint (path style) or of AWS's
+ * virtual host. The key is taken literally, as the AWS CLI does. */
+static enum rc_err s3_url(struct rc_auth *a, const char *s3, rc_getenv_fn get,
+			  char *why, size_t whylen)
+{
+	const char *b = s3 + 5;
+	size_t bl = strcspn(b, "/");
+	const char *key = b + bl;
+	const char *ep = var(get, "AWS_ENDPOINT_URL_S3");
+	const char *epvar = "AWS_ENDPOINT_URL_S3";
+	const char *uwhy;
+
+	if (bl == 0 || *key != '/' || key[1] == '\0')
+		return usage(why, whylen,
+			     "bad URL: an S3 URL is s3://BUCKET/KEY");
+	for (size_t i = 0; i < bl; i++) {
+		char c = b[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+		      c == '_'))
+			return usage(why, whylen,
+				     "bad URL: the S3 bucket name may hold "
+				     "only letters, digits, '.', '-' and '_'");
+	}
+	key++;
+	if (ep == NULL) {
+		ep = var(get, "AWS_ENDPOINT_URL");
+		epvar = "AWS_ENDPOINT_URL";
+	}
+	size_t cap = strlen(key) * 3 + bl + 256 + (ep ? strlen(ep) : 0);
+	char *u = calloc(1, cap);
+	if (u == NULL)
+		return RC_E_NOMEM;
+	if (ep) {
+		if (!rc_url_ok(ep, &uwhy)) {
+			free(u);
+			return usage(why, whylen, "bad %s: %s", epvar, uwhy);
+		}
+		size_t el = strlen(ep);
+		while (el > 0 && ep[el - 1] == '/')
+			el--;
+		snprintf(u, cap, "%.*s/%.*s/", (int)el, ep, (int)bl, b);
+	} else if (memchr(b, '.', bl)) {
+		/* A dotted bucket would not match AWS's wildcard
+		 * certificate as a virtual host. */
+		snprintf(u, cap, "https://s3.%s.amazonaws.com/%.*s/", a->region,
+			 (int)bl, b);
+	} else {
+		snprintf(u, cap, "https://%.*s.s3.%s.amazonaws.com/", (int)bl,
+			 b, a->region);
+	}
+	rc_sigv4_encode(key, strlen(key), true, u, cap);
+	a->url = u;
+	return RC_OK;
+}
+
+/* RANGECAT_HEADERS: one "Name: value" per line, blank lines skipped. */
+static enum rc_err secret_headers(struct rc_auth *a, const char *v, char *why,
+				  size_t whylen)
+{
+	unsigned lineno = 0;
+
+	while (*v) {
+		size_t len = strcspn(v, "\n");
+		size_t l = len;
+		lineno++;
+		if (l > 0 && v[l - 1] == '\r')
+			l--;
+		const char *colon = memchr(v, ':', l);
+		bool blank = strspn(v, " \t") >= l;
+		if (!blank) {
+			bool ok = colon && colon > v;
+			for (const char *p = v; ok && p < colon; p++)
+				ok = *p > 0x20 && *p < 0x7f;
+			for (const char *p = v; ok && p < v + l; p++)
+				ok = *p != '\r' && *p != '\0';
+			if (!ok)
+				return usage(why, whylen,
+					     "RANGECAT_HEADERS line %u is not "
+					     "'Name: value'",
+					     lineno);
+			if (a->nheaders == MAX_SECRET_HEADERS)
+				return usage(why, whylen,
+					     "RANGECAT_HEADERS holds more than "
+					     "%d headers",
+					     MAX_SECRET_HEADERS);
+			a->headers[a->nheaders] = strndup(v, l);
+			if (a->headers[a->nheaders++] == NULL)
+				return RC_E_NOMEM;
+		}
+		v += len;
+		if (*v == '\n')
+			v++;
+	}
+	if (a->nheaders == 0)
+		return usage(why, whylen, "RANGECAT_HEADERS holds no header");
+	return RC_OK;
+}
+
+static bool is_authorization(const char *h)
+{
+	return strncasecmp(h, "Authorization:", 14) == 0;
+}
+
+/* The scheme set, from the environment; conflicts and half-set schemes
+ * are usage errors. */
+static enum rc_err pick(struct rc_auth *a, const struct rc_opts *o,
+			rc_getenv_fn get, bool s3, bool userinfo, char *why,
+			size_t whylen)
+{
+	struct {
+		enum rc_auth_kind kind;
+		const char *name;
+	} set[8];
+	size_t n = 0;
+#define SET(k, nm)                                                             \
+	do {                                                                   \
+		set[n].kind = (k);                                             \
+		set[n++].name = (nm);                                          \
+	} while (0)
+
+	if (userinfo)
+		SET(RC_AUTH_BASIC, "the URL's user:password");
+	if (var(get, "RANGECAT_TOKEN"))
+		SET(RC_AUTH_BEARER, "RANGECAT_TOKEN");
+	if (var(get, "RANGECAT_USER") || get("RANGECAT_PASSWORD"))
+		SET(RC_AUTH_BASIC, var(get, "RANGECAT_USER")
+				       ? "RANGECAT_USER"
+				       : "RANGECAT_PASSWORD");
+	if (var(get, "RANGECAT_HEADERS"))
+		SET(RC_AUTH_HEADERS, "RANGECAT_HEADERS");
+	if (var(get, "NETRC"))
+		SET(RC_AUTH_NETRC, "NETRC");
+	if (s3 && (var(get, "AWS_ACCESS_KEY_ID") ||
+		   var(get, "AWS_SECRET_ACCESS_KEY")))
+		SET(RC_AUTH_S3, var(get, "AWS_ACCESS_KEY_ID")
+				    ? "AWS_ACCESS_KEY_ID"
+				    : "AWS_SECRET_ACCESS_KEY");
+	if (var(get, "RANGECAT_OAUTH_TOKEN_URL") ||
+	    var(get, "RANGECAT_OAUTH_CLIENT_ID") ||
+	    var(get, "RANGECAT_OAUTH_CLIENT_SECRET"))
+		SET(RC_AUTH_OAUTH, var(get, "RANGECAT_OAUTH_TOKEN_URL")
+				       ? "RANGECAT_OAUTH_TOKEN_URL"
+				   : var(get, "RANGECAT_OAUTH_CLIENT_ID")
+				       ? "RANGECAT_OAUTH_CLIENT_ID"
+				       : "RANGECAT_OAUTH_CLIENT_SECRET");
+	if (var(get, "RANGECAT_HMAC_KEY") || var(get, "RANGECAT_HMAC_KEY_ID"))
+		SET(RC_AUTH_HMAC, var(get, "RANGECAT_HMAC_KEY")
+				      ? "RANGECAT_HMAC_KEY"
+				      : "RANGECAT_HMAC_KEY_ID");
+#undef SET
+	if (n > 1)
+		return usage(why, whylen,
+			     "%s and %s are both set: use one kind of "
+			     "credentials per run",
+			     set[0].name, set[1].name);
+	if (n == 0) {
+		a->kind = RC_AUTH_NONE;
+		return RC_OK;
+	}
+	a->kind = set[0].kind;
+	for (size_t i = 0; i < o->nheaders; i++)
+		if (is_authorization(o->headers[i]) &&
+		    a->kind != RC_AUTH_HEADERS && a->kind != RC_AUTH_NETRC)
+			return usage(why, whylen,
+				     "-H Authorization and %s cannot be "
+				     "combined",
+				     set[0].name);
+	return RC_OK;
+}
+
+/* Copies what scheme a->kind needs; half-set schemes are usage errors. */
+static enum rc_err load(struct rc_auth *a, rc_getenv_fn get, char *why,
+			size_t whylen)
+{
+	const char *v;
+
+	switch (a->kind) {
+	case RC_AUTH_NONE: return RC_OK;
+	case RC_AUTH_BEARER:
+		add_source(a, "RANGECAT_TOKEN");
+		a->secret = strdup(var(get, "RANGECAT_TOKEN"));
+		break;
+	case RC_AUTH_BASIC:
+		add_source(a, "RANGECAT_USER and RANGECAT_PASSWORD");
+		if (var(get, "RANGECAT_USER") == NULL)
+			return usage(why, whylen,
+				     "RANGECAT_PASSWORD is set but "
+				     "RANGECAT_USER is not");
+		if (get("RANGECAT_PASSWORD") == NULL)
+			return usage(why, whylen,
+				     "RANGECAT_USER is set but "
+				     "RANGECAT_PASSWORD is not");
+		a->user = strdup(var(get, "RANGECAT_USER"));
+		a->secret = strdup(get("RANGECAT_PASSWORD"));
+		if (a->user && strchr(a->user, ':'))
+			return usage(why, whylen,
+				     "RANGECAT_USER holds a ':', which Basic "
+				     "authentication cannot carry");
+		break;
+	case RC_AUTH_HEADERS:
+		add_source(a, "RANGECAT_HEADERS");
+		return secret_headers(a, var(get, "RANGECAT_HEADERS"), why,
+				      whylen);
+	case RC_AUTH_NETRC:
+		add_source(a, "NETRC");
+		a->netrc = strdup(var(get, "NETRC"));
+		if (a->netrc && access(a->netrc, R_OK) != 0)
+			return usage(why, whylen,
+				     "NETRC names a file that cannot be read");
+		break;
+	case RC_AUTH_S3:
+		add_source(a, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+		if (var(get, "AWS_ACCESS_KEY_ID") == NULL)
+			return usage(why, whylen,
+				     "AWS_SECRET_ACCESS_KEY is set but "
+				     "AWS_ACCESS_KEY_ID is not");
+		if (var(get, "AWS_SECRET_ACCESS_KEY") == NULL)
+			return usage(why, whylen,
+				     "AWS_ACCESS_KEY_ID is set but "
+				     "AWS_SECRET_ACCESS_KEY is not");
+		a->user = strdup(var(get, "AWS_ACCESS_KEY_ID"));
+		a->secret = strdup(var(get, "AWS_SECRET_ACCESS_KEY"));
+		if ((v = var(get, "AWS_SESSION_TOKEN")) != NULL) {
+			a->session_token = strdup(v);
+			if (a->session_token == NULL)
+				return RC_E_NOMEM;
+			add_source(a,
+				   "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY "
+				   "and AWS_SESSION_TOKEN");
+		}
+		break;
+	case RC_AUTH_OAUTH:
+		add_source(a, "RANGECAT_OAUTH_CLIENT_ID and "
+			      "RANGECAT_OAUTH_CLIENT_SECRET");
+		{
+			static const char *const need[] = {
+			    "RANGECAT_OAUTH_TOKEN_URL",
+			    "RANGECAT_OAUTH_CLIENT_ID",
+			    "RANGECAT_OAUTH_CLIENT_SECRET"};
+			for (size_t i = 0; i < 3; i++)
+				if (var(get, need[i]) == NULL)
+					return usage(why, whylen,
+						     "OAuth needs %s, which "
+						     "is not set",
+						     need[i]);
+		}
+		{
+			const char *uwhy;
+			if (!rc_url_ok(var(get, "RANGECAT_OAUTH_TOKEN_URL"),
+				       &uwhy))
+				return usage(why, whylen,
+					     "bad RANGECAT_OAUTH_TOKEN_URL: %s",
+					     uwhy);
+		}
+		a->token_url = strdup(var(get, "RANGECAT_OAUTH_TOKEN_URL"));
+		a->user = strdup(var(get, "RANGECAT_OAUTH_CLIENT_ID"));
+		a->secret = strdup(var(get, "RANGECAT_OAUTH_CLIENT_SECRET"));
+		if ((v = var(get, "RANGECAT_OAUTH_SCOPE")) != NULL &&
+		    (a->scope = strdup(v)) == NULL)
+			return RC_E_NOMEM;
+		if (a->token_url == NULL)
+			return RC_E_NOMEM;
+		break;
+	case RC_AUTH_HMAC:
+		add_source(a, "RANGECAT_HMAC_KEY");
+		if (var(get, "RANGECAT_HMAC_KEY") == NULL)
+			return usage(why, whylen,
+				     "RANGECAT_HMAC_KEY_ID is set but "
+				     "RANGECAT_HMAC_KEY is not");
+		a->secret = strdup(var(get, "RANGECAT_HMAC_KEY"));
+		if ((v = var(get, "RANGECAT_HMAC_KEY_ID")) != NULL) {
+			for (const char *p = v; *p; p++)
+				if (*p < 0x20 || *p >= 0x7f)
+					return usage(why, whylen,
+						     "RANGECAT_HMAC_KEY_ID "
+						     "holds a character a "
+						     "header cannot carry");
+			if ((a->user = strdup(v)) == NULL)
+				return RC_E_NOMEM;
+		}
+		break;
+	}
+	if (a->kind != RC_AUTH_NETRC && a->secret == NULL)
+		return RC_E_NOMEM;
+	if (a->kind == RC_AUTH_NETRC && a->netrc == NULL)
+		return RC_E_NOMEM;
+	if ((a->kind == RC_AUTH_BEARER || a->kind == RC_AUTH_BASIC) &&
+	    strpbrk(a->secret, "\r\n"))
+		return usage(why, whylen, "%s holds a line break", a->source);
+	return RC_OK;
+}
+
+/* "Authorization: Basic base64(user:password)". */
+static enum rc_err make_basic(struct rc_auth *a)
+{
+	size_t ul = strlen(a->user), pl = strlen(a->secret);
+	size_t raw = ul + 1 + pl, cap = 4 * (raw / 3 + 2) + 32, olen;
+	char *pair = malloc(raw + 1);
+	char *out = malloc(cap);
+
+	if (pair == NULL || out == NULL) {
+		free(pair);
+		free(out);
+		return RC_E_NOMEM;
+	}
+	memcpy(pair, a->user, ul);
+	pair[ul] = ':';
+	memcpy(pair + ul + 1, a->secret, pl);
+	strcpy(out, "Authorization: Basic ");
+	size_t at = strlen(out);
+	mbedtls_base64_encode((unsigned char *)out + at, cap - at, &olen,
+			      (unsigned char *)pair, raw);
+	out[at + olen] = '\0';
+	mbedtls_platform_zeroize(pair, raw);
+	free(pair);
+	a->basic = out;
+	return RC_OK;
+}
+
+/* Moves user:password out of the URL into Basic credentials. */
+static enum rc_err take_userinfo(struct rc_auth *a, bool *had)
+{
+	CURLU *u = curl_url();
+	char *user = NULL, *pass = NULL, *clean = NULL;
+	enum rc_err err = RC_OK;
+
+	*had = false;
+	if (u == NULL)
+		return RC_E_NOMEM;
+	if (curl_url_set(u, CURLUPART_URL, a->url, CURLU_PATH_AS_IS) !=
+	    CURLUE_OK)
+		goto done; /* curl will report the URL itself */
+	curl_url_get(u, CURLUPART_USER, &user, CURLU_URLDECODE);
+	curl_url_get(u, CURLUPART_PASSWORD, &pass, CURLU_URLDECODE);
+	if (user == NULL && pass == NULL)
+		goto done;
+	*had = true;
+	a->user = strdup(user ? user : "");
+	a->secret = strdup(pass ? pass : "");
+	curl_url_set(u, CURLUPART_USER, NULL, 0);
+	curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
+	if (curl_url_get(u, CURLUPART_URL, &clean, 0) != CURLUE_OK ||
+	    a->user == NULL || a->secret == NULL) {
+		err = RC_E_NOMEM;
+		goto done;
+	}
+	free(a->url);
+	a->url = strdup(clean);
+	if (a->url == NULL)
+		err = RC_E_NOMEM;
+done:
+	if (pass)
+		mbedtls_platform_zeroize(pass, strlen(pass));
+	curl_free(user);
+	curl_free(pass);
+	curl_free(clean);
+	curl_url_cleanup(u);
+	return err;
+}
+
+enum rc_err rc_auth_new(const struct rc_opts *o, rc_getenv_fn get,
+			struct rc_auth **out, char *why, size_t whylen)
+{
+	struct rc_auth *a = calloc(1, sizeof *a);
+	enum rc_err err;
+	bool s3 = strncasecmp(o->url, "s3://", 5) == 0;
+	bool userinfo = false;
+
+	*out = NULL;
+	if (a == NULL)
+		return RC_E_NOMEM;
+	pthread_mutex_init(&a->mu, NULL);
+	a->o = o;
+	a->tok.expires_in = -1;
+	const char *region = var(get, "AWS_REGION");
+	if (region == NULL)
+		region = var(get, "AWS_DEFAULT_REGION");
+	a->region = strdup(region ? region : "us-east-1");
+	if (a->region == NULL) {
+		err = RC_E_NOMEM;
+		goto fail;
+	}
+	for (const char *p = a->region; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		      *p == '-')) {
+			err = usage(
+			    why, whylen, "bad %s: a region is like us-east-1",
+			    var(get, "AWS_REGION") ? "AWS_REGION"
+						   : "AWS_DEFAULT_REGION");
+			goto fail;
+		}
+	if (s3) {
+		if ((err = s3_url(a, o->url, get, why, whylen)) != RC_OK)
+			goto fail;
+	} else {
+		a->url = strdup(o->url);
+		if (a->url == NULL ||
+		    (err = take_userinfo(a, &userinfo)) != RC_OK) {
+			err = RC_E_NOMEM;
+			goto fail;
+		}
+	}
+	if (!url_parts(a->url, a->scheme, &a->host, &a->port, NULL, NULL)) {
+		err = usage(why, whylen, "bad URL: it does not parse");
+		goto fail;
+	}
+	if ((err = pick(a, o, get, s3, userinfo, why, whylen)) != RC_OK)
+		goto fail;
+	if (userinfo)
+		add_source(a, "the URL's user:password");
+	else if ((err = load(a, get, why, whylen)) != RC_OK)
+		goto fail;
+	if (a->kind == RC_AUTH_BASIC && (err = make_basic(a)) != RC_OK)
+		goto fail;
+	for (size_t i = 0; i < o->nheaders; i++) {
+		const char *c = strchr(o->headers[i], ':');
+		if (c && rc_log_secret_header(o->headers[i],
+					      (size_t)(c - o->headers[i])))
+			a->argv_secret = true;
+	}
+	if (a->kind != RC_AUTH_NONE)
+		rc_log("credentials: %s", a->source);
+	else if (s3)
+		rc_log("no AWS_ACCESS_KEY_ID: S3 requests go unsigned");
+	*out = a;
+	return RC_OK;
+fail:
+	if (err == RC_E_NOMEM)
+		snprintf(why, whylen, "out of memory");
+	rc_auth_free(a);
+	return err;
+}
+
+void rc_auth_scrub_env(void)
+{
+	static const char *const secret[] = {
+	    "RANGECAT_TOKEN",	 "RANGECAT_PASSWORD",
+	    "RANGECAT_HEADERS",	 "AWS_SECRET_ACCESS_KEY",
+	    "AWS_SESSION_TOKEN", "RANGECAT_OAUTH_CLIENT_SECRET",
+	    "RANGECAT_HMAC_KEY",
+	};
+	for (size_t i = 0; i < sizeof secret / sizeof *secret; i++) {
+		char *v = getenv(secret[i]);
+		if (v)
+			mbedtls_platform_zeroize(v, strlen(v));
+		unsetenv(secret[i]);
+	}
+}
+
+const char *rc_auth_url(const struct rc_auth *a)
+{
+	return a->url;
+}
+
+enum rc_auth_kind rc_auth_kind(const struct rc_auth *a)
+{
+	return a->kind;
+}
+
+const char *rc_auth_source(const struct rc_auth *a)
+{
+	return a->source;
+}
+
+unsigned rc_auth_token_fetches(const struct rc_auth *a)
+{
+	return a->fetches;
+}
+
+/* Fetches a token into a (mu held). */
+static enum rc_err fetch_token_locked(struct rc_auth *a, char *why,
+				      size_t whylen)
+{
+	struct rc_oauth_token t;
+	double at = mono();
+	enum rc_err err = rc_oauth_fetch(a->token_url, a->user, a->secret,
+					 a->scope, a->o, &t, why, whylen);
+
+	a->next_try = mono() + 1;
+	if (err != RC_OK)
+		return err;
+	rc_oauth_token_clear(&a->tok);
+	a->tok = t;
+	a->fetched = at;
+	a->gen++;
+	a->fetches++;
+	return RC_OK;
+}
+
+enum rc_err rc_auth_start(struct rc_auth *a, const struct rc_opts *o, char *why,
+			  size_t whylen)
+{
+	enum rc_err err = RC_OK;
+
+	if (a->kind != RC_AUTH_OAUTH)
+		return RC_OK;
+	pthread_mutex_lock(&a->mu);
+	for (unsigned i = 0;; i++) {
+		err = fetch_token_locked(a, why, whylen);
+		/* Transient failures get the same patience as ranges. */
+		if (err != RC_E_NETWORK || i >= o->retries)
+			break;
+		rc_log("%s; retrying", why);
+		struct timespec ts = {
+		    .tv_sec = (time_t)o->retry_delay,
+		    .tv_nsec = (long)((o->retry_delay -
+				       (double)(time_t)o->retry_delay) *
+				      1e9)};
+		nanosleep(&ts, NULL);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return err;
+}
+
+bool rc_auth_same_origin(const struct rc_auth *a, const char *url)
+{
+	char scheme[8], *host;
+	long port;
+
+	if (!url_parts(url, scheme, &host, &port, NULL, NULL))
+		return false;
+	bool same = strcasecmp(host, a->host) == 0 &&
+		    ((strcmp(scheme, a->scheme) == 0 && port == a->port) ||
+		     (strcmp(a->scheme, "http") == 0 && a->port == 80 &&
+		      strcmp(scheme, "https") == 0 && port == 443));
+	curl_free(host);
+	return same;
+}
+
+void rc_auth_setup_easy(const struct rc_auth *a, CURL *h)
+{
+	if (a == NULL)
+		return;
+	if (a->kind == RC_AUTH_NETRC) {
+		curl_easy_setopt(h, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
+		curl_easy_setopt(h, CURLOPT_NETRC_FILE, a->netrc);
+	}
+	/* S3 keys may hold "." and ".." segments and "//": sent as they
+	 * are, as they were signed. */
+	if (strncasecmp(a->o->url, "s3://", 5) == 0)
+		curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+}
+
+static bool add(struct curl_slist **l, const char *s)
+{
+	struct curl_slist *t = curl_slist_append(*l, s);
+	if (t == NULL)
+		return false;
+	*l = t;
+	return true;
+}
+
+static void amz_date(char out[17])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+/* The S3 headers and the signature for one GET of url. */
+static bool s3_headers(struct rc_auth *a, struct curl_slist **l,
+		       const char *url, const char *range)
+{
+	char host[512], date[17], line[8192];
+	const char *sign[5];
+	char *lines[5] = {0};
+	size_t n = 0;
+	char scheme[8], *h = NULL, *path = NULL, *query = NULL;
+	long port;
+	bool ok = false;
+
+	if (!host_header(url, host, sizeof host) ||
+	    !url_parts(url, scheme, &h, &port, &path, &query))
+		goto done;
+	amz_date(date);
+#define LINE(...)                                                              \
+	do {                                                                   \
+		snprintf(line, sizeof line, __VA_ARGS__);                      \
+		if ((lines[n] = strdup(line)) == NULL)                         \
+			goto done;                                             \
+		sign[n] = lines[n];                                            \
+		n++;                                                           \
+	} while (0)
+	LINE("Host: %s", host);
+	if (range)
+		LINE("Range: bytes=%s", range);
+	LINE("X-Amz-Content-Sha256: %s", RC_SIGV4_EMPTY_SHA256);
+	LINE("X-Amz-Date: %s", date);
+	if (a->session_token)
+		LINE("X-Amz-Security-Token: %s", a->session_token);
+#undef LINE
+	struct rc_sigv4_req r = {
+	    .method = "GET",
+	    .path = path,
+	    .query = query,
+	    .headers = sign,
+	    .nheaders = n,
+	    .payload_hash = RC_SIGV4_EMPTY_SHA256,
+	    .amz_date = date,
+	};
+	struct rc_sigv4_cred c = {a->user, a->secret, a->region, "s3"};
+	char *authz = rc_sigv4_authorization(&r, &c);
+	if (authz == NULL)
+		goto done;
+	snprintf(line, sizeof line, "Authorization: %s", authz);
+	free(authz);
+	ok = true;
+	/* Range goes through CURLOPT_RANGE; the others as headers. */
+	for (size_t i = 0; i < n && ok; i++)
+		if (strncmp(lines[i], "Range:", 6) != 0)
+			ok = add(l, lines[i]);
+	ok = ok && add(l, line);
+done:
+	mbedtls_platform_zeroize(line, sizeof line);
+	for (size_t i = 0; i < n; i++)
+		wipe_free(lines[i]);
+	curl_free(h);
+	curl_free(path);
+	curl_free(query);
+	return ok;
+}
+
+/* X-Rangecat-Timestamp, -Key-Id and -Signature for one GET of url. */
+static bool hmac_headers(struct rc_auth *a, struct curl_slist **l,
+			 const char *url)
+{
+	static const char hex[] = "0123456789abcdef";
+	char scheme[8], *h = NULL, *path = NULL, *query = NULL;
+	long port;
+	unsigned char mac[32];
+	char line[128], sig[65];
+	bool ok = false;
+
+	if (!url_parts(url, scheme, &h, &port, &path, &query))
+		return false;
+	long long ts = (long long)time(NULL);
+	size_t cap = strlen(path) + (query ? strlen(query) : 0) + 64;
+	char *msg = malloc(cap);
+	if (msg == NULL)
+		goto done;
+	snprintf(msg, cap, "GET\n%s%s%s\n%lld", path, query ? "?" : "",
+		 query ? query : "", ts);
+	mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
+			(const unsigned char *)a->secret, strlen(a->secret),
+			(const unsigned char *)msg, strlen(msg), mac);
+	for (int i = 0; i < 32; i++) {
+		sig[2 * i] = hex[mac[i] >> 4];
+		sig[2 * i + 1] = hex[mac[i] & 15];
+	}
+	sig[64] = '\0';
+	snprintf(line, sizeof line, "X-Rangecat-Timestamp: %lld", ts);
+	ok = add(l, line);
+	if (ok && a->user) {
+		char *kid = malloc(strlen(a->user) + 32);
+		ok = kid != NULL;
+		if (ok) {
+			sprintf(kid, "X-Rangecat-Key-Id: %s", a->user);
+			ok = add(l, kid);
+			free(kid);
+		}
+	}
+	snprintf(line, sizeof line, "X-Rangecat-Signature: %s", sig);
+	ok = ok && add(l, line);
+done:
+	mbedtls_platform_zeroize(mac, sizeof mac);
+	free(msg);
+	curl_free(h);
+	curl_free(path);
+	curl_free(query);
+	return ok;
+}
+
+/* Refreshes the OAuth token when it is close to expiry (mu held). A
+ * failed refresh keeps the old token while it is still valid. */
+static enum rc_err refresh_due_locked(struct rc_auth *a, char *why,
+				      size_t whylen)
+{
+	double t = mono();
+
+	if (a->tok.access_token && a->tok.expires_in < 0)
+		return RC_OK;
+	double life = (double)a->tok.expires_in;
+	double margin = life / 5 < 60 ? life / 5 : 60;
+	if (a->tok.access_token && t < a->fetched + life - margin)
+		return RC_OK;
+	if (t < a->next_try && a->tok.access_token && t < a->fetched + life)
+		return RC_OK;
+	rc_log("OAuth token %s: fetching a new one",
+	       a->tok.access_token ? "about to expire" : "missing");
+	enum rc_err err = fetch_token_locked(a, why, whylen);
+	if (err != RC_OK && a->tok.access_token && t < a->fetched + life) {
+		rc_log("%s; the current token is still valid", why);
+		return RC_OK;
+	}
+	return err;
+}
+
+struct curl_slist *rc_auth_headers(struct rc_auth *a, const char *url,
+				   const char *range, const char *extra,
+				   unsigned *gen, enum rc_err *err, char *why,
+				   size_t whylen)
+{
+	struct curl_slist *l = NULL;
+	bool here = rc_auth_same_origin(a, url);
+	bool ok = true;
+
+	*err = RC_E_NOMEM;
+	*gen = 0;
+	snprintf(why, whylen, "out of memory");
+	for (size_t i = 0; ok && i < a->o->nheaders; i++) {
+		const char *h = a->o->headers[i];
+		const char *c = strchr(h, ':');
+		if (!here && c && rc_log_secret_header(h, (size_t)(c - h)))
+			continue;
+		ok = add(&l, h);
+	}
+	if (ok && extra)
+		ok = add(&l, extra);
+	if (ok && here) {
+		switch (a->kind) {
+		case RC_AUTH_NONE:
+		case RC_AUTH_NETRC: break;
+		case RC_AUTH_BEARER:
+		case RC_AUTH_OAUTH: {
+			const char *tok = a->secret;
+			if (a->kind == RC_AUTH_OAUTH) {
+				pthread_mutex_lock(&a->mu);
+				enum rc_err e =
+				    refresh_due_locked(a, why, whylen);
+				if (e != RC_OK) {
+					pthread_mutex_unlock(&a->mu);
+					*err = e;
+					rc_auth_free_list(l);
+					return NULL;
+				}
+				tok = a->tok.access_token;
+				*gen = a->gen;
+			}
+			size_t cap = strlen(tok) + 32;
+			char *s = malloc(cap);
+			ok = s != NULL;
+			if (ok) {
+				snprintf(s, cap, "Authorization: Bearer %s",
+					 tok);
+				ok = add(&l, s);
+				wipe_free(s);
+			}
+			if (a->kind == RC_AUTH_OAUTH)
+				pthread_mutex_unlock(&a->mu);
+			break;
+		}
+		case RC_AUTH_BASIC: ok = add(&l, a->basic); break;
+		case RC_AUTH_HEADERS:
+			for (size_t i = 0; ok && i < a->nheaders; i++)
+				ok = add(&l, a->headers[i]);
+			break;
+		case RC_AUTH_S3: ok = s3_headers(a, &l, url, range); break;
+		case RC_AUTH_HMAC: ok = hmac_headers(a, &l, url); break;
+		}
+	}
+	if (!ok) {
+		rc_auth_free_list(l);
+		return NULL;
+	}
+	*err = RC_OK;
+	why[0] = '\0';
+	return l;
+}
+
+void rc_auth_free_list(struct curl_slist *l)
+{
+	for (struct curl_slist *p = l; p; p = p->next)
+		mbedtls_platform_zeroize(p->data, strlen(p->data));
+	curl_slist_free_all(l);
+}
+
+bool rc_auth_refresh(struct rc_auth *a, unsigned gen, enum rc_err *err,
+		     char *why, size_t whylen)
+{
+	bool ok = true;
+
+	*err = RC_OK;
+	if (a->kind != RC_AUTH_OAUTH)
+		return false;
+	pthread_mutex_lock(&a->mu);
+	if (a->gen == gen) {
+		rc_log("HTTP 401: fetching a new OAuth token");
+		*err = fetch_token_locked(a, why, whylen);
+		ok = *err == RC_OK;
+	}
+	pthread_mutex_unlock(&a->mu);
+	return ok;
+}
+
+static bool credentials_in_use(const struct rc_auth *a)
+{
+	return a->kind != RC_AUTH_NONE || a->argv_secret;
+}
+
+enum rc_err rc_auth_redirect_ok(const struct rc_auth *a, const char *from,
+				const char *to, char *why, size_t whylen)
+{
+	char fs[8], ts[8], *fh = NULL, *th = NULL;
+	long fp, tp;
+	enum rc_err err = RC_OK;
+
+	/* The scheme first: a file: URL has no host to parse. */
+	if (strncasecmp(to, "http://", 7) != 0 &&
+	    strncasecmp(to, "https://", 8) != 0) {
+		snprintf(why, whylen,
+			 "redirect to a scheme other than http or https "
+			 "refused");
+		return RC_E_REMOTE;
+	}
+	if (!url_parts(to, ts, &th, &tp, NULL, NULL)) {
+		snprintf(why, whylen, "the server redirected to a bad URL");
+		return RC_E_REMOTE;
+	}
+	if (credentials_in_use(a) &&
+	    url_parts(from, fs, &fh, &fp, NULL, NULL) &&
+	    strcmp(fs, "https") == 0 && strcmp(ts, "http") == 0) {
+		snprintf(why, whylen,
+			 "redirect from https to http refused: credentials "
+			 "(%s) are in use",
+			 a->kind != RC_AUTH_NONE ? a->source : "-H");
+		err = RC_E_REMOTE;
+	}
+	curl_free(fh);
+	curl_free(th);
+	return err;
+}
+
+void rc_auth_hint(const struct rc_auth *a, long status, const char *s3code,
+		  char *out, size_t outlen)
+{
+	static const struct {
+		const char *code, *hint;
+	} s3[] = {
+	    {"SignatureDoesNotMatch", "check AWS_SECRET_ACCESS_KEY"},
+	    {"InvalidAccessKeyId", "check AWS_ACCESS_KEY_ID"},
+	    {"InvalidToken", "check AWS_SESSION_TOKEN"},
+	    {"ExpiredToken", "AWS_SESSION_TOKEN has expired"},
+	    {"TokenRefreshRequired", "AWS_SESSION_TOKEN has expired"},
+	    {"RequestTimeTooSkewed", "this machine's clock is off"},
+	    {"AuthorizationHeaderMalformed", "check AWS_REGION"},
+	    {"PermanentRedirect", "check AWS_REGION"},
+	    {"AccessDenied", "AWS_ACCESS_KEY_ID has no access to it"},
+	};
+
+	out[0] = '\0';
+	if (s3code && *s3code) {
+		for (size_t i = 0; i < sizeof s3 / sizeof *s3; i++)
+			if (strcmp(s3code, s3[i].code) == 0) {
+				const char *h = s3[i].hint;
+				if (a->kind != RC_AUTH_S3 &&
+				    (status == 401 || status == 403))
+					h = "the request was not signed: set "
+					    "AWS_ACCESS_KEY_ID and "
+					    "AWS_SECRET_ACCESS_KEY";
+				snprintf(out, outlen, "S3 %s: %s", s3code, h);
+				return;
+			}
+		snprintf(out, outlen, "S3 %s", s3code);
+		return;
+	}
+	if (status != 401 && status != 403)
+		return;
+	if (a->kind == RC_AUTH_NONE)
+		snprintf(out, outlen,
+			 "no credentials were sent (see ENVIRONMENT in "
+			 "rangecat(1))");
+	else if (a->kind == RC_AUTH_NETRC)
+		snprintf(out, outlen,
+			 "the credentials from NETRC were refused, or it "
+			 "has none for this host");
+	else
+		snprintf(out, outlen, "the credentials from %s were refused",
+			 a->source);
+}
+
+void rc_auth_free(struct rc_auth *a)
+{
+	if (a == NULL)
+		return;
+	wipe_free(a->secret);
+	wipe_free(a->basic);
+	wipe_free(a->session_token);
+	wipe_free(a->user);
+	for (size_t i = 0; i < a->nheaders; i++)
+		wipe_free(a->headers[i]);
+	rc_oauth_token_clear(&a->tok);
+	pthread_mutex_destroy(&a->mu);
+	curl_free(a->host);
+	free(a->url);
+	free(a->region);
+	free(a->token_url);
+	free(a->scope);
+	free(a->netrc);
+	free(a);
+}
