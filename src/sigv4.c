@@ -140,6 +140,8 @@ static void canonical_uri(struct sb *b, const char *path, bool normalize)
 		return;
 	}
 	if (!normalize) {
+		if (*path != '/')
+			sb_chr(b, '/');
 		sb_reencode(b, path, strlen(path), true);
 		return;
 	}
