@@ -23,6 +23,8 @@ ZSHCOMPDIR  ?= $(DATADIR)/zsh/site-functions
 FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
+# Debian's own Python, whose python3-boto3 the S3 tests and bench use.
+PYTHON  ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 WERROR  ?= -Werror
 VERSION := 0.1.0
 
@@ -118,13 +120,13 @@ bench: deps
 	$(Q)for p in $(BENCH_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
 		| grep -q 'ok installed' || apt-get install -y -qq --no-install-recommends $$p >/dev/null; done
 	$(Q)$(MAKE) --no-print-directory rangecat
-	$(Q)python3 bench/run.py
+	$(Q)$(PYTHON) bench/run.py
 
 # The seeded soak, long: RANGECAT_SOAK_SEED=N replays a run.
 SOAK_RUNS ?= 400
 soak: deps
 	$(Q)$(MAKE) --no-print-directory rangecat
-	$(Q)RANGECAT_SOAK_RUNS=$(SOAK_RUNS) python3 tests/integration/run.py -k soak
+	$(Q)RANGECAT_SOAK_RUNS=$(SOAK_RUNS) $(PYTHON) tests/integration/run.py -k soak
 
 # Every integration case under valgrind (errors and definite leaks fail).
 valgrind: deps
@@ -148,7 +150,7 @@ tsan:
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory rangecat
-	$(Q)python3 tests/demo.py
+	$(Q)$(PYTHON) tests/demo.py
 
 # Debian packages the build and the tests need. Installed only when missing.
 DEB_PKGS := gcc make pkg-config libcurl4-openssl-dev libmbedtls-dev \

@@ -15,10 +15,12 @@ Followed by optional flags joined with '+': "oauth+slow" sends bodies at
 256 KiB/s, "oauth+revoke2" answers the 3rd and later requests' first
 token use with 401 (the token is revoked), "bearer+away=PORT" sends a
 302 to /a/open/<tag>/<file> on 127.0.0.1:PORT, "bearer+samehost" a 302
-to /a/bearer/<tag>/<file> on this server.
+to /a/bearer/<tag>/<file> on this server, "bearer+loc" a 302 to the
+URL in its query parameter loc (a presigned URL, say).
 
 POST /token: the OAuth2 client-credentials endpoint (client id and secret
-in HTTP Basic). POST /token-500 always fails with 500; /token-401 always
+in HTTP Basic). POST /token-short: the same, but its tokens die after 1 s
+while expires_in claims an hour (stale tokens meet 401s). POST /token-500 always fails with 500; /token-401 always
 answers invalid_client.
 
 GET /seen/<tag>: JSON list of the headers of every request with that tag
@@ -73,7 +75,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/token-401":
             return self.reply(401, b'{"error":"invalid_client"}',
                               "application/json")
-        if self.path != "/token":
+        if self.path not in ("/token", "/token-short"):
             return self.reply(404)
         want = "Basic " + base64.b64encode(
             ("%s:%s" % (urllib.parse.quote(E["AUTH_CLIENT_ID"], safe=""),
@@ -88,8 +90,13 @@ class Handler(BaseHTTPRequestHandler):
         ttl = int(E.get("AUTH_TOKEN_TTL", "3600"))
         tok = "tok-" + secrets.token_hex(16)
         with LOCK:
-            TOKENS[tok] = time.time() + ttl
+            # /token-short lies: its tokens die after 1 s, whatever
+            # expires_in says.
+            real = 1 if self.path == "/token-short" else ttl
+            TOKENS[tok] = time.time() + real
             STATS["token_ok"] += 1
+        if self.path == "/token-short":
+            ttl = 3600
         body = json.dumps({"access_token": tok, "token_type": "Bearer",
                            "expires_in": ttl,
                            "scope": form.get("scope", [""])[0]}).encode()
@@ -115,6 +122,9 @@ class Handler(BaseHTTPRequestHandler):
         if not self.authorized(scheme, flags, n):
             return
         for f in flags:
+            if f == "loc":
+                q = urllib.parse.parse_qs(self.path.split("?", 1)[1])
+                return self.reply(302, extra=[("Location", q["loc"][0])])
             if f.startswith("away="):
                 loc = "http://127.0.0.1:%s/a/open/%s/%s" % (f[5:], tag, name)
                 return self.reply(302, extra=[("Location", loc)])

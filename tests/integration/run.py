@@ -1588,6 +1588,15 @@ def t_auth_oauth(env):
     s1 = stats(env)
     expect(s1["revoked_401"] - s0["revoked_401"] == 1, "no revocation")
     expect(s1["token_ok"] - s0["token_ok"] == 2, "not exactly one refresh")
+    # A server whose tokens die long before their expires_in: stale tokens
+    # meet 401s, each answered by one fresh token.
+    r = arun(env, ["-n", "2", "--chunk-size", "256K",
+                   env.aurl("a/oauth+slow/o6/f4194304")],
+             oauth_env(env, "token-short"))
+    expect_run(r, 0, env.files["f4194304"], err=r"HTTP 401: fetching a new")
+    s2 = stats(env)
+    expect(s2["expired_401"] > s1["expired_401"], "no stale token was met")
+    expect(s2["token_ok"] - s1["token_ok"] >= 2, "no refresh after a 401")
 
 
 @case("OAuth2: a failing or refusing token endpoint is a clear error")
@@ -1723,6 +1732,13 @@ def s3_setup(env):
     return c, objs
 
 
+def other(secret, at=-1):
+    """secret with one character changed (never to itself)."""
+    at %= len(secret)
+    c = "x" if secret[at] != "x" else "y"
+    return secret[:at] + c + secret[at + 1:]
+
+
 def s3_env(env, **over):
     e = {"AWS_ACCESS_KEY_ID": env.s3keys["access"],
          "AWS_SECRET_ACCESS_KEY": env.s3keys["secret"],
@@ -1750,8 +1766,7 @@ def t_s3(env):
                     AWS_DEFAULT_REGION="eu-west-1"))
     expect_run(r, 0, objs["plain/obj"])
     r = arun(env, ["s3://rc-test/plain/obj"],
-             s3_env(env, AWS_SECRET_ACCESS_KEY=env.s3keys["secret"][:-1] +
-                    "x"))
+             s3_env(env, AWS_SECRET_ACCESS_KEY=other(env.s3keys["secret"])))
     expect_run(r, 2, b"", err=r"HTTP 403 .*S3 SignatureDoesNotMatch: check "
                r"AWS_SECRET_ACCESS_KEY")
     r = arun(env, ["s3://rc-test/plain/obj"],
@@ -1794,10 +1809,8 @@ def t_s3_more(env):
     r = arun(env, ["s3://rc-test/plain/obj"],
              dict(tmp, AWS_SESSION_TOKEN=""))
     expect_run(r, 2, b"", err=r"HTTP 403")
-    t = cr["SessionToken"]
     r = arun(env, ["s3://rc-test/plain/obj"],
-             dict(tmp, AWS_SESSION_TOKEN=t[:10] + ("A" if t[10] != "A"
-                                                   else "B") + t[11:]))
+             dict(tmp, AWS_SESSION_TOKEN=other(cr["SessionToken"], 10)))
     expect_run(r, 2, b"", err=r"HTTP 40[03] .*S3 ")
 
     # A presigned URL is plain http: no signing, even with keys around.
@@ -1814,6 +1827,13 @@ def t_s3_more(env):
     for vals in ({}, s3_env(env)):
         r = arun(env, ["--chunk-size", "1M", url], vals)
         expect_run(r, 0, objs["plain/obj"])
+    # An origin that wants a token and redirects to a presigned URL: the
+    # token stays behind (the gateway would refuse a request carrying
+    # both), and the object arrives.
+    r = arun(env, ["--chunk-size", "1M", env.aurl(
+        "a/bearer+loc/p1/x?loc=" + urllib.parse.quote(url, safe=""))],
+        {"RANGECAT_TOKEN": env.auth_env["AUTH_TOKEN"]})
+    expect_run(r, 0, objs["plain/obj"], err=r"another origin")
 
     # Overwritten while rangecat waits on a full ring: If-Match fails on
     # the next range, exit 4, and only old bytes were written.

@@ -191,24 +191,43 @@ def start():
 
 
 def stop(*_):
-    for pf in reversed(PIDS):
+    """SIGTERM to every daemon by its pid file, SIGKILL to any still there
+    after 6 s (memstore has nothing to flush)."""
+    pids = []
+    for pf in PIDS:
         try:
             with open(pf) as f:
-                pid = int(f.read().strip())
-            os.kill(pid, signal.SIGTERM)
+                pids.append(int(f.read().strip()))
         except (OSError, ValueError):
             pass
-    for pf in reversed(PIDS):
+    for pid in pids:
         try:
-            with open(pf) as f:
-                pid = int(f.read().strip())
-            for _ in range(100):
-                os.kill(pid, 0)
-                time.sleep(0.05)
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    end = time.time() + 6
+    while pids and time.time() < end:
+        time.sleep(0.1)
+        pids = [p for p in pids if alive(p)]
+    for pid in pids:
+        try:
             os.kill(pid, signal.SIGKILL)
-        except (OSError, ValueError):
+        except OSError:
             pass
     sys.exit(0)
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    # A zombie is gone for our purpose (its parent exited long ago).
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
 
 
 def main():
