@@ -109,6 +109,8 @@ http {{
     listen {listen};
     root {d};
     location /cap/ {{ alias {d}/; limit_rate 20m; sendfile_max_chunk 64k; }}
+    location = /bench/obj {{ alias {d}/m256; limit_rate 20m;
+                             sendfile_max_chunk 64k; }}
     location /strag/ {{ alias {d}/; limit_rate $strag_rate;
                         sendfile_max_chunk 64k; }}
   }}
@@ -512,33 +514,60 @@ def scenario_s3(port, sums):
         d_, name = os.path.split(out)
         boto = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") \
             else sys.executable
-        entries = [
-            ("rangecat s3:// (-n 8)", "rangecat",
-             [BIN, "-q", "s3://bench/obj"]),
-            ("rangecat presigned (-n 8)", "rangecat",
-             [BIN, "-q", "'%s'" % url]),
-            ("curl --aws-sigv4 (1 stream)", "curl",
-             ["curl", "-sf", "-K", cfg, "--aws-sigv4", "aws:amz:us-east-1:s3",
-              "-H", "x-amz-content-sha256: " + "e3b0c44298fc1c149afbf4c8996"
-              "fb92427ae41e4649b934ca495991b7852b855", "-o", out,
-              ep + "/bench/obj"]),
-            ("boto3 download_file (8 threads)", "boto3",
-             [boto, "-c", BOTO_GET, out, "8"]),
-            ("aria2c -x8 presigned", "aria2c",
-             ["aria2c", "-q", "-x8", "-s8", "--file-allocation=none",
-              "--allow-overwrite=true", "-d", d_, "-o", name, url]),
-        ]
+
+        def entries(ep, url):
+            os.environ["AWS_ENDPOINT_URL"] = ep
+            return [
+                ("rangecat s3:// (-n 8)", "rangecat",
+                 [BIN, "-q", "s3://bench/obj"]),
+                ("rangecat presigned (-n 8)", "rangecat",
+                 [BIN, "-q", "'%s'" % url]),
+                ("curl --aws-sigv4 (1 stream)", "curl",
+                 ["curl", "-sf", "-K", cfg, "--aws-sigv4",
+                  "aws:amz:us-east-1:s3", "-H",
+                  "x-amz-content-sha256: " + "e3b0c44298fc1c149afbf4c8996"
+                  "fb92427ae41e4649b934ca495991b7852b855", "-o", out,
+                  ep + "/bench/obj"]),
+                ("boto3 download_file (8 threads)", "boto3",
+                 [boto, "-c", BOTO_GET, out, "8"]),
+                ("aria2c -x8 presigned", "aria2c",
+                 ["aria2c", "-q", "-x8", "-s8", "--file-allocation=none",
+                  "--allow-overwrite=true", "-d", d_, "-o", name, url]),
+            ]
+
+        def report_s3(title, res, note):
+            base = res["rangecat s3:// (-n 8)"][0]
+            table(title, ["tool", "median time", "rate", "peak RSS",
+                          "time ÷ rangecat s3://"],
+                  [(k, "%.2f s" % v, "%.0f MiB/s" % (256 / v),
+                    "%.0f MiB" % (m / MB), "%.2f" % (v / base))
+                   for k, (v, m) in res.items()], note)
+
         log("s3: 256 MiB object from Ceph RGW on loopback")
-        res = rounds(entries, out, sums["m256"])
-        base = res["rangecat s3:// (-n 8)"][0]
-        table("S3: 256 MiB from Ceph RGW (memstore) on the same machine",
-              ["tool", "median time", "rate", "peak RSS",
-               "time ÷ rangecat s3://"],
-              [(k, "%.2f s" % v, "%.0f MiB/s" % (256 / v), "%.0f MiB" % (
-                  m / MB), "%.2f" % (v / base)) for k, (v, m) in res.items()],
-              "The server shares the two cores with the client, so these "
-              "are relative figures. rangecat signs every range itself "
-              "(SigV4); the presigned run isolates that cost.")
+        report_s3("S3: 256 MiB from Ceph RGW (memstore), no limit",
+                  rounds(entries(ep, url), out, sums["m256"]),
+                  "The server shares the two cores with the client, so "
+                  "this measures CPU cost more than transfer. rangecat "
+                  "signs every range itself (SigV4); the presigned run "
+                  "isolates that cost.")
+
+        # A per-connection cap, as S3 has, from the bench's nginx (a
+        # proxy in front of the gateway does not hold nginx's limit_rate
+        # for short ranges). nginx does not check signatures: this
+        # measures what signing costs each tool under the cap.
+        cep = "http://127.0.0.1:%d" % port
+        cc = boto3.client("s3", endpoint_url=cep, region_name="us-east-1",
+                          config=Config(signature_version="s3v4"))
+        curl_ = cc.generate_presigned_url(
+            "get_object", Params={"Bucket": "bench", "Key": "obj"},
+            ExpiresIn=3600)
+        log("s3: signed requests at 20 MiB/s per connection (nginx)")
+        report_s3("S3 requests at 20 MiB/s per connection (nginx, 256 MiB)",
+                  rounds(entries(cep, curl_), out, sums["m256"]),
+                  "The same commands against nginx serving the object at "
+                  "/bench/obj with limit_rate 20m per connection, as S3 caps "
+                  "each connection: 8 connections can reach 160 MiB/s, one "
+                  "stream 20 MiB/s. nginx ignores the signatures.")
     finally:
         os.environ.clear()
         os.environ.update(saved)

@@ -1,9 +1,12 @@
 /*
  * The fetcher thread. It owns every libcurl object; the consumer only sees
  * the ring. One loop: start transfers for free slots, let curl run, judge
- * each response (probe.c), retry failures from their first missing byte,
+ * each response (probe.c), follow redirects itself (so credentials stay
+ * on their origin, auth.c), retry failures from their first missing byte,
  * and sleep in curl_multi_poll until a socket, a retry timer or a freed
- * slot (curl_multi_wakeup from the consumer) needs attention.
+ * slot (curl_multi_wakeup from the consumer) needs attention. Each attempt
+ * gets its own header list from rc_auth_headers: signatures and tokens are
+ * per request.
  *
  * A transfer fetches [cur, end). In parallel mode it covers one chunk. A
  * spanning transfer (a server that ignores Range, a file without a strong
