@@ -60,10 +60,9 @@ struct rc_auth {
 
 	pthread_mutex_t mu; /* guards the OAuth fields below */
 	struct rc_oauth_token tok;
-	unsigned gen;	  /* bumped at every new token */
-	double fetched;	  /* monotonic time of the token's fetch */
-	double next_try;  /* no refresh attempt before this */
-	unsigned fetches; /* tokens fetched */
+	unsigned gen;	 /* bumped at every new token */
+	double fetched;	 /* monotonic time of the token's fetch */
+	double next_try; /* no refresh attempt before this */
 };
 
 static double mono(void)
@@ -633,16 +632,6 @@ enum rc_auth_kind rc_auth_kind(const struct rc_auth *a)
 	return a->kind;
 }
 
-const char *rc_auth_source(const struct rc_auth *a)
-{
-	return a->source;
-}
-
-unsigned rc_auth_token_fetches(const struct rc_auth *a)
-{
-	return a->fetches;
-}
-
 /* Fetches a token into a (mu held). */
 static enum rc_err fetch_token_locked(struct rc_auth *a, char *why,
 				      size_t whylen)
@@ -659,7 +648,6 @@ static enum rc_err fetch_token_locked(struct rc_auth *a, char *why,
 	a->tok = t;
 	a->fetched = at;
 	a->gen++;
-	a->fetches++;
 	return RC_OK;
 }
 

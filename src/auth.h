@@ -55,9 +55,6 @@ const char *rc_auth_url(const struct rc_auth *a);
 
 enum rc_auth_kind rc_auth_kind(const struct rc_auth *a);
 
-/* The variable(s) the credentials came from, for messages. */
-const char *rc_auth_source(const struct rc_auth *a);
-
 /* Fetches what must exist before the first request (the OAuth token).
  * RC_E_REMOTE when the token endpoint refuses, RC_E_NETWORK when it cannot
  * be reached; why names the variables and what the endpoint answered. */
@@ -94,9 +91,6 @@ void rc_auth_free_list(struct curl_slist *l);
  * nothing to refresh, or the refresh failed (why says how). */
 bool rc_auth_refresh(struct rc_auth *a, unsigned gen, enum rc_err *err,
 		     char *why, size_t whylen);
-
-/* How many times the OAuth token was fetched (for -v and tests). */
-unsigned rc_auth_token_fetches(const struct rc_auth *a);
 
 /* A redirect from -> to: RC_OK, or RC_E_REMOTE with why set when it must
  * not be followed (a scheme other than http/https, or https to http while

@@ -37,7 +37,9 @@ import sys
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from faultserver import Server  # the same loopback server class
 
 DATA = sys.argv[1] if len(sys.argv) > 1 else "."
 E = os.environ
@@ -217,17 +219,6 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body[i:i + 16384])
             self.wfile.flush()
             time.sleep(16384 / (256 * 1024))
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 512
-
-    def handle_error(self, request, client_address):
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError,
-                                              ConnectionResetError)):
-            super().handle_error(request, client_address)
 
 
 def main():
