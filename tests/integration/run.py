@@ -205,7 +205,9 @@ http {{
             p.terminate()
         for p in self.procs:
             try:
-                p.wait(timeout=10)
+                # The S3 server stops its Ceph daemons first.
+                p.wait(timeout=30 if p is getattr(self, "s3proc", None)
+                       else 10)
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()

@@ -8,9 +8,11 @@ Everything lives in DIR. The gateway generates the S3 user's keys; they
 are written to DIR/keys.json (mode 0600), never to a command line. Prints
 "PORT <n> STS <m>" once both gateways answer (the second with STS on)
 and the user exists, then waits; on SIGTERM or SIGINT
-it stops the daemons by the PIDs in their pid files and exits.
+it stops the daemons (its own children, run in the foreground) by PID and
+exits. The daemons also get SIGKILL if this server dies any other way.
 On failure it prints "ERROR <why>" and exits 1.
 """
+import ctypes
 import json
 import os
 import signal
@@ -40,7 +42,20 @@ RGW_PORT = free_port()
 # of SignatureDoesNotMatch.
 STS_PORT = free_port()
 CONF = os.path.join(DIR, "ceph.conf")
-PIDS = []
+DAEMONS = []  # Popen objects: the daemons run in the foreground
+
+
+def die_with_parent():
+    """In the child before exec: SIGKILL when this server dies, however it
+    dies, so no daemon outlives a test run."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def daemon(*args):
+    DAEMONS.append(subprocess.Popen(
+        list(args) + ["-f"], cwd=DIR, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, preexec_fn=die_with_parent))
 
 
 def sh(*args, check=True, timeout=60):
@@ -141,8 +156,7 @@ def start():
        "[v1:127.0.0.1:%d]" % MON_PORT, monmap)
     sh("ceph-mon", "-c", CONF, "--mkfs", "-i", "a", "--monmap", monmap,
        "--keyring", mon_key)
-    sh("ceph-mon", "-c", CONF, "-i", "a")
-    PIDS.append(os.path.join(DIR, "run", "mon.a.pid"))
+    daemon("ceph-mon", "-c", CONF, "-i", "a")
     osd_id = ceph("osd", "new", "0b3c6e1e-1111-4a4a-9a9a-0123456789ab",
                   "-i", "/dev/null").strip()
     osd_key = os.path.join(DIR, "osd.%s.keyring" % osd_id)
@@ -154,8 +168,7 @@ def start():
          "allow profile osd", "-i", osd_key)
     ceph("osd", "crush", "add", "osd." + osd_id, "1.0", "host=localhost",
          "root=default")
-    sh("ceph-osd", "-c", CONF, "-i", osd_id, "--keyring", osd_key)
-    PIDS.append(os.path.join(DIR, "run", "osd.%s.pid" % osd_id))
+    daemon("ceph-osd", "-c", CONF, "-i", osd_id, "--keyring", osd_key)
     wait_for("the OSD", lambda: " 1 up" in ceph("osd", "stat"), 60)
     for gw in ("a", "b"):
         name = "client.rgw." + gw
@@ -164,8 +177,7 @@ def start():
                    "allow rwx")
         with open(key, "w") as f:
             f.write(out)
-        sh("radosgw", "-c", CONF, "-n", name, "--keyring", key)
-        PIDS.append(os.path.join(DIR, "run", name + ".pid"))
+        daemon("radosgw", "-c", CONF, "-n", name, "--keyring", key)
     wait_for("the gateway", lambda: http_up(RGW_PORT), 90)
     wait_for("the STS gateway", lambda: http_up(STS_PORT), 90)
     # The gateway makes the keys; they reach the tests in a private file,
@@ -191,43 +203,18 @@ def start():
 
 
 def stop(*_):
-    """SIGTERM to every daemon by its pid file, SIGKILL to any still there
-    after 6 s (memstore has nothing to flush)."""
-    pids = []
-    for pf in PIDS:
+    """SIGTERM to every daemon, SIGKILL to any still there after 2 s
+    (memstore has nothing to flush; an OSD can take longer)."""
+    for p in DAEMONS:
+        p.terminate()
+    end = time.time() + 2
+    for p in DAEMONS:
         try:
-            with open(pf) as f:
-                pids.append(int(f.read().strip()))
-        except (OSError, ValueError):
-            pass
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except OSError:
-            pass
-    end = time.time() + 6
-    while pids and time.time() < end:
-        time.sleep(0.1)
-        pids = [p for p in pids if alive(p)]
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
+            p.wait(timeout=max(0.1, end - time.time()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
     sys.exit(0)
-
-
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    # A zombie is gone for our purpose (its parent exited long ago).
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(") ", 1)[1][0] != "Z"
-    except OSError:
-        return False
 
 
 def main():
