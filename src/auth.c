@@ -1043,6 +1043,21 @@ void rc_auth_hint(const struct rc_auth *a, long status, const char *s3code,
 			 a->source);
 }
 
+void rc_auth_s3_code(const char *body, char *out, size_t outlen)
+{
+	const char *s = strstr(body, "<Code>");
+	const char *e = s ? strstr(s, "</Code>") : NULL;
+	size_t o = 0;
+
+	if (s && e)
+		for (s += 6; s < e && o + 1 < outlen; s++)
+			if ((*s >= 'A' && *s <= 'Z') ||
+			    (*s >= 'a' && *s <= 'z') ||
+			    (*s >= '0' && *s <= '9'))
+				out[o++] = *s;
+	out[o] = '\0';
+}
+
 void rc_auth_free(struct rc_auth *a)
 {
 	if (a == NULL)

@@ -103,6 +103,10 @@ enum rc_err rc_auth_redirect_ok(const struct rc_auth *a, const char *from,
 void rc_auth_hint(const struct rc_auth *a, long status, const char *s3code,
 		  char *out, size_t outlen);
 
+/* Writes to out the <Code> of an S3 error reply body (NUL-terminated), or
+ * "" when there is none; only letters and digits are kept. */
+void rc_auth_s3_code(const char *body, char *out, size_t outlen);
+
 /* Frees a, wiping every secret. Accepts NULL. */
 void rc_auth_free(struct rc_auth *a);
 

@@ -900,22 +900,6 @@ done:
 	curl_url_cleanup(u);
 }
 
-/* The <Code> of an S3 error reply, or "". */
-static void s3_code(const char *body, char *out, size_t outlen)
-{
-	const char *s = strstr(body, "<Code>");
-	const char *e = s ? strstr(s, "</Code>") : NULL;
-	size_t o = 0;
-
-	if (s && e)
-		for (s += 6; s < e && o + 1 < outlen; s++)
-			if ((*s >= 'A' && *s <= 'Z') ||
-			    (*s >= 'a' && *s <= 'z') ||
-			    (*s >= '0' && *s <= '9'))
-				out[o++] = *s;
-	out[o] = '\0';
-}
-
 /* A final refusal (4xx): one line with the status, the URL, and for 401
  * and 403 which credentials were involved; a 401 under OAuth first gets
  * one fresh token. */
@@ -938,7 +922,7 @@ static void refused(struct rc_fetch *f, struct xfer *x)
 			return;
 		}
 	}
-	s3_code(x->errbody, code, sizeof code);
+	rc_auth_s3_code(x->errbody, code, sizeof code);
 	rc_auth_hint(f->auth, x->resp.status, code, hint, sizeof hint);
 	rc_log_redact_url(url, red, sizeof red);
 	fail(f, RC_E_REMOTE, "HTTP %ld from %s%s%s", x->resp.status, red,

@@ -263,6 +263,9 @@ static void resume_hint(enum rc_err err, int argc, char *argv[],
 			 ? ""
 			 : " (no strong ETag: the resumed bytes cannot be "
 			   "checked against the earlier version)");
+	if (strstr(cmd, "[redacted]@"))
+		rc_log_error("the URL's password is not repeated: give it as "
+			     "RANGECAT_USER and RANGECAT_PASSWORD instead");
 }
 
 /* --stats: one key=value line for scripts, success or not. */

@@ -166,8 +166,13 @@ static enum rc_err attempt(struct rc_ranged *z, uint64_t first, uint64_t last,
 		}
 		if (aerr != RC_OK)
 			return aerr;
-		snprintf(z->msg, sizeof z->msg, "HTTP %ld for bytes %s",
-			 z->resp.status, range);
+		/* The body of a refusal is short: S3 names its error there. */
+		char code[64], hint[256];
+		z->buf[z->len < MAX_BLOCK ? z->len : MAX_BLOCK - 1] = '\0';
+		rc_auth_s3_code((const char *)z->buf, code, sizeof code);
+		rc_auth_hint(z->auth, z->resp.status, code, hint, sizeof hint);
+		snprintf(z->msg, sizeof z->msg, "HTTP %ld for bytes %s%s%s",
+			 z->resp.status, range, hint[0] ? ": " : "", hint);
 		return RC_E_REMOTE;
 	}
 }

@@ -678,6 +678,12 @@ def t_resume(env):
     m = re.search(r"resume with: (.*)$", r.err, re.M)
     r2 = run(env, shlex.split(m.group(1))[1:], append=True)
     expect_run(r2, 0, data[1000:15000001])
+    # A password in the URL is not repeated; the hint says where it goes.
+    url = env.furl("res-u", "s404@5", "f20971520").replace(
+        "//", "//alice:" + SECRET + "@", 1)
+    r = run(env, ["--retries", "0", "--chunk-size", "1M", url])
+    expect_run(r, 2, None, err=r"resume with: rangecat .*\[redacted\]@"
+               r"(.|\n)*give it as RANGECAT_USER and RANGECAT_PASSWORD")
 
 
 @case("errors before any byte: 404, refused connection, redirects")
@@ -1555,6 +1561,18 @@ def t_auth_hmac(env):
     ranges = r.err.count("GET bytes=")
     expect(stats(env)["hmac_ok"] - before >= ranges,
            "not every range was signed")
+    # Zip by ranges signs its random-access reads too.
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("big.bin", os.urandom(2 * MB))
+        z.writestr("note.txt", "signed\n" * 50)
+    env.add("signed.zip", buf.getvalue())
+    r = arun(env, ["--member", "note.txt", env.aurl("a/hmac/h3/signed.zip")],
+             {"RANGECAT_HMAC_KEY": a["AUTH_HMAC_KEY"],
+              "RANGECAT_HMAC_KEY_ID": a["AUTH_HMAC_KEY_ID"]})
+    expect_run(r, 0, b"signed\n" * 50, err=r"\(random access\)")
     r = arun(env, [env.aurl("a/hmac/h2/f1")],
              {"RANGECAT_HMAC_KEY": a["AUTH_HMAC_KEY"] + "x",
               "RANGECAT_HMAC_KEY_ID": a["AUTH_HMAC_KEY_ID"]})
