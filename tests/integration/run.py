@@ -11,6 +11,7 @@ stopped by PID. The scratch directory is kept when a case fails.
 Usage: run.py [-k SUBSTRING] [--valgrind]
 Ends with the line "N passed, N failed, N skipped".
 """
+import glob
 import hashlib
 import os
 import json
@@ -1794,6 +1795,16 @@ def t_s3(env):
     expect_run(r, 2, b"", err=r"HTTP 403 .*InvalidAccessKeyId")
     r = arun(env, ["s3://rc-test/no/such/key"], s3_env(env))
     expect_run(r, 2, b"", err=r"HTTP 404 .*S3 NoSuchKey")
+    # A clock 20 minutes slow (Debian's libfaketime) dates the signature
+    # outside S3's 15-minute window.
+    faketime = glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1")
+    expect(faketime, "libfaketime is missing (make deps installs it)")
+    if not valgrind:  # LD_PRELOAD would apply to valgrind itself
+        r = arun(env, ["s3://rc-test/plain/obj"], s3_env(
+            env, LD_PRELOAD=faketime[0], FAKETIME="-20m",
+            DONT_FAKE_MONOTONIC="1"))
+        expect_run(r, 2, b"", err=r"HTTP 403 .*S3 RequestTimeTooSkewed: "
+                   r"this machine's clock is off")
     # No keys: unsigned, and refused as such.
     r = arun(env, ["s3://rc-test/plain/obj"],
              {"AWS_ENDPOINT_URL": env.s3()})
