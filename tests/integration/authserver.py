@@ -24,7 +24,8 @@ while expires_in claims an hour (stale tokens meet 401s). POST /token-500 always
 answers invalid_client.
 
 GET /seen/<tag>: JSON list of the headers of every request with that tag
-(what a second server received). GET /stats: JSON counters.
+(what a second server received). GET /stats: JSON counters. GET /issued:
+the tokens issued so far, so tests can check none of them leaks.
 Prints "PORT <n>" on stdout once listening.
 """
 import base64
@@ -108,6 +109,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/stats":
             with LOCK:
                 return self.reply(200, json.dumps(STATS).encode())
+        if self.path == "/issued":
+            with LOCK:
+                return self.reply(200, json.dumps(list(TOKENS)).encode())
         if self.path.startswith("/seen/"):
             with LOCK:
                 seen = SEEN.get(self.path[6:], [])

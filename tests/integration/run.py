@@ -11,6 +11,7 @@ stopped by PID. The scratch directory is kept when a case fails.
 Usage: run.py [-k SUBSTRING] [--valgrind]
 Ends with the line "N passed, N failed, N skipped".
 """
+import base64
 import glob
 import hashlib
 import os
@@ -163,6 +164,10 @@ http {{
         self.secrets = [v for k, v in self.auth_env.items()
                         if k not in ("AUTH_USER", "AUTH_HMAC_KEY_ID",
                                      "AUTH_CLIENT_ID", "AUTH_TOKEN_TTL")]
+        # What travels on the wire: the Basic pair, encoded.
+        self.secrets.append(base64.b64encode(("%s:%s" % (
+            self.auth_env["AUTH_USER"],
+            self.auth_env["AUTH_PASSWORD"])).encode()).decode())
         self.aport = self.spawn_auth()
         self.aport2 = self.spawn_auth()
 
@@ -1592,10 +1597,12 @@ def oauth_env(env, path="token"):
 def t_auth_oauth(env):
     # 4 MiB at 256 KiB/s on each of 4 connections: about 4 s, two token
     # lifetimes.
+    runs = []
     before = stats(env)["token_ok"]
     t = time.time()
     r = arun(env, ["-n", "4", "--chunk-size", "256K",
                    env.aurl("a/oauth+slow/o1/f4194304")], oauth_env(env))
+    runs.append(r)
     expect_run(r, 0, env.files["f4194304"], err=r"about to expire")
     took = time.time() - t
     calls = stats(env)["token_ok"] - before
@@ -1605,19 +1612,29 @@ def t_auth_oauth(env):
     s0 = stats(env)
     r = arun(env, small([env.aurl("a/oauth+revoke3/o2/f4194304")]),
              oauth_env(env))
+    runs.append(r)
     expect_run(r, 0, env.files["f4194304"], err=r"HTTP 401: fetching a new")
     s1 = stats(env)
     expect(s1["revoked_401"] - s0["revoked_401"] == 1, "no revocation")
     expect(s1["token_ok"] - s0["token_ok"] == 2, "not exactly one refresh")
     # A server whose tokens die long before their expires_in: stale tokens
-    # meet 401s, each answered by one fresh token.
-    r = arun(env, ["-n", "2", "--chunk-size", "256K",
+    # meet 401s, each answered by one fresh token (2 MiB, about 4 s).
+    r = arun(env, ["-n", "2", "--chunk-size", "256K", "-r", "0-2097151",
                    env.aurl("a/oauth+slow/o6/f4194304")],
              oauth_env(env, "token-short"))
-    expect_run(r, 0, env.files["f4194304"], err=r"HTTP 401: fetching a new")
+    runs.append(r)
+    expect_run(r, 0, env.files["f4194304"][:2 * MB],
+               err=r"HTTP 401: fetching a new")
     s2 = stats(env)
     expect(s2["expired_401"] > s1["expired_401"], "no stale token was met")
     expect(s2["token_ok"] - s1["token_ok"] >= 2, "no refresh after a 401")
+    # The tokens the server issued never show either.
+    with urllib.request.urlopen(env.aurl("issued")) as f:
+        issued = json.load(f)
+    expect(len(issued) >= 6, "only %d tokens issued" % len(issued))
+    SECRETS.extend(issued)
+    for r in runs:
+        expect_run(r, 0)
 
 
 @case("OAuth2: a failing or refusing token endpoint is a clear error")
