@@ -172,6 +172,19 @@ static bool add_source(struct rc_auth *a, const char *s)
 	return true;
 }
 
+/* A variable holding an http:// or https:// URL; otherwise why names
+ * the variable. */
+static bool http_url_ok(const char *url, char *why, size_t whylen,
+			const char *name)
+{
+	const char *uwhy = "it must be an http:// or https:// URL";
+
+	if (strncasecmp(url, "s3://", 5) != 0 && rc_url_ok(url, &uwhy))
+		return true;
+	snprintf(why, whylen, "bad %s: %s", name, uwhy);
+	return false;
+}
+
 /* s3://bucket/key to the URL of the endpoint (path style) or of AWS's
  * virtual host. The key is taken literally, as the AWS CLI does. */
 static enum rc_err s3_url(struct rc_auth *a, const char *s3, rc_getenv_fn get,
@@ -182,7 +195,6 @@ static enum rc_err s3_url(struct rc_auth *a, const char *s3, rc_getenv_fn get,
 	const char *key = b + bl;
 	const char *ep = var(get, "AWS_ENDPOINT_URL_S3");
 	const char *epvar = "AWS_ENDPOINT_URL_S3";
-	const char *uwhy;
 
 	if (bl == 0 || *key != '/' || key[1] == '\0')
 		return usage(why, whylen,
@@ -206,9 +218,9 @@ static enum rc_err s3_url(struct rc_auth *a, const char *s3, rc_getenv_fn get,
 	if (u == NULL)
 		return RC_E_NOMEM;
 	if (ep) {
-		if (!rc_url_ok(ep, &uwhy)) {
+		if (!http_url_ok(ep, why, whylen, epvar)) {
 			free(u);
-			return usage(why, whylen, "bad %s: %s", epvar, uwhy);
+			return RC_E_USAGE;
 		}
 		size_t el = strlen(ep);
 		while (el > 0 && ep[el - 1] == '/')
@@ -419,14 +431,9 @@ static enum rc_err load(struct rc_auth *a, rc_getenv_fn get, char *why,
 						     "is not set",
 						     need[i]);
 		}
-		{
-			const char *uwhy;
-			if (!rc_url_ok(var(get, "RANGECAT_OAUTH_TOKEN_URL"),
-				       &uwhy))
-				return usage(why, whylen,
-					     "bad RANGECAT_OAUTH_TOKEN_URL: %s",
-					     uwhy);
-		}
+		if (!http_url_ok(var(get, "RANGECAT_OAUTH_TOKEN_URL"), why,
+				 whylen, "RANGECAT_OAUTH_TOKEN_URL"))
+			return RC_E_USAGE;
 		a->token_url = strdup(var(get, "RANGECAT_OAUTH_TOKEN_URL"));
 		a->user = strdup(var(get, "RANGECAT_OAUTH_CLIENT_ID"));
 		a->secret = strdup(var(get, "RANGECAT_OAUTH_CLIENT_SECRET"));

@@ -147,6 +147,9 @@ static void s3_urls(void)
 	CHECK(try(&bad, NULL, why, sizeof why) == RC_E_USAGE);
 	bad = opts("s3://b@d/k");
 	CHECK(try(&bad, NULL, why, sizeof why) == RC_E_USAGE);
+	const char *s3ep[] = {"AWS_ENDPOINT_URL=s3://x/", NULL};
+	CHECK(try(&v, s3ep, why, sizeof why) == RC_E_USAGE);
+	CHECK(strstr(why, "bad AWS_ENDPOINT_URL: it must be an http") != NULL);
 	const char *badreg[] = {"AWS_REGION=../x", NULL};
 	CHECK(try(&v, badreg, why, sizeof why) == RC_E_USAGE);
 	CHECK(strstr(why, "AWS_REGION") != NULL);
