@@ -17,9 +17,8 @@
  */
 #include "auth.h"
 
-#include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,15 +36,23 @@
 
 #define MAX_SECRET_HEADERS 64
 
+/* One URL, parsed as the transfer will send it. */
+struct url {
+	char scheme[8];	       /* lower case */
+	char *host;	       /* curl_free */
+	long port;	       /* the scheme's default when not given */
+	char host_header[512]; /* host, and ":port" unless the default */
+	char *path, *query;    /* curl_free; query NULL when none */
+};
+
 struct rc_auth {
 	enum rc_auth_kind kind;
 	char source[128]; /* the variables, for messages */
 	char *url;	  /* what to fetch, owned */
 	const struct rc_opts *o;
 
-	char scheme[8]; /* the credentials' origin */
-	char *host;
-	long port;
+	bool as_is;	   /* s3://: paths are sent and signed unnormalised */
+	struct url origin; /* where the credentials may go */
 
 	char *user;   /* Basic user, AWS access key, client id, key id */
 	char *secret; /* token, password, AWS secret, client secret, key */
@@ -87,89 +94,56 @@ static const char *var(rc_getenv_fn get, const char *name)
 	return v && *v ? v : NULL;
 }
 
-static enum rc_err usage(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static enum rc_err usage(char *why, size_t whylen, const char *fmt, ...)
+static void url_free(struct url *u)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	return RC_E_USAGE;
+	curl_free(u->host);
+	curl_free(u->path);
+	curl_free(u->query);
+	u->host = u->path = u->query = NULL;
 }
 
-/* Parts of url; false when it does not parse. host is malloc'd. */
-static bool url_parts(const char *url, char scheme[8], char **host, long *port,
-		      char **path, char **query)
+/* Parses url into *u (url_free it); false when it does not parse. as_is
+ * keeps "." and ".." segments, as CURLOPT_PATH_AS_IS sends them. */
+static bool url_parse(const char *url, bool as_is, struct url *u)
 {
-	CURLU *u = curl_url();
-	char *s = NULL, *p = NULL;
+	CURLU *h = curl_url();
+	char *s = NULL, *p = NULL, *explicit = NULL;
 	bool ok = false;
 
-	*host = NULL;
-	if (path)
-		*path = NULL;
-	if (query)
-		*query = NULL;
-	if (u == NULL ||
-	    curl_url_set(u, CURLUPART_URL, url, CURLU_PATH_AS_IS) !=
+	memset(u, 0, sizeof *u);
+	if (h == NULL ||
+	    curl_url_set(h, CURLUPART_URL, url, as_is ? CURLU_PATH_AS_IS : 0) !=
 		CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &s, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, host, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) !=
-		CURLUE_OK)
+	    curl_url_get(h, CURLUPART_SCHEME, &s, 0) != CURLUE_OK ||
+	    curl_url_get(h, CURLUPART_HOST, &u->host, 0) != CURLUE_OK ||
+	    curl_url_get(h, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) !=
+		CURLUE_OK ||
+	    curl_url_get(h, CURLUPART_PATH, &u->path, 0) != CURLUE_OK ||
+	    curl_url_get(h, CURLUPART_QUERY, &u->query, 0) ==
+		CURLUE_OUT_OF_MEMORY)
 		goto done;
-	if (path && curl_url_get(u, CURLUPART_PATH, path, 0) != CURLUE_OK)
-		goto done;
-	if (query &&
-	    curl_url_get(u, CURLUPART_QUERY, query, 0) == CURLUE_OUT_OF_MEMORY)
-		goto done;
-	snprintf(scheme, 8, "%s", s);
-	for (char *c = scheme; *c; c++)
+	snprintf(u->scheme, sizeof u->scheme, "%s", s);
+	for (char *c = u->scheme; *c; c++)
 		if (*c >= 'A' && *c <= 'Z')
 			*c = (char)(*c - 'A' + 'a');
-	*port = strtol(p, NULL, 10);
+	u->port = strtol(p, NULL, 10);
+	curl_url_get(h, CURLUPART_PORT, &explicit, CURLU_NO_DEFAULT_PORT);
+	snprintf(u->host_header, sizeof u->host_header, "%s%s%s", u->host,
+		 explicit ? ":" : "", explicit ? explicit : "");
 	ok = true;
 done:
-	if (!ok) {
-		curl_free(*host);
-		*host = NULL;
-		if (path) {
-			curl_free(*path);
-			*path = NULL;
-		}
-	}
+	if (!ok)
+		url_free(u);
 	curl_free(s);
 	curl_free(p);
-	curl_url_cleanup(u);
+	curl_free(explicit);
+	curl_url_cleanup(h);
 	return ok;
 }
 
-/* The Host header curl sends for url: host, and ":port" unless default. */
-static bool host_header(const char *url, char *out, size_t outlen)
-{
-	CURLU *u = curl_url();
-	char *h = NULL, *p = NULL;
-	bool ok = u &&
-		  curl_url_set(u, CURLUPART_URL, url, CURLU_PATH_AS_IS) ==
-		      CURLUE_OK &&
-		  curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK;
-
-	if (ok) {
-		curl_url_get(u, CURLUPART_PORT, &p, CURLU_NO_DEFAULT_PORT);
-		snprintf(out, outlen, "%s%s%s", h, p ? ":" : "", p ? p : "");
-	}
-	curl_free(h);
-	curl_free(p);
-	curl_url_cleanup(u);
-	return ok;
-}
-
-static bool add_source(struct rc_auth *a, const char *s)
+static void add_source(struct rc_auth *a, const char *s)
 {
 	snprintf(a->source, sizeof a->source, "%s", s);
-	return true;
 }
 
 /* A variable holding an http:// or https:// URL; otherwise why names
@@ -197,16 +171,17 @@ static enum rc_err s3_url(struct rc_auth *a, const char *s3, rc_getenv_fn get,
 	const char *epvar = "AWS_ENDPOINT_URL_S3";
 
 	if (bl == 0 || *key != '/' || key[1] == '\0')
-		return usage(why, whylen,
-			     "bad URL: an S3 URL is s3://BUCKET/KEY");
+		return rc_err_usage(why, whylen,
+				    "bad URL: an S3 URL is s3://BUCKET/KEY");
 	for (size_t i = 0; i < bl; i++) {
 		char c = b[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		      (c >= '0' && c <= '9') || c == '.' || c == '-' ||
 		      c == '_'))
-			return usage(why, whylen,
-				     "bad URL: the S3 bucket name may hold "
-				     "only letters, digits, '.', '-' and '_'");
+			return rc_err_usage(
+			    why, whylen,
+			    "bad URL: the S3 bucket name may hold "
+			    "only letters, digits, '.', '-' and '_'");
 	}
 	key++;
 	if (ep == NULL) {
@@ -261,15 +236,17 @@ static enum rc_err secret_headers(struct rc_auth *a, const char *v, char *why,
 			for (const char *p = v; ok && p < v + l; p++)
 				ok = *p != '\r' && *p != '\0';
 			if (!ok)
-				return usage(why, whylen,
-					     "RANGECAT_HEADERS line %u is not "
-					     "'Name: value'",
-					     lineno);
+				return rc_err_usage(
+				    why, whylen,
+				    "RANGECAT_HEADERS line %u is not "
+				    "'Name: value'",
+				    lineno);
 			if (a->nheaders == MAX_SECRET_HEADERS)
-				return usage(why, whylen,
-					     "RANGECAT_HEADERS holds more than "
-					     "%d headers",
-					     MAX_SECRET_HEADERS);
+				return rc_err_usage(
+				    why, whylen,
+				    "RANGECAT_HEADERS holds more than "
+				    "%d headers",
+				    MAX_SECRET_HEADERS);
 			a->headers[a->nheaders] = strndup(v, l);
 			if (a->headers[a->nheaders++] == NULL)
 				return RC_E_NOMEM;
@@ -279,7 +256,8 @@ static enum rc_err secret_headers(struct rc_auth *a, const char *v, char *why,
 			v++;
 	}
 	if (a->nheaders == 0)
-		return usage(why, whylen, "RANGECAT_HEADERS holds no header");
+		return rc_err_usage(why, whylen,
+				    "RANGECAT_HEADERS holds no header");
 	return RC_OK;
 }
 
@@ -336,10 +314,10 @@ static enum rc_err pick(struct rc_auth *a, const struct rc_opts *o,
 				      : "RANGECAT_HMAC_KEY_ID");
 #undef SET
 	if (n > 1)
-		return usage(why, whylen,
-			     "%s and %s are both set: use one kind of "
-			     "credentials per run",
-			     set[0].name, set[1].name);
+		return rc_err_usage(why, whylen,
+				    "%s and %s are both set: use one kind of "
+				    "credentials per run",
+				    set[0].name, set[1].name);
 	if (n == 0) {
 		a->kind = RC_AUTH_NONE;
 		return RC_OK;
@@ -348,10 +326,10 @@ static enum rc_err pick(struct rc_auth *a, const struct rc_opts *o,
 	for (size_t i = 0; i < o->nheaders; i++)
 		if (is_authorization(o->headers[i]) &&
 		    a->kind != RC_AUTH_HEADERS && a->kind != RC_AUTH_NETRC)
-			return usage(why, whylen,
-				     "-H Authorization and %s cannot be "
-				     "combined",
-				     set[0].name);
+			return rc_err_usage(why, whylen,
+					    "-H Authorization and %s cannot be "
+					    "combined",
+					    set[0].name);
 	return RC_OK;
 }
 
@@ -370,19 +348,20 @@ static enum rc_err load(struct rc_auth *a, rc_getenv_fn get, char *why,
 	case RC_AUTH_BASIC:
 		add_source(a, "RANGECAT_USER and RANGECAT_PASSWORD");
 		if (var(get, "RANGECAT_USER") == NULL)
-			return usage(why, whylen,
-				     "RANGECAT_PASSWORD is set but "
-				     "RANGECAT_USER is not");
+			return rc_err_usage(why, whylen,
+					    "RANGECAT_PASSWORD is set but "
+					    "RANGECAT_USER is not");
 		if (get("RANGECAT_PASSWORD") == NULL)
-			return usage(why, whylen,
-				     "RANGECAT_USER is set but "
-				     "RANGECAT_PASSWORD is not");
+			return rc_err_usage(why, whylen,
+					    "RANGECAT_USER is set but "
+					    "RANGECAT_PASSWORD is not");
 		a->user = strdup(var(get, "RANGECAT_USER"));
 		a->secret = strdup(get("RANGECAT_PASSWORD"));
 		if (a->user && strchr(a->user, ':'))
-			return usage(why, whylen,
-				     "RANGECAT_USER holds a ':', which Basic "
-				     "authentication cannot carry");
+			return rc_err_usage(
+			    why, whylen,
+			    "RANGECAT_USER holds a ':', which Basic "
+			    "authentication cannot carry");
 		break;
 	case RC_AUTH_HEADERS:
 		add_source(a, "RANGECAT_HEADERS");
@@ -392,19 +371,20 @@ static enum rc_err load(struct rc_auth *a, rc_getenv_fn get, char *why,
 		add_source(a, "NETRC");
 		a->netrc = strdup(var(get, "NETRC"));
 		if (a->netrc && access(a->netrc, R_OK) != 0)
-			return usage(why, whylen,
-				     "NETRC names a file that cannot be read");
+			return rc_err_usage(
+			    why, whylen,
+			    "NETRC names a file that cannot be read");
 		break;
 	case RC_AUTH_S3:
 		add_source(a, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
 		if (var(get, "AWS_ACCESS_KEY_ID") == NULL)
-			return usage(why, whylen,
-				     "AWS_SECRET_ACCESS_KEY is set but "
-				     "AWS_ACCESS_KEY_ID is not");
+			return rc_err_usage(why, whylen,
+					    "AWS_SECRET_ACCESS_KEY is set but "
+					    "AWS_ACCESS_KEY_ID is not");
 		if (var(get, "AWS_SECRET_ACCESS_KEY") == NULL)
-			return usage(why, whylen,
-				     "AWS_ACCESS_KEY_ID is set but "
-				     "AWS_SECRET_ACCESS_KEY is not");
+			return rc_err_usage(why, whylen,
+					    "AWS_ACCESS_KEY_ID is set but "
+					    "AWS_SECRET_ACCESS_KEY is not");
 		a->user = strdup(var(get, "AWS_ACCESS_KEY_ID"));
 		a->secret = strdup(var(get, "AWS_SECRET_ACCESS_KEY"));
 		if ((v = var(get, "AWS_SESSION_TOKEN")) != NULL) {
@@ -426,10 +406,11 @@ static enum rc_err load(struct rc_auth *a, rc_getenv_fn get, char *why,
 			    "RANGECAT_OAUTH_CLIENT_SECRET"};
 			for (size_t i = 0; i < 3; i++)
 				if (var(get, need[i]) == NULL)
-					return usage(why, whylen,
-						     "OAuth needs %s, which "
-						     "is not set",
-						     need[i]);
+					return rc_err_usage(
+					    why, whylen,
+					    "OAuth needs %s, which "
+					    "is not set",
+					    need[i]);
 		}
 		if (!http_url_ok(var(get, "RANGECAT_OAUTH_TOKEN_URL"), why,
 				 whylen, "RANGECAT_OAUTH_TOKEN_URL"))
@@ -446,17 +427,18 @@ static enum rc_err load(struct rc_auth *a, rc_getenv_fn get, char *why,
 	case RC_AUTH_HMAC:
 		add_source(a, "RANGECAT_HMAC_KEY");
 		if (var(get, "RANGECAT_HMAC_KEY") == NULL)
-			return usage(why, whylen,
-				     "RANGECAT_HMAC_KEY_ID is set but "
-				     "RANGECAT_HMAC_KEY is not");
+			return rc_err_usage(why, whylen,
+					    "RANGECAT_HMAC_KEY_ID is set but "
+					    "RANGECAT_HMAC_KEY is not");
 		a->secret = strdup(var(get, "RANGECAT_HMAC_KEY"));
 		if ((v = var(get, "RANGECAT_HMAC_KEY_ID")) != NULL) {
 			for (const char *p = v; *p; p++)
 				if (*p < 0x20 || *p >= 0x7f)
-					return usage(why, whylen,
-						     "RANGECAT_HMAC_KEY_ID "
-						     "holds a character a "
-						     "header cannot carry");
+					return rc_err_usage(
+					    why, whylen,
+					    "RANGECAT_HMAC_KEY_ID "
+					    "holds a character a "
+					    "header cannot carry");
 			if ((a->user = strdup(v)) == NULL)
 				return RC_E_NOMEM;
 		}
@@ -468,7 +450,8 @@ static enum rc_err load(struct rc_auth *a, rc_getenv_fn get, char *why,
 		return RC_E_NOMEM;
 	if ((a->kind == RC_AUTH_BEARER || a->kind == RC_AUTH_BASIC) &&
 	    strpbrk(a->secret, "\r\n"))
-		return usage(why, whylen, "%s holds a line break", a->source);
+		return rc_err_usage(why, whylen, "%s holds a line break",
+				    a->source);
 	return RC_OK;
 }
 
@@ -565,7 +548,7 @@ enum rc_err rc_auth_new(const struct rc_opts *o, rc_getenv_fn get,
 	for (const char *p = a->region; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
 		      *p == '-')) {
-			err = usage(
+			err = rc_err_usage(
 			    why, whylen, "bad %s: a region is like us-east-1",
 			    var(get, "AWS_REGION") ? "AWS_REGION"
 						   : "AWS_DEFAULT_REGION");
@@ -582,8 +565,9 @@ enum rc_err rc_auth_new(const struct rc_opts *o, rc_getenv_fn get,
 			goto fail;
 		}
 	}
-	if (!url_parts(a->url, a->scheme, &a->host, &a->port, NULL, NULL)) {
-		err = usage(why, whylen, "bad URL: it does not parse");
+	a->as_is = s3;
+	if (!url_parse(a->url, a->as_is, &a->origin)) {
+		err = rc_err_usage(why, whylen, "bad URL: it does not parse");
 		goto fail;
 	}
 	if ((err = pick(a, o, get, s3, userinfo, why, whylen)) != RC_OK)
@@ -668,33 +652,37 @@ enum rc_err rc_auth_start(struct rc_auth *a, const struct rc_opts *o, char *why,
 	pthread_mutex_lock(&a->mu);
 	for (unsigned i = 0;; i++) {
 		err = fetch_token_locked(a, why, whylen);
-		/* Transient failures get the same patience as ranges. */
+		/* Transient failures get the same backoff as ranges. */
 		if (err != RC_E_NETWORK || i >= o->retries)
 			break;
 		rc_log("%s; retrying", why);
-		struct timespec ts = {
-		    .tv_sec = (time_t)o->retry_delay,
-		    .tv_nsec = (long)((o->retry_delay -
-				       (double)(time_t)o->retry_delay) *
-				      1e9)};
-		nanosleep(&ts, NULL);
+		double d = o->retry_delay * pow(2, i);
+		usleep((useconds_t)((d > 30 ? 30 : d) * 1e6));
 	}
 	pthread_mutex_unlock(&a->mu);
 	return err;
 }
 
+/* Same host, and the same scheme and port or an upgrade from http:80 to
+ * https:443. */
+static bool on_origin(const struct rc_auth *a, const struct url *u)
+{
+	const struct url *o = &a->origin;
+
+	return strcasecmp(u->host, o->host) == 0 &&
+	       ((strcmp(u->scheme, o->scheme) == 0 && u->port == o->port) ||
+		(strcmp(o->scheme, "http") == 0 && o->port == 80 &&
+		 strcmp(u->scheme, "https") == 0 && u->port == 443));
+}
+
 bool rc_auth_same_origin(const struct rc_auth *a, const char *url)
 {
-	char scheme[8], *host;
-	long port;
+	struct url u;
 
-	if (!url_parts(url, scheme, &host, &port, NULL, NULL))
+	if (!url_parse(url, a->as_is, &u))
 		return false;
-	bool same = strcasecmp(host, a->host) == 0 &&
-		    ((strcmp(scheme, a->scheme) == 0 && port == a->port) ||
-		     (strcmp(a->scheme, "http") == 0 && a->port == 80 &&
-		      strcmp(scheme, "https") == 0 && port == 443));
-	curl_free(host);
+	bool same = on_origin(a, &u);
+	url_free(&u);
 	return same;
 }
 
@@ -708,7 +696,7 @@ void rc_auth_setup_easy(const struct rc_auth *a, CURL *h)
 	}
 	/* S3 keys may hold "." and ".." segments and "//": sent as they
 	 * are, as they were signed. */
-	if (strncasecmp(a->o->url, "s3://", 5) == 0)
+	if (a->as_is)
 		curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
 }
 
@@ -731,19 +719,14 @@ static void amz_date(char out[17])
 
 /* The S3 headers and the signature for one GET of url. */
 static bool s3_headers(struct rc_auth *a, struct curl_slist **l,
-		       const char *url, const char *range)
+		       const struct url *u, const char *range)
 {
-	char host[512], date[17], line[8192];
+	char date[17], line[8192];
 	const char *sign[5];
 	char *lines[5] = {0};
 	size_t n = 0;
-	char scheme[8], *h = NULL, *path = NULL, *query = NULL;
-	long port;
 	bool ok = false;
 
-	if (!host_header(url, host, sizeof host) ||
-	    !url_parts(url, scheme, &h, &port, &path, &query))
-		goto done;
 	amz_date(date);
 #define LINE(...)                                                              \
 	do {                                                                   \
@@ -753,7 +736,7 @@ static bool s3_headers(struct rc_auth *a, struct curl_slist **l,
 		sign[n] = lines[n];                                            \
 		n++;                                                           \
 	} while (0)
-	LINE("Host: %s", host);
+	LINE("Host: %s", u->host_header);
 	if (range)
 		LINE("Range: bytes=%s", range);
 	LINE("X-Amz-Content-Sha256: %s", RC_SIGV4_EMPTY_SHA256);
@@ -763,8 +746,8 @@ static bool s3_headers(struct rc_auth *a, struct curl_slist **l,
 #undef LINE
 	struct rc_sigv4_req r = {
 	    .method = "GET",
-	    .path = path,
-	    .query = query,
+	    .path = u->path,
+	    .query = u->query,
 	    .headers = sign,
 	    .nheaders = n,
 	    .payload_hash = RC_SIGV4_EMPTY_SHA256,
@@ -786,40 +769,28 @@ done:
 	mbedtls_platform_zeroize(line, sizeof line);
 	for (size_t i = 0; i < n; i++)
 		wipe_free(lines[i]);
-	curl_free(h);
-	curl_free(path);
-	curl_free(query);
 	return ok;
 }
 
 /* X-Rangecat-Timestamp, -Key-Id and -Signature for one GET of url. */
 static bool hmac_headers(struct rc_auth *a, struct curl_slist **l,
-			 const char *url)
+			 const struct url *u)
 {
-	static const char hex[] = "0123456789abcdef";
-	char scheme[8], *h = NULL, *path = NULL, *query = NULL;
-	long port;
 	unsigned char mac[32];
 	char line[128], sig[65];
 	bool ok = false;
 
-	if (!url_parts(url, scheme, &h, &port, &path, &query))
-		return false;
 	long long ts = (long long)time(NULL);
-	size_t cap = strlen(path) + (query ? strlen(query) : 0) + 64;
+	size_t cap = strlen(u->path) + (u->query ? strlen(u->query) : 0) + 64;
 	char *msg = malloc(cap);
 	if (msg == NULL)
 		goto done;
-	snprintf(msg, cap, "GET\n%s%s%s\n%lld", path, query ? "?" : "",
-		 query ? query : "", ts);
+	snprintf(msg, cap, "GET\n%s%s%s\n%lld", u->path, u->query ? "?" : "",
+		 u->query ? u->query : "", ts);
 	mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
 			(const unsigned char *)a->secret, strlen(a->secret),
 			(const unsigned char *)msg, strlen(msg), mac);
-	for (int i = 0; i < 32; i++) {
-		sig[2 * i] = hex[mac[i] >> 4];
-		sig[2 * i + 1] = hex[mac[i] & 15];
-	}
-	sig[64] = '\0';
+	rc_sigv4_hex(mac, sizeof mac, sig);
 	snprintf(line, sizeof line, "X-Rangecat-Timestamp: %lld", ts);
 	ok = add(l, line);
 	if (ok && a->user) {
@@ -836,9 +807,6 @@ static bool hmac_headers(struct rc_auth *a, struct curl_slist **l,
 done:
 	mbedtls_platform_zeroize(mac, sizeof mac);
 	free(msg);
-	curl_free(h);
-	curl_free(path);
-	curl_free(query);
 	return ok;
 }
 
@@ -873,7 +841,13 @@ struct curl_slist *rc_auth_headers(struct rc_auth *a, const char *url,
 				   size_t whylen)
 {
 	struct curl_slist *l = NULL;
-	bool here = rc_auth_same_origin(a, url);
+	struct url u;
+	/* Only credentials and secret -H headers depend on the URL: a run
+	 * without them parses nothing. A URL that does not parse gets none. */
+	bool scoped = (a->kind != RC_AUTH_NONE && a->kind != RC_AUTH_NETRC) ||
+		      a->argv_secret;
+	bool parsed = scoped && url_parse(url, a->as_is, &u);
+	bool here = !scoped || (parsed && on_origin(a, &u));
 	bool ok = true;
 
 	*err = RC_E_NOMEM;
@@ -902,8 +876,8 @@ struct curl_slist *rc_auth_headers(struct rc_auth *a, const char *url,
 				if (e != RC_OK) {
 					pthread_mutex_unlock(&a->mu);
 					*err = e;
-					rc_auth_free_list(l);
-					return NULL;
+					ok = false;
+					break;
 				}
 				tok = a->tok.access_token;
 				*gen = a->gen;
@@ -926,10 +900,12 @@ struct curl_slist *rc_auth_headers(struct rc_auth *a, const char *url,
 			for (size_t i = 0; ok && i < a->nheaders; i++)
 				ok = add(&l, a->headers[i]);
 			break;
-		case RC_AUTH_S3: ok = s3_headers(a, &l, url, range); break;
-		case RC_AUTH_HMAC: ok = hmac_headers(a, &l, url); break;
+		case RC_AUTH_S3: ok = s3_headers(a, &l, &u, range); break;
+		case RC_AUTH_HMAC: ok = hmac_headers(a, &l, &u); break;
 		}
 	}
+	if (parsed)
+		url_free(&u);
 	if (!ok) {
 		rc_auth_free_list(l);
 		return NULL;
@@ -972,34 +948,23 @@ static bool credentials_in_use(const struct rc_auth *a)
 enum rc_err rc_auth_redirect_ok(const struct rc_auth *a, const char *from,
 				const char *to, char *why, size_t whylen)
 {
-	char fs[8], ts[8], *fh = NULL, *th = NULL;
-	long fp, tp;
-	enum rc_err err = RC_OK;
+	bool to_http = strncasecmp(to, "http://", 7) == 0;
 
-	/* The scheme first: a file: URL has no host to parse. */
-	if (strncasecmp(to, "http://", 7) != 0 &&
-	    strncasecmp(to, "https://", 8) != 0) {
+	if (!to_http && strncasecmp(to, "https://", 8) != 0) {
 		snprintf(why, whylen,
 			 "redirect to a scheme other than http or https "
 			 "refused");
 		return RC_E_REMOTE;
 	}
-	if (!url_parts(to, ts, &th, &tp, NULL, NULL)) {
-		snprintf(why, whylen, "the server redirected to a bad URL");
-		return RC_E_REMOTE;
-	}
-	if (credentials_in_use(a) &&
-	    url_parts(from, fs, &fh, &fp, NULL, NULL) &&
-	    strcmp(fs, "https") == 0 && strcmp(ts, "http") == 0) {
+	if (to_http && strncasecmp(from, "https://", 8) == 0 &&
+	    credentials_in_use(a)) {
 		snprintf(why, whylen,
 			 "redirect from https to http refused: credentials "
 			 "(%s) are in use",
 			 a->kind != RC_AUTH_NONE ? a->source : "-H");
-		err = RC_E_REMOTE;
+		return RC_E_REMOTE;
 	}
-	curl_free(fh);
-	curl_free(th);
-	return err;
+	return RC_OK;
 }
 
 void rc_auth_hint(const struct rc_auth *a, long status, const char *s3code,
@@ -1077,7 +1042,7 @@ void rc_auth_free(struct rc_auth *a)
 		wipe_free(a->headers[i]);
 	rc_oauth_token_clear(&a->tok);
 	pthread_mutex_destroy(&a->mu);
-	curl_free(a->host);
+	url_free(&a->origin);
 	free(a->url);
 	free(a->region);
 	free(a->token_url);

@@ -33,9 +33,6 @@ enum rc_auth_kind {
 
 struct rc_auth;
 
-/* Reads a variable; tests pass their own. Returns NULL when unset. */
-typedef const char *(*rc_getenv_fn)(const char *name);
-
 /*
  * Reads the credentials for o->url from the environment (get), picks the
  * one scheme, and turns an s3:// URL into the https:// (or endpoint) URL

@@ -4,6 +4,9 @@
  */
 #include "err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 static const struct {
 	int status;
 	const char *name;
@@ -33,4 +36,14 @@ const char *rc_err_name(enum rc_err err)
 	if ((unsigned)err >= RC_E__COUNT)
 		return "internal error";
 	return table[err].name;
+}
+
+enum rc_err rc_err_usage(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	return RC_E_USAGE;
 }

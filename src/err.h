@@ -5,6 +5,8 @@
 #ifndef RC_ERR_H
 #define RC_ERR_H
 
+#include <stddef.h>
+
 enum rc_err {
 	RC_OK = 0,
 	RC_E_USAGE,	 /* bad option, bad URL, conflicting options */
@@ -25,5 +27,10 @@ int rc_err_exit_status(enum rc_err err);
 
 /* Returns a short static noun phrase for err ("network error"). */
 const char *rc_err_name(enum rc_err err);
+
+/* Writes a one-line message to why and returns RC_E_USAGE: for option
+ * and environment checks. */
+enum rc_err rc_err_usage(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -293,8 +293,6 @@ static bool judge(struct xfer *x)
 	x->judged = true;
 	rc_judge(&x->resp, &w, &x->v);
 	if (x->v.kind == RC_V_RANGE || x->v.kind == RC_V_FULL) {
-		x->auth_retried = false;
-		x->redirects = 0;
 		if (x->probe)
 			decide_after_probe(x);
 		else if (x->v.kind == RC_V_RANGE &&
@@ -955,10 +953,12 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 		refused(f, x);
 		return;
 	}
-	/* Anything else starts the next attempt from the URL planned. */
+	/* Anything else starts the next attempt from the URL planned, and a
+	 * later 401 may get a fresh token again. */
 	free(x->redir_url);
 	x->redir_url = NULL;
 	x->redirects = 0;
+	x->auth_retried = false;
 	if (x->at_end) {
 		/* Nothing to send: the claimed chunk becomes empty and last. */
 		if (x->seq != UINT64_MAX)

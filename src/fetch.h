@@ -61,8 +61,8 @@ const char *rc_fetch_url(const struct rc_fetch *f);
  * ("If-Match: ..."), or NULL; owned by f. */
 const char *rc_fetch_pin_line(const struct rc_fetch *f);
 
-/* Applies the transfer settings every request shares (protocols,
- * redirects, timeouts, TLS) to h. */
+/* Applies the transfer settings every request shares (protocols, no
+ * automatic redirects, timeouts, TLS) to h. */
 void rc_fetch_setup_easy(CURL *h, const struct rc_opts *o);
 
 /* Versions of the linked libraries, for --version. */

@@ -293,11 +293,6 @@ static int version(void)
 	return 0;
 }
 
-static const char *env(const char *name)
-{
-	return getenv(name);
-}
-
 int main(int argc, char *argv[])
 {
 	struct rc_opts o;
@@ -348,7 +343,7 @@ int main(int argc, char *argv[])
 	/* Credentials: read once, then gone from the environment; a process
 	 * holding them does not dump core. */
 	struct rc_auth *auth = NULL;
-	err = rc_auth_new(&o, env, &auth, why, sizeof why);
+	err = rc_auth_new(&o, rc_getenv, &auth, why, sizeof why);
 	rc_auth_scrub_env();
 	if (err == RC_OK && rc_auth_kind(auth) != RC_AUTH_NONE)
 		prctl(PR_SET_DUMPABLE, 0);

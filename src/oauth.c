@@ -8,7 +8,6 @@
  */
 #include "oauth.h"
 
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,7 +182,7 @@ enum rc_err rc_oauth_fetch(const char *url, const char *client_id,
 {
 	char pair[2048] = "", b64[2900], auth[3000], form[2048];
 	struct reply r = {0};
-	struct curl_slist *hdrs = NULL, *tmp;
+	struct curl_slist *hdrs = NULL;
 	enum rc_err err = RC_E_NETWORK;
 	CURL *h = NULL;
 	size_t olen = 0;
@@ -204,6 +203,7 @@ enum rc_err rc_oauth_fetch(const char *url, const char *client_id,
 				  (const unsigned char *)pair,
 				  strlen(pair)) != 0) {
 		snprintf(why, whylen, "out of memory");
+		err = RC_E_NOMEM;
 		goto done;
 	}
 	snprintf(auth, sizeof auth, "Authorization: Basic %s", b64);
@@ -219,16 +219,14 @@ enum rc_err rc_oauth_fetch(const char *url, const char *client_id,
 	}
 	r.buf = malloc(MAX_REPLY);
 	h = curl_easy_init();
-	if (r.buf == NULL || h == NULL ||
-	    (tmp = curl_slist_append(hdrs, auth)) == NULL ||
-	    (hdrs = tmp, tmp = curl_slist_append(hdrs, "Accept: "
-						       "application/json")) ==
-		NULL) {
+	hdrs = curl_slist_append(NULL, auth);
+	/* Appending to a list returns its head, or NULL when it failed. */
+	if (r.buf == NULL || h == NULL || hdrs == NULL ||
+	    curl_slist_append(hdrs, "Accept: application/json") == NULL) {
 		snprintf(why, whylen, "out of memory");
 		err = RC_E_NOMEM;
 		goto done;
 	}
-	hdrs = tmp;
 	rc_fetch_setup_easy(h, o);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
@@ -280,9 +278,8 @@ done:
 	mbedtls_platform_zeroize(pair, sizeof pair);
 	mbedtls_platform_zeroize(b64, sizeof b64);
 	mbedtls_platform_zeroize(auth, sizeof auth);
-	if (hdrs)
-		for (struct curl_slist *l = hdrs; l; l = l->next)
-			mbedtls_platform_zeroize(l->data, strlen(l->data));
+	for (struct curl_slist *l = hdrs; l; l = l->next)
+		mbedtls_platform_zeroize(l->data, strlen(l->data));
 	curl_slist_free_all(hdrs);
 	if (h)
 		curl_easy_cleanup(h);

@@ -9,7 +9,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,16 +128,6 @@ void rc_options_usage(void *fp)
 	    "(s3:// URLs), RANGECAT_OAUTH_TOKEN_URL and _CLIENT_ID and\n"
 	    "_CLIENT_SECRET, RANGECAT_HMAC_KEY. See rangecat(1).\n",
 	    f);
-}
-
-static enum rc_err fail(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	return RC_E_USAGE;
 }
 
 enum rc_err rc_parse_u64(const char *s, uint64_t max, uint64_t *out,
@@ -344,42 +333,47 @@ static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 	if (o->help || o->version)
 		return RC_OK;
 	if (o->url == NULL)
-		return fail(why, whylen, "no URL given (see --help)");
+		return rc_err_usage(why, whylen, "no URL given (see --help)");
 	const char *uwhy;
 	if (!rc_url_ok(o->url, &uwhy))
-		return fail(why, whylen, "bad URL: %s", uwhy);
+		return rc_err_usage(why, whylen, "bad URL: %s", uwhy);
 	if (o->start != RC_START_ZERO && o->has_range)
-		return fail(why, whylen,
-			    "--continue-at and --range cannot be combined "
-			    "(use -r A-B alone)");
+		return rc_err_usage(
+		    why, whylen,
+		    "--continue-at and --range cannot be combined "
+		    "(use -r A-B alone)");
 	if (o->shard_n && o->has_range)
-		return fail(why, whylen,
-			    "--shard and --range cannot be combined");
+		return rc_err_usage(why, whylen,
+				    "--shard and --range cannot be combined");
 	if (o->mode != RC_MODE_RAW &&
 	    (o->start != RC_START_ZERO || o->has_range || o->shard_n))
-		return fail(why, whylen,
-			    "%s reads the whole file: it cannot be combined "
-			    "with --continue-at, --range or --shard",
-			    mode_name(o->mode));
+		return rc_err_usage(
+		    why, whylen,
+		    "%s reads the whole file: it cannot be combined "
+		    "with --continue-at, --range or --shard",
+		    mode_name(o->mode));
 	if (o->mode != RC_MODE_EXTRACT &&
 	    (o->strip_set || o->strict || o->same_owner))
-		return fail(why, whylen,
-			    "--strip-components, --strict and --same-owner "
-			    "go with --extract");
+		return rc_err_usage(
+		    why, whylen,
+		    "--strip-components, --strict and --same-owner "
+		    "go with --extract");
 	if (o->quiet && o->progress != RC_PROGRESS_AUTO &&
 	    o->progress != RC_PROGRESS_NONE)
-		return fail(why, whylen,
-			    "--quiet and --progress cannot be combined");
+		return rc_err_usage(
+		    why, whylen, "--quiet and --progress cannot be combined");
 	if (o->quiet)
 		o->progress = RC_PROGRESS_NONE;
 
 	if (o->chunk_set && o->chunk_size < RC_MIN_CHUNK)
-		return fail(why, whylen, "--chunk-size must be at least 64K");
+		return rc_err_usage(why, whylen,
+				    "--chunk-size must be at least 64K");
 	if (o->chunk_set && o->memory_set && o->memory < o->chunk_size)
-		return fail(why, whylen,
-			    "--memory is smaller than one --chunk-size");
+		return rc_err_usage(
+		    why, whylen, "--memory is smaller than one --chunk-size");
 	if (o->memory_set && o->memory < RC_MIN_CHUNK)
-		return fail(why, whylen, "--memory must be at least 64K");
+		return rc_err_usage(why, whylen,
+				    "--memory must be at least 64K");
 	if (!o->chunk_set) {
 		/* Two slots per connection keep every connection busy while
 		 * the head is written; shrink the chunk before the ring. */
@@ -511,22 +505,24 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 	switch (c) {
 	case 'n':
 		if (rc_parse_u64(arg, RC_MAX_CONNECTIONS, &v, &w) || v == 0)
-			return fail(why, whylen, "%s: expected 1 to %d", name,
-				    RC_MAX_CONNECTIONS);
+			return rc_err_usage(why, whylen, "%s: expected 1 to %d",
+					    name, RC_MAX_CONNECTIONS);
 		o->connections = (unsigned)v;
 		break;
 	case OPT_CHUNK:
 		if (rc_parse_size(arg, &o->chunk_size, &w))
-			return fail(why, whylen, "%s: %s", name, w);
+			return rc_err_usage(why, whylen, "%s: %s", name, w);
 		if (o->chunk_size > (1ull << 30))
-			return fail(why, whylen, "%s: at most 1G", name);
+			return rc_err_usage(why, whylen, "%s: at most 1G",
+					    name);
 		o->chunk_set = true;
 		break;
 	case OPT_MEMORY:
 		if (rc_parse_size(arg, &o->memory, &w))
-			return fail(why, whylen, "%s: %s", name, w);
+			return rc_err_usage(why, whylen, "%s: %s", name, w);
 		if (o->memory > (64ull << 30))
-			return fail(why, whylen, "%s: at most 64G", name);
+			return rc_err_usage(why, whylen, "%s: at most 64G",
+					    name);
 		o->memory_set = true;
 		break;
 	case 'C':
@@ -535,38 +531,40 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 			break;
 		}
 		if (rc_parse_u64(arg, UINT64_MAX - 1, &o->offset, &w))
-			return fail(why, whylen,
-				    "%s: %s (expected a byte offset or -)",
-				    name, w);
+			return rc_err_usage(
+			    why, whylen, "%s: %s (expected a byte offset or -)",
+			    name, w);
 		o->start = RC_START_OFFSET;
 		break;
 	case 'r':
 		if (rc_parse_range(arg, o, &w))
-			return fail(why, whylen, "%s: %s", name, w);
+			return rc_err_usage(why, whylen, "%s: %s", name, w);
 		o->has_range = true;
 		break;
 	case OPT_SHARD:
 		if (rc_parse_shard(arg, &o->shard_k, &o->shard_n, &w))
-			return fail(why, whylen, "%s: %s", name, w);
+			return rc_err_usage(why, whylen, "%s: %s", name, w);
 		break;
 	case OPT_IF_MATCH:
 		if (*arg == '\0' || strpbrk(arg, "\r\n"))
-			return fail(why, whylen, "%s: expected an ETag", name);
+			return rc_err_usage(why, whylen, "%s: expected an ETag",
+					    name);
 		o->if_match = arg;
 		break;
 	case 'H':
 		if (!header_ok(arg))
-			return fail(why, whylen, "%s: expected 'Name: value'",
-				    name);
+			return rc_err_usage(why, whylen,
+					    "%s: expected 'Name: value'", name);
 		if (o->nheaders == RC_MAX_HEADERS)
-			return fail(why, whylen, "%s: at most %d headers", name,
-				    RC_MAX_HEADERS);
+			return rc_err_usage(why, whylen,
+					    "%s: at most %d headers", name,
+					    RC_MAX_HEADERS);
 		o->headers[o->nheaders++] = arg;
 		break;
 	case OPT_RETRIES:
 		if (rc_parse_u64(arg, 1000, &v, &w))
-			return fail(why, whylen, "%s: expected 0 to 1000",
-				    name);
+			return rc_err_usage(why, whylen,
+					    "%s: expected 0 to 1000", name);
 		o->retries = (unsigned)v;
 		break;
 	case OPT_RETRY_DELAY: {
@@ -576,26 +574,28 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 		bool ms = n > 2 && strcmp(arg + n - 2, "ms") == 0;
 		char buf[32];
 		if (n >= sizeof buf)
-			return fail(why, whylen, "%s: too long", name);
+			return rc_err_usage(why, whylen, "%s: too long", name);
 		memcpy(buf, arg, n + 1);
 		if (ms)
 			buf[n - 2] = '\0';
 		if (rc_parse_u64(buf, ms ? 3600000 : 3600, &v, &w))
-			return fail(why, whylen,
-				    "%s: expected seconds (or Nms)", name);
+			return rc_err_usage(
+			    why, whylen, "%s: expected seconds (or Nms)", name);
 		o->retry_delay = ms ? (double)v / 1000 : (double)v;
 		break;
 	}
 	case OPT_CONNECT_TIMEOUT:
 		if (rc_parse_u64(arg, 3600, &v, &w) || v == 0)
-			return fail(why, whylen,
-				    "%s: expected 1 to 3600 seconds", name);
+			return rc_err_usage(why, whylen,
+					    "%s: expected 1 to 3600 seconds",
+					    name);
 		o->connect_timeout = (long)v;
 		break;
 	case OPT_STALL_TIMEOUT:
 		if (rc_parse_u64(arg, 86400, &v, &w) || v == 0)
-			return fail(why, whylen,
-				    "%s: expected 1 to 86400 seconds", name);
+			return rc_err_usage(why, whylen,
+					    "%s: expected 1 to 86400 seconds",
+					    name);
 		o->stall_timeout = (long)v;
 		break;
 	case 'k': o->insecure = true; break;
@@ -613,9 +613,9 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 		else if (strcmp(arg, "none") == 0)
 			o->progress = RC_PROGRESS_NONE;
 		else
-			return fail(why, whylen,
-				    "%s: expected bar, line, json or none",
-				    name);
+			return rc_err_usage(
+			    why, whylen, "%s: expected bar, line, json or none",
+			    name);
 		break;
 	case 'd':
 	case 'x':
@@ -626,33 +626,35 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 				 : c == 't' ? RC_MODE_LIST
 					    : RC_MODE_MEMBER;
 		if (o->mode != RC_MODE_RAW && o->mode != m)
-			return fail(why, whylen,
-				    "%s cannot be combined with %s", name,
-				    mode_name(o->mode));
+			return rc_err_usage(why, whylen,
+					    "%s cannot be combined with %s",
+					    name, mode_name(o->mode));
 		o->mode = m;
 		if (c == 'd' && arg && arg[0] == '=')
 			arg++; /* "-d=zstd" as well as "-dzstd" */
 		if (c == 'd' && arg &&
 		    rc_parse_format(arg, &o->format, &o->passthrough, &w))
-			return fail(why, whylen, "%s: %s", name, w);
+			return rc_err_usage(why, whylen, "%s: %s", name, w);
 		if (c == 'x') {
 			if (*arg == '\0')
-				return fail(why, whylen,
-					    "%s: expected a directory", name);
+				return rc_err_usage(why, whylen,
+						    "%s: expected a directory",
+						    name);
 			o->extract_dir = arg;
 		}
 		if (c == OPT_MEMBER) {
 			if (*arg == '\0')
-				return fail(why, whylen,
-					    "%s: expected a member path", name);
+				return rc_err_usage(
+				    why, whylen, "%s: expected a member path",
+				    name);
 			o->member = arg;
 		}
 		break;
 	}
 	case OPT_STRIP:
 		if (rc_parse_u64(arg, 1000, &v, &w))
-			return fail(why, whylen, "%s: expected 0 to 1000",
-				    name);
+			return rc_err_usage(why, whylen,
+					    "%s: expected 0 to 1000", name);
 		o->strip = (unsigned)v;
 		o->strip_set = true;
 		break;
@@ -666,8 +668,8 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 
 /* Reads RANGECAT_<OPTION> for every long option but help and version. A
  * flag takes 1/yes/true/on or 0/no/false/off; empty means unset. */
-static enum rc_err from_env(struct rc_opts *o, const char *(*get)(const char *),
-			    char *why, size_t whylen)
+static enum rc_err from_env(struct rc_opts *o, rc_getenv_fn get, char *why,
+			    size_t whylen)
 {
 	for (const struct option *lo = longopts; lo->name; lo++) {
 		char var[64] = "RANGECAT_";
@@ -690,8 +692,8 @@ static enum rc_err from_env(struct rc_opts *o, const char *(*get)(const char *),
 			    strcasecmp(val, "yes") != 0 &&
 			    strcasecmp(val, "true") != 0 &&
 			    strcasecmp(val, "on") != 0)
-				return fail(why, whylen, "%s: expected 1 or 0",
-					    var);
+				return rc_err_usage(why, whylen,
+						    "%s: expected 1 or 0", var);
 			val = NULL;
 		}
 		if (apply(o, lo->val, val, var, why, whylen) != RC_OK)
@@ -701,7 +703,7 @@ static enum rc_err from_env(struct rc_opts *o, const char *(*get)(const char *),
 	return RC_OK;
 }
 
-static const char *real_getenv(const char *name)
+const char *rc_getenv(const char *name)
 {
 	return getenv(name);
 }
@@ -709,13 +711,12 @@ static const char *real_getenv(const char *name)
 enum rc_err rc_options_parse(struct rc_opts *o, int argc, char *const argv[],
 			     char *why, size_t whylen)
 {
-	return rc_options_parse_env(o, argc, argv, real_getenv, why, whylen);
+	return rc_options_parse_env(o, argc, argv, rc_getenv, why, whylen);
 }
 
 enum rc_err rc_options_parse_env(struct rc_opts *o, int argc,
-				 char *const argv[],
-				 const char *(*get)(const char *), char *why,
-				 size_t whylen)
+				 char *const argv[], rc_getenv_fn get,
+				 char *why, size_t whylen)
 {
 	int c;
 
@@ -737,14 +738,15 @@ enum rc_err rc_options_parse_env(struct rc_opts *o, int argc,
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, SHORTOPTS, longopts, NULL)) != -1) {
 		if (c == ':')
-			return fail(why, whylen, "option %s needs a value",
-				    argv[optind - 1]);
+			return rc_err_usage(why, whylen,
+					    "option %s needs a value",
+					    argv[optind - 1]);
 		if (c == '?') {
 			if (optopt)
-				return fail(why, whylen, "unknown option -%c",
-					    optopt);
-			return fail(why, whylen, "unknown option %s",
-				    argv[optind - 1]);
+				return rc_err_usage(
+				    why, whylen, "unknown option -%c", optopt);
+			return rc_err_usage(why, whylen, "unknown option %s",
+					    argv[optind - 1]);
 		}
 		/* The command line wins: the first option of a group drops
 		 * what the environment set for that group. */
@@ -767,9 +769,9 @@ enum rc_err rc_options_parse_env(struct rc_opts *o, int argc,
 	if (optind < argc)
 		o->url = argv[optind++];
 	if (optind < argc)
-		return fail(why, whylen,
-			    "one URL at a time (extra argument '%.64s')",
-			    argv[optind]);
+		return rc_err_usage(
+		    why, whylen, "one URL at a time (extra argument '%.64s')",
+		    argv[optind]);
 	return validate(o, why, whylen);
 }
 

@@ -105,6 +105,13 @@ struct rc_opts {
 enum rc_err rc_options_parse(struct rc_opts *o, int argc, char *const argv[],
 			     char *why, size_t whylen);
 
+/* Reads an environment variable; tests pass their own. Returns NULL when
+ * unset. */
+typedef const char *(*rc_getenv_fn)(const char *name);
+
+/* getenv(3) as an rc_getenv_fn. */
+const char *rc_getenv(const char *name);
+
 /*
  * As rc_options_parse, reading RANGECAT_<OPTION> variables through get
  * (getenv, or a test's table; NULL for none) before argv. For each group
@@ -112,9 +119,8 @@ enum rc_err rc_options_parse(struct rc_opts *o, int argc, char *const argv[],
  * A bad variable's message names the variable, never its value.
  */
 enum rc_err rc_options_parse_env(struct rc_opts *o, int argc,
-				 char *const argv[],
-				 const char *(*get)(const char *), char *why,
-				 size_t whylen);
+				 char *const argv[], rc_getenv_fn get,
+				 char *why, size_t whylen);
 
 /* Parses a -d argument: auto, zstd, gzip, xz, bzip2, lz4, optionally
  * followed by ",passthrough" (auto only). */

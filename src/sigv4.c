@@ -84,14 +84,17 @@ static int hexval(char c)
 	return -1;
 }
 
-/* Appends s[0..n) with %XX escapes decoded, then encoded the S3 way. */
-static void sb_reencode(struct sb *b, const char *s, size_t n, bool keep_slash)
+/* Appends s[0..n) encoded the S3 way: every byte but unreserved ones
+ * (and '/' when keep_slash) as %XX. With decode, %XX escapes in s are
+ * decoded first, so an encoded path comes out encoded once. */
+static void sb_encode(struct sb *b, const char *s, size_t n, bool keep_slash,
+		      bool decode)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
+		if (decode && c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
 		    hexval(s[i + 2]) >= 0) {
 			c = (unsigned char)(hexval(s[i + 1]) * 16 +
 					    hexval(s[i + 2]));
@@ -106,28 +109,23 @@ static void sb_reencode(struct sb *b, const char *s, size_t n, bool keep_slash)
 	}
 }
 
+static void sb_reencode(struct sb *b, const char *s, size_t n, bool keep_slash)
+{
+	sb_encode(b, s, n, keep_slash, true);
+}
+
 bool rc_sigv4_encode(const char *s, size_t n, bool keep_slash, char *out,
 		     size_t outlen)
 {
-	static const char hex[] = "0123456789ABCDEF";
+	struct sb b = {0};
 	size_t o = strlen(out);
 
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (unreserved(c) || (keep_slash && c == '/')) {
-			if (o + 2 > outlen)
-				return false;
-			out[o++] = (char)c;
-		} else {
-			if (o + 4 > outlen)
-				return false;
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	out[o] = '\0';
-	return true;
+	sb_encode(&b, s, n, keep_slash, false);
+	bool ok = !b.oom && o + b.n < outlen;
+	if (ok && b.p)
+		memcpy(out + o, b.p, b.n + 1);
+	free(b.p);
+	return ok;
 }
 
 /* The canonical URI. With normalize, "." and ".." segments and empty
@@ -146,38 +144,29 @@ static void canonical_uri(struct sb *b, const char *path, bool normalize)
 		return;
 	}
 	/* Segment start offsets in b, so ".." can pop one. */
-	size_t n = strlen(path), depth = 0;
+	size_t n = strlen(path), depth = 0, base = b->n;
 	size_t *starts = malloc((n + 1) * sizeof *starts);
-	size_t base = b->n;
 	if (starts == NULL) {
 		b->oom = true;
 		return;
 	}
-	bool trailing = false;
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j < n && path[j] != '/')
-			j++;
-		size_t len = j - i;
-		trailing = j == n ? false : true;
-		if (len == 0 || (len == 1 && path[i] == '.')) {
-			/* nothing */
-		} else if (len == 2 && path[i] == '.' && path[i + 1] == '.') {
+	for (size_t i = 0; i < n; i++) { /* i: where a segment starts */
+		size_t len = strcspn(path + i, "/");
+		if (len == 2 && strncmp(path + i, "..", 2) == 0) {
 			if (depth > 0) {
 				b->n = starts[--depth];
-				if (b->p)
+				if (b->p) /* NULL only after running out of
+					     memory */
 					b->p[b->n] = '\0';
 			}
-		} else {
+		} else if (len > 0 && !(len == 1 && path[i] == '.')) {
 			starts[depth++] = b->n;
 			sb_chr(b, '/');
 			sb_reencode(b, path + i, len, false);
 		}
-		i = j < n ? j + 1 : j;
-		if (j == n)
-			break;
+		i += len; /* at the '/' after it, which the loop skips */
 	}
-	if (b->n == base || trailing)
+	if (b->n == base || path[n - 1] == '/')
 		sb_chr(b, '/');
 	free(starts);
 }
@@ -368,17 +357,23 @@ char *rc_sigv4_canonical(const struct rc_sigv4_req *r, char **signed_headers)
 	return out;
 }
 
-void rc_sigv4_sha256_hex(const void *data, size_t n, char out[65])
+void rc_sigv4_hex(const unsigned char *d, size_t n, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char d[32];
 
-	mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), data, n, d);
-	for (int i = 0; i < 32; i++) {
+	for (size_t i = 0; i < n; i++) {
 		out[2 * i] = hex[d[i] >> 4];
 		out[2 * i + 1] = hex[d[i] & 15];
 	}
-	out[64] = '\0';
+	out[2 * n] = '\0';
+}
+
+void rc_sigv4_sha256_hex(const void *data, size_t n, char out[65])
+{
+	unsigned char d[32];
+
+	mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), data, n, d);
+	rc_sigv4_hex(d, sizeof d, out);
 }
 
 static void hmac(const unsigned char *key, size_t kl, const char *msg,
@@ -411,7 +406,6 @@ char *rc_sigv4_string_to_sign(const struct rc_sigv4_req *r,
 char *rc_sigv4_authorization(const struct rc_sigv4_req *r,
 			     const struct rc_sigv4_cred *c)
 {
-	static const char hex[] = "0123456789abcdef";
 	char *sh = NULL, *creq = NULL, *sts = NULL, *out = NULL;
 	unsigned char k[32], k2[32];
 	char date[9], sig[65];
@@ -442,11 +436,7 @@ char *rc_sigv4_authorization(const struct rc_sigv4_req *r,
 	hmac(k2, 32, c->service, k);
 	hmac(k, 32, "aws4_request", k2);
 	hmac(k2, 32, sts, k);
-	for (int i = 0; i < 32; i++) {
-		sig[2 * i] = hex[k[i] >> 4];
-		sig[2 * i + 1] = hex[k[i] & 15];
-	}
-	sig[64] = '\0';
+	rc_sigv4_hex(k, sizeof k, sig);
 
 	struct sb b = {0};
 	sb_str(&b, "AWS4-HMAC-SHA256 Credential=");

@@ -51,6 +51,9 @@ char *rc_sigv4_string_to_sign(const struct rc_sigv4_req *r,
 char *rc_sigv4_authorization(const struct rc_sigv4_req *r,
 			     const struct rc_sigv4_cred *c);
 
+/* Writes n bytes as lowercase hex to out (2n + 1 bytes with the NUL). */
+void rc_sigv4_hex(const unsigned char *d, size_t n, char *out);
+
 /* Writes the lowercase hex SHA-256 of data (65 bytes with the NUL). */
 void rc_sigv4_sha256_hex(const void *data, size_t n, char out[65]);
 

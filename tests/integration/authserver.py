@@ -40,7 +40,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler
 
-from faultserver import Server  # the same loopback server class
+from faultserver import serve  # the same loopback server
 
 DATA = sys.argv[1] if len(sys.argv) > 1 else "."
 E = os.environ
@@ -225,11 +225,5 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(16384 / (256 * 1024))
 
 
-def main():
-    srv = Server(("127.0.0.1", 0), Handler)
-    print("PORT %d" % srv.server_address[1], flush=True)
-    srv.serve_forever()
-
-
 if __name__ == "__main__":
-    main()
+    serve(Handler)

@@ -277,10 +277,15 @@ class Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def main():
-    srv = Server(("127.0.0.1", 0), Handler)
+def serve(handler):
+    """Listens on a free loopback port, says which, and serves forever."""
+    srv = Server(("127.0.0.1", 0), handler)
     print("PORT %d" % srv.server_address[1], flush=True)
     srv.serve_forever()
+
+
+def main():
+    serve(Handler)
 
 
 if __name__ == "__main__":
