@@ -233,14 +233,23 @@ static enum rc_err secret_headers(struct rc_auth *a, const char *v, char *why,
 			bool ok = colon && colon > v;
 			for (const char *p = v; ok && p < colon; p++)
 				ok = *p > 0x20 && *p < 0x7f;
-			for (const char *p = v; ok && p < v + l; p++)
-				ok = *p != '\r' && *p != '\0';
 			if (!ok)
 				return rc_err_usage(
 				    why, whylen,
 				    "RANGECAT_HEADERS line %u is not "
 				    "'Name: value'",
 				    lineno);
+			/* CR ends a line only before its LF. */
+			if (memchr(v, '\r', l))
+				return rc_err_usage(
+				    why, whylen,
+				    "RANGECAT_HEADERS line %u holds a CR "
+				    "that does not end it",
+				    lineno);
+			/* Its values are secret whatever the names: -v
+			 * shows them as [redacted], and they stay on
+			 * their origin. */
+			rc_log_add_secret_name(v, (size_t)(colon - v));
 			if (a->nheaders == MAX_SECRET_HEADERS)
 				return rc_err_usage(
 				    why, whylen,
