@@ -57,12 +57,19 @@ def write_netrc(env, name, text):
     return path
 
 
+def encodings(s):
+    """A secret as it may show: plain, URL-encoded, base64 (give the
+    user:password pair to catch a Basic header)."""
+    return (s, urllib.parse.quote(s, safe=""), urllib.parse.quote_plus(s),
+            base64.b64encode(s.encode()).decode())
+
+
 def check_clean(r, extra):
     """expect_run's scan, for secrets only this case knows."""
     for s in extra:
-        for form in (s, urllib.parse.quote(s, safe=""),
-                     base64.b64encode(s.encode()).decode()):
+        for form in encodings(s):
             expect(form not in r.err, "a secret appeared on stderr")
+            expect(form.encode() not in r.out, "a secret appeared on stdout")
 
 
 @case("RANGECAT_HEADERS values are [redacted] at -v whatever the name")
@@ -263,8 +270,7 @@ def sample_proc(env, args, envvars, user=None):
 
 def expect_not_in_proc(what, blobs, secrets_):
     for s in secrets_:
-        for form in (s, urllib.parse.quote(s, safe=""),
-                     base64.b64encode(s.encode()).decode()):
+        for form in encodings(s):
             for name, blob in blobs:
                 expect(form.encode() not in blob,
                        "%s: a secret is in /proc/PID/%s" % (what, name))
@@ -295,12 +301,13 @@ def t_secrets_proc(env):
             env, slow + [url], {"http_proxy": proxy, "HTTPS_PROXY": proxy,
                                 "ALL_PROXY": proxy}, user=NOBODY)
         expect_run(r, 0, want)
+        check_clean(r, [ppass, "puser:" + ppass])
         expect(ForwardProxy.relayed > before,
                "the proxy relayed nothing: libcurl lost http_proxy")
         expect(ForwardProxy.refused == 0, "the proxy refused rangecat")
         expect_not_in_proc("URL and proxies", [("cmdline", cmd),
                                                ("environ", envb)],
-                           [pw, ppass])
+                           [pw, ppass, "puser:" + ppass])
         expect(b"alice@127.0.0.1" in cmd, "the URL lost more than its "
                "password: %r" % cmd)
         expect(b"http_proxy=" in envb, "http_proxy vanished from environ")
@@ -311,6 +318,7 @@ def t_secrets_proc(env):
             env, slow + [env.aurl("a/open+slow/p2/f4194304")],
             {"http_proxy": dead, "no_proxy": "127.0.0.1"}, user=NOBODY)
         expect_run(r, 0, want)
+        check_clean(r, [ppass])
         expect_not_in_proc("no_proxy", [("environ", envb)], [ppass])
         expect(owner == 0, "a proxy password left the process dumpable")
         # RANGECAT_HEADERS and RANGECAT_TOKEN are wiped the same way.
@@ -319,6 +327,7 @@ def t_secrets_proc(env):
             env, slow + [env.aurl("a/header+slow/p3/f4194304")],
             {"RANGECAT_HEADERS": "X-Api-Key: " + hv}, user=NOBODY)
         expect_run(r, 0, want)
+        check_clean(r, [hv])
         expect_not_in_proc("RANGECAT_HEADERS", [("environ", envb)], [hv])
         expect(owner == 0, "RANGECAT_HEADERS left the process dumpable")
         r, cmd, envb, owner = sample_proc(
