@@ -344,8 +344,9 @@ static enum rc_err pick(struct rc_auth *a, const struct rc_opts *o,
 
 /* The next token of a netrc line at *pp: a word, or a "quoted string"
  * with \" \\ \n \r \t escapes, as curl reads them. Returns its length in
- * tok (NUL-terminated, cut at cap), or 0 at the end of the line. */
-static size_t netrc_token(const char **pp, char *tok, size_t cap)
+ * tok (NUL-terminated; *cut set when it did not fit cap), or 0 at the end
+ * of the line. */
+static size_t netrc_token(const char **pp, char *tok, size_t cap, bool *cut)
 {
 	const char *p = *pp;
 	size_t n = 0;
@@ -368,6 +369,8 @@ static size_t netrc_token(const char **pp, char *tok, size_t cap)
 			}
 			if (n + 1 < cap)
 				tok[n++] = c;
+			else
+				*cut = true;
 		}
 		if (*p == '"')
 			p++;
@@ -377,6 +380,8 @@ static size_t netrc_token(const char **pp, char *tok, size_t cap)
 		     p++)
 			if (n + 1 < cap)
 				tok[n++] = *p;
+			else
+				*cut = true;
 	}
 	tok[n] = '\0';
 	*pp = p;
@@ -387,14 +392,15 @@ static size_t netrc_token(const char **pp, char *tok, size_t cap)
  * Looks host up in the netrc file text (NUL-terminated): the first
  * "machine host" entry, or a "default" entry met before it. *login and
  * *password are set to copies of what the entry holds (NULL for what it
- * lacks). Returns false when out of memory.
+ * lacks). Returns false when out of memory; *cut is set when a token was
+ * longer than rangecat reads.
  */
 static bool netrc_find(const char *text, const char *host, char **login,
-		       char **password)
+		       char **password, bool *cut)
 {
 	enum { NONE, MACHINE, LOGIN, PASSWORD, SKIP } want = NONE;
 	bool macdef = false, in = false, done = false;
-	char tok[1024];
+	char tok[4096];
 	const char *p = text;
 
 	*login = *password = NULL;
@@ -415,7 +421,8 @@ static bool netrc_find(const char *text, const char *host, char **login,
 			p = next;
 			continue;
 		}
-		while (!done && !macdef && netrc_token(&p, tok, sizeof tok)) {
+		while (!done && !macdef &&
+		       netrc_token(&p, tok, sizeof tok, cut)) {
 			switch (want) {
 			case MACHINE:
 				in = strcasecmp(tok, host) == 0;
@@ -488,6 +495,7 @@ static enum rc_err load_netrc(struct rc_auth *a, const char *path, char *why,
 	enum rc_err err = RC_OK;
 	char host[256];
 	size_t hl = strlen(a->origin.host);
+	bool cut = false;
 
 	if (f == NULL)
 		return rc_err_usage(why, whylen,
@@ -511,14 +519,24 @@ static enum rc_err load_netrc(struct rc_auth *a, const char *path, char *why,
 		err = rc_err_usage(why, whylen, "NETRC holds a NUL byte");
 		goto done;
 	}
-	/* An IPv6 literal's brackets are not part of the machine name. */
+	/* An IPv6 literal's brackets are not part of the machine name. A
+	 * host too long for DNS matches no entry (nor a cut one). */
 	if (hl >= 2 && a->origin.host[0] == '[')
 		snprintf(host, sizeof host, "%.*s", (int)(hl - 2),
 			 a->origin.host + 1);
 	else
 		snprintf(host, sizeof host, "%s", a->origin.host);
-	if (!netrc_find(text, host, &login, &password)) {
+	if (hl >= sizeof host) {
+		rc_log("NETRC is not read for a host name over 255 bytes");
+		goto done;
+	}
+	if (!netrc_find(text, host, &login, &password, &cut)) {
 		err = RC_E_NOMEM;
+		goto done;
+	}
+	if (cut) {
+		err = rc_err_usage(why, whylen,
+				   "NETRC holds a word over 4095 bytes");
 		goto done;
 	}
 	if (login == NULL && password == NULL) {

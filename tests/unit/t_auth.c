@@ -407,6 +407,12 @@ static void netrc(void)
 	netrc_authz(&o, "default login a password \"x\\ny\"\n",
 		    "http://host.example/g", &e);
 	CHECK(e == RC_E_USAGE);
+	/* A word longer than rangecat reads is refused, not cut. */
+	static char longpw[5200];
+	snprintf(longpw, sizeof longpw, "default login a password ");
+	memset(longpw + strlen(longpw), 'x', 5000);
+	netrc_authz(&o, longpw, "http://host.example/g", &e);
+	CHECK(e == RC_E_USAGE);
 	/* -H Authorization wins, as with curl. */
 	o.headers[0] = "Authorization: Bearer mine";
 	o.nheaders = 1;
