@@ -60,10 +60,10 @@ struct rc_auth {
 	char *session_token;
 	char *region;
 	char *token_url, *scope;
-	char *netrc;
 	char *headers[MAX_SECRET_HEADERS]; /* RANGECAT_HEADERS lines */
 	size_t nheaders;
 	bool argv_secret; /* a -H header has a secret-looking name */
+	bool argv_authz;  /* a -H Authorization header (wins over NETRC) */
 
 	pthread_mutex_t mu; /* guards the OAuth fields below */
 	struct rc_oauth_token tok;
@@ -233,14 +233,23 @@ static enum rc_err secret_headers(struct rc_auth *a, const char *v, char *why,
 			bool ok = colon && colon > v;
 			for (const char *p = v; ok && p < colon; p++)
 				ok = *p > 0x20 && *p < 0x7f;
-			for (const char *p = v; ok && p < v + l; p++)
-				ok = *p != '\r' && *p != '\0';
 			if (!ok)
 				return rc_err_usage(
 				    why, whylen,
 				    "RANGECAT_HEADERS line %u is not "
 				    "'Name: value'",
 				    lineno);
+			/* CR ends a line only before its LF. */
+			if (memchr(v, '\r', l))
+				return rc_err_usage(
+				    why, whylen,
+				    "RANGECAT_HEADERS line %u holds a CR "
+				    "that does not end it",
+				    lineno);
+			/* Its values are secret whatever the names: -v
+			 * shows them as [redacted], and they stay on
+			 * their origin. */
+			rc_log_add_secret_name(v, (size_t)(colon - v));
 			if (a->nheaders == MAX_SECRET_HEADERS)
 				return rc_err_usage(
 				    why, whylen,
@@ -333,6 +342,233 @@ static enum rc_err pick(struct rc_auth *a, const struct rc_opts *o,
 	return RC_OK;
 }
 
+/* The next token of a netrc line at *pp: a word, or a "quoted string"
+ * with \" \\ \n \r \t escapes, as curl reads them. Returns its length in
+ * tok (NUL-terminated; *cut set when it did not fit cap), or 0 at the end
+ * of the line. */
+static size_t netrc_token(const char **pp, char *tok, size_t cap, bool *cut)
+{
+	const char *p = *pp;
+	size_t n = 0;
+
+	while (*p == ' ' || *p == '\t' || *p == '\r')
+		p++;
+	if (*p == '\0' || *p == '\n') {
+		*pp = p;
+		return 0;
+	}
+	if (*p == '"') {
+		for (p++; *p && *p != '"' && *p != '\n'; p++) {
+			char c = *p;
+			if (c == '\\' && p[1] && p[1] != '\n') {
+				c = *++p;
+				c = c == 'n'   ? '\n'
+				    : c == 'r' ? '\r'
+				    : c == 't' ? '\t'
+					       : c;
+			}
+			if (n + 1 < cap)
+				tok[n++] = c;
+			else
+				*cut = true;
+		}
+		if (*p == '"')
+			p++;
+	} else {
+		for (;
+		     *p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n';
+		     p++)
+			if (n + 1 < cap)
+				tok[n++] = *p;
+			else
+				*cut = true;
+	}
+	tok[n] = '\0';
+	*pp = p;
+	return n ? n : 1; /* "" is a token too */
+}
+
+/*
+ * Looks host up in the netrc file text (NUL-terminated): the first
+ * "machine host" entry, or a "default" entry met before it. *login and
+ * *password are set to copies of what the entry holds (NULL for what it
+ * lacks). Returns false when out of memory; *cut is set when a token was
+ * longer than rangecat reads.
+ */
+static bool netrc_find(const char *text, const char *host, char **login,
+		       char **password, bool *cut)
+{
+	enum { NONE, MACHINE, LOGIN, PASSWORD, SKIP } want = NONE;
+	bool macdef = false, in = false, done = false;
+	char tok[4096];
+	const char *p = text;
+
+	*login = *password = NULL;
+	while (*p && !done) {
+		const char *line = p;
+		const char *eol = strchr(p, '\n');
+		const char *next = eol ? eol + 1 : p + strlen(p);
+		if (macdef) {
+			/* A macro runs to the next empty line. */
+			if (strspn(line, " \t\r") >= (size_t)(next - line) - 1)
+				macdef = false;
+			p = next;
+			continue;
+		}
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '#') {
+			p = next;
+			continue;
+		}
+		while (!done && !macdef &&
+		       netrc_token(&p, tok, sizeof tok, cut)) {
+			switch (want) {
+			case MACHINE:
+				in = strcasecmp(tok, host) == 0;
+				want = NONE;
+				continue;
+			case LOGIN:
+			case PASSWORD:
+				if (in) {
+					char **dst =
+					    want == LOGIN ? login : password;
+					wipe_free(*dst);
+					if ((*dst = strdup(tok)) == NULL)
+						goto nomem;
+				}
+				want = NONE;
+				continue;
+			case SKIP: want = NONE; continue;
+			case NONE: break;
+			}
+			if (strcmp(tok, "machine") == 0 ||
+			    strcmp(tok, "default") == 0) {
+				/* The entry found ends where another
+				 * begins. */
+				if (in)
+					done = true;
+				else if (tok[0] == 'd')
+					in = true;
+				else
+					want = MACHINE;
+			} else if (strcmp(tok, "login") == 0) {
+				want = LOGIN;
+			} else if (strcmp(tok, "password") == 0) {
+				want = PASSWORD;
+			} else if (strcmp(tok, "account") == 0) {
+				want = SKIP;
+			} else if (strcmp(tok, "macdef") == 0) {
+				macdef = true;
+			}
+		}
+		p = next;
+	}
+	mbedtls_platform_zeroize(tok, sizeof tok);
+	if (!in) {
+		wipe_free(*login);
+		wipe_free(*password);
+		*login = *password = NULL;
+	}
+	return true;
+nomem:
+	mbedtls_platform_zeroize(tok, sizeof tok);
+	wipe_free(*login);
+	wipe_free(*password);
+	*login = *password = NULL;
+	return false;
+}
+
+/*
+ * NETRC: the entry for the origin's host (or the default entry) becomes
+ * Basic credentials for the origin only. libcurl's own netrc support is
+ * not used: it would look up every host a redirect leads to, and send
+ * the default entry anywhere.
+ */
+static enum rc_err load_netrc(struct rc_auth *a, const char *path, char *why,
+			      size_t whylen)
+{
+	FILE *f = fopen(path, "r");
+	size_t cap = 1 << 20, n = 0;
+	char *text;
+	char *login = NULL, *password = NULL;
+	enum rc_err err = RC_OK;
+	char host[256];
+	size_t hl = strlen(a->origin.host);
+	bool cut = false;
+
+	if (f == NULL)
+		return rc_err_usage(why, whylen,
+				    "NETRC names a file that cannot be read");
+	text = malloc(cap + 1);
+	if (text == NULL) {
+		fclose(f);
+		return RC_E_NOMEM;
+	}
+	n = fread(text, 1, cap, f);
+	bool bad = ferror(f) || (n == cap && fgetc(f) != EOF);
+	fclose(f);
+	if (bad) {
+		err = rc_err_usage(why, whylen,
+				   "NETRC names a file that cannot be read "
+				   "whole (or is over 1 MiB)");
+		goto done;
+	}
+	text[n] = '\0';
+	if (memchr(text, '\0', n)) {
+		err = rc_err_usage(why, whylen, "NETRC holds a NUL byte");
+		goto done;
+	}
+	/* An IPv6 literal's brackets are not part of the machine name. A
+	 * host too long for DNS matches no entry (nor a cut one). */
+	if (hl >= 2 && a->origin.host[0] == '[')
+		snprintf(host, sizeof host, "%.*s", (int)(hl - 2),
+			 a->origin.host + 1);
+	else
+		snprintf(host, sizeof host, "%s", a->origin.host);
+	if (hl >= sizeof host) {
+		rc_log("NETRC is not read for a host name over 255 bytes");
+		goto done;
+	}
+	if (!netrc_find(text, host, &login, &password, &cut)) {
+		err = RC_E_NOMEM;
+		goto done;
+	}
+	if (cut) {
+		err = rc_err_usage(why, whylen,
+				   "NETRC holds a word over 4095 bytes");
+		goto done;
+	}
+	if (login == NULL && password == NULL) {
+		rc_log("NETRC has no entry for %s: no credentials sent", host);
+		goto done;
+	}
+	if ((login && strpbrk(login, "\r\n")) ||
+	    (password && strpbrk(password, "\r\n"))) {
+		err = rc_err_usage(
+		    why, whylen, "NETRC's entry for %s holds a CR or LF", host);
+		goto done;
+	}
+	if (login && strchr(login, ':')) {
+		err = rc_err_usage(why, whylen,
+				   "NETRC's login for %s holds a ':', which "
+				   "Basic authentication cannot carry",
+				   host);
+		goto done;
+	}
+	a->user = login ? login : strdup("");
+	a->secret = password ? password : strdup("");
+	login = password = NULL;
+	if (a->user == NULL || a->secret == NULL)
+		err = RC_E_NOMEM;
+done:
+	wipe_free(login);
+	wipe_free(password);
+	mbedtls_platform_zeroize(text, n);
+	free(text);
+	return err;
+}
+
 /* Copies what scheme a->kind needs; half-set schemes are usage errors. */
 static enum rc_err load(struct rc_auth *a, rc_getenv_fn get, char *why,
 			size_t whylen)
@@ -369,12 +605,7 @@ static enum rc_err load(struct rc_auth *a, rc_getenv_fn get, char *why,
 				      whylen);
 	case RC_AUTH_NETRC:
 		add_source(a, "NETRC");
-		a->netrc = strdup(var(get, "NETRC"));
-		if (a->netrc && access(a->netrc, R_OK) != 0)
-			return rc_err_usage(
-			    why, whylen,
-			    "NETRC names a file that cannot be read");
-		break;
+		return load_netrc(a, var(get, "NETRC"), why, whylen);
 	case RC_AUTH_S3:
 		add_source(a, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
 		if (var(get, "AWS_ACCESS_KEY_ID") == NULL)
@@ -444,14 +675,11 @@ static enum rc_err load(struct rc_auth *a, rc_getenv_fn get, char *why,
 		}
 		break;
 	}
-	if (a->kind != RC_AUTH_NETRC && a->secret == NULL)
+	if (a->secret == NULL ||
+	    (a->user == NULL &&
+	     (a->kind == RC_AUTH_BASIC || a->kind == RC_AUTH_S3 ||
+	      a->kind == RC_AUTH_OAUTH)))
 		return RC_E_NOMEM;
-	if (a->kind == RC_AUTH_NETRC && a->netrc == NULL)
-		return RC_E_NOMEM;
-	if ((a->kind == RC_AUTH_BEARER || a->kind == RC_AUTH_BASIC) &&
-	    strpbrk(a->secret, "\r\n"))
-		return rc_err_usage(why, whylen, "%s holds a line break",
-				    a->source);
 	return RC_OK;
 }
 
@@ -482,11 +710,53 @@ static enum rc_err make_basic(struct rc_auth *a)
 	return RC_OK;
 }
 
-/* Moves user:password out of the URL into Basic credentials. */
-static enum rc_err take_userinfo(struct rc_auth *a, bool *had)
+/*
+ * Variables whose values go into requests: a CR or LF would end a header
+ * line (or split a signed one), so they are refused, by name. The
+ * environment cannot hold a NUL. AWS variables count only for s3:// URLs,
+ * as they are used only there. RANGECAT_HEADERS is checked line by line.
+ */
+static enum rc_err check_vars(rc_getenv_fn get, bool s3, char *why,
+			      size_t whylen)
+{
+	static const char *const names[] = {
+	    "RANGECAT_TOKEN",		"RANGECAT_USER",
+	    "RANGECAT_PASSWORD",	"RANGECAT_OAUTH_TOKEN_URL",
+	    "RANGECAT_OAUTH_CLIENT_ID", "RANGECAT_OAUTH_CLIENT_SECRET",
+	    "RANGECAT_OAUTH_SCOPE",	"RANGECAT_HMAC_KEY",
+	    "RANGECAT_HMAC_KEY_ID",	"NETRC",
+	    "AWS_ACCESS_KEY_ID",	"AWS_SECRET_ACCESS_KEY",
+	    "AWS_SESSION_TOKEN",
+	};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		const char *v = get(names[i]);
+		if (!s3 && strncmp(names[i], "AWS_", 4) == 0)
+			continue;
+		if (v && strpbrk(v, "\r\n"))
+			return rc_err_usage(why, whylen,
+					    "%s holds a CR or LF: refused",
+					    names[i]);
+	}
+	return RC_OK;
+}
+
+/* True when s holds a byte below 0x20 or DEL. */
+static bool has_ctl(const char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* Moves user:password out of the URL into Basic credentials. A control
+ * character (%0D, %0A, %00...) in either is a usage error. */
+static enum rc_err take_userinfo(struct rc_auth *a, bool *had, char *why,
+				 size_t whylen)
 {
 	CURLU *u = curl_url();
 	char *user = NULL, *pass = NULL, *clean = NULL;
+	char *ruser = NULL, *rpass = NULL;
 	enum rc_err err = RC_OK;
 
 	*had = false;
@@ -495,11 +765,24 @@ static enum rc_err take_userinfo(struct rc_auth *a, bool *had)
 	if (curl_url_set(u, CURLUPART_URL, a->url, CURLU_PATH_AS_IS) !=
 	    CURLUE_OK)
 		goto done; /* curl will report the URL itself */
-	curl_url_get(u, CURLUPART_USER, &user, CURLU_URLDECODE);
-	curl_url_get(u, CURLUPART_PASSWORD, &pass, CURLU_URLDECODE);
-	if (user == NULL && pass == NULL)
+	curl_url_get(u, CURLUPART_USER, &ruser, 0);
+	curl_url_get(u, CURLUPART_PASSWORD, &rpass, 0);
+	if (ruser == NULL && rpass == NULL)
 		goto done;
 	*had = true;
+	/* libcurl will not decode a control character, and says so only
+	 * by its error. */
+	if ((ruser && (curl_url_get(u, CURLUPART_USER, &user,
+				    CURLU_URLDECODE) != CURLUE_OK ||
+		       has_ctl(user))) ||
+	    (rpass && (curl_url_get(u, CURLUPART_PASSWORD, &pass,
+				    CURLU_URLDECODE) != CURLUE_OK ||
+		       has_ctl(pass)))) {
+		err = rc_err_usage(why, whylen,
+				   "bad URL: its user:password holds a "
+				   "control character (CR, LF or NUL)");
+		goto done;
+	}
 	a->user = strdup(user ? user : "");
 	a->secret = strdup(pass ? pass : "");
 	curl_url_set(u, CURLUPART_USER, NULL, 0);
@@ -516,8 +799,12 @@ static enum rc_err take_userinfo(struct rc_auth *a, bool *had)
 done:
 	if (pass)
 		mbedtls_platform_zeroize(pass, strlen(pass));
+	if (rpass)
+		mbedtls_platform_zeroize(rpass, strlen(rpass));
 	curl_free(user);
 	curl_free(pass);
+	curl_free(ruser);
+	curl_free(rpass);
 	curl_free(clean);
 	curl_url_cleanup(u);
 	return err;
@@ -559,12 +846,15 @@ enum rc_err rc_auth_new(const struct rc_opts *o, rc_getenv_fn get,
 			goto fail;
 	} else {
 		a->url = strdup(o->url);
-		if (a->url == NULL ||
-		    (err = take_userinfo(a, &userinfo)) != RC_OK) {
+		if (a->url == NULL) {
 			err = RC_E_NOMEM;
 			goto fail;
 		}
+		if ((err = take_userinfo(a, &userinfo, why, whylen)) != RC_OK)
+			goto fail;
 	}
+	if ((err = check_vars(get, s3, why, whylen)) != RC_OK)
+		goto fail;
 	a->as_is = s3;
 	if (!url_parse(a->url, a->as_is, &a->origin)) {
 		err = rc_err_usage(why, whylen, "bad URL: it does not parse");
@@ -576,13 +866,17 @@ enum rc_err rc_auth_new(const struct rc_opts *o, rc_getenv_fn get,
 		add_source(a, "the URL's user:password");
 	else if ((err = load(a, get, why, whylen)) != RC_OK)
 		goto fail;
-	if (a->kind == RC_AUTH_BASIC && (err = make_basic(a)) != RC_OK)
+	if ((a->kind == RC_AUTH_BASIC ||
+	     (a->kind == RC_AUTH_NETRC && a->secret)) &&
+	    (err = make_basic(a)) != RC_OK)
 		goto fail;
 	for (size_t i = 0; i < o->nheaders; i++) {
 		const char *c = strchr(o->headers[i], ':');
 		if (c && rc_log_secret_header(o->headers[i],
 					      (size_t)(c - o->headers[i])))
 			a->argv_secret = true;
+		if (is_authorization(o->headers[i]))
+			a->argv_authz = true;
 	}
 	if (a->kind != RC_AUTH_NONE)
 		rc_log("credentials: %s", a->source);
@@ -597,7 +891,26 @@ fail:
 	return err;
 }
 
-void rc_auth_scrub_env(void)
+/* The password's place in a URL: *pw at its ':' and *at at the '@' that
+ * ends the userinfo; false when the URL has no password. The scheme is
+ * optional, as in proxy variables. */
+static bool password_span(char *url, char **pw, char **at)
+{
+	char *s = strstr(url, "://");
+	char *auth = s ? s + 3 : url;
+	size_t al = strcspn(auth, "/?#");
+
+	*at = NULL;
+	for (size_t i = 0; i < al; i++)
+		if (auth[i] == '@')
+			*at = auth + i;
+	if (*at == NULL)
+		return false;
+	*pw = memchr(auth, ':', (size_t)(*at - auth));
+	return *pw != NULL;
+}
+
+bool rc_auth_scrub(int argc, char *argv[])
 {
 	static const char *const secret[] = {
 	    "RANGECAT_TOKEN",	 "RANGECAT_PASSWORD",
@@ -605,12 +918,61 @@ void rc_auth_scrub_env(void)
 	    "AWS_SESSION_TOKEN", "RANGECAT_OAUTH_CLIENT_SECRET",
 	    "RANGECAT_HMAC_KEY",
 	};
+	static const char *const proxy[] = {
+	    "http_proxy",  "HTTP_PROXY", "https_proxy",
+	    "HTTPS_PROXY", "all_proxy",	 "ALL_PROXY",
+	};
+	bool held = false;
+	char *pw, *at;
+
+	/* /proc/PID/environ shows the environment's original bytes,
+	 * whatever unsetenv does: overwrite them first. */
 	for (size_t i = 0; i < sizeof secret / sizeof *secret; i++) {
 		char *v = getenv(secret[i]);
 		if (v)
 			mbedtls_platform_zeroize(v, strlen(v));
 		unsetenv(secret[i]);
 	}
+	/* libcurl reads the proxy variables itself, per request (with
+	 * no_proxy and the URL's scheme): a proxy holding a password moves
+	 * to a "name=value" copy on the heap that putenv puts in environ
+	 * as it is (setenv might hand back the very bytes wiped next), and
+	 * its original bytes are wiped. The copy lives as long as the
+	 * process. */
+	for (size_t i = 0; i < sizeof proxy / sizeof *proxy; i++) {
+		char *v = getenv(proxy[i]);
+		if (v == NULL || !password_span(v, &pw, &at))
+			continue;
+		size_t cap = strlen(proxy[i]) + strlen(v) + 2;
+		char *copy = malloc(cap);
+		if (copy)
+			snprintf(copy, cap, "%s=%s", proxy[i], v);
+		if (copy == NULL || putenv(copy) != 0) {
+			free(copy);
+			unsetenv(proxy[i]); /* no proxy beats a leak */
+		}
+		mbedtls_platform_zeroize(v, strlen(v));
+		held = true;
+	}
+	/* /proc/PID/cmdline: the URL keeps its user, not its password
+	 * (the rest of the string moves up, the freed tail is zeroed). */
+	for (int i = 1; i < argc; i++) {
+		char *u = argv[i];
+		if ((strncasecmp(u, "http://", 7) != 0 &&
+		     strncasecmp(u, "https://", 8) != 0) ||
+		    !password_span(u, &pw, &at))
+			continue;
+		size_t len = strlen(u), cut = (size_t)(at - pw);
+		memmove(pw, at, strlen(at) + 1);
+		mbedtls_platform_zeroize(u + len - cut, cut);
+		held = true;
+	}
+	return held;
+}
+
+bool rc_auth_holds_secret(const struct rc_auth *a)
+{
+	return a && (a->kind != RC_AUTH_NONE || a->argv_secret);
 }
 
 const char *rc_auth_url(const struct rc_auth *a)
@@ -690,10 +1052,6 @@ void rc_auth_setup_easy(const struct rc_auth *a, CURL *h)
 {
 	if (a == NULL)
 		return;
-	if (a->kind == RC_AUTH_NETRC) {
-		curl_easy_setopt(h, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
-		curl_easy_setopt(h, CURLOPT_NETRC_FILE, a->netrc);
-	}
 	/* S3 keys may hold "." and ".." segments and "//": sent as they
 	 * are, as they were signed. */
 	if (a->as_is)
@@ -844,8 +1202,7 @@ struct curl_slist *rc_auth_headers(struct rc_auth *a, const char *url,
 	struct url u;
 	/* Only credentials and secret -H headers depend on the URL: a run
 	 * without them parses nothing. A URL that does not parse gets none. */
-	bool scoped = (a->kind != RC_AUTH_NONE && a->kind != RC_AUTH_NETRC) ||
-		      a->argv_secret;
+	bool scoped = a->kind != RC_AUTH_NONE || a->argv_secret;
 	bool parsed = scoped && url_parse(url, a->as_is, &u);
 	bool here = !scoped || (parsed && on_origin(a, &u));
 	bool ok = true;
@@ -864,8 +1221,12 @@ struct curl_slist *rc_auth_headers(struct rc_auth *a, const char *url,
 		ok = add(&l, extra);
 	if (ok && here) {
 		switch (a->kind) {
-		case RC_AUTH_NONE:
-		case RC_AUTH_NETRC: break;
+		case RC_AUTH_NONE: break;
+		case RC_AUTH_NETRC:
+			/* As with curl, -H Authorization wins over netrc. */
+			if (a->basic && !a->argv_authz)
+				ok = add(&l, a->basic);
+			break;
 		case RC_AUTH_BEARER:
 		case RC_AUTH_OAUTH: {
 			const char *tok = a->secret;
@@ -1047,6 +1408,5 @@ void rc_auth_free(struct rc_auth *a)
 	free(a->region);
 	free(a->token_url);
 	free(a->scope);
-	free(a->netrc);
 	free(a);
 }

@@ -43,9 +43,17 @@ struct rc_auth;
 enum rc_err rc_auth_new(const struct rc_opts *o, rc_getenv_fn get,
 			struct rc_auth **out, char *why, size_t whylen);
 
-/* Removes the secret variables from the environment and wipes their
- * values, once rc_auth_new has copied them. */
-void rc_auth_scrub_env(void);
+/*
+ * Once rc_auth_new has copied them, wipes the secrets from where
+ * /proc/PID/environ and /proc/PID/cmdline show them: the secret variables
+ * (removed), a password in a proxy variable (the variable stays, on the
+ * heap, for libcurl) and a password in a URL in argv (the URL stays,
+ * without it). Returns true when a proxy or URL password was found.
+ */
+bool rc_auth_scrub(int argc, char *argv[]);
+
+/* True when a holds a credential, or -H gave a secret-looking header. */
+bool rc_auth_holds_secret(const struct rc_auth *a);
 
 /* The URL to fetch (s3:// resolved, userinfo removed); owned by a. */
 const char *rc_auth_url(const struct rc_auth *a);
@@ -62,7 +70,7 @@ enum rc_err rc_auth_start(struct rc_auth *a, const struct rc_opts *o, char *why,
  * and port and scheme, or the same host moving from http to https. */
 bool rc_auth_same_origin(const struct rc_auth *a, const char *url);
 
-/* Applies what a handle needs for every request of this run (netrc, S3's
+/* Applies what a handle needs for every request of this run (S3's
  * unnormalised paths). */
 void rc_auth_setup_easy(const struct rc_auth *a, CURL *h);
 

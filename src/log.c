@@ -17,6 +17,15 @@ static int verbosity;
 static struct timespec origin;
 static atomic_bool bar_shown;
 
+/* Header names whose values are secret whatever they are called: those
+ * RANGECAT_HEADERS sets. Filled by the main thread before the fetcher
+ * starts (thread creation orders it), only read afterwards. A name too
+ * long to keep, or one too many, makes every header secret. */
+#define MAX_SECRET_NAMES 64
+static char secret_names[MAX_SECRET_NAMES][128];
+static size_t nsecret_names;
+static bool all_secret;
+
 void rc_log_init(int verbose)
 {
 	verbosity = verbose;
@@ -87,8 +96,30 @@ static bool contains(const char *s, size_t n, const char *word)
 	return false;
 }
 
+void rc_log_add_secret_name(const char *name, size_t n)
+{
+	for (size_t i = 0; i < nsecret_names; i++)
+		if (strlen(secret_names[i]) == n &&
+		    strncasecmp(secret_names[i], name, n) == 0)
+			return;
+	if (nsecret_names == MAX_SECRET_NAMES || n >= sizeof secret_names[0]) {
+		all_secret = true;
+		return;
+	}
+	memcpy(secret_names[nsecret_names], name, n);
+	secret_names[nsecret_names++][n] = '\0';
+}
+
 bool rc_log_secret_header(const char *name, size_t n)
 {
+	if (all_secret)
+		return true;
+	while (n > 0 && (name[n - 1] == ' ' || name[n - 1] == '\t'))
+		n--;
+	for (size_t i = 0; i < nsecret_names; i++)
+		if (strlen(secret_names[i]) == n &&
+		    strncasecmp(secret_names[i], name, n) == 0)
+			return true;
 	static const char *const words[] = {
 	    "authorization", "cookie",	  "token",	"secret",  "password",
 	    "key",	     "signature", "credential", "session", "auth",

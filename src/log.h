@@ -24,7 +24,13 @@ void rc_log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Called by the progress bar so errors erase it first. */
 void rc_log_set_bar(bool shown);
 
-/* True when a header (by name) carries a credential. */
+/* Marks header name (n bytes) as secret for the rest of the run, whatever
+ * it is called (RANGECAT_HEADERS holds secrets by definition). Call
+ * before other threads start. */
+void rc_log_add_secret_name(const char *name, size_t n);
+
+/* True when a header (by name) carries a credential: a name marked
+ * secret, or one that looks like a credential's. */
 bool rc_log_secret_header(const char *name, size_t namelen);
 
 /* Writes header h to out with its value replaced by [redacted] when the

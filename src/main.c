@@ -299,7 +299,9 @@ int main(int argc, char *argv[])
 	char why[512];
 	uint64_t delivered = 0, start = 0;
 	enum rc_err err;
+	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
 
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (!sane_fds())
 		return rc_err_exit_status(RC_E_OUTPUT);
 	err = rc_options_parse(&o, argc, argv, why, sizeof why);
@@ -340,13 +342,15 @@ int main(int argc, char *argv[])
 		rc_log_error("libcurl failed to initialise");
 		return rc_err_exit_status(RC_E_NETWORK);
 	}
-	/* Credentials: read once, then gone from the environment; a process
-	 * holding them does not dump core. */
+	/* Credentials: read once, then wiped from the environment and argv
+	 * as /proc shows them. The process is not dumpable from start-up
+	 * (a URL password is in argv from exec) and stays so while it
+	 * holds any secret. */
 	struct rc_auth *auth = NULL;
 	err = rc_auth_new(&o, rc_getenv, &auth, why, sizeof why);
-	rc_auth_scrub_env();
-	if (err == RC_OK && rc_auth_kind(auth) != RC_AUTH_NONE)
-		prctl(PR_SET_DUMPABLE, 0);
+	bool held = rc_auth_scrub(argc, argv);
+	if (dumpable == 1 && !held && !rc_auth_holds_secret(auth))
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	if (err == RC_OK)
 		err = rc_auth_start(auth, &o, why, sizeof why);
 	if (err != RC_OK) {

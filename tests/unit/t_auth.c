@@ -3,14 +3,17 @@
  * schemes (named, never with values), s3:// URLs, origins and redirects,
  * and the headers each request gets on and off its origin.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <mbedtls/md.h>
 
 #include "auth.h"
 #include "harness.h"
+#include "log.h"
 
 /* A fake environment: "NAME=value" strings, NULL-terminated. */
 static const char *const *fake;
@@ -327,6 +330,188 @@ static void hints(void)
 	rc_auth_free(a);
 }
 
+/* A netrc file written now; the path is static. */
+static const char *netrc_file(const char *text)
+{
+	static char path[64];
+	snprintf(path, sizeof path, "/tmp/t_auth_netrc_%d", (int)getpid());
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* The Authorization line rc_auth_headers gives url, or "" (a static
+ * buffer), for a run of o with NETRC holding text. */
+static const char *netrc_authz(struct rc_opts *o, const char *text,
+			       const char *url, enum rc_err *e)
+{
+	static char out[256];
+	char env[128], why[256];
+	const char *vars[] = {env, NULL};
+	struct rc_auth *a = NULL;
+	unsigned gen;
+	enum rc_err err;
+
+	snprintf(env, sizeof env, "NETRC=%s", netrc_file(text));
+	fake = vars;
+	out[0] = '\0';
+	*e = rc_auth_new(o, get, &a, why, sizeof why);
+	if (*e != RC_OK)
+		return out;
+	struct curl_slist *l =
+	    rc_auth_headers(a, url, NULL, NULL, &gen, &err, why, sizeof why);
+	for (struct curl_slist *p = l; p; p = p->next)
+		if (strncmp(p->data, "Authorization:", 14) == 0)
+			snprintf(out, sizeof out, "%s", p->data);
+	rc_auth_free_list(l);
+	rc_auth_free(a);
+	return out;
+}
+
+static void netrc(void)
+{
+	struct rc_opts o = opts("http://Host.example/f");
+	enum rc_err e;
+	/* base64("al:pw") and base64("dflt:dpw") */
+	const char *al = "Authorization: Basic YWw6cHc=";
+	const char *dflt = "Authorization: Basic ZGZsdDpkcHc=";
+	const char *both = "machine other.example login x password y\n"
+			   "machine host.example\n  login al password pw\n"
+			   "default login dflt password dpw\n";
+
+	CHECK(strcmp(netrc_authz(&o, both, "http://host.example/g", &e), al) ==
+	      0);
+	/* Not to another port, host, or the default entry's "anywhere". */
+	CHECK(*netrc_authz(&o, both, "http://host.example:81/g", &e) == '\0');
+	CHECK(*netrc_authz(&o, both, "http://other.example/g", &e) == '\0');
+	CHECK(*netrc_authz(&o, both, "http://x.example/g", &e) == '\0');
+	/* The default entry serves the origin when no machine matches. */
+	const char *def = "machine other.example login x password y\n"
+			  "default login dflt password dpw\n";
+	CHECK(strcmp(netrc_authz(&o, def, "http://host.example/g", &e), dflt) ==
+	      0);
+	CHECK(*netrc_authz(&o, def, "http://other.example/g", &e) == '\0');
+	/* Comments, macros and quoted tokens, as curl reads them. */
+	const char *tricky = "# machine host.example login no password no\n"
+			     "macdef init\nmachine host.example login m\n\n"
+			     "machine host.example login \"al\" password "
+			     "\"p\\w\" account z\n";
+	CHECK(strcmp(netrc_authz(&o, tricky, "http://host.example/g", &e),
+		     al) == 0);
+	/* No entry: nothing sent, no error. */
+	CHECK(*netrc_authz(&o, "machine a login b password c\n",
+			   "http://host.example/g", &e) == '\0' &&
+	      e == RC_OK);
+	/* A CR or LF (quoted escapes) is refused. */
+	netrc_authz(&o, "default login a password \"x\\ny\"\n",
+		    "http://host.example/g", &e);
+	CHECK(e == RC_E_USAGE);
+	/* A word longer than rangecat reads is refused, not cut. */
+	static char longpw[5200];
+	snprintf(longpw, sizeof longpw, "default login a password ");
+	memset(longpw + strlen(longpw), 'x', 5000);
+	netrc_authz(&o, longpw, "http://host.example/g", &e);
+	CHECK(e == RC_E_USAGE);
+	/* -H Authorization wins, as with curl. */
+	o.headers[0] = "Authorization: Bearer mine";
+	o.nheaders = 1;
+	CHECK(strcmp(netrc_authz(&o, both, "http://host.example/g", &e),
+		     "Authorization: Bearer mine") == 0);
+	unlink(netrc_file(""));
+}
+
+static void line_breaks(void)
+{
+	struct rc_opts o = opts("https://example.com/f");
+	struct rc_opts s3 = opts("s3://b/k");
+	char why[256];
+	static const char *const names[] = {
+	    "RANGECAT_TOKEN",		"RANGECAT_USER",
+	    "RANGECAT_PASSWORD",	"RANGECAT_OAUTH_TOKEN_URL",
+	    "RANGECAT_OAUTH_CLIENT_ID", "RANGECAT_OAUTH_CLIENT_SECRET",
+	    "RANGECAT_OAUTH_SCOPE",	"RANGECAT_HMAC_KEY",
+	    "RANGECAT_HMAC_KEY_ID",	"AWS_ACCESS_KEY_ID",
+	    "AWS_SECRET_ACCESS_KEY",	"AWS_SESSION_TOKEN",
+	};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		for (int cr = 0; cr < 2; cr++) {
+			char env[128];
+			const char *vars[] = {env, NULL};
+			snprintf(env, sizeof env, "%s=V4LU3%sX: 1", names[i],
+				 cr ? "\r" : "\n");
+			bool aws = strncmp(names[i], "AWS_", 4) == 0;
+			CHECK(try(aws ? &s3 : &o, vars, why, sizeof why) ==
+			      RC_E_USAGE);
+			CHECK(strncmp(why, names[i], strlen(names[i])) == 0 &&
+			      strstr(why, "holds a CR or LF") != NULL &&
+			      strstr(why, "V4LU3") == NULL);
+		}
+	const char *hcr[] = {"RANGECAT_HEADERS=X-A: SECRET\rX-B: 1", NULL};
+	CHECK(try(&o, hcr, why, sizeof why) == RC_E_USAGE);
+	CHECK(strstr(why, "line 1 holds a CR") && !strstr(why, "SECRET"));
+	const char *crlf[] = {"RANGECAT_HEADERS=X-A: 1\r\nX-B: 2\r\n", NULL};
+	CHECK(try(&o, crlf, why, sizeof why) == RC_OK);
+	/* The URL's userinfo, percent-encoded. */
+	const char *bad[] = {"https://u:SE%0DCRET@example.com/f",
+			     "https://u:SE%0aCRET@example.com/f",
+			     "https://u:SE%00CRET@example.com/f",
+			     "https://u%0A:SECRET@example.com/f"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct rc_opts u = opts(bad[i]);
+		CHECK(try(&u, NULL, why, sizeof why) == RC_E_USAGE);
+		CHECK(strstr(why, "control character") &&
+		      !strstr(why, "SECRET"));
+	}
+	struct rc_opts ok = opts("https://u:SE%20CRET%3A@example.com/f");
+	CHECK(try(&ok, NULL, why, sizeof why) == RC_OK);
+}
+
+static void redaction(void)
+{
+	char out[256];
+	const char *h[] = {"RANGECAT_HEADERS=X-JFrog-Art-Api: SECRET", NULL};
+	struct rc_opts o = opts("https://example.com/f");
+	char why[256];
+
+	rc_log_redact_header("X-Jfrog-Art-Api: SECRET", out, sizeof out);
+	CHECK(strstr(out, "SECRET") != NULL); /* not yet known */
+	CHECK(try(&o, h, why, sizeof why) == RC_OK);
+	rc_log_redact_header("X-Jfrog-Art-Api: SECRET", out, sizeof out);
+	CHECK(strcmp(out, "X-Jfrog-Art-Api: [redacted]") == 0);
+	rc_log_redact_header("X-Jfrog-Art-Apis: 1", out, sizeof out);
+	CHECK(strcmp(out, "X-Jfrog-Art-Apis: 1") == 0);
+}
+
+static void scrub(void)
+{
+	char url[] = "https://user:SECRET@example.com/p?q=1";
+	char other[] = "-H";
+	char *argv[] = {"rangecat", other, url, NULL};
+	size_t len = sizeof url;
+
+	setenv("RANGECAT_TOKEN", "SECRET", 1);
+	setenv("https_proxy", "http://p:SECRET@proxy:3128", 1);
+	setenv("http_proxy", "http://proxy:3128", 1);
+	CHECK(rc_auth_scrub(3, argv));
+	CHECK(strcmp(url, "https://user@example.com/p?q=1") == 0);
+	size_t zeros = 0;
+	for (size_t i = strlen(url); i < len; i++)
+		zeros += url[i] == '\0';
+	CHECK(zeros == len - strlen(url));
+	CHECK(getenv("RANGECAT_TOKEN") == NULL);
+	/* The proxy stays usable for libcurl. */
+	CHECK(getenv("https_proxy") &&
+	      strcmp(getenv("https_proxy"), "http://p:SECRET@proxy:3128") == 0);
+	/* The copy is the "name=value" string putenv got: free it. */
+	char *kept = getenv("https_proxy");
+	unsetenv("https_proxy");
+	if (kept)
+		free(kept - strlen("https_proxy="));
+	CHECK(!rc_auth_scrub(3, argv));
+	unsetenv("http_proxy");
+}
+
 int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -335,6 +520,10 @@ int main(void)
 	origins();
 	signing();
 	hints();
+	netrc();
+	line_breaks();
+	redaction();
+	scrub();
 	curl_global_cleanup();
 	return DONE();
 }
