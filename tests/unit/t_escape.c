@@ -3,6 +3,19 @@
 
 #include "escape.h"
 #include "harness.h"
+#include "resume.h"
+
+/* A resume command's word: plain, '...' or $'...' with octal escapes. */
+static int quoted(const char *in, const char *want)
+{
+	char out[256];
+	size_t o = 0;
+	out[0] = '\0';
+	rc_shell_quote(in, out, sizeof out, &o);
+	if (strcmp(out, want) != 0)
+		fprintf(stderr, "quoted to [%s], wanted [%s]\n", out, want);
+	return strcmp(out, want) == 0;
+}
 
 static int same(const char *in, size_t n, const char *want)
 {
@@ -57,5 +70,11 @@ int main(void)
 	/* the logger's variant keeps backslashes, escapes the rest */
 	rc_escape_controls("a\\033\033", out, sizeof out);
 	CHECK(strcmp(out, "a\\033\\033") == 0);
+	/* a word with bytes a terminal must not see raw stays runnable */
+	CHECK(quoted("plain-1.0", "plain-1.0"));
+	CHECK(quoted("\"v1\"", "'\"v1\"'"));
+	CHECK(quoted("\"v\233\377\"", "$'\"v\\233\\377\"'"));
+	CHECK(quoted("a'\033\\b", "$'a\\047\\033\\134b'"));
+	CHECK(quoted("caf\303\251 x", "'caf\303\251 x'"));
 	return DONE();
 }
