@@ -222,13 +222,24 @@ static enum rc_err copy_data(struct unpack *u, struct archive_entry *e,
 	return RC_OK;
 }
 
+/* Prints s escaped, whole: a listing is never cut (4 bytes out per byte
+ * in at most). */
+static void print_shown(const char *s)
+{
+	size_t cap = 4 * (s ? strlen(s) : 0) + 1;
+	char *b = malloc(cap);
+
+	fputs(b ? rc_escape(s, b, cap) : "?", stdout);
+	free(b);
+}
+
 static void list_entry(struct archive_entry *e, bool verbose)
 {
-	char b[4096], t[64];
-	const char *path = shown(archive_entry_pathname(e), b, sizeof b);
+	char t[64];
 
 	if (!verbose) {
-		printf("%s\n", path);
+		print_shown(archive_entry_pathname(e));
+		putchar('\n');
 		return;
 	}
 	time_t mt = archive_entry_mtime(e);
@@ -236,23 +247,24 @@ static void list_entry(struct archive_entry *e, bool verbose)
 	gmtime_r(&mt, &tm);
 	strftime(t, sizeof t, "%Y-%m-%d %H:%M", &tm);
 	const char *un = archive_entry_uname(e), *gn = archive_entry_gname(e);
-	char owner[300], ub[128], gb[128];
-	if (un && gn)
-		snprintf(owner, sizeof owner, "%s/%s", shown(un, ub, sizeof ub),
-			 shown(gn, gb, sizeof gb));
-	else
-		snprintf(owner, sizeof owner, "%lld/%lld",
-			 (long long)archive_entry_uid(e),
-			 (long long)archive_entry_gid(e));
-	printf("%s %s %10lld %s %s", archive_entry_strmode(e), owner,
-	       (long long)archive_entry_size(e), t, path);
-	char lb[4096];
-	if (archive_entry_symlink(e))
-		printf(" -> %s",
-		       shown(archive_entry_symlink(e), lb, sizeof lb));
-	else if (archive_entry_hardlink(e))
-		printf(" link to %s",
-		       shown(archive_entry_hardlink(e), lb, sizeof lb));
+	printf("%s ", archive_entry_strmode(e));
+	if (un && gn) {
+		print_shown(un);
+		putchar('/');
+		print_shown(gn);
+	} else {
+		printf("%lld/%lld", (long long)archive_entry_uid(e),
+		       (long long)archive_entry_gid(e));
+	}
+	printf(" %10lld %s ", (long long)archive_entry_size(e), t);
+	print_shown(archive_entry_pathname(e));
+	if (archive_entry_symlink(e)) {
+		fputs(" -> ", stdout);
+		print_shown(archive_entry_symlink(e));
+	} else if (archive_entry_hardlink(e)) {
+		fputs(" link to ", stdout);
+		print_shown(archive_entry_hardlink(e));
+	}
 	putchar('\n');
 }
 

@@ -264,6 +264,14 @@ def t_paths_escape_names(env):
                        env.url("hostile.tar")])
     expect(p.returncode == 6 and b"no member non\\033]0;" in p.stderr,
            "--member: %r" % p.stderr)
+    # a long hostile name is listed whole, never cut
+    longname = b"d/" + b"\x1b\x9b" * 900 + b"/end"
+    env.add("long.tar", _tar([(longname, "file", b"x")]))
+    p = _raw_run(env, ["-t", "-v", env.url("long.tar")])
+    _raw_ok("-t -v long", p.stdout)
+    expect(p.returncode == 0 and
+           p.stdout.endswith(b" d/" + b"\\033\\233" * 900 + b"/end\n"),
+           "long name: %r" % p.stdout[-200:])
     # libarchive's own message on a damaged archive
     bad = bytearray(tar[:1024])
     bad[148:156] = b"\x1b\x9b\x07\xff   "  # the header checksum
