@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 bool rc_beneath_no_openat2;
+static bool no_openat2; /* the kernel said ENOSYS once */
 
 static const char OUTSIDE[] = "it leads outside the directory";
 static const char LOOP[] = "too many levels of symbolic links";
@@ -148,11 +149,15 @@ const char *rc_beneath_check(int dirfd, const char *path, unsigned flags)
 	char buf[4096];
 	int e;
 
-	if (rc_beneath_no_openat2)
+	if (rc_beneath_no_openat2 || no_openat2)
 		return rc_beneath_walk(dirfd, path, flags);
 	if (path[0] == '/')
 		return OUTSIDE;
 	e = open_beneath(dirfd, path, flags);
+	if (e == ENOSYS) {
+		no_openat2 = true; /* older kernel: do not ask again */
+		return rc_beneath_walk(dirfd, path, flags);
+	}
 	if (e == 0)
 		return NULL;
 	if (e == EXDEV)
