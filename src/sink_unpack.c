@@ -282,12 +282,31 @@ static const char *link_leaves(struct unpack *u, const char *path,
 			       const char *target)
 {
 	const char *slash = strrchr(path, '/');
-	int dirlen = slash ? (int)(slash - path) : 0;
+	size_t dirlen = slash ? (size_t)(slash - path) : 0;
+	const char *t = target;
 	char full[8192], b[512];
 	const char *why;
 
-	snprintf(full, sizeof full, "%.*s%s%s", dirlen, path, dirlen ? "/" : "",
-		 target);
+	/* The link's own directory is made of real directories at their
+	 * literal names (libarchive makes the missing ones and replaces
+	 * links on the way), so a leading ".." climbs those names without
+	 * asking the disk, where they may not exist yet. */
+	for (;;) {
+		if (t[0] == '.' && t[1] == '/') {
+			t += 2;
+		} else if (t[0] == '/' && t != target) {
+			t++;
+		} else if (dirlen > 0 && t[0] == '.' && t[1] == '.' &&
+			   (t[2] == '/' || t[2] == '\0')) {
+			const char *up = memrchr(path, '/', dirlen);
+			dirlen = up ? (size_t)(up - path) : 0;
+			t += 2;
+		} else {
+			break;
+		}
+	}
+	snprintf(full, sizeof full, "%.*s%s%s", (int)dirlen, path,
+		 dirlen && *t ? "/" : "", t);
 	why = rc_beneath_check(u->dirfd, full, 0);
 	if (why == NULL)
 		return NULL;

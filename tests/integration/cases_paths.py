@@ -127,10 +127,12 @@ def t_paths_links(env):
            sorted(_tree(d)))
     # links that stay inside are kept, chains included
     r, d = _extract(env, "fine.tar", [
+        ("n1/n2/l", "sym", "../../t"), ("n3/./l", "sym", ".././n1/../t"),
         ("a/b/", "dir"), ("a/b/up", "sym", ".."), ("t", "file", b"t"),
         ("l", "sym", "a/b/up/b/up/../t"), ("ok", "file", b"ok")])
     expect_run(r, 0, b"", quiet=True)
-    expect(open(os.path.join(d, "l")).read() == "t", "fine: l")
+    for n in ("l", "n1/n2/l", "n3/l"):
+        expect(open(os.path.join(d, n)).read() == "t", "fine: " + n)
 
 
 @case("-x: hard links through symlinks; device nodes, FIFOs, setuid "
