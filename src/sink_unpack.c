@@ -353,6 +353,14 @@ static const char *guard(struct unpack *u, struct archive_entry *e,
 				 shown(hl, b, sizeof b), why);
 			return u->why;
 		}
+		/* A hard link to a symlink is that symlink again in another
+		 * directory, where its text may lead elsewhere. */
+		char text[4096];
+		ssize_t n = readlinkat(u->dirfd, hl, text, sizeof text - 1);
+		if (n >= 0) {
+			text[n] = '\0';
+			return link_leaves(u, path, text);
+		}
 	}
 	return NULL;
 }
@@ -462,7 +470,12 @@ static enum rc_err extract_entry(struct unpack *u, struct archive_entry *e)
 		unlink(path); /* no half-trusted file stays behind */
 		return refuse(u, orig, why);
 	}
-	return sl ? remember_link(u, path) : RC_OK;
+	struct stat st;
+	if (sl ||
+	    (hl && fstatat(u->dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	     S_ISLNK(st.st_mode)))
+		return remember_link(u, path);
+	return RC_OK;
 }
 
 /* Reads every entry of u->a for u->o->mode, then the final verdict. */

@@ -142,13 +142,22 @@ def t_paths_hard_special(env):
         ("a/", "dir"), ("a/secret", "file", b"s"), ("s", "sym", "a"),
         ("h", "hard", "s/secret"), ("g", "hard", "a/secret"),
         ("a/b/", "dir"), ("a/b/up", "sym", ".."),
-        ("k", "hard", "a/b/up/secret"), ("ok", "file", b"ok")])
+        ("k", "hard", "a/b/up/secret"),
+        ("a/b/l", "sym", "../secret"), ("j", "hard", "a/b/l"),
+        ("a/m", "hard", "a/b/l"), ("ok", "file", b"ok")])
     expect_run(r, 6, b"", err=r"refused h: its hard link to s/secret: "
                r"its path goes through a symlink")
     expect(re.search(r"refused k: its hard link to a/b/up/secret", r.err),
            "k: " + r.err)
+    # a hard link to a symlink is judged from its own directory
+    expect(re.search(r"refused j: its symlink to \.\./secret: it leads "
+                     r"outside", r.err), "j: " + r.err)
+    expect(os.path.islink(os.path.join(d, "a/m")) and
+           os.readlink(os.path.join(d, "a/m")) == "../secret",
+           "a/m: " + r.err)
     expect(not os.path.lexists(os.path.join(d, "h")) and
            not os.path.lexists(os.path.join(d, "k")) and
+           not os.path.lexists(os.path.join(d, "j")) and
            os.stat(os.path.join(d, "g")).st_ino ==
            os.stat(os.path.join(d, "a/secret")).st_ino, "hard: %s" %
            sorted(_tree(d)))
