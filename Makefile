@@ -51,11 +51,12 @@ LIBS = $(DEP_LIBS) -lpthread -lm
 LIB_SRC := src/err.c src/options.c src/http.c src/probe.c src/plan.c \
 	src/ring.c src/fetch.c src/sink_raw.c src/progress.c src/log.c \
 	src/resume.c src/reader.c src/sink_decode.c src/sink_unpack.c \
-	src/ranged.c src/sigv4.c src/auth.c src/oauth.c
+	src/ranged.c src/sigv4.c src/auth.c src/oauth.c \
+	src/escape.c src/beneath.c
 LIB_OBJ := $(LIB_SRC:.c=.o)
 UNIT_SRC := $(wildcard tests/unit/t_*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
-FUZZ_TARGETS := http options redact paths oauth sigv4
+FUZZ_TARGETS := http options redact paths oauth sigv4 escape beneath
 REPLAY_BIN := $(FUZZ_TARGETS:%=tests/fuzz/replay_%)
 
 .PHONY: all check unit integration sanitize tsan soak fuzz valgrind bench demo deps \

@@ -30,6 +30,7 @@
 #include <curl/curl.h>
 #include <mbedtls/version.h>
 
+#include "escape.h"
 #include "log.h"
 #include "plan.h"
 
@@ -186,10 +187,10 @@ static size_t header_cb(char *p, size_t sz, size_t nm, void *ud)
 		while (l && (line[l - 1] == '\r' || line[l - 1] == '\n'))
 			l--;
 		line[l] = '\0';
-		char red[300];
+		char red[300], esc[1200];
 		rc_log_redact_header(line, red, sizeof red);
 		if (rc_log_verbose() && strncmp(red, "HTTP/", 5) == 0)
-			rc_log("< %s", red);
+			rc_log("< %s", rc_escape(red, esc, sizeof esc));
 	}
 	return n;
 }
@@ -553,9 +554,11 @@ static void decide_after_probe(struct xfer *x)
 		 r->last_modified);
 	f->info.validator = rc_probe_validator(r);
 	if (f->o->if_match && strcmp(r->etag, f->o->if_match) != 0) {
+		char e1[1024], e2[1024];
 		fail(f, RC_E_CHANGED,
 		     "the remote ETag is %s, not %s as --if-match asked",
-		     r->etag[0] ? r->etag : "missing", f->o->if_match);
+		     r->etag[0] ? rc_escape(r->etag, e1, sizeof e1) : "missing",
+		     rc_escape(f->o->if_match, e2, sizeof e2));
 		return;
 	}
 	f->total = x->v.total;
@@ -599,9 +602,11 @@ static void decide_after_probe(struct xfer *x)
 			f->mode = MODE_PARALLEL;
 		else
 			f->mode = MODE_STREAM;
+		char e1[1024];
 		if (!strong)
 			rc_log("no strong validator (ETag %s): one stream",
-			       r->etag[0] ? r->etag : "none");
+			       r->etag[0] ? rc_escape(r->etag, e1, sizeof e1)
+					  : "none");
 	}
 	/* The probe claimed a chunk; the file may end before it does. */
 	if (x->seq != UINT64_MAX && f->end != RC_UNKNOWN) {
@@ -632,13 +637,15 @@ static void decide_after_probe(struct xfer *x)
 	}
 	if (x->spanning)
 		f->plan_done = true;
+	char etag[1024];
+	rc_escape(f->info.etag, etag, sizeof etag);
 	rc_log("size %s%" PRIu64 ", validator %s%s%s, %s",
 	       f->total == RC_UNKNOWN ? "unknown " : "",
 	       f->total == RC_UNKNOWN ? 0 : f->total,
 	       f->info.validator == RC_VAL_ETAG	  ? "ETag "
 	       : f->info.validator == RC_VAL_DATE ? "Last-Modified "
 						  : "none",
-	       f->info.validator == RC_VAL_ETAG ? f->info.etag : "",
+	       f->info.validator == RC_VAL_ETAG ? etag : "",
 	       f->info.validator == RC_VAL_DATE ? f->info.last_modified : "",
 	       f->mode == MODE_PARALLEL ? "parallel" : "one stream");
 }
@@ -1007,13 +1014,14 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 		case CURLE_SSL_CERTPROBLEM:
 		case CURLE_SSL_CONNECT_ERROR:
 			fail(f, RC_E_NETWORK, "TLS: %s",
-			     x->errbuf[0] ? x->errbuf
-					  : curl_easy_strerror(res));
+			     x->errbuf[0]
+				 ? rc_escape(x->errbuf, why, sizeof why)
+				 : curl_easy_strerror(res));
 			return;
 		default:
-			snprintf(why, sizeof why, "%s",
-				 x->errbuf[0] ? x->errbuf
-					      : curl_easy_strerror(res));
+			rc_escape(x->errbuf[0] ? x->errbuf
+					       : curl_easy_strerror(res),
+				  why, sizeof why);
 			retry(f, x, why, -1);
 			return;
 		}

@@ -4,6 +4,7 @@
  * userinfo, and query parameters that look like signatures or tokens.
  */
 #include "log.h"
+#include "escape.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -42,16 +43,24 @@ void rc_log_set_bar(bool shown)
 	atomic_store(&bar_shown, shown);
 }
 
+/*
+ * Callers escape outside text with rc_escape (escape.h); as a last line
+ * of defence any raw control byte, C1 or invalid UTF-8 left in a message
+ * is escaped here too, so none reaches the terminal whatever a caller
+ * forgot. Backslashes pass, so text escaped once stays as it was.
+ */
 static void emit(const char *prefix, const char *fmt, va_list ap)
 {
-	char line[2048];
+	char line[2048], msg[2048], esc[2048];
 	int n = 0;
 
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	rc_escape_controls(msg, esc, sizeof esc);
 	if (atomic_load(&bar_shown))
 		n = snprintf(line, sizeof line, "\r\033[K");
 	n += snprintf(line + n, sizeof line - (size_t)n, "%s", prefix);
 	if (n < (int)sizeof line)
-		n += vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+		n += snprintf(line + n, sizeof line - (size_t)n, "%s", esc);
 	if (n >= (int)sizeof line - 1)
 		n = (int)sizeof line - 2;
 	line[n++] = '\n';

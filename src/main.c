@@ -22,6 +22,7 @@
 
 #include "auth.h"
 #include "err.h"
+#include "escape.h"
 #include "fetch.h"
 #include "log.h"
 #include "options.h"
@@ -151,14 +152,14 @@ static enum rc_err enter_dir(struct rc_opts *o)
 		(void)mkdir(path, 0777);
 		*p = '/';
 	}
+	char dir[4096];
+	rc_escape(o->extract_dir, dir, sizeof dir);
 	if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-		rc_log_error("--extract %s: %s", o->extract_dir,
-			     strerror(errno));
+		rc_log_error("--extract %s: %s", dir, strerror(errno));
 		return RC_E_OUTPUT;
 	}
 	if (chdir(path) != 0) {
-		rc_log_error("--extract %s: %s", o->extract_dir,
-			     strerror(errno));
+		rc_log_error("--extract %s: %s", dir, strerror(errno));
 		return RC_E_OUTPUT;
 	}
 	return RC_OK;
@@ -273,6 +274,7 @@ static void print_stats(const struct rc_opts *o, const struct rc_fetch_info *in,
 			uint64_t delivered, enum rc_err err)
 {
 	struct timespec t;
+	char etag[1024];
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	double secs = (double)(t.tv_sec - run_start.tv_sec) +
 		      (double)(t.tv_nsec - run_start.tv_nsec) / 1e9;
@@ -281,7 +283,8 @@ static void print_stats(const struct rc_opts *o, const struct rc_fetch_info *in,
 		     "retries=%u connections=%u exit=%d etag=%s",
 		     delivered, secs, secs > 0 ? (double)delivered / secs : 0,
 		     in->retries, o->connections, rc_err_exit_status(err),
-		     in->etag[0] ? in->etag : "-");
+		     in->etag[0] ? rc_escape(in->etag, etag, sizeof etag)
+				 : "-");
 }
 
 static int version(void)

@@ -30,6 +30,7 @@ enum {
 	OPT_STRIP,
 	OPT_STRICT,
 	OPT_SAME_OWNER,
+	OPT_SAME_PERMS,
 };
 #define SHORTOPTS ":n:C:r:H:kqvVhd::x:t"
 
@@ -59,6 +60,7 @@ static const struct option longopts[] = {
     {"strip-components", required_argument, NULL, OPT_STRIP},
     {"strict", no_argument, NULL, OPT_STRICT},
     {"same-owner", no_argument, NULL, OPT_SAME_OWNER},
+    {"same-permissions", no_argument, NULL, OPT_SAME_PERMS},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -110,6 +112,8 @@ void rc_options_usage(void *fp)
 	    "      --strip-components N  drop N leading path parts (-x)\n"
 	    "      --strict            stop at the first refused entry (-x)\n"
 	    "      --same-owner        restore owners (-x, as root)\n"
+	    "      --same-permissions  also make device nodes and FIFOs and\n"
+	    "                          keep setuid/setgid bits (-x)\n"
 	    "  -t, --list              list the members (-v: details)\n"
 	    "      --member PATH       write only that member to stdout\n"
 	    "  -V, --version           versions of rangecat and its libraries\n"
@@ -353,11 +357,11 @@ static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 		    "with --continue-at, --range or --shard",
 		    mode_name(o->mode));
 	if (o->mode != RC_MODE_EXTRACT &&
-	    (o->strip_set || o->strict || o->same_owner))
+	    (o->strip_set || o->strict || o->same_owner || o->same_perms))
 		return rc_err_usage(
 		    why, whylen,
-		    "--strip-components, --strict and --same-owner "
-		    "go with --extract");
+		    "--strip-components, --strict, --same-owner "
+		    "and --same-permissions go with --extract");
 	if (o->quiet && o->progress != RC_PROGRESS_AUTO &&
 	    o->progress != RC_PROGRESS_NONE)
 		return rc_err_usage(
@@ -487,6 +491,7 @@ static void reset_group(struct rc_opts *o, int g)
 	case OPT_STRIP: o->strip = 0; break;
 	case OPT_STRICT: o->strict = false; break;
 	case OPT_SAME_OWNER: o->same_owner = false; break;
+	case OPT_SAME_PERMS: o->same_perms = false; break;
 	default: break;
 	}
 }
@@ -660,6 +665,7 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 		break;
 	case OPT_STRICT: o->strict = true; break;
 	case OPT_SAME_OWNER: o->same_owner = true; break;
+	case OPT_SAME_PERMS: o->same_perms = true; break;
 	case 'V': o->version = true; break;
 	case 'h': o->help = true; break;
 	}

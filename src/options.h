@@ -84,6 +84,7 @@ struct rc_opts {
 	bool strip_set;
 	bool strict;	 /* --strict: stop at the first refusal */
 	bool same_owner; /* --same-owner */
+	bool same_perms; /* --same-permissions: devices, FIFOs, setuid */
 	bool stats;	 /* --stats */
 
 	int verbose;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "escape.h"
 #include "http.h"
 #include "log.h"
 #include "options.h"
@@ -22,9 +23,51 @@ static void put(const char *s, char *out, size_t outlen, size_t *o)
 	out[*o < outlen ? *o : outlen - 1] = '\0';
 }
 
+/*
+ * A word with bytes a terminal must not see raw (controls, C1, invalid
+ * UTF-8) is written as $'...' with octal escapes, as `ls` quotes such
+ * names for bash, zsh and ksh, so the command stays runnable as shown.
+ */
+static bool dollar_quote(const char *s, char *out, size_t outlen, size_t *o)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+	bool need = false;
+
+	for (size_t i = 0; i < n;) {
+		size_t l = rc_escape_utf8_len(p + i, n - i);
+		if (l == 0) {
+			need = true;
+			break;
+		}
+		i += l;
+	}
+	if (!need)
+		return false;
+	put("$'", out, outlen, o);
+	for (size_t i = 0; i < n;) {
+		size_t l = rc_escape_utf8_len(p + i, n - i);
+		char c[8];
+		if (l > 0 && p[i] != '\\' && p[i] != '\'') {
+			memcpy(c, p + i, l);
+			c[l] = '\0';
+			i += l;
+		} else {
+			snprintf(c, sizeof c, "\\%03o", p[i]);
+			i++;
+		}
+		put(c, out, outlen, o);
+	}
+	put("'", out, outlen, o);
+	return true;
+}
+
 void rc_shell_quote(const char *s, char *out, size_t outlen, size_t *o)
 {
 	bool plain = *s != '\0';
+
+	if (dollar_quote(s, out, outlen, o))
+		return;
 
 	for (const char *p = s; *p; p++)
 		if (!strchr(

@@ -16,6 +16,7 @@
 #include "sink_unpack.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "beneath.h"
+#include "escape.h"
 #include "log.h"
 #include "sink_decode.h"
 #include "ranged.h"
@@ -108,16 +111,11 @@ bool rc_unpack_link_inside(const char *linkpath, const char *target)
 	return depth > 0; /* at DIR itself is outside enough to refuse */
 }
 
-/* Copies s for a message: control characters become '?'. */
+/* Copies s for printing, escaped (escape.h): names and messages from an
+ * archive never reach the terminal raw. */
 static const char *shown(const char *s, char *buf, size_t len)
 {
-	size_t i = 0;
-
-	for (; s[i] && i + 1 < len; i++)
-		buf[i] =
-		    (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	buf[i] = '\0';
-	return buf;
+	return rc_escape(s, buf, len);
 }
 
 struct unpack {
@@ -131,16 +129,22 @@ struct unpack {
 	bool closed;
 	char *msg;
 	size_t msglen;
+	int dirfd;    /* -x: DIR, for the link checks (beneath.h) */
+	char **links; /* -x: symlinks made, checked again at the end */
+	size_t nlinks;
+	char why[512]; /* a refusal's reason when it is not static */
 };
 
 static enum rc_err reader_or(struct unpack *u, const char *what)
 {
+	char b[512];
+
 	if (u->r->err != RC_OK) {
 		snprintf(u->msg, u->msglen, "%s", u->r->msg);
 		return u->r->err;
 	}
 	snprintf(u->msg, u->msglen, "%s: %s at compressed byte %lld", what,
-		 archive_error_string(u->a),
+		 shown(archive_error_string(u->a), b, sizeof b),
 		 (long long)archive_filter_bytes(u->a, -1));
 	return RC_E_DECODE;
 }
@@ -199,9 +203,12 @@ static enum rc_err copy_data(struct unpack *u, struct archive_entry *e,
 					return err;
 			} else if (archive_write_data_block(u->w, p, n, off) !=
 				   ARCHIVE_OK) {
+				char b[512], c[512];
 				snprintf(u->msg, u->msglen, "writing %s: %s",
-					 archive_entry_pathname(e),
-					 archive_error_string(u->w));
+					 shown(archive_entry_pathname(e), b,
+					       sizeof b),
+					 shown(archive_error_string(u->w), c,
+					       sizeof c));
 				return RC_E_OUTPUT;
 			}
 		}
@@ -215,13 +222,24 @@ static enum rc_err copy_data(struct unpack *u, struct archive_entry *e,
 	return RC_OK;
 }
 
+/* Prints s escaped, whole: a listing is never cut (4 bytes out per byte
+ * in at most). */
+static void print_shown(const char *s)
+{
+	size_t cap = 4 * (s ? strlen(s) : 0) + 1;
+	char *b = malloc(cap);
+
+	fputs(b ? rc_escape(s, b, cap) : "?", stdout);
+	free(b);
+}
+
 static void list_entry(struct archive_entry *e, bool verbose)
 {
-	char b[4096], t[64];
-	const char *path = shown(archive_entry_pathname(e), b, sizeof b);
+	char t[64];
 
 	if (!verbose) {
-		printf("%s\n", path);
+		print_shown(archive_entry_pathname(e));
+		putchar('\n');
 		return;
 	}
 	time_t mt = archive_entry_mtime(e);
@@ -229,22 +247,24 @@ static void list_entry(struct archive_entry *e, bool verbose)
 	gmtime_r(&mt, &tm);
 	strftime(t, sizeof t, "%Y-%m-%d %H:%M", &tm);
 	const char *un = archive_entry_uname(e), *gn = archive_entry_gname(e);
-	char owner[128];
-	if (un && gn)
-		snprintf(owner, sizeof owner, "%s/%s", un, gn);
-	else
-		snprintf(owner, sizeof owner, "%lld/%lld",
-			 (long long)archive_entry_uid(e),
-			 (long long)archive_entry_gid(e));
-	printf("%s %s %10lld %s %s", archive_entry_strmode(e), owner,
-	       (long long)archive_entry_size(e), t, path);
-	char lb[4096];
-	if (archive_entry_symlink(e))
-		printf(" -> %s",
-		       shown(archive_entry_symlink(e), lb, sizeof lb));
-	else if (archive_entry_hardlink(e))
-		printf(" link to %s",
-		       shown(archive_entry_hardlink(e), lb, sizeof lb));
+	printf("%s ", archive_entry_strmode(e));
+	if (un && gn) {
+		print_shown(un);
+		putchar('/');
+		print_shown(gn);
+	} else {
+		printf("%lld/%lld", (long long)archive_entry_uid(e),
+		       (long long)archive_entry_gid(e));
+	}
+	printf(" %10lld %s ", (long long)archive_entry_size(e), t);
+	print_shown(archive_entry_pathname(e));
+	if (archive_entry_symlink(e)) {
+		fputs(" -> ", stdout);
+		print_shown(archive_entry_symlink(e));
+	} else if (archive_entry_hardlink(e)) {
+		fputs(" link to ", stdout);
+		print_shown(archive_entry_hardlink(e));
+	}
 	putchar('\n');
 }
 
@@ -254,6 +274,135 @@ static const char *bare(const char *p)
 	while (p[0] == '.' && p[1] == '/')
 		p += 2;
 	return p;
+}
+
+/* Where the symlink at path (cleaned, relative to DIR) with text target
+ * really leads, given the links on disk: NULL, or a reason in u->why. */
+static const char *link_leaves(struct unpack *u, const char *path,
+			       const char *target)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dirlen = slash ? (size_t)(slash - path) : 0;
+	const char *t = target;
+	char full[8192], b[512];
+	const char *why;
+
+	/* The link's own directory is made of real directories at their
+	 * literal names (libarchive makes the missing ones and replaces
+	 * links on the way), so a leading ".." climbs those names without
+	 * asking the disk, where they may not exist yet. */
+	for (;;) {
+		if (t[0] == '.' && t[1] == '/') {
+			t += 2;
+		} else if (t[0] == '/' && t != target) {
+			t++;
+		} else if (dirlen > 0 && t[0] == '.' && t[1] == '.' &&
+			   (t[2] == '/' || t[2] == '\0')) {
+			const char *up = memrchr(path, '/', dirlen);
+			dirlen = up ? (size_t)(up - path) : 0;
+			t += 2;
+		} else {
+			break;
+		}
+	}
+	snprintf(full, sizeof full, "%.*s%s%s", (int)dirlen, path,
+		 dirlen && *t ? "/" : "", t);
+	why = rc_beneath_check(u->dirfd, full, 0);
+	if (why == NULL)
+		return NULL;
+	snprintf(u->why, sizeof u->why, "its symlink to %s: %s",
+		 shown(target, b, sizeof b), why);
+	return u->why;
+}
+
+/*
+ * The checks that need the disk, and what is restored: a symlink must
+ * resolve inside DIR through the links already extracted; a hard link's
+ * target must be reached without any symlink; device nodes and FIFOs are
+ * made, and setuid/setgid bits kept, only with --same-permissions.
+ * Returns NULL, or the reason to refuse e.
+ */
+static const char *guard(struct unpack *u, struct archive_entry *e,
+			 const char *path)
+{
+	const char *sl = archive_entry_symlink(e);
+	const char *hl = archive_entry_hardlink(e);
+	unsigned type = archive_entry_filetype(e);
+
+	if (!u->o->same_perms) {
+		if (type == AE_IFCHR || type == AE_IFBLK)
+			return "a device node is made only with "
+			       "--same-permissions";
+		if (type == AE_IFIFO)
+			return "a FIFO is made only with --same-permissions";
+		archive_entry_set_perm(e, archive_entry_perm(e) &
+					      ~(mode_t)(S_ISUID | S_ISGID));
+	}
+	if (sl)
+		return link_leaves(u, path, sl);
+	if (hl) {
+		char dir[4096], b[512];
+		const char *slash = strrchr(hl, '/');
+		snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - hl) : 0,
+			 hl);
+		const char *why =
+		    rc_beneath_check(u->dirfd, dir, RC_BENEATH_NO_SYMLINKS);
+		if (why) {
+			snprintf(u->why, sizeof u->why,
+				 "its hard link to %s: %s",
+				 shown(hl, b, sizeof b), why);
+			return u->why;
+		}
+		/* A hard link to a symlink is that symlink again in another
+		 * directory, where its text may lead elsewhere. */
+		char text[4096];
+		ssize_t n = readlinkat(u->dirfd, hl, text, sizeof text - 1);
+		if (n >= 0) {
+			text[n] = '\0';
+			return link_leaves(u, path, text);
+		}
+	}
+	return NULL;
+}
+
+/* Keeps the path of a symlink made, for recheck_links. */
+static enum rc_err remember_link(struct unpack *u, const char *path)
+{
+	char **n = realloc(u->links, (u->nlinks + 1) * sizeof *n);
+	if (n == NULL || (n[u->nlinks] = strdup(path)) == NULL) {
+		if (n)
+			u->links = n;
+		snprintf(u->msg, u->msglen, "out of memory");
+		return RC_E_NOMEM;
+	}
+	u->links = n;
+	u->nlinks++;
+	return RC_OK;
+}
+
+/*
+ * A later entry can turn a directory a symlink went through into a link
+ * of its own, so each symlink made is judged again once all are there;
+ * one that now leads outside DIR is removed and refused.
+ */
+static enum rc_err recheck_links(struct unpack *u)
+{
+	enum rc_err err = RC_OK;
+	char target[4096];
+
+	for (size_t i = 0; i < u->nlinks; i++) {
+		ssize_t n = readlinkat(u->dirfd, u->links[i], target,
+				       sizeof target - 1);
+		if (n < 0 || err != RC_OK)
+			continue; /* replaced by a later entry */
+		target[n] = '\0';
+		const char *why = link_leaves(u, u->links[i], target);
+		if (why == NULL)
+			continue;
+		unlinkat(u->dirfd, u->links[i], 0);
+		err = refuse(u, u->links[i], why);
+	}
+	return err;
 }
 
 /* One entry of -x: clean it, check links and sizes, write it. */
@@ -289,10 +438,12 @@ static enum rc_err extract_entry(struct unpack *u, struct archive_entry *e)
 			      "its symlink points outside the "
 			      "directory");
 	archive_entry_set_pathname(e, path);
+	if ((why = guard(u, e, path)) != NULL)
+		return refuse(u, orig, why);
 	if (archive_write_header(u->w, e) != ARCHIVE_OK) {
-		char b[512];
+		char b[512], c[512];
 		rc_log_error("refused %s: %s", shown(orig, b, sizeof b),
-			     archive_error_string(u->w));
+			     shown(archive_error_string(u->w), c, sizeof c));
 		u->refused++;
 		if (u->o->strict) {
 			snprintf(u->msg, u->msglen,
@@ -319,6 +470,11 @@ static enum rc_err extract_entry(struct unpack *u, struct archive_entry *e)
 		unlink(path); /* no half-trusted file stays behind */
 		return refuse(u, orig, why);
 	}
+	struct stat st;
+	if (sl ||
+	    (hl && fstatat(u->dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	     S_ISLNK(st.st_mode)))
+		return remember_link(u, path);
 	return RC_OK;
 }
 
@@ -367,8 +523,9 @@ static enum rc_err entries_run(struct unpack *u)
 			found = true;
 			err = copy_data(u, e, true, &why);
 			if (err == RC_OK && why) {
+				char b[512];
 				snprintf(msg, msglen, "member %s: %s",
-					 o->member, why);
+					 shown(o->member, b, sizeof b), why);
 				err = RC_E_DECODE;
 			}
 			goto done; /* the first match is the member */
@@ -377,13 +534,17 @@ static enum rc_err entries_run(struct unpack *u)
 		if (err != RC_OK)
 			goto done;
 	}
+	if (o->mode == RC_MODE_EXTRACT && (err = recheck_links(u)) != RC_OK)
+		goto done;
 	if (entries == 0) {
 		snprintf(msg, msglen,
 			 "no archive entries found (not an archive, or a "
 			 "damaged one)");
 		err = RC_E_DECODE;
 	} else if (o->mode == RC_MODE_MEMBER && !found) {
-		snprintf(msg, msglen, "no member %s in the archive", o->member);
+		char b[512];
+		snprintf(msg, msglen, "no member %s in the archive",
+			 shown(o->member, b, sizeof b));
 		err = RC_E_DECODE;
 	} else if (u->refused) {
 		snprintf(msg, msglen,
@@ -405,7 +566,8 @@ enum rc_err rc_sink_unpack_run(struct rc_reader *r, const struct rc_opts *o,
 			       uint64_t *delivered, bool *want_zip, char *msg,
 			       size_t msglen)
 {
-	struct unpack u = {.r = r, .o = o, .msg = msg, .msglen = msglen};
+	struct unpack u = {
+	    .r = r, .o = o, .msg = msg, .msglen = msglen, .dirfd = -1};
 	enum rc_err err = RC_OK;
 
 	const unsigned char *p;
@@ -445,6 +607,13 @@ enum rc_err rc_sink_unpack_run(struct rc_reader *r, const struct rc_opts *o,
 			goto done;
 		}
 		archive_write_disk_set_standard_lookup(u.w);
+		/* main changed into DIR */
+		u.dirfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (u.dirfd < 0) {
+			snprintf(msg, msglen, "--extract: %s", strerror(errno));
+			err = RC_E_OUTPUT;
+			goto done;
+		}
 	}
 	err = entries_run(&u);
 done:
@@ -453,6 +622,11 @@ done:
 		archive_write_free(u.w);
 	}
 	archive_read_free(u.a);
+	if (u.dirfd >= 0)
+		close(u.dirfd);
+	for (size_t i = 0; i < u.nlinks; i++)
+		free(u.links[i]);
+	free(u.links);
 	*delivered += u.delivered;
 	return err;
 }

@@ -44,6 +44,11 @@ Whole-run modes:
   loop        302 to itself forever
   tofile      302 to file:///etc/passwd
   toftp       302 to ftp://127.0.0.1/x      togopher  302 to gopher://…
+Hostile text (the escaping of outside text; bytes sent as latin-1):
+  evil404     404 whose reason phrase and S3-style XML body hold ESC, BEL,
+              0x9b (CSI) and invalid UTF-8
+  evilloc     302 to a Location holding ESC, BEL, 0x9b and invalid UTF-8
+  eviletag    a strong ETag holding obs-text 0x9b, 0xff and U+009B
 Prints "PORT <n>" on stdout once listening.
 """
 import email.utils
@@ -114,6 +119,20 @@ class Handler(BaseHTTPRequestHandler):
             return self.redirect("ftp://127.0.0.1/x")
         if "togopher" in modes:
             return self.redirect("gopher://127.0.0.1/x")
+        # -- hostile text, for the escaping tests (cases_paths.py) --
+        hostile = "\x1b]0;pwned\x07\x1b[2J\x9b31m\xff\xc2\x9b"
+        if "evil404" in modes:
+            body = ("<Error><Code>No%sSuchKey</Code><Message>%s</Message>"
+                    "</Error>" % (hostile, hostile)).encode("latin-1")
+            self.send_response(404, "Not %s Found" % hostile)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        if "evilloc" in modes:
+            return self.redirect("/f/%s/-/x%s" % (token, hostile))
+        # -- end of hostile text --
         if "redirect" in modes:
             return self.redirect(self.path.replace("redirect", "-", 1)
                                  .replace("/-,", "/").replace(",-", ""))
@@ -125,6 +144,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         size = len(body)
         etag = '"v1-%d"' % size
+        if "eviletag" in modes:
+            etag = '"v1-\x9b\xff\xc2\x9b-%d"' % size
         if since("etag") or since("etagx"):
             etag = '"v2-%d"' % size
         total = size + 1000 if since("total") else size
