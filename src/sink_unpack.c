@@ -7,8 +7,12 @@
  * Safety comes first and does not trust libarchive alone (Debian 12's
  * 3.6.2 lets some of these through): every path is cleaned here (no
  * absolute paths, drive letters or ".." components; backslashes count as
- * separators), symlinks must stay inside DIR, hard links are cleaned like
- * paths, and an entry must deliver exactly the bytes it declares. Writing
+ * separators), symlinks must stay inside DIR where they really lead
+ * with the links on disk (beneath.h; judged again at the end), hard links
+ * are cleaned like paths and may not pass a symlink, device nodes, FIFOs
+ * and setuid/setgid bits need --same-permissions, and an entry must
+ * deliver exactly the bytes it declares. Names are printed escaped
+ * (escape.h). Writing
  * uses libarchive's secure flags too, so nothing is written through a
  * symlink. A refused entry is named on stderr; the run goes on with the
  * safe entries and exits 6 at the end, or stops at once with --strict.
