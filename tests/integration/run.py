@@ -1258,7 +1258,7 @@ def long_options():
     """The long options, as --help lists them."""
     usage = subprocess.run([BIN, "--help"], capture_output=True,
                            text=True).stdout
-    return sorted(set(re.findall(r"(--[a-z][a-z-]+)", usage)))
+    return sorted(set(re.findall(r"(--[a-z][a-z0-9-]+)", usage)))
 
 
 @case("make install DESTDIR: binary, man page, completions; uninstall")
@@ -1327,7 +1327,7 @@ zpty -d z
 """
     p = subprocess.run(["zsh", "-f", "-c", script, "-", comp],
                        capture_output=True, text=True, timeout=30)
-    got = sorted(set(re.findall(r"(--[a-z][a-z-]+)", p.stdout)))
+    got = sorted(set(re.findall(r"(--[a-z][a-z0-9-]+)", p.stdout)))
     expect(got == want, "zsh offers %s" % got)
 
 
