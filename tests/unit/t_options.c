@@ -63,7 +63,7 @@ static void digest_options(void)
 }
 
 /* A fake environment for rc_options_parse_env. */
-static const char *env_conn, *env_range, *env_quiet;
+static const char *env_conn, *env_range, *env_quiet, *env_sha256;
 static const char *fake_getenv(const char *name)
 {
 	if (strcmp(name, "RANGECAT_CONNECTIONS") == 0)
@@ -72,6 +72,8 @@ static const char *fake_getenv(const char *name)
 		return env_range;
 	if (strcmp(name, "RANGECAT_QUIET") == 0)
 		return env_quiet;
+	if (strcmp(name, "RANGECAT_SHA256") == 0)
+		return env_sha256;
 	return NULL;
 }
 
@@ -114,6 +116,21 @@ static void env_options(void)
 	CHECK(parse_env(&o, "http://h/x", NULL, why) == RC_E_USAGE &&
 	      strstr(why, "RANGECAT_QUIET"));
 	env_quiet = NULL;
+	/* The environment's digest: refused with -C by its name; replaced
+	 * by either digest option on the command line. */
+	env_sha256 =
+	    "00112233445566778899aabbccddeeff00112233445566778899aabbccd"
+	    "deeff";
+	CHECK(parse_env(&o, "http://h/x", NULL, why) == RC_OK &&
+	      o.digest == RC_DIGEST_SHA256 && o.digest_env);
+	CHECK(parse_env(&o, "-C5", "http://h/x", why) == RC_E_USAGE &&
+	      strstr(why, "RANGECAT_SHA256") && strstr(why, "--continue-at"));
+	char sha512[140] = "--sha512=";
+	memset(sha512 + 9, 'f', 128);
+	sha512[137] = '\0';
+	CHECK(parse_env(&o, sha512, "http://h/x", why) == RC_OK &&
+	      o.digest == RC_DIGEST_SHA512 && !o.digest_env);
+	env_sha256 = NULL;
 
 	unsigned k, n;
 	const char *w;
