@@ -36,7 +36,8 @@ endif
 
 # Debian 12's libmbedtls-dev has no .pc file: fall back to plain -l flags.
 MBED_LIBS := $(shell $(PKG_CONFIG) --libs mbedcrypto 2>/dev/null || echo -lmbedcrypto)
-PKGS := libcurl libarchive libzstd zlib json-c
+# libcrypto: SHA-256/512 for --sha256 (SHA-NI; see src/digest.c).
+PKGS := libcurl libarchive libzstd zlib json-c libcrypto
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(MBED_LIBS)
 
@@ -52,7 +53,7 @@ LIB_SRC := src/err.c src/options.c src/http.c src/probe.c src/plan.c \
 	src/ring.c src/fetch.c src/sink_raw.c src/progress.c src/log.c \
 	src/resume.c src/reader.c src/sink_decode.c src/sink_unpack.c \
 	src/ranged.c src/sigv4.c src/auth.c src/oauth.c \
-	src/escape.c src/beneath.c
+	src/escape.c src/beneath.c src/digest.c
 LIB_OBJ := $(LIB_SRC:.c=.o)
 UNIT_SRC := $(wildcard tests/unit/t_*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
@@ -157,7 +158,8 @@ demo: deps
 DEB_PKGS := gcc make pkg-config libcurl4-openssl-dev libmbedtls-dev \
 	libarchive-dev libzstd-dev zlib1g-dev nginx-light openssl curl python3 mandoc \
 	man-db zsh fish parallel zstd xz-utils bzip2 lz4 zip cpio libjson-c-dev \
-	ceph-mon ceph-osd radosgw ceph-common python3-boto3 faketime
+	ceph-mon ceph-osd radosgw ceph-common python3-boto3 faketime \
+	libssl-dev
 deps:
 	$(Q)missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \

@@ -21,6 +21,7 @@
 #include <curl/curl.h>
 
 #include "auth.h"
+#include "digest.h"
 #include "err.h"
 #include "escape.h"
 #include "fetch.h"
@@ -165,6 +166,27 @@ static enum rc_err enter_dir(struct rc_opts *o)
 	return RC_OK;
 }
 
+/*
+ * --sha256/--sha512, after the sink finished: the sink may stop before the
+ * end (an archive's padding after its end marker, a reader that closed the
+ * pipe), so the rest of the stream is read and hashed too, then checked.
+ */
+static enum rc_err check_digest(struct rc_reader *r, const struct rc_opts *o,
+				char *msg, size_t msglen)
+{
+	const unsigned char *p;
+	ssize_t n;
+
+	while ((n = rc_reader_next(r, &p)) > 0)
+		;
+	if (n < 0) {
+		snprintf(msg, msglen, "%s", r->msg);
+		return r->err;
+	}
+	return rc_digest_check(r->digest, o->digest_hex, r->consumed, msg,
+			       msglen);
+}
+
 /* Reads the ring to the end through the sink o->mode asks for. */
 static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
 			   uint64_t *delivered, bool *want_zip, char *msg,
@@ -175,6 +197,16 @@ static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
 	enum rc_err err;
 
 	rc_reader_init(&r, ring, &got_signal, pg);
+	if (o->digest != RC_DIGEST_NONE) {
+		r.digest = rc_digest_new(o->digest);
+		if (r.digest == NULL) {
+			snprintf(msg, msglen, "out of memory for %s",
+				 rc_digest_option(o->digest));
+			rc_progress_free(pg);
+			rc_ring_stop(ring, RC_E_NOMEM, msg);
+			return RC_E_NOMEM;
+		}
+	}
 	switch (o->mode) {
 	case RC_MODE_RAW:
 		err = rc_sink_raw_run(&r, delivered, msg, msglen);
@@ -188,6 +220,9 @@ static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
 		    rc_sink_unpack_run(&r, o, delivered, want_zip, msg, msglen);
 		break;
 	}
+	if (err == RC_OK && r.digest && !*want_zip)
+		err = check_digest(&r, o, msg, msglen);
+	rc_digest_free(r.digest);
 	if (pg && err == RC_OK) {
 		/* The last figures: logs in line mode end on a full line. */
 		rc_progress_update(pg, r.consumed + r.pending,
@@ -231,6 +266,8 @@ static void resume_hint(enum rc_err err, int argc, char *argv[],
 	if (o->shard_n)
 		next -= in->shard_first; /* -C counts inside the shard */
 
+	if (err == RC_E_INTEGRITY)
+		return; /* every byte was delivered, and they are wrong */
 	if (delivered == 0)
 		return; /* the same command starts over */
 	if (o->mode != RC_MODE_RAW) {
@@ -264,6 +301,17 @@ static void resume_hint(enum rc_err err, int argc, char *argv[],
 			 ? ""
 			 : " (no strong ETag: the resumed bytes cannot be "
 			   "checked against the earlier version)");
+	if (o->digest != RC_DIGEST_NONE)
+		rc_log_error("%s is left out: a continuation cannot check the "
+			     "whole file's digest; check the finished file "
+			     "with %s%s",
+			     rc_digest_option(o->digest),
+			     o->digest == RC_DIGEST_SHA512 ? "sha512sum"
+							   : "sha256sum",
+			     !o->digest_env ? ""
+			     : o->digest == RC_DIGEST_SHA512
+				 ? " (unset RANGECAT_SHA512 to run it)"
+				 : " (unset RANGECAT_SHA256 to run it)");
 	if (strstr(cmd, "[redacted]@"))
 		rc_log_error("the URL's password is not repeated: give it as "
 			     "RANGECAT_USER and RANGECAT_PASSWORD instead");
@@ -392,7 +440,8 @@ int main(int argc, char *argv[])
 				* instead of streaming it: the fetcher waits
 				* after the probe until the consumer decides. */
 	bool want_zip = false;
-	if (o.mode == RC_MODE_LIST || o.mode == RC_MODE_MEMBER)
+	if ((o.mode == RC_MODE_LIST || o.mode == RC_MODE_MEMBER) &&
+	    o.digest == RC_DIGEST_NONE)
 		atomic_store(&ring->hold, 1);
 	err = rc_fetch_start(f);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -31,6 +31,8 @@ enum {
 	OPT_STRICT,
 	OPT_SAME_OWNER,
 	OPT_SAME_PERMS,
+	OPT_SHA256 = RC_OPT_SHA256,
+	OPT_SHA512 = RC_OPT_SHA512,
 };
 #define SHORTOPTS ":n:C:r:H:kqvVhd::x:t"
 
@@ -61,10 +63,14 @@ static const struct option longopts[] = {
     {"strict", no_argument, NULL, OPT_STRICT},
     {"same-owner", no_argument, NULL, OPT_SAME_OWNER},
     {"same-permissions", no_argument, NULL, OPT_SAME_PERMS},
+    {"sha256", required_argument, NULL, OPT_SHA256},
+    {"sha512", required_argument, NULL, OPT_SHA512},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
+_Static_assert(sizeof longopts / sizeof longopts[0] <= RC_MAX_LONGOPTS,
+	       "env_groups must hold one entry per long option");
 
 static const char *mode_name(enum rc_mode m);
 
@@ -116,12 +122,16 @@ void rc_options_usage(void *fp)
 	    "                          keep setuid/setgid bits (-x)\n"
 	    "  -t, --list              list the members (-v: details)\n"
 	    "      --member PATH       write only that member to stdout\n"
+	    "      --sha256 HEX        check the downloaded bytes' SHA-256 "
+	    "(exit 7)\n"
+	    "      --sha512 HEX        check the downloaded bytes' SHA-512 "
+	    "(exit 7)\n"
 	    "  -V, --version           versions of rangecat and its libraries\n"
 	    "  -h, --help              this text\n"
 	    "\n"
 	    "Exit status: 0 ok, 1 usage, 2 remote refused (4xx), 3 network,\n"
 	    "4 remote file changed, 5 output failed, 6 decode or unpack\n"
-	    "failed, 7 integrity check failed (reserved), 130 SIGINT,\n"
+	    "failed, 7 --sha256/--sha512 mismatch, 130 SIGINT,\n"
 	    "143 SIGTERM.\n"
 	    "Every long option can also be set as RANGECAT_<OPTION>\n"
 	    "(RANGECAT_CONNECTIONS=16); the command line wins.\n"
@@ -280,6 +290,28 @@ enum rc_err rc_parse_shard(const char *s, unsigned *k, unsigned *n,
 	return RC_OK;
 }
 
+enum rc_err rc_parse_digest(const char *s, enum rc_digest_kind k, char out[129],
+			    const char **why)
+{
+	size_t want = k == RC_DIGEST_SHA512 ? 128 : 64;
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n; i++) {
+		if (!isxdigit((unsigned char)s[i])) {
+			*why = "expected hexadecimal digits only";
+			return RC_E_USAGE;
+		}
+	}
+	if (n != want) {
+		*why = want == 64 ? "expected 64 hex digits (a SHA-256)"
+				  : "expected 128 hex digits (a SHA-512)";
+		return RC_E_USAGE;
+	}
+	for (size_t i = 0; i <= n; i++)
+		out[i] = (char)tolower((unsigned char)s[i]);
+	return RC_OK;
+}
+
 bool rc_url_ok(const char *url, const char **why)
 {
 	const char *rest;
@@ -331,6 +363,14 @@ static bool header_ok(const char *h)
 	return true;
 }
 
+/* How the user gave the digest option, for messages. */
+static const char *digest_name(const struct rc_opts *o)
+{
+	if (o->digest == RC_DIGEST_SHA512)
+		return o->digest_env ? "RANGECAT_SHA512" : "--sha512";
+	return o->digest_env ? "RANGECAT_SHA256" : "--sha256";
+}
+
 /* Derives the ring geometry and rejects conflicting options. */
 static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 {
@@ -356,6 +396,18 @@ static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 		    "%s reads the whole file: it cannot be combined "
 		    "with --continue-at, --range or --shard",
 		    mode_name(o->mode));
+	if (o->digest != RC_DIGEST_NONE &&
+	    (o->start != RC_START_ZERO || o->has_range || o->shard_n)) {
+		/* The digest is of the whole file: a part of it cannot be
+		 * checked against it (see rangecat(1), --sha256). */
+		const char *part = o->start != RC_START_ZERO ? "--continue-at"
+				   : o->has_range	     ? "--range"
+							     : "--shard";
+		return rc_err_usage(why, whylen,
+				    "%s checks the whole file: it cannot be "
+				    "combined with %s",
+				    digest_name(o), part);
+	}
 	if (o->mode != RC_MODE_EXTRACT &&
 	    (o->strip_set || o->strict || o->same_owner || o->same_perms))
 		return rc_err_usage(
@@ -451,6 +503,8 @@ static int group_of(int c)
 	case 'x':
 	case 't':
 	case OPT_MEMBER: return 'd';
+	case OPT_SHA256:
+	case OPT_SHA512: return OPT_SHA256;
 	default: return c;
 	}
 }
@@ -492,6 +546,10 @@ static void reset_group(struct rc_opts *o, int g)
 	case OPT_STRICT: o->strict = false; break;
 	case OPT_SAME_OWNER: o->same_owner = false; break;
 	case OPT_SAME_PERMS: o->same_perms = false; break;
+	case OPT_SHA256:
+		o->digest = RC_DIGEST_NONE;
+		o->digest_env = false;
+		break;
 	default: break;
 	}
 }
@@ -666,6 +724,20 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 	case OPT_STRICT: o->strict = true; break;
 	case OPT_SAME_OWNER: o->same_owner = true; break;
 	case OPT_SAME_PERMS: o->same_perms = true; break;
+	case OPT_SHA256:
+	case OPT_SHA512: {
+		enum rc_digest_kind k =
+		    c == OPT_SHA256 ? RC_DIGEST_SHA256 : RC_DIGEST_SHA512;
+		if (o->digest != RC_DIGEST_NONE && o->digest != k)
+			return rc_err_usage(why, whylen,
+					    "--sha256 and --sha512 cannot be "
+					    "combined (give one)");
+		if (rc_parse_digest(arg, k, o->digest_hex, &w))
+			return rc_err_usage(why, whylen, "%s: %s", name, w);
+		o->digest = k;
+		o->digest_env = strncmp(name, "RANGECAT_", 9) == 0;
+		break;
+	}
 	case 'V': o->version = true; break;
 	case 'h': o->help = true; break;
 	}

@@ -17,9 +17,13 @@
 #define RC_MIN_CHUNK (64u << 10)
 #define RC_DEFAULT_MEMORY (64u << 20)
 #define RC_MAX_HEADERS 64
+#define RC_MAX_LONGOPTS 80 /* size of env_groups; options.c checks */
 
-/* The code rc_options_classify returns for --if-match. */
+/* The codes rc_options_classify returns for --if-match, --sha256 and
+ * --sha512 (the resume command leaves them out or replaces them). */
 #define RC_OPT_IF_MATCH 258
+#define RC_OPT_SHA256 0x300
+#define RC_OPT_SHA512 0x301
 
 enum rc_progress {
 	RC_PROGRESS_AUTO,
@@ -48,6 +52,9 @@ enum rc_format {
 	RC_FMT_BZIP2,
 	RC_FMT_LZ4
 };
+
+/* --sha256 / --sha512: which digest of the downloaded bytes to check. */
+enum rc_digest_kind { RC_DIGEST_NONE, RC_DIGEST_SHA256, RC_DIGEST_SHA512 };
 
 struct rc_opts {
 	const char *url;
@@ -87,6 +94,10 @@ struct rc_opts {
 	bool same_perms; /* --same-permissions: devices, FIFOs, setuid */
 	bool stats;	 /* --stats */
 
+	enum rc_digest_kind digest; /* --sha256 or --sha512 */
+	char digest_hex[129];	    /* its value, lowercased */
+	bool digest_env;	    /* set by RANGECAT_SHA256/512 */
+
 	int verbose;
 	bool quiet;
 	enum rc_progress progress;
@@ -94,7 +105,7 @@ struct rc_opts {
 
 	/* Option groups the environment set, so the command line can
 	 * replace them (see rc_options_parse_env). */
-	int env_groups[32];
+	int env_groups[RC_MAX_LONGOPTS]; /* one per long option at most */
 	size_t nenv_groups;
 };
 
@@ -126,6 +137,11 @@ enum rc_err rc_options_parse_env(struct rc_opts *o, int argc,
 /* Parses a -d argument: auto, zstd, gzip, xz, bzip2, lz4, optionally
  * followed by ",passthrough" (auto only). */
 enum rc_err rc_parse_format(const char *s, enum rc_format *f, bool *passthrough,
+			    const char **why);
+
+/* Parses the value of --sha256 (k RC_DIGEST_SHA256: 64 hex digits) or
+ * --sha512 (128), into out, lowercased. */
+enum rc_err rc_parse_digest(const char *s, enum rc_digest_kind k, char out[129],
 			    const char **why);
 
 /* Parses --shard K/N (1 <= K <= N <= 100000). */

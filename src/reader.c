@@ -13,6 +13,8 @@ void rc_reader_init(struct rc_reader *r, struct rc_ring *ring,
 	r->ring = ring;
 	r->sig = sig;
 	r->pg = pg;
+	r->digest = NULL;
+	r->block = NULL;
 	r->pos = 0;
 	r->pending = 0;
 	r->consumed = 0;
@@ -46,6 +48,10 @@ ssize_t rc_reader_next(struct rc_reader *r, const unsigned char **p)
 {
 	size_t n;
 
+	/* Hashed only once consumed: bytes given back with
+	 * rc_reader_unread are handed out (and hashed) again. */
+	if (r->digest && r->pending)
+		rc_digest_update(r->digest, r->block, r->pending);
 	r->pos += r->pending;
 	r->consumed += r->pending;
 	r->pending = 0;
@@ -56,6 +62,7 @@ ssize_t rc_reader_next(struct rc_reader *r, const unsigned char **p)
 		switch (k) {
 		case RC_NEXT_DATA:
 			r->pending = n;
+			r->block = *p;
 			progress(r);
 			return (ssize_t)n;
 		case RC_NEXT_SLOT_DONE:

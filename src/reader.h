@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "digest.h"
 #include "err.h"
 #include "progress.h"
 #include "ring.h"
@@ -20,6 +21,8 @@ struct rc_reader {
 	struct rc_ring *ring;
 	volatile sig_atomic_t *sig;   /* set by the signal handler */
 	struct rc_progress_state *pg; /* may be NULL */
+	struct rc_digest *digest;     /* may be NULL; borrowed */
+	const unsigned char *block;   /* the last block handed out */
 	uint64_t pos;		      /* consumed bytes of the head slot */
 	size_t pending;		      /* handed out by the last call */
 	uint64_t consumed;	      /* stream offset of the next byte */
@@ -32,7 +35,8 @@ void rc_reader_init(struct rc_reader *r, struct rc_ring *ring,
 		    volatile sig_atomic_t *sig, struct rc_progress_state *pg);
 
 /*
- * Counts the previous block as consumed and hands out the next landed
+ * Counts the previous block as consumed (adding its consumed bytes to
+ * r->digest, while they are still in their slot) and hands out the next landed
  * bytes in *p: valid until the next call. Returns their number, 0 at the
  * end of the stream, or -1 with r->err and r->msg set (a fetch error or a
  * signal).

@@ -122,7 +122,10 @@ void rc_resume_command(int argc, char *const argv[], uint64_t next,
 		int code = rc_options_classify(argv[i], &next_too);
 		const char *val = next_too && i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (code == 'C' || code == 'r' || code == RC_OPT_IF_MATCH) {
+		/* --sha256/--sha512 check a whole file, which a
+		 * continuation is not: left out (main says so). */
+		if (code == 'C' || code == 'r' || code == RC_OPT_IF_MATCH ||
+		    code == RC_OPT_SHA256 || code == RC_OPT_SHA512) {
 			i += val != NULL;
 			continue;
 		}

@@ -582,9 +582,11 @@ enum rc_err rc_sink_unpack_run(struct rc_reader *r, const struct rc_opts *o,
 	}
 	/* -t and --member on a zip the server lets us seek in: read the
 	 * central directory instead (rc_unpack_zip_run). The fetcher held
-	 * back after the probe; let it go for every other case. */
+	 * back after the probe; let it go for every other case. With a
+	 * digest to check every byte is needed: the archive streams. */
 	*want_zip = false;
-	if ((o->mode == RC_MODE_LIST || o->mode == RC_MODE_MEMBER) && n >= 4 &&
+	if ((o->mode == RC_MODE_LIST || o->mode == RC_MODE_MEMBER) &&
+	    o->digest == RC_DIGEST_NONE && n >= 4 &&
 	    memcmp(p, "PK\3\4", 4) == 0 && atomic_load(&r->ring->seekable)) {
 		*want_zip = true;
 		return RC_OK;

@@ -9,6 +9,7 @@ _rangecat()
 		--stall-timeout --insecure --cacert --quiet --verbose --progress
 		--stats --shard --decompress --extract --list --member
 		--strip-components --strict --same-owner --same-permissions
+		--sha256 --sha512
 		--version --help
 		-n -C -r -H -k -q -v -V -h -d -x -t"
 	case $cur in
@@ -37,7 +38,7 @@ _rangecat()
 	-n | --connections | --chunk-size | --memory | -r | --range | \
 		--if-match | -H | --header | --retries | --retry-delay | \
 		--connect-timeout | --stall-timeout | --shard | --member | \
-		--strip-components)
+		--strip-components | --sha256 | --sha512)
 		return
 		;;
 	esac

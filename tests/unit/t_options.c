@@ -4,21 +4,66 @@
 #include "harness.h"
 #include "options.h"
 
+/* The message of the last parse, so a refusal can be checked for its
+ * reason and not just its status. */
+static char last_why[256];
+
 static enum rc_err parse(struct rc_opts *o, const char *a1, const char *a2,
 			 const char *a3, const char *a4)
 {
 	char *argv[6] = {"rangecat", (char *)a1, (char *)a2,
 			 (char *)a3, (char *)a4, NULL};
 	int argc = 1;
-	char why[256];
 
+	last_why[0] = '\0';
 	while (argc < 5 && argv[argc])
 		argc++;
-	return rc_options_parse(o, argc, argv, why, sizeof why);
+	return rc_options_parse(o, argc, argv, last_why, sizeof last_why);
+}
+
+static void digest_options(void)
+{
+	struct rc_opts o;
+	const char *h64 = "0123456789abcdefABCDEF0123456789abcdef0123456789"
+			  "abcdef0123456789";
+	char h128[129];
+
+	memset(h128, 'a', 128);
+	h128[128] = '\0';
+	CHECK(parse(&o, "--sha256", h64, "http://h/x", NULL) == RC_OK &&
+	      o.digest == RC_DIGEST_SHA256 &&
+	      strcmp(o.digest_hex, "0123456789abcdefabcdef0123456789abcdef"
+				   "0123456789abcdef0123456789") == 0);
+	CHECK(parse(&o, "--sha512", h128, "http://h/x", NULL) == RC_OK &&
+	      o.digest == RC_DIGEST_SHA512 && strlen(o.digest_hex) == 128);
+	CHECK(parse(&o, "--sha512", h64, "http://h/x", NULL) == RC_E_USAGE &&
+	      strstr(last_why, "--sha512") && strstr(last_why, "128"));
+	CHECK(parse(&o, "--sha256", h128, "http://h/x", NULL) == RC_E_USAGE &&
+	      strstr(last_why, "--sha256") && strstr(last_why, "64"));
+	CHECK(parse(&o, "--sha256", "g123", "http://h/x", NULL) == RC_E_USAGE &&
+	      strstr(last_why, "hex"));
+	/* Conflicts, each with a URL so only the conflict can refuse. */
+	CHECK(parse(&o, "--sha256", h64, "-C5", "http://h/x") == RC_E_USAGE &&
+	      strstr(last_why, "--sha256") &&
+	      strstr(last_why, "--continue-at"));
+	CHECK(parse(&o, "--sha256", h64, "-r0-9", "http://h/x") == RC_E_USAGE &&
+	      strstr(last_why, "--sha256") && strstr(last_why, "--range"));
+	CHECK(parse(&o, "--sha512", h128, "--shard=1/2", "http://h/x") ==
+		  RC_E_USAGE &&
+	      strstr(last_why, "--sha512") && strstr(last_why, "--shard"));
+	CHECK(parse(&o, "--sha256", h64, "--sha512", h128) == RC_E_USAGE &&
+	      strstr(last_why, "--sha256 and --sha512"));
+	CHECK(parse(&o, "--sha256", h64, "-d", "http://h/x") == RC_OK &&
+	      o.digest == RC_DIGEST_SHA256);
+
+	const char *w;
+	char out[129];
+	CHECK(rc_parse_digest("", RC_DIGEST_SHA256, out, &w) == RC_E_USAGE);
+	CHECK(rc_parse_digest(h64, RC_DIGEST_SHA256, out, &w) == RC_OK);
 }
 
 /* A fake environment for rc_options_parse_env. */
-static const char *env_conn, *env_range, *env_quiet;
+static const char *env_conn, *env_range, *env_quiet, *env_sha256;
 static const char *fake_getenv(const char *name)
 {
 	if (strcmp(name, "RANGECAT_CONNECTIONS") == 0)
@@ -27,6 +72,8 @@ static const char *fake_getenv(const char *name)
 		return env_range;
 	if (strcmp(name, "RANGECAT_QUIET") == 0)
 		return env_quiet;
+	if (strcmp(name, "RANGECAT_SHA256") == 0)
+		return env_sha256;
 	return NULL;
 }
 
@@ -69,6 +116,21 @@ static void env_options(void)
 	CHECK(parse_env(&o, "http://h/x", NULL, why) == RC_E_USAGE &&
 	      strstr(why, "RANGECAT_QUIET"));
 	env_quiet = NULL;
+	/* The environment's digest: refused with -C by its name; replaced
+	 * by either digest option on the command line. */
+	env_sha256 =
+	    "00112233445566778899aabbccddeeff00112233445566778899aabbccd"
+	    "deeff";
+	CHECK(parse_env(&o, "http://h/x", NULL, why) == RC_OK &&
+	      o.digest == RC_DIGEST_SHA256 && o.digest_env);
+	CHECK(parse_env(&o, "-C5", "http://h/x", why) == RC_E_USAGE &&
+	      strstr(why, "RANGECAT_SHA256") && strstr(why, "--continue-at"));
+	char sha512[140] = "--sha512=";
+	memset(sha512 + 9, 'f', 128);
+	sha512[137] = '\0';
+	CHECK(parse_env(&o, sha512, "http://h/x", why) == RC_OK &&
+	      o.digest == RC_DIGEST_SHA512 && !o.digest_env);
+	env_sha256 = NULL;
 
 	unsigned k, n;
 	const char *w;
@@ -140,7 +202,15 @@ int main(void)
 	      o.memory == 64u << 20);
 	CHECK(parse(&o, "-n", "32", "http://h/x", NULL) == RC_OK &&
 	      o.chunk_size * 2 * 32 <= 64u << 20 && o.memory >= o.chunk_size);
-	CHECK(parse(&o, "-C", "5", "-r", "1-2") == RC_E_USAGE);
+	/* The conflict alone: with a URL, and the message names both. */
+	CHECK(parse(&o, "-C5", "-r1-2", "http://h/x", NULL) == RC_E_USAGE &&
+	      strstr(last_why, "--continue-at") && strstr(last_why, "--range"));
+	CHECK(parse(&o, "-r1-2", "--shard=1/2", "http://h/x", NULL) ==
+		  RC_E_USAGE &&
+	      strstr(last_why, "--shard") && strstr(last_why, "--range"));
+	CHECK(parse(&o, "-d", "-C5", "http://h/x", NULL) == RC_E_USAGE &&
+	      strstr(last_why, "--decompress") &&
+	      strstr(last_why, "--continue-at"));
 	CHECK(parse(&o, "-C", "5", "http://h/x", NULL) == RC_OK &&
 	      o.start == RC_START_OFFSET && o.offset == 5);
 	CHECK(parse(&o, "-C", "-", "http://h/x", NULL) == RC_OK &&
@@ -180,5 +250,6 @@ int main(void)
 	CHECK(rc_options_classify("-qv", &next) == 'q' && !next);
 	CHECK(rc_options_classify("-qn", &next) == 'n' && next);
 	env_options();
+	digest_options();
 	return DONE();
 }
