@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "log.h"
+
 enum {
 	OPT_CHUNK = 256,
 	OPT_MEMORY,
@@ -745,8 +747,12 @@ enum rc_err rc_options_parse_env(struct rc_opts *o, int argc,
 			if (optopt)
 				return rc_err_usage(
 				    why, whylen, "unknown option -%c", optopt);
-			return rc_err_usage(why, whylen, "unknown option %s",
-					    argv[optind - 1]);
+			/* Its name only: what follows '=' may be a
+			 * secret (--headers=Authorization: ...). */
+			const char *u = argv[optind - 1];
+			return rc_err_usage(why, whylen,
+					    "unknown option %.*s",
+					    (int)strcspn(u, "="), u);
 		}
 		/* The command line wins: the first option of a group drops
 		 * what the environment set for that group. */
@@ -768,10 +774,21 @@ enum rc_err rc_options_parse_env(struct rc_opts *o, int argc,
 	}
 	if (optind < argc)
 		o->url = argv[optind++];
-	if (optind < argc)
-		return rc_err_usage(
-		    why, whylen, "one URL at a time (extra argument '%.64s')",
-		    argv[optind]);
+	if (optind < argc) {
+		/* A URL is named with its password redacted; anything else
+		 * (a token, a header that lost its -H) is not shown. */
+		char red[256];
+		const char *x = argv[optind], *uwhy;
+		if (rc_url_ok(x, &uwhy)) {
+			rc_log_redact_url(x, red, sizeof red);
+			return rc_err_usage(
+			    why, whylen,
+			    "one URL at a time (extra argument '%.64s')", red);
+		}
+		return rc_err_usage(why, whylen,
+				    "one URL at a time (an extra argument, "
+				    "not shown as it may be a secret)");
+	}
 	return validate(o, why, whylen);
 }
 

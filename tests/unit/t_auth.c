@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "harness.h"
 #include "log.h"
+#include "options.h"
 
 /* A fake environment: "NAME=value" strings, NULL-terminated. */
 static const char *const *fake;
@@ -483,6 +484,36 @@ static void redaction(void)
 	CHECK(strcmp(out, "X-Jfrog-Art-Apis: 1") == 0);
 }
 
+/* A usage error names the argument at fault, never a secret in it: a
+ * second URL with a password, a forgotten -H, a misspelt --header. */
+static void usage_errors(void)
+{
+	struct {
+		const char *args[3];
+		const char *must;
+	} cases[] = {
+	    {{"http://a:pwONE@h/x", "http://a:pwTWO-SECRET@h/y"},
+	     "[redacted]@h/y"},
+	    {{"http://h/x", "Authorization: Bearer tok-SECRET"}, NULL},
+	    {{"http://h/x", "tok-SECRET"}, NULL},
+	    {{"--headers=Authorization: Bearer tok-SECRET", "http://h/x"},
+	     "--headers"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char a1[128], a2[128], why[512];
+		char *argv[] = {"rangecat", a1, a2, NULL};
+		struct rc_opts o;
+		snprintf(a1, sizeof a1, "%s", cases[i].args[0]);
+		snprintf(a2, sizeof a2, "%s", cases[i].args[1]);
+		why[0] = '\0';
+		CHECK(rc_options_parse(&o, 3, argv, why, sizeof why) ==
+		      RC_E_USAGE);
+		CHECK(why[0] != '\0' && strstr(why, "SECRET") == NULL);
+		if (cases[i].must)
+			CHECK(strstr(why, cases[i].must) != NULL);
+	}
+}
+
 static void scrub(void)
 {
 	char url[] = "https://user:SECRET@example.com/p?q=1";
@@ -524,6 +555,7 @@ int main(void)
 	line_breaks();
 	redaction();
 	scrub();
+	usage_errors();
 	curl_global_cleanup();
 	return DONE();
 }
