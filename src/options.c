@@ -812,7 +812,8 @@ int rc_options_classify(const char *arg, bool *takes_next)
 	for (const char *p = arg + 1; *p; p++) {
 		const char *d = strchr(SHORTOPTS, *p);
 		if (d && *p != ':' && d[1] == ':') {
-			*takes_next = p[1] == '\0';
+			/* "d::": an optional value is attached or absent. */
+			*takes_next = p[1] == '\0' && d[2] != ':';
 			return *p;
 		}
 	}

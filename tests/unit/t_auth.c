@@ -14,7 +14,9 @@
 #include "auth.h"
 #include "harness.h"
 #include "log.h"
+#include "http.h"
 #include "options.h"
+#include "resume.h"
 
 /* A fake environment: "NAME=value" strings, NULL-terminated. */
 static const char *const *fake;
@@ -514,6 +516,29 @@ static void usage_errors(void)
 	}
 }
 
+/* The resume hint splits a short-option cluster ending in -H, -C or -r:
+ * the flags before it are kept, and the header is judged by its own name
+ * (a RANGECAT_HEADERS name is secret). -d takes no next argument: the URL
+ * after it is redacted as a URL. */
+static void resume_clusters(void)
+{
+	char out[1024];
+	char h[] = "-kHX-Clustered: arg-SECRET";
+	char c[] = "-kC100";
+	char d[] = "-d";
+	char u[] = "http://h/x?token=tok-SECRET";
+	char *argv[] = {"rangecat", h, c, d, u, NULL};
+
+	rc_log_add_secret_name("X-Clustered", strlen("X-Clustered"));
+	rc_resume_command(5, argv, 5, RC_UNKNOWN, NULL, out, sizeof out);
+	CHECK(strstr(out, "SECRET") == NULL);
+	CHECK(strstr(out, "-k -H 'X-Clustered: [redacted]'") != NULL);
+	CHECK(strstr(out, "HX-Clustered") == NULL);
+	CHECK(strstr(out, "-k -k") == NULL);
+	CHECK(strcmp(out, "rangecat -C 5 -k -H 'X-Clustered: [redacted]' -k "
+			  "-d 'http://h/x?token=[redacted]'") == 0);
+}
+
 static void scrub(void)
 {
 	char url[] = "https://user:SECRET@example.com/p?q=1";
@@ -556,6 +581,7 @@ int main(void)
 	redaction();
 	scrub();
 	usage_errors();
+	resume_clusters();
 	curl_global_cleanup();
 	return DONE();
 }
