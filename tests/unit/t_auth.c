@@ -539,6 +539,41 @@ static void resume_clusters(void)
 			  "-d 'http://h/x?token=[redacted]'") == 0);
 }
 
+/* A name may come twice in the environment execve gets: every copy of a
+ * secret is wiped, not only the first that getenv finds. */
+static void scrub_duplicates(void)
+{
+	char t1[] = "RANGECAT_TOKEN=first-SECRET";
+	char t2[] = "RANGECAT_TOKEN=second-SECRET";
+	char p1[] = "http_proxy=http://proxy:3128";
+	char p2[] = "http_proxy=http://u:second-SECRET@proxy:3128";
+	char a1[] = "all_proxy=http://u:first-SECRET@proxy:3128";
+	char a2[] = "all_proxy=http://u:second-SECRET@proxy:3128";
+	char *env[] = {t1, p1, a1, t2, p2, a2, NULL};
+	char **saved = environ;
+	char *argv[] = {"rangecat", NULL};
+
+	environ = env;
+	CHECK(rc_auth_scrub(1, argv));
+	CHECK(strstr(t2 + strlen("RANGECAT_TOKEN="), "SECRET") == NULL);
+	CHECK(strstr(t1 + strlen("RANGECAT_TOKEN="), "SECRET") == NULL);
+	CHECK(strstr(p2 + strlen("http_proxy="), "SECRET") == NULL);
+	CHECK(strstr(a1 + strlen("all_proxy="), "SECRET") == NULL);
+	CHECK(strstr(a2 + strlen("all_proxy="), "SECRET") == NULL);
+	/* The first of each proxy is what libcurl uses, as it was. */
+	CHECK(getenv("http_proxy") &&
+	      strcmp(getenv("http_proxy"), "http://proxy:3128") == 0);
+	CHECK(getenv("all_proxy") &&
+	      strcmp(getenv("all_proxy"), "http://u:first-SECRET@proxy:3128") ==
+		  0);
+	CHECK(getenv("RANGECAT_TOKEN") == NULL);
+	char *kept = getenv("all_proxy");
+	unsetenv("all_proxy");
+	if (kept)
+		free(kept - strlen("all_proxy="));
+	environ = saved;
+}
+
 static void scrub(void)
 {
 	char url[] = "https://user:SECRET@example.com/p?q=1";
@@ -580,6 +615,7 @@ int main(void)
 	line_breaks();
 	redaction();
 	scrub();
+	scrub_duplicates();
 	usage_errors();
 	resume_clusters();
 	curl_global_cleanup();
