@@ -750,8 +750,7 @@ enum rc_err rc_options_parse_env(struct rc_opts *o, int argc,
 			/* Its name only: what follows '=' may be a
 			 * secret (--headers=Authorization: ...). */
 			const char *u = argv[optind - 1];
-			return rc_err_usage(why, whylen,
-					    "unknown option %.*s",
+			return rc_err_usage(why, whylen, "unknown option %.*s",
 					    (int)strcspn(u, "="), u);
 		}
 		/* The command line wins: the first option of a group drops

@@ -107,10 +107,9 @@ void rc_resume_command(int argc, char *const argv[], uint64_t next,
 			/* "-HName: v" or "--header=Name: v"; a bare "-H" at
 			 * the end has no value to keep. */
 			const char *eq = strchr(a, '=');
-			const char *h = strncmp(a, "--", 2) != 0
-					    ? a + 2
-					: eq ? eq + 1
-					     : "";
+			const char *h = strncmp(a, "--", 2) != 0 ? a + 2
+					: eq			 ? eq + 1
+								 : "";
 			if (*h == '\0')
 				continue;
 			rc_log_redact_header(h, buf, sizeof buf);
