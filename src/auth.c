@@ -910,6 +910,13 @@ static bool password_span(char *url, char **pw, char **at)
 	return *pw != NULL;
 }
 
+/* The value of environment entry e ("NAME=value") when it is name's. */
+static char *env_value(char *e, const char *name)
+{
+	size_t l = strlen(name);
+	return strncmp(e, name, l) == 0 && e[l] == '=' ? e + l + 1 : NULL;
+}
+
 bool rc_auth_scrub(int argc, char *argv[])
 {
 	static const char *const secret[] = {
@@ -926,33 +933,53 @@ bool rc_auth_scrub(int argc, char *argv[])
 	char *pw, *at;
 
 	/* /proc/PID/environ shows the environment's original bytes,
-	 * whatever unsetenv does: overwrite them first. */
+	 * whatever unsetenv does: overwrite them first, in every entry of
+	 * that name (execve lets a name come twice; getenv finds the first
+	 * only, unsetenv removes all). */
 	for (size_t i = 0; i < sizeof secret / sizeof *secret; i++) {
-		char *v = getenv(secret[i]);
-		if (v)
-			mbedtls_platform_zeroize(v, strlen(v));
+		for (char **e = environ; *e; e++) {
+			char *v = env_value(*e, secret[i]);
+			if (v)
+				mbedtls_platform_zeroize(v, strlen(v));
+		}
 		unsetenv(secret[i]);
 	}
 	/* libcurl reads the proxy variables itself, per request (with
 	 * no_proxy and the URL's scheme): a proxy holding a password moves
 	 * to a "name=value" copy on the heap that putenv puts in environ
 	 * as it is (setenv might hand back the very bytes wiped next), and
-	 * its original bytes are wiped. The copy lives as long as the
-	 * process. */
+	 * the original bytes of every entry of that name holding a
+	 * password are wiped. The copy lives as long as the process. */
 	for (size_t i = 0; i < sizeof proxy / sizeof *proxy; i++) {
 		char *v = getenv(proxy[i]);
-		if (v == NULL || !password_span(v, &pw, &at))
-			continue;
-		size_t cap = strlen(proxy[i]) + strlen(v) + 2;
-		char *copy = malloc(cap);
-		if (copy)
-			snprintf(copy, cap, "%s=%s", proxy[i], v);
-		if (copy == NULL || putenv(copy) != 0) {
-			free(copy);
-			unsetenv(proxy[i]); /* no proxy beats a leak */
+		char *copy = NULL;
+		bool drop = false;
+		if (v && password_span(v, &pw, &at)) {
+			size_t cap = strlen(proxy[i]) + strlen(v) + 2;
+			copy = malloc(cap);
+			if (copy)
+				snprintf(copy, cap, "%s=%s", proxy[i], v);
+			if (copy == NULL || putenv(copy) != 0) {
+				free(copy);
+				copy = NULL;
+				drop = true; /* no proxy beats a leak */
+			}
+			/* Out of environ now (putenv replaced it): its
+			 * bytes are still where /proc shows them. */
+			if (copy)
+				mbedtls_platform_zeroize(v, strlen(v));
 		}
-		mbedtls_platform_zeroize(v, strlen(v));
-		held = true;
+		for (char **e = environ; *e; e++) {
+			char *w = env_value(*e, proxy[i]);
+			if (w == NULL || *e == copy ||
+			    !password_span(w, &pw, &at))
+				continue;
+			mbedtls_platform_zeroize(w, strlen(w));
+			held = true;
+		}
+		held = held || copy != NULL;
+		if (drop)
+			unsetenv(proxy[i]);
 	}
 	/* /proc/PID/cmdline: the URL keeps its user, not its password
 	 * (the rest of the string moves up, the freed tail is zeroed). */

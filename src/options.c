@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "log.h"
+
 enum {
 	OPT_CHUNK = 256,
 	OPT_MEMORY,
@@ -823,8 +825,11 @@ enum rc_err rc_options_parse_env(struct rc_opts *o, int argc,
 			if (optopt)
 				return rc_err_usage(
 				    why, whylen, "unknown option -%c", optopt);
-			return rc_err_usage(why, whylen, "unknown option %s",
-					    argv[optind - 1]);
+			/* Its name only: what follows '=' may be a
+			 * secret (--headers=Authorization: ...). */
+			const char *u = argv[optind - 1];
+			return rc_err_usage(why, whylen, "unknown option %.*s",
+					    (int)strcspn(u, "="), u);
 		}
 		/* The command line wins: the first option of a group drops
 		 * what the environment set for that group. */
@@ -846,10 +851,21 @@ enum rc_err rc_options_parse_env(struct rc_opts *o, int argc,
 	}
 	if (optind < argc)
 		o->url = argv[optind++];
-	if (optind < argc)
-		return rc_err_usage(
-		    why, whylen, "one URL at a time (extra argument '%.64s')",
-		    argv[optind]);
+	if (optind < argc) {
+		/* A URL is named with its password redacted; anything else
+		 * (a token, a header that lost its -H) is not shown. */
+		char red[256];
+		const char *x = argv[optind], *uwhy;
+		if (rc_url_ok(x, &uwhy)) {
+			rc_log_redact_url(x, red, sizeof red);
+			return rc_err_usage(
+			    why, whylen,
+			    "one URL at a time (extra argument '%.64s')", red);
+		}
+		return rc_err_usage(why, whylen,
+				    "one URL at a time (an extra argument, "
+				    "not shown as it may be a secret)");
+	}
 	return validate(o, why, whylen);
 }
 
@@ -873,7 +889,8 @@ int rc_options_classify(const char *arg, bool *takes_next)
 	for (const char *p = arg + 1; *p; p++) {
 		const char *d = strchr(SHORTOPTS, *p);
 		if (d && *p != ':' && d[1] == ':') {
-			*takes_next = p[1] == '\0';
+			/* "d::": an optional value is attached or absent. */
+			*takes_next = p[1] == '\0' && d[2] != ':';
 			return *p;
 		}
 	}

@@ -119,8 +119,23 @@ void rc_resume_command(int argc, char *const argv[], uint64_t next,
 	}
 	for (int i = 1; i < argc; i++) {
 		bool next_too;
-		int code = rc_options_classify(argv[i], &next_too);
+		const char *a = argv[i];
+		int code = rc_options_classify(a, &next_too);
 		const char *val = next_too && i + 1 < argc ? argv[i + 1] : NULL;
+
+		/* A short cluster ending in an option with a value ("-kH..."
+		 * "-vC100"): its flags stay, as their own word, and the rest
+		 * is judged as "-H..." would be. */
+		const char *at = a[0] == '-' && a[1] != '-' && code != 0
+				     ? strchr(a + 1, code)
+				     : NULL;
+		char one[8192];
+		if (at && at > a + 1) {
+			snprintf(buf, sizeof buf, "%.*s", (int)(at - a), a);
+			word(buf, out, outlen, &o);
+			snprintf(one, sizeof one, "-%s", at);
+			a = one;
+		}
 
 		/* --sha256/--sha512 check a whole file, which a
 		 * continuation is not: left out (main says so). */
@@ -130,18 +145,17 @@ void rc_resume_command(int argc, char *const argv[], uint64_t next,
 			continue;
 		}
 		if (code == 0) {
-			rc_log_redact_url(argv[i], buf, sizeof buf);
+			rc_log_redact_url(a, buf, sizeof buf);
 			word(buf, out, outlen, &o);
 			continue;
 		}
 		if (code == 'H' && val == NULL) {
 			/* "-HName: v" or "--header=Name: v"; a bare "-H" at
 			 * the end has no value to keep. */
-			const char *eq = strchr(argv[i], '=');
-			const char *h = strncmp(argv[i], "--", 2) != 0
-					    ? argv[i] + 2
-					: eq ? eq + 1
-					     : "";
+			const char *eq = strchr(a, '=');
+			const char *h = strncmp(a, "--", 2) != 0 ? a + 2
+					: eq			 ? eq + 1
+								 : "";
 			if (*h == '\0')
 				continue;
 			rc_log_redact_header(h, buf, sizeof buf);
@@ -149,7 +163,7 @@ void rc_resume_command(int argc, char *const argv[], uint64_t next,
 			word(buf, out, outlen, &o);
 			continue;
 		}
-		word(argv[i], out, outlen, &o);
+		word(a, out, outlen, &o);
 		if (val) {
 			if (code == 'H')
 				rc_log_redact_header(val, buf, sizeof buf);

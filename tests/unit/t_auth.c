@@ -14,6 +14,9 @@
 #include "auth.h"
 #include "harness.h"
 #include "log.h"
+#include "http.h"
+#include "options.h"
+#include "resume.h"
 
 /* A fake environment: "NAME=value" strings, NULL-terminated. */
 static const char *const *fake;
@@ -483,6 +486,94 @@ static void redaction(void)
 	CHECK(strcmp(out, "X-Jfrog-Art-Apis: 1") == 0);
 }
 
+/* A usage error names the argument at fault, never a secret in it: a
+ * second URL with a password, a forgotten -H, a misspelt --header. */
+static void usage_errors(void)
+{
+	struct {
+		const char *args[3];
+		const char *must;
+	} cases[] = {
+	    {{"http://a:pwONE@h/x", "http://a:pwTWO-SECRET@h/y"},
+	     "[redacted]@h/y"},
+	    {{"http://h/x", "Authorization: Bearer tok-SECRET"}, NULL},
+	    {{"http://h/x", "tok-SECRET"}, NULL},
+	    {{"--headers=Authorization: Bearer tok-SECRET", "http://h/x"},
+	     "--headers"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char a1[128], a2[128], why[512];
+		char *argv[] = {"rangecat", a1, a2, NULL};
+		struct rc_opts o;
+		snprintf(a1, sizeof a1, "%s", cases[i].args[0]);
+		snprintf(a2, sizeof a2, "%s", cases[i].args[1]);
+		why[0] = '\0';
+		CHECK(rc_options_parse(&o, 3, argv, why, sizeof why) ==
+		      RC_E_USAGE);
+		CHECK(why[0] != '\0' && strstr(why, "SECRET") == NULL);
+		if (cases[i].must)
+			CHECK(strstr(why, cases[i].must) != NULL);
+	}
+}
+
+/* The resume hint splits a short-option cluster ending in -H, -C or -r:
+ * the flags before it are kept, and the header is judged by its own name
+ * (a RANGECAT_HEADERS name is secret). -d takes no next argument: the URL
+ * after it is redacted as a URL. */
+static void resume_clusters(void)
+{
+	char out[1024];
+	char h[] = "-kHX-Clustered: arg-SECRET";
+	char c[] = "-kC100";
+	char d[] = "-d";
+	char u[] = "http://h/x?token=tok-SECRET";
+	char *argv[] = {"rangecat", h, c, d, u, NULL};
+
+	rc_log_add_secret_name("X-Clustered", strlen("X-Clustered"));
+	rc_resume_command(5, argv, 5, RC_UNKNOWN, NULL, out, sizeof out);
+	CHECK(strstr(out, "SECRET") == NULL);
+	CHECK(strstr(out, "-k -H 'X-Clustered: [redacted]'") != NULL);
+	CHECK(strstr(out, "HX-Clustered") == NULL);
+	CHECK(strstr(out, "-k -k") == NULL);
+	CHECK(strcmp(out, "rangecat -C 5 -k -H 'X-Clustered: [redacted]' -k "
+			  "-d 'http://h/x?token=[redacted]'") == 0);
+}
+
+/* A name may come twice in the environment execve gets: every copy of a
+ * secret is wiped, not only the first that getenv finds. */
+static void scrub_duplicates(void)
+{
+	char t1[] = "RANGECAT_TOKEN=first-SECRET";
+	char t2[] = "RANGECAT_TOKEN=second-SECRET";
+	char p1[] = "http_proxy=http://proxy:3128";
+	char p2[] = "http_proxy=http://u:second-SECRET@proxy:3128";
+	char a1[] = "all_proxy=http://u:first-SECRET@proxy:3128";
+	char a2[] = "all_proxy=http://u:second-SECRET@proxy:3128";
+	char *env[] = {t1, p1, a1, t2, p2, a2, NULL};
+	char **saved = environ;
+	char *argv[] = {"rangecat", NULL};
+
+	environ = env;
+	CHECK(rc_auth_scrub(1, argv));
+	CHECK(strstr(t2 + strlen("RANGECAT_TOKEN="), "SECRET") == NULL);
+	CHECK(strstr(t1 + strlen("RANGECAT_TOKEN="), "SECRET") == NULL);
+	CHECK(strstr(p2 + strlen("http_proxy="), "SECRET") == NULL);
+	CHECK(strstr(a1 + strlen("all_proxy="), "SECRET") == NULL);
+	CHECK(strstr(a2 + strlen("all_proxy="), "SECRET") == NULL);
+	/* The first of each proxy is what libcurl uses, as it was. */
+	CHECK(getenv("http_proxy") &&
+	      strcmp(getenv("http_proxy"), "http://proxy:3128") == 0);
+	CHECK(getenv("all_proxy") &&
+	      strcmp(getenv("all_proxy"), "http://u:first-SECRET@proxy:3128") ==
+		  0);
+	CHECK(getenv("RANGECAT_TOKEN") == NULL);
+	char *kept = getenv("all_proxy");
+	unsetenv("all_proxy");
+	if (kept)
+		free(kept - strlen("all_proxy="));
+	environ = saved;
+}
+
 static void scrub(void)
 {
 	char url[] = "https://user:SECRET@example.com/p?q=1";
@@ -524,6 +615,9 @@ int main(void)
 	line_breaks();
 	redaction();
 	scrub();
+	scrub_duplicates();
+	usage_errors();
+	resume_clusters();
 	curl_global_cleanup();
 	return DONE();
 }
