@@ -923,7 +923,7 @@ bool rc_auth_scrub(int argc, char *argv[])
 	    "RANGECAT_TOKEN",	 "RANGECAT_PASSWORD",
 	    "RANGECAT_HEADERS",	 "AWS_SECRET_ACCESS_KEY",
 	    "AWS_SESSION_TOKEN", "RANGECAT_OAUTH_CLIENT_SECRET",
-	    "RANGECAT_HMAC_KEY",
+	    "RANGECAT_HMAC_KEY", "RANGECAT_HEADER",
 	};
 	static const char *const proxy[] = {
 	    "http_proxy",  "HTTP_PROXY", "https_proxy",

@@ -776,6 +776,18 @@ static enum rc_err from_env(struct rc_opts *o, rc_getenv_fn get, char *why,
 						    "%s: expected 1 or 0", var);
 			val = NULL;
 		}
+		if (lo->val == 'H' && val) {
+			/* RANGECAT_HEADER may carry a key: the environment's
+			 * bytes are wiped once read (rc_auth_scrub), so the
+			 * header lives on in a copy of its own. */
+			static char *header_copy;
+			free(header_copy);
+			header_copy = strdup(val);
+			if (header_copy == NULL)
+				return rc_err_usage(why, whylen,
+						    "%s: out of memory", var);
+			val = header_copy;
+		}
 		if (apply(o, lo->val, val, var, why, whylen) != RC_OK)
 			return RC_E_USAGE;
 		o->env_groups[o->nenv_groups++] = group_of(lo->val);

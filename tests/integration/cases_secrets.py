@@ -336,6 +336,16 @@ def t_secrets_proc(env):
         expect_run(r, 0, want)
         expect_not_in_proc("RANGECAT_TOKEN", [("environ", envb)],
                            [a["AUTH_TOKEN"]])
+        # RANGECAT_HEADER, the environment's -H, may carry a key too: it
+        # is wiped from environ, and the header still goes out.
+        hv2 = "hdr-" + secrets.token_hex(6)
+        r, cmd, envb, owner = sample_proc(
+            env, slow + [env.aurl("a/open+slow/p5/f4194304")],
+            {"RANGECAT_HEADER": "X-Plain-Key: " + hv2}, user=NOBODY)
+        expect_run(r, 0, want)
+        expect("> X-Plain-Key" in r.err,
+               "the RANGECAT_HEADER header was not sent")
+        expect_not_in_proc("RANGECAT_HEADER", [("environ", envb)], [hv2])
         # Without secrets the process stays dumpable: the owner check
         # above can tell the difference.
         r, cmd, envb, owner = sample_proc(
