@@ -7,6 +7,8 @@
 
 #include <stdio.h>
 
+#include "sched.h"
+
 void rc_reader_init(struct rc_reader *r, struct rc_ring *ring,
 		    volatile sig_atomic_t *sig, struct rc_progress_state *pg)
 {
@@ -36,9 +38,7 @@ static bool interrupted(struct rc_reader *r)
 {
 	if (*r->sig == 0)
 		return false;
-	r->err = *r->sig == SIGINT ? RC_E_INTERRUPT : RC_E_TERMINATED;
-	snprintf(r->msg, sizeof r->msg, "%s",
-		 *r->sig == SIGINT ? "interrupted" : "terminated");
+	r->err = rc_sched_signal_err(*r->sig, r->msg, sizeof r->msg);
 	return true;
 }
 
