@@ -186,6 +186,12 @@ def t_tb_proxy(env):
                    r"credentials")
         expect("origin.invalid" not in r.err, "names the origin: " + r.err)
         expect("no credentials were sent" not in r.err, r.err)
+    # A CONNECT tunnel refused with 407 (https through the proxy).
+    r = run(env, ["https://origin.invalid/f1"],
+            envvars={"https_proxy": proxy})
+    expect_run(r, 2, b"", err=r"HTTP 407 from the proxy " + re.escape(proxy)
+               + r" \(https_proxy\): it wants credentials")
+    expect("origin.invalid" not in r.err and "retry" not in r.err, r.err)
     # The proxy's password is not repeated.
     r = run(env, ["http://origin.invalid/f/tb-px2/s407@0/f1"],
             envvars={"http_proxy": "http://u:" + SECRET + "@127.0.0.1:%d"

@@ -52,7 +52,8 @@ Whole-run modes:
   tofile      302 to file:///etc/passwd
   toftp       302 to ftp://127.0.0.1/x      togopher  302 to gopher://…
 As a forward proxy (http_proxy pointing here) the path is taken from
-the absolute URL, so the same faults apply.
+the absolute URL, so the same faults apply; CONNECT (https_proxy) is
+always answered 407.
 Prints "PORT <n>" on stdout once listening.
 """
 import email.utils
@@ -303,6 +304,13 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.wfile.write(chunk)
+
+    def do_CONNECT(self):
+        # As an https proxy: every tunnel needs credentials it never gets.
+        self.send_response(407)
+        self.send_header("Proxy-Authenticate", 'Basic realm="proxy"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def redirect(self, where):
         self.send_response(302)
