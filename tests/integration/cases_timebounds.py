@@ -251,3 +251,34 @@ def t_tb_json_end(env):
     expect(j["outcome"] == "interrupted" and j["exit"] == 143 and
            j["error"] == "terminated" and j["bytes"] == len(r.out) and
            j["bytes"] > 0, "SIGTERM: %r" % j)
+
+
+@case("a black-holed address is bounded by --connect-timeout, and announced")
+def t_tb_blackhole(env):
+    # A listener whose backlog is full drops SYNs: connect() hangs, as
+    # with a firewall that drops packets, but nothing leaves loopback.
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(0)
+    port = s.getsockname()[1]
+    fill = []
+    try:
+        for _ in range(3):
+            c = socket.socket()
+            c.setblocking(False)
+            try:
+                c.connect(("127.0.0.1", port))
+            except BlockingIOError:
+                pass
+            fill.append(c)
+        time.sleep(0.2)
+        r, took = timed(env, ["--connect-timeout", "1", "--retries", "1",
+                              "--retry-delay", "50ms",
+                              "http://127.0.0.1:%d/x" % port])
+        expect_run(r, 3, b"", err=r"(?s)after 1\d\d\d ms.*; retry 1/1 in .*"
+                   r"gave up after 1 retries")
+        expect(2 <= took < 5, "took %.1f s" % took)
+    finally:
+        for c in fill:
+            c.close()
+        s.close()
