@@ -661,8 +661,8 @@ enum rc_err rc_auth_start(struct rc_auth *a, const struct rc_opts *o, char *why,
 		err = fetch_token_locked(a, why, whylen);
 		/* Transient failures get the same policy as ranges. */
 		if (err != RC_E_NETWORK || rc_sched_signal() ||
-		    rc_sched_after_failure(&policy, &fails, false, false, -1,
-					   &d) == RC_SCHED_GIVE_UP)
+		    rc_sched_after_failure(&policy, &fails, 0, false, -1, &d) ==
+			RC_SCHED_GIVE_UP)
 			break;
 		rc_sched_announce(o->quiet, why, fails, o->retries, d);
 		if (!rc_sched_sleep(d))

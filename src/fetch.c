@@ -865,7 +865,7 @@ static void retry(struct rc_fetch *f, struct xfer *x, const char *why,
 		x->probe = false;
 		x->suffix = false;
 	}
-	switch (rc_sched_after_failure(&f->policy, &x->fails, x->got > 0, false,
+	switch (rc_sched_after_failure(&f->policy, &x->fails, x->got, false,
 				       retry_after, &delay)) {
 	case RC_SCHED_GIVE_UP:
 		fail(f, RC_E_NETWORK,

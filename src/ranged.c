@@ -204,7 +204,7 @@ ssize_t rc_ranged_read(struct rc_ranged *z, const void **p)
 		if (rc_sched_signal())
 			break;
 		enum rc_sched_action a = rc_sched_after_failure(
-		    &z->policy, &fails, false, !retry,
+		    &z->policy, &fails, 0, !retry,
 		    z->resp.status ? z->resp.retry_after : -1, &d);
 		if (a == RC_SCHED_GIVE_UP) {
 			if (retry) {

@@ -63,14 +63,14 @@ double rc_sched_backoff(struct rc_sched_retry *p, unsigned n)
 }
 
 enum rc_sched_action rc_sched_after_failure(struct rc_sched_retry *p,
-					    unsigned *fails, bool progressed,
+					    unsigned *fails, uint64_t progress,
 					    bool fatal, long retry_after,
 					    double *delay)
 {
 	*delay = 0;
 	if (fatal)
 		return RC_SCHED_GIVE_UP;
-	if (progressed) {
+	if (progress >= RC_SCHED_MIN_PROGRESS) {
 		*fails = 0;
 		return RC_SCHED_NOW;
 	}

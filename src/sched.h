@@ -19,6 +19,10 @@
 
 #define RC_SCHED_MAX_DELAY 30.0	     /* cap on the computed backoff, s */
 #define RC_SCHED_MAX_RETRY_AFTER 120 /* cap on a server's Retry-After, s */
+/* An attempt that delivered less than this made no progress worth the
+ * name: a server that resets after every few bytes must not be retried
+ * at once forever. */
+#define RC_SCHED_MIN_PROGRESS (16u << 10)
 
 /* A small generator (splitmix64) for jitter; one per user, not shared
  * between threads. */
@@ -61,14 +65,15 @@ enum rc_sched_action {
 
 /*
  * What to do after a failed attempt. *fails counts the request's
- * failures in a row without progress and is updated; progressed says the
- * attempt delivered bytes (it resets the count); fatal failures (a
+ * failures in a row without progress and is updated; progress is what
+ * the attempt delivered (RC_SCHED_MIN_PROGRESS or more resets the count
+ * and retries at once; less counts as no progress); fatal failures (a
  * malformed reply, a name that does not resolve) are never retried;
  * retry_after is the server's Retry-After in seconds, or -1. Sets *delay
  * for RC_SCHED_LATER (0 otherwise).
  */
 enum rc_sched_action rc_sched_after_failure(struct rc_sched_retry *p,
-					    unsigned *fails, bool progressed,
+					    unsigned *fails, uint64_t progress,
 					    bool fatal, long retry_after,
 					    double *delay);
 

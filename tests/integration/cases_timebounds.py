@@ -282,3 +282,23 @@ def t_tb_blackhole(env):
         for c in fill:
             c.close()
         s.close()
+
+
+@case("a server that resets after a few bytes every time spends the budget")
+def t_tb_nibble(env):
+    data = env.files["f65536"]
+    r, took = timed(env, ["-n", "1", "--retries", "2", "--retry-delay",
+                          "50ms", env.furl("tb-nb", "nibble@0x99", "f65536")],
+                    timeout=60)
+    expect_run(r, 3, None, err=r"gave up after 2 retries")
+    expect(len(r.out) == 30 and data.startswith(r.out),
+           "delivered %d bytes" % len(r.out))
+    expect(re.search(r"^rangecat: at byte 10: .*; retry 1/2 in", r.err,
+                     re.M), "first retry not announced: " + r.err)
+    # The hint continues at byte 30 (from a server that behaves now).
+    m = re.search(r"delivered 30 bytes; resume with: (.*)$", r.err, re.M)
+    expect(m, "no resume hint: " + r.err)
+    argv = [a.replace("nibble@0x99", "-") for a in shlex.split(m.group(1))]
+    expect(argv[1:3] == ["-C", "30"], "resume command: %s" % m.group(1))
+    r2 = run(env, argv[1:], append=True)
+    expect_run(r2, 0, data)

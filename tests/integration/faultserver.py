@@ -35,6 +35,7 @@ for M requests in a row when written KIND@NxM:
   crlong@N    a Content-Range that ends past the range asked
   extra@N     100 bytes more than Content-Length says
   drip@N      send the body one byte every 0.5 s
+  nibble@N    send 10 bytes of the body, then reset the connection
   mute@N      read the request, then say nothing for 60 s
   tecl@N      both Content-Length and Transfer-Encoding: chunked
   badcl@N     a Content-Length that is not a number
@@ -282,6 +283,10 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 time.sleep(2)
             return
+        if fires("nibble"):
+            self.wfile.write(chunk[:10])
+            self.wfile.flush()
+            return self.reset()
         if fires("drip"):
             for i in range(len(chunk)):
                 self.wfile.write(chunk[i:i + 1])

@@ -68,43 +68,52 @@ int main(void)
 
 	/* The verdict: progress continues at once and resets the count. */
 	rc_sched_retry_init(&p, 2, 1.0, 1);
-	CHECK(rc_sched_after_failure(&p, &fails, false, false, -1, &d) ==
+	CHECK(rc_sched_after_failure(&p, &fails, 0, false, -1, &d) ==
 	      RC_SCHED_LATER);
 	CHECK(fails == 1 && d >= 0.5 && d < 1.0);
-	CHECK(rc_sched_after_failure(&p, &fails, false, false, -1, &d) ==
+	CHECK(rc_sched_after_failure(&p, &fails, 0, false, -1, &d) ==
 	      RC_SCHED_LATER);
 	CHECK(fails == 2 && d >= 1.0 && d < 2.0);
-	CHECK(rc_sched_after_failure(&p, &fails, true, false, -1, &d) ==
-	      RC_SCHED_NOW);
+	CHECK(rc_sched_after_failure(&p, &fails, RC_SCHED_MIN_PROGRESS, false,
+				     -1, &d) == RC_SCHED_NOW);
 	CHECK(fails == 0 && d == 0);
+	/* A few bytes are no progress: a server that resets after each
+	 * byte spends the budget instead of looping at once forever. */
+	CHECK(rc_sched_after_failure(&p, &fails, 1, false, -1, &d) ==
+	      RC_SCHED_LATER);
+	CHECK(rc_sched_after_failure(&p, &fails, RC_SCHED_MIN_PROGRESS - 1,
+				     false, -1, &d) == RC_SCHED_LATER);
+	CHECK(rc_sched_after_failure(&p, &fails, 1, false, -1, &d) ==
+	      RC_SCHED_GIVE_UP);
+	fails = 0;
 	/* The budget: --retries 2 allows two retries, the third failure
 	 * gives up. */
-	CHECK(rc_sched_after_failure(&p, &fails, false, false, -1, &d) ==
+	CHECK(rc_sched_after_failure(&p, &fails, 0, false, -1, &d) ==
 	      RC_SCHED_LATER);
-	CHECK(rc_sched_after_failure(&p, &fails, false, false, -1, &d) ==
+	CHECK(rc_sched_after_failure(&p, &fails, 0, false, -1, &d) ==
 	      RC_SCHED_LATER);
-	CHECK(rc_sched_after_failure(&p, &fails, false, false, -1, &d) ==
+	CHECK(rc_sched_after_failure(&p, &fails, 0, false, -1, &d) ==
 	      RC_SCHED_GIVE_UP);
 	/* --retries 0: the first failure without progress is final. */
 	rc_sched_retry_init(&q, 0, 1.0, 1);
 	fails = 0;
-	CHECK(rc_sched_after_failure(&q, &fails, false, false, -1, &d) ==
+	CHECK(rc_sched_after_failure(&q, &fails, 0, false, -1, &d) ==
 	      RC_SCHED_GIVE_UP);
 	/* A fatal failure gives up even with progress and budget left. */
 	fails = 0;
-	CHECK(rc_sched_after_failure(&p, &fails, true, true, -1, &d) ==
+	CHECK(rc_sched_after_failure(&p, &fails, 1u << 20, true, -1, &d) ==
 	      RC_SCHED_GIVE_UP);
 
 	/* Retry-After is taken as given, without jitter, up to its cap. */
 	fails = 0;
-	CHECK(rc_sched_after_failure(&p, &fails, false, false, 7, &d) ==
+	CHECK(rc_sched_after_failure(&p, &fails, 0, false, 7, &d) ==
 	      RC_SCHED_LATER);
 	CHECK(d == 7.0);
-	CHECK(rc_sched_after_failure(&p, &fails, false, false, 0, &d) ==
+	CHECK(rc_sched_after_failure(&p, &fails, 0, false, 0, &d) ==
 	      RC_SCHED_LATER);
 	CHECK(d == 0.0);
 	fails = 0;
-	rc_sched_after_failure(&p, &fails, false, false, 86400, &d);
+	rc_sched_after_failure(&p, &fails, 0, false, 86400, &d);
 	CHECK(d == RC_SCHED_MAX_RETRY_AFTER);
 
 	/* Signals map to their exit statuses; SIGALRM is --max-time. */
