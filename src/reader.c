@@ -64,6 +64,10 @@ ssize_t rc_reader_next(struct rc_reader *r, const unsigned char **p)
 			break;
 		case RC_NEXT_END: return 0;
 		case RC_NEXT_ERROR:
+			/* A transfer the signal aborted (the token fetch)
+			 * may fail the ring first: the signal is the cause. */
+			if (interrupted(r))
+				return -1;
 			r->err = rc_ring_error(r->ring, r->msg, sizeof r->msg);
 			return -1;
 		case RC_NEXT_TIMEOUT: progress(r); break;
@@ -92,6 +96,8 @@ ssize_t rc_reader_peek(struct rc_reader *r, size_t min, const unsigned char **p)
 				start = q;
 			have += n;
 		} else if (k == RC_NEXT_ERROR) {
+			if (interrupted(r))
+				return -1;
 			r->err = rc_ring_error(r->ring, r->msg, sizeof r->msg);
 			return -1;
 		} else if (k != RC_NEXT_TIMEOUT) {
