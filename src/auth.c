@@ -17,7 +17,6 @@
  */
 #include "auth.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

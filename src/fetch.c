@@ -19,7 +19,6 @@
 #include <archive.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -879,7 +878,7 @@ static void retry(struct rc_fetch *f, struct xfer *x, const char *why,
 				  delay);
 		break;
 	case RC_SCHED_NOW:
-		rc_log("at byte %" PRIu64 ": %s; continuing", x->cur, why);
+		rc_log("at byte %" PRIu64 ": %s; retry at once", x->cur, why);
 		break;
 	}
 	atomic_fetch_add(&f->ring->stat_retries, 1);
