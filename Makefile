@@ -53,7 +53,7 @@ LIB_SRC := src/err.c src/options.c src/http.c src/probe.c src/plan.c \
 	src/ring.c src/fetch.c src/sink_raw.c src/progress.c src/log.c \
 	src/resume.c src/reader.c src/sink_decode.c src/sink_unpack.c \
 	src/ranged.c src/sigv4.c src/auth.c src/oauth.c \
-	src/escape.c src/beneath.c src/digest.c
+	src/escape.c src/beneath.c src/digest.c src/sched.c
 LIB_OBJ := $(LIB_SRC:.c=.o)
 UNIT_SRC := $(wildcard tests/unit/t_*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
@@ -78,12 +78,12 @@ rangecat: src/main.o librangecat.a
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 tests/unit/t_%: tests/unit/t_%.c librangecat.a tests/unit/harness.h
-	$(Q)$(CC) $(ALL_CFLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $< librangecat.a $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -iquote src $(ALL_LDFLAGS) -o $@ $< librangecat.a $(LIBS)
 
 # The fuzz targets, linked with a plain driver that replays the seed
 # corpora and past findings in `make check`.
 tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c librangecat.a
-	$(Q)$(CC) $(ALL_CFLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay.c librangecat.a $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -iquote src $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay.c librangecat.a $(LIBS)
 
 unit: $(UNIT_BIN) $(REPLAY_BIN)
 
@@ -98,7 +98,7 @@ fuzz: deps
 		| grep -q 'ok installed' || apt-get install -y -qq --no-install-recommends $$p >/dev/null; done
 	$(Q)mkdir -p tests/fuzz/findings
 	$(Q)for t in $(FUZZ_TARGETS); do \
-		$(FUZZ_CC) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -DRC_VERSION='"$(VERSION)"' $(DEP_CFLAGS) -Isrc \
+		$(FUZZ_CC) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -DRC_VERSION='"$(VERSION)"' $(DEP_CFLAGS) -iquote src \
 			-o tests/fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c $(filter-out src/main.c,$(LIB_SRC)) $(LIBS) || exit 1; \
 		mkdir -p tests/fuzz/work/$$t; \
 		echo "fuzz $$t: $(FUZZ_SECONDS) s"; \

@@ -17,7 +17,6 @@
  */
 #include "auth.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +31,7 @@
 
 #include "log.h"
 #include "oauth.h"
+#include "sched.h"
 #include "sigv4.h"
 
 #define MAX_SECRET_HEADERS 64
@@ -1038,17 +1038,27 @@ enum rc_err rc_auth_start(struct rc_auth *a, const struct rc_opts *o, char *why,
 
 	if (a->kind != RC_AUTH_OAUTH)
 		return RC_OK;
+	struct rc_sched_retry policy;
+	unsigned fails = 0;
+	double d;
+
+	rc_sched_retry_init(&policy, o->retries, o->retry_delay,
+			    rc_sched_seed());
 	pthread_mutex_lock(&a->mu);
-	for (unsigned i = 0;; i++) {
+	for (;;) {
 		err = fetch_token_locked(a, why, whylen);
-		/* Transient failures get the same backoff as ranges. */
-		if (err != RC_E_NETWORK || i >= o->retries)
+		/* Transient failures get the same policy as ranges. */
+		if (err != RC_E_NETWORK || rc_sched_signal() ||
+		    rc_sched_after_failure(&policy, &fails, 0, false, -1, &d) ==
+			RC_SCHED_GIVE_UP)
 			break;
-		rc_log("%s; retrying", why);
-		double d = o->retry_delay * pow(2, i);
-		usleep((useconds_t)((d > 30 ? 30 : d) * 1e6));
+		rc_sched_announce(o->quiet, why, fails, o->retries, d);
+		if (!rc_sched_sleep(d))
+			break;
 	}
 	pthread_mutex_unlock(&a->mu);
+	if (err != RC_OK && rc_sched_signal())
+		err = rc_sched_signal_err(rc_sched_signal(), why, whylen);
 	return err;
 }
 
@@ -1390,6 +1400,10 @@ void rc_auth_hint(const struct rc_auth *a, long status, const char *s3code,
 	}
 	if (status != 401 && status != 403)
 		return;
+	/* A 403 without credentials is a plain "forbidden": nothing the
+	 * user could set would help, so no variable is pointed at. */
+	if (a->kind == RC_AUTH_NONE && status == 403)
+		return;
 	if (a->kind == RC_AUTH_NONE)
 		snprintf(out, outlen,
 			 "no credentials were sent (see ENVIRONMENT in "
@@ -1401,6 +1415,30 @@ void rc_auth_hint(const struct rc_auth *a, long status, const char *s3code,
 	else
 		snprintf(out, outlen, "the credentials from %s were refused",
 			 a->source);
+}
+
+bool rc_auth_proxy_name(const char *url, char *out, size_t outlen)
+{
+	/* curl's order; http_proxy is lowercase only (CGI's HTTP_PROXY
+	 * comes from a request header). */
+	static const char *const http[] = {"http_proxy", "all_proxy",
+					   "ALL_PROXY", NULL};
+	static const char *const https[] = {"https_proxy", "HTTPS_PROXY",
+					    "all_proxy", "ALL_PROXY", NULL};
+	const char *const *var =
+	    strncasecmp(url, "https:", 6) == 0 ? https : http;
+	char red[1024];
+
+	for (; *var; var++) {
+		const char *v = getenv(*var);
+		if (v && *v) {
+			rc_log_redact_url(v, red, sizeof red);
+			snprintf(out, outlen, "%s (%s)", red, *var);
+			return true;
+		}
+	}
+	snprintf(out, outlen, "the proxy");
+	return false;
 }
 
 void rc_auth_s3_code(const char *body, char *out, size_t outlen)

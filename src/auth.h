@@ -108,6 +108,10 @@ enum rc_err rc_auth_redirect_ok(const struct rc_auth *a, const char *from,
 void rc_auth_hint(const struct rc_auth *a, long status, const char *s3code,
 		  char *out, size_t outlen);
 
+/* Writes to out the proxy curl uses for url, as "URL (VARIABLE)" with
+ * any password redacted; false (and "the proxy") when none is set. */
+bool rc_auth_proxy_name(const char *url, char *out, size_t outlen);
+
 /* Writes to out the <Code> of an S3 error reply body (NUL-terminated), or
  * "" when there is none; only letters and digits are kept. */
 void rc_auth_s3_code(const char *body, char *out, size_t outlen);

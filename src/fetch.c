@@ -18,7 +18,7 @@
 
 #include <archive.h>
 #include <inttypes.h>
-#include <math.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +33,7 @@
 #include "escape.h"
 #include "log.h"
 #include "plan.h"
+#include "sched.h"
 
 enum mode { MODE_PROBE, MODE_PARALLEL, MODE_STREAM };
 
@@ -121,6 +122,10 @@ struct rc_fetch {
 	unsigned nx;
 	struct rc_fetch_info info;
 	bool failed;
+	struct rc_sched_retry policy; /* attempts, backoff, jitter */
+	uint64_t rx;		      /* body bytes received, all attempts */
+	double slow_since;	      /* --speed-limit: window start */
+	uint64_t slow_rx;	      /* rx at slow_since */
 };
 
 static double now_s(void)
@@ -367,6 +372,7 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 		memcpy(s->buf + at, p, (size_t)k);
 		x->cur += k;
 		x->got += k;
+		f->rx += k;
 		p += k;
 		n -= k;
 		if (x->spanning) {
@@ -413,6 +419,35 @@ void rc_fetch_setup_easy(CURL *h, const struct rc_opts *o)
 		ca = getenv("SSL_CERT_FILE");
 	if (ca && *ca)
 		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+}
+
+static int stop_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow,
+		   curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)ud;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return rc_sched_signal() != 0;
+}
+
+void rc_fetch_setup_blocking(CURL *h, const struct rc_opts *o)
+{
+	/* curl calls the progress function at least once a second, even
+	 * while nothing arrives. */
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, stop_cb);
+	if (o->speed_limit) {
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT,
+				 (long)(o->speed_limit > LONG_MAX
+					    ? LONG_MAX
+					    : o->speed_limit));
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, o->speed_time);
+	} else {
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, o->stall_timeout);
+	}
 }
 
 static void setup_handle(struct rc_fetch *f, struct xfer *x)
@@ -812,11 +847,16 @@ static void schedule(struct rc_fetch *f)
 	}
 }
 
-/* Schedules x's retry after a failure, or fails the run. */
+/*
+ * Schedules x's retry after a failure, or fails the run: the policy
+ * (sched.c) says whether to go on at once (the attempt made progress),
+ * after a delay (announced on stderr), or to give up.
+ */
 static void retry(struct rc_fetch *f, struct xfer *x, const char *why,
 		  long retry_after)
 {
-	double delay = 0;
+	char msg[CURL_ERROR_SIZE + 128];
+	double delay;
 
 	if (f->mode != MODE_PROBE) {
 		if (x->spanning && !f->info.ranges) {
@@ -831,26 +871,25 @@ static void retry(struct rc_fetch *f, struct xfer *x, const char *why,
 		x->probe = false;
 		x->suffix = false;
 	}
-	if (x->got > 0) {
-		x->fails = 0; /* progress: continue at once */
-	} else if (++x->fails > f->o->retries) {
+	switch (rc_sched_after_failure(&f->policy, &x->fails, x->got, false,
+				       retry_after, &delay)) {
+	case RC_SCHED_GIVE_UP:
 		fail(f, RC_E_NETWORK,
 		     "at byte %" PRIu64 ": %s (gave up after %u retries)",
 		     x->cur, why, f->o->retries);
 		return;
-	} else if (retry_after >= 0) {
-		delay = retry_after > 600 ? 600 : (double)retry_after;
-	} else {
-		delay = f->o->retry_delay * pow(2, x->fails - 1);
-		if (delay > 30)
-			delay = 30;
-		/* Jitter over the upper half keeps retries apart. */
-		delay *= 0.5 + 0.5 * ((double)rand() / RAND_MAX);
+	case RC_SCHED_LATER:
+		snprintf(msg, sizeof msg, "at byte %" PRIu64 ": %s", x->cur,
+			 why);
+		rc_sched_announce(f->o->quiet, msg, x->fails, f->o->retries,
+				  delay);
+		break;
+	case RC_SCHED_NOW:
+		rc_log("at byte %" PRIu64 ": %s; retry at once", x->cur, why);
+		break;
 	}
 	atomic_fetch_add(&f->ring->stat_retries, 1);
 	f->info.retries++;
-	rc_log("at byte %" PRIu64 ": %s; retry %u/%u in %.1f s", x->cur, why,
-	       x->fails, f->o->retries, delay);
 	x->waiting = true;
 	x->retry_at = now_s() + delay;
 }
@@ -905,6 +944,19 @@ done:
 	curl_url_cleanup(u);
 }
 
+/* A proxy refused the request (a 407, or a 401 that only a proxy asked
+ * for, or a CONNECT that failed): the message names the proxy. */
+static void refused_by_proxy(struct rc_fetch *f, const char *url, long status)
+{
+	char proxy[1100];
+
+	rc_auth_proxy_name(url, proxy, sizeof proxy);
+	fail(f, RC_E_REMOTE, "HTTP %ld from the proxy %s: %s", status, proxy,
+	     status == 407 || status == 401
+		 ? "it wants credentials (give them in the proxy URL)"
+		 : "it refused to connect to the server");
+}
+
 /* A final refusal (4xx): one line with the status, the URL, and for 401
  * and 403 which credentials were involved; a 401 under OAuth first gets
  * one fresh token. */
@@ -926,6 +978,13 @@ static void refused(struct rc_fetch *f, struct xfer *x)
 			fail(f, err, "%s", why);
 			return;
 		}
+	}
+	if (x->resp.status == 407 ||
+	    (x->resp.status == 401 && x->resp.proxy_auth &&
+	     !x->resp.www_auth)) {
+		/* The proxy, not the origin, wants credentials. */
+		refused_by_proxy(f, url, x->resp.status);
+		return;
 	}
 	rc_auth_s3_code(x->errbody, code, sizeof code);
 	rc_auth_hint(f->auth, x->resp.status, code, hint, sizeof hint);
@@ -995,6 +1054,15 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 		case RC_V_REDIRECT:
 		case RC_V_REFUSED: return; /* handled above */
 		case RC_V_RETRY:
+			if (x->resp.malformed) {
+				/* Framing that cannot be trusted is not
+				 * transient: asking again gets the same. */
+				fail(f, RC_E_NETWORK,
+				     "at byte %" PRIu64 ": malformed reply "
+				     "(HTTP %ld): %s",
+				     x->cur, x->resp.status, x->resp.malformed);
+				return;
+			}
 			snprintf(why, sizeof why, "HTTP %ld: %s",
 				 x->resp.status, x->v.why);
 			retry(f, x, why, x->resp.retry_after);
@@ -1008,7 +1076,28 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 		return;
 	}
 	if (res != CURLE_OK) {
+		long connect = 0;
+		curl_easy_getinfo(x->h, CURLINFO_HTTP_CONNECTCODE, &connect);
+		if (connect >= 400) {
+			refused_by_proxy(
+			    f, x->redir_url ? x->redir_url : f->url, connect);
+			return;
+		}
 		switch (res) {
+		case CURLE_COULDNT_RESOLVE_HOST:
+		case CURLE_COULDNT_RESOLVE_PROXY:
+			/* A name that does not resolve will not resolve in
+			 * two seconds either: curl's words, at once. */
+			fail(f, RC_E_NETWORK, "%s",
+			     x->errbuf[0] ? x->errbuf
+					  : curl_easy_strerror(res));
+			return;
+		case CURLE_WEIRD_SERVER_REPLY:
+			fail(f, RC_E_NETWORK,
+			     "at byte %" PRIu64 ": malformed reply: %s", x->cur,
+			     x->errbuf[0] ? x->errbuf
+					  : curl_easy_strerror(res));
+			return;
 		case CURLE_PEER_FAILED_VERIFICATION:
 		case CURLE_SSL_CACERT_BADFILE:
 		case CURLE_SSL_CERTPROBLEM:
@@ -1078,6 +1167,42 @@ static void drop_stalled(struct rc_fetch *f, double t)
 			 f->o->stall_timeout);
 		retry(f, x, why, -1);
 	}
+}
+
+/*
+ * --speed-limit B --speed-time S: the run fails when, for S seconds in
+ * which it waited on the network, it received under B bytes/s in all.
+ * The window restarts whenever no transfer is running (retry waits, a
+ * full ring): a slow reader is not a slow server. Unlike curl's check it
+ * counts every connection together, so a drip on one of eight is fine
+ * while the others carry the run.
+ */
+static void check_speed(struct rc_fetch *f, double t)
+{
+	bool net = false;
+
+	if (f->o->speed_limit == 0 || f->failed)
+		return;
+	for (unsigned i = 0; i < f->nx && !net; i++)
+		net = f->x[i].busy && !f->x[i].paused;
+	if (!net || f->slow_since == 0) {
+		f->slow_since = t;
+		f->slow_rx = f->rx;
+		return;
+	}
+	double el = t - f->slow_since;
+	if (el < (double)f->o->speed_time)
+		return;
+	double rate = (double)(f->rx - f->slow_rx) / el;
+	if (rate < (double)f->o->speed_limit) {
+		fail(f, RC_E_NETWORK,
+		     "%.0f bytes/s over the last %ld s, under --speed-limit "
+		     "%" PRIu64,
+		     rate, f->o->speed_time, f->o->speed_limit);
+		return;
+	}
+	f->slow_since = t;
+	f->slow_rx = f->rx;
 }
 
 static void resume_waiting(struct rc_fetch *f, double t)
@@ -1169,6 +1294,7 @@ static void *run(void *arg)
 		}
 		double t = now_s();
 		drop_stalled(f, t);
+		check_speed(f, t);
 		resume_waiting(f, t);
 		schedule(f);
 		if (f->mode == MODE_PROBE && all_idle(f) && !f->failed) {
@@ -1207,6 +1333,8 @@ struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_auth *auth,
 	f->info.end = RC_UNKNOWN;
 	f->info.total = RC_UNKNOWN;
 	f->url = strdup(rc_auth_url(auth));
+	rc_sched_retry_init(&f->policy, o->retries, o->retry_delay,
+			    rc_sched_seed());
 	f->nx = o->connections;
 	f->x = calloc(f->nx, sizeof *f->x);
 	f->segs = calloc(ring->nslots * MAX_SEGS, sizeof *f->segs);

@@ -188,13 +188,24 @@ void rc_resp_header(struct rc_resp *r, const char *line, size_t n, time_t now)
 	} else if (is_header(line, n, "Content-Length", &nl)) {
 		uint64_t v;
 		const char *p = val;
-		if (!value_of(line, n, nl, val, sizeof val) ||
-		    !digits(&p, &v) || *p != '\0')
+		bool ok = value_of(line, n, nl, val, sizeof val);
+		if (!ok || !digits(&p, &v) || *p != '\0') {
+			/* Only digits, yet no number: over 2^63. */
+			bool big = ok && val[0] != '\0' &&
+				   strspn(val, "0123456789") == strlen(val);
 			r->clen_conflict = true;
-		else if (r->clen != RC_UNKNOWN && r->clen != v)
+			r->malformed =
+			    big ? "a Content-Length too large to be a size"
+				: "an unparseable Content-Length";
+		} else if (r->clen != RC_UNKNOWN && r->clen != v) {
 			r->clen_conflict = true;
-		else
+			r->malformed = "two different Content-Lengths";
+		} else {
 			r->clen = v;
+		}
+		if (r->chunked && r->malformed == NULL)
+			r->malformed = "both Content-Length and "
+				       "Transfer-Encoding: chunked";
 	} else if (is_header(line, n, "ETag", &nl)) {
 		if (!value_of(line, n, nl, r->etag, sizeof r->etag) ||
 		    !rc_http_etag(r->etag, &r->etag_weak)) {
@@ -216,8 +227,14 @@ void rc_resp_header(struct rc_resp *r, const char *line, size_t n, time_t now)
 			r->multipart = true;
 	} else if (is_header(line, n, "Transfer-Encoding", &nl)) {
 		if (value_of(line, n, nl, val, sizeof val) &&
-		    strcasestr(val, "chunked") != NULL)
+		    strcasestr(val, "chunked") != NULL) {
 			r->chunked = true;
+			/* RFC 9112 6.3: a sender must not send both; a reply
+			 * that does may be smuggling a second response. */
+			if (r->clen != RC_UNKNOWN && r->malformed == NULL)
+				r->malformed = "both Content-Length and "
+					       "Transfer-Encoding: chunked";
+		}
 	} else if (is_header(line, n, "Retry-After", &nl)) {
 		long s;
 		if (value_of(line, n, nl, val, sizeof val) &&
@@ -228,6 +245,10 @@ void rc_resp_header(struct rc_resp *r, const char *line, size_t n, time_t now)
 			r->location[0] = '\0';
 			r->long_location = true;
 		}
+	} else if (is_header(line, n, "WWW-Authenticate", &nl)) {
+		r->www_auth = true;
+	} else if (is_header(line, n, "Proxy-Authenticate", &nl)) {
+		r->proxy_auth = true;
 	} else if (is_header(line, n, "Accept-Ranges", &nl)) {
 		if (value_of(line, n, nl, val, sizeof val) &&
 		    strcasecmp(val, "none") == 0)

@@ -30,6 +30,8 @@ struct rc_resp {
 	struct rc_crange crange;
 	uint64_t clen;		/* RC_UNKNOWN when absent */
 	bool clen_conflict;	/* two different or malformed Content-Lengths */
+	const char *malformed;	/* why the framing cannot be trusted (static
+				 * text), or NULL: see rc_resp_header */
 	char etag[RC_ETAG_MAX]; /* as sent, quotes included; "" if none */
 	bool etag_weak;
 	bool bad_etag; /* present but not an entity-tag */
@@ -39,6 +41,8 @@ struct rc_resp {
 	bool chunked;	  /* Transfer-Encoding: chunked */
 	long retry_after; /* seconds, -1 when absent or unparsable */
 	bool accept_ranges_none;
+	bool www_auth;	 /* WWW-Authenticate present (the origin asks) */
+	bool proxy_auth; /* Proxy-Authenticate present (a proxy asks) */
 	char location[RC_LOCATION_MAX]; /* Location as sent, "" if none */
 	bool long_location;		/* over RC_LOCATION_MAX - 1 bytes */
 };

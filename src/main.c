@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +33,7 @@
 #include "resume.h"
 #include "reader.h"
 #include "ring.h"
+#include "sched.h"
 #include "sink_decode.h"
 #include "sink_raw.h"
 #include "sink_unpack.h"
@@ -39,12 +41,17 @@
 static volatile sig_atomic_t got_signal;
 static struct timespec run_start; /* for --stats */
 
+/* The first signal wins: a SIGTERM after --max-time fired (SIGALRM) does
+ * not turn a timeout into a termination, nor the other way round. */
 static void on_signal(int sig)
 {
-	got_signal = sig;
+	if (got_signal == 0)
+		got_signal = sig;
 }
 
-static void install_signals(void)
+/* SIGINT and SIGTERM set the flag every wait checks (sched.c), and so
+ * does SIGALRM, which --max-time arms for the whole run. */
+static void install_signals(long max_time)
 {
 	struct sigaction sa;
 
@@ -56,6 +63,12 @@ static void install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	rc_sched_watch(&got_signal, max_time);
+	if (max_time > 0) {
+		struct itimerval it = {.it_value = {.tv_sec = max_time}};
+		setitimer(ITIMER_REAL, &it, NULL);
+	}
 }
 
 /* A closed stdin or stderr would let a socket take its number: fill the
@@ -335,6 +348,36 @@ static void print_stats(const struct rc_opts *o, const struct rc_fetch_info *in,
 				 : "-");
 }
 
+/* --cacert FILE must be a readable file: a usage error naming both,
+ * before any request (curl would only say the TLS handshake failed). */
+static enum rc_err check_cacert(const char *path, char *why, size_t whylen)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return rc_err_usage(why, whylen, "--cacert %s: %s", path,
+				    strerror(errno));
+	bool dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+	close(fd);
+	if (dir)
+		return rc_err_usage(why, whylen, "--cacert %s: %s", path,
+				    strerror(EISDIR));
+	return RC_OK;
+}
+
+/* The end of a run past the command line: the exit status, and with
+ * --progress=json the final object. */
+static int finish(const struct rc_opts *o, enum rc_err err, const char *why,
+		  uint64_t delivered)
+{
+	int status = rc_err_exit_status(err);
+
+	if (o->progress == RC_PROGRESS_JSON)
+		rc_progress_json_end(status, why, delivered);
+	return status;
+}
+
 static int version(void)
 {
 	char libs[1024];
@@ -367,6 +410,10 @@ int main(int argc, char *argv[])
 	}
 	if (o.version)
 		return version();
+	if (o.cacert && (err = check_cacert(o.cacert, why, sizeof why))) {
+		rc_log_error("%s", why);
+		return finish(&o, err, why, 0);
+	}
 	/* With -t, one -v asks for the detailed listing, as in tar -tv;
 	 * -vv also logs. */
 	rc_log_init(o.mode == RC_MODE_LIST && o.verbose > 0 ? o.verbose - 1
@@ -388,7 +435,7 @@ int main(int argc, char *argv[])
 	if (o.mode == RC_MODE_EXTRACT && (err = enter_dir(&o)) != RC_OK)
 		return rc_err_exit_status(err);
 	clock_gettime(CLOCK_MONOTONIC, &run_start);
-	install_signals();
+	install_signals(o.max_time);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		rc_log_error("libcurl failed to initialise");
 		return rc_err_exit_status(RC_E_NETWORK);
@@ -408,7 +455,7 @@ int main(int argc, char *argv[])
 		rc_log_error("%s", why);
 		rc_auth_free(auth);
 		curl_global_cleanup();
-		return rc_err_exit_status(err);
+		return finish(&o, err, why, 0);
 	}
 	rc_sink_raw_prepare(1);
 	struct rc_ring *ring =
@@ -435,6 +482,7 @@ int main(int argc, char *argv[])
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGALRM);
 	pthread_sigmask(SIG_BLOCK, &set,
 			&old); /* -t and --member may read a zip by ranges
 				* instead of streaming it: the fetcher waits
@@ -467,5 +515,5 @@ int main(int argc, char *argv[])
 	rc_ring_free(ring);
 	rc_auth_free(auth);
 	curl_global_cleanup();
-	return rc_err_exit_status(err);
+	return finish(&o, err, why, delivered);
 }

@@ -235,6 +235,7 @@ enum rc_err rc_oauth_fetch(const char *url, const char *client_id,
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT,
 			 o->connect_timeout + o->stall_timeout);
+	rc_fetch_setup_blocking(h, o);
 	CURLcode res = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	if (res != CURLE_OK && !(r.too_big && status != 0)) {

@@ -35,6 +35,9 @@ enum {
 	OPT_SAME_PERMS,
 	OPT_SHA256 = RC_OPT_SHA256,
 	OPT_SHA512 = RC_OPT_SHA512,
+	OPT_MAX_TIME,
+	OPT_SPEED_LIMIT,
+	OPT_SPEED_TIME,
 };
 #define SHORTOPTS ":n:C:r:H:kqvVhd::x:t"
 
@@ -50,6 +53,9 @@ static const struct option longopts[] = {
     {"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
     {"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
+    {"max-time", required_argument, NULL, OPT_MAX_TIME},
+    {"speed-limit", required_argument, NULL, OPT_SPEED_LIMIT},
+    {"speed-time", required_argument, NULL, OPT_SPEED_TIME},
     {"insecure", no_argument, NULL, 'k'},
     {"cacert", required_argument, NULL, OPT_CACERT},
     {"quiet", no_argument, NULL, 'q'},
@@ -104,6 +110,11 @@ void rc_options_usage(void *fp)
 	    "      --connect-timeout S connect timeout (default 30)\n"
 	    "      --stall-timeout S   drop a connection silent for S seconds "
 	    "(default 60)\n"
+	    "      --max-time S        end the whole run after S seconds "
+	    "(exit 3)\n"
+	    "      --speed-limit B     end the run when it gets under B "
+	    "bytes/s\n"
+	    "      --speed-time S      ...for S seconds (default 30)\n"
 	    "  -k, --insecure          do not verify the TLS certificate\n"
 	    "      --cacert FILE       CA certificates to verify with\n"
 	    "  -q, --quiet             no progress display\n"
@@ -422,6 +433,11 @@ static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 		    why, whylen, "--quiet and --progress cannot be combined");
 	if (o->quiet)
 		o->progress = RC_PROGRESS_NONE;
+	/* As in curl, either of the pair switches the rate check on. */
+	if (o->speed_limit && o->speed_time == 0)
+		o->speed_time = 30;
+	if (o->speed_time && o->speed_limit == 0)
+		o->speed_limit = 1;
 
 	if (o->chunk_set && o->chunk_size < RC_MIN_CHUNK)
 		return rc_err_usage(why, whylen,
@@ -552,6 +568,9 @@ static void reset_group(struct rc_opts *o, int g)
 		o->digest = RC_DIGEST_NONE;
 		o->digest_env = false;
 		break;
+	case OPT_MAX_TIME: o->max_time = 0; break;
+	case OPT_SPEED_LIMIT: o->speed_limit = 0; break;
+	case OPT_SPEED_TIME: o->speed_time = 0; break;
 	default: break;
 	}
 }
@@ -740,6 +759,28 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 		o->digest_env = strncmp(name, "RANGECAT_", 9) == 0;
 		break;
 	}
+	case OPT_MAX_TIME:
+		if (rc_parse_u64(arg, 31536000, &v, &w))
+			return rc_err_usage(
+			    why, whylen, "%s: expected 0 to 31536000 seconds",
+			    name);
+		o->max_time = (long)v;
+		break;
+	case OPT_SPEED_LIMIT:
+		if (rc_parse_size(arg, &v, &w))
+			return rc_err_usage(why, whylen,
+					    "%s: expected bytes per second "
+					    "(K/M/G suffixes)",
+					    name);
+		o->speed_limit = v;
+		break;
+	case OPT_SPEED_TIME:
+		if (rc_parse_u64(arg, 86400, &v, &w) || v == 0)
+			return rc_err_usage(why, whylen,
+					    "%s: expected 1 to 86400 seconds",
+					    name);
+		o->speed_time = (long)v;
+		break;
 	case 'V': o->version = true; break;
 	case 'h': o->help = true; break;
 	}

@@ -78,6 +78,9 @@ struct rc_opts {
 	double retry_delay;   /* seconds, base of the backoff */
 	long connect_timeout; /* seconds */
 	long stall_timeout;   /* seconds */
+	long max_time;	      /* --max-time: seconds for the run, 0 none */
+	uint64_t speed_limit; /* --speed-limit: bytes/s, 0 none */
+	long speed_time;      /* --speed-time: seconds below it, 0 unset */
 	bool insecure;
 	const char *cacert;
 

@@ -93,6 +93,8 @@ void rc_judge(const struct rc_resp *r, const struct rc_want *w,
 
 	if (r->status == 0)
 		return set(v, RC_V_RETRY, "no HTTP status line");
+	if (r->malformed)
+		return set(v, RC_V_RETRY, r->malformed);
 	if (r->clen_conflict)
 		return set(v, RC_V_RETRY, "conflicting Content-Length headers");
 	switch (r->status) {

@@ -142,6 +142,41 @@ void rc_progress_update(struct rc_progress_state *p, uint64_t done,
 	}
 }
 
+void rc_progress_json_end(int exit_status, const char *error, uint64_t bytes)
+{
+	char line[1400], esc[1100] = "null";
+	size_t o = 0;
+
+	if (exit_status != 0 && error) {
+		/* Control characters, quotes and backslashes escaped; bytes
+		 * past ASCII become '?' so the line is valid UTF-8. */
+		esc[o++] = '"';
+		for (const char *c = error; *c && o + 8 < sizeof esc; c++) {
+			unsigned char u = (unsigned char)*c;
+			if (u == '"' || u == '\\') {
+				esc[o++] = '\\';
+				esc[o++] = (char)u;
+			} else if (u < 0x20) {
+				o += (size_t)snprintf(esc + o, sizeof esc - o,
+						      "\\u%04x", u);
+			} else {
+				esc[o++] = u < 0x7f ? (char)u : '?';
+			}
+		}
+		esc[o++] = '"';
+		esc[o] = '\0';
+	}
+	snprintf(line, sizeof line,
+		 "{\"outcome\":\"%s\",\"ok\":%s,\"exit\":%d,\"error\":%s,"
+		 "\"bytes\":%" PRIu64 "}\n",
+		 exit_status == 0			    ? "ok"
+		 : exit_status == 130 || exit_status == 143 ? "interrupted"
+							    : "failed",
+		 exit_status == 0 ? "true" : "false", exit_status, esc, bytes);
+	ssize_t w = write(2, line, strlen(line));
+	(void)w;
+}
+
 void rc_progress_end(struct rc_progress_state *p)
 {
 	if (p && p->shown) {

@@ -23,6 +23,13 @@ void rc_progress_update(struct rc_progress_state *p, uint64_t done,
 			uint64_t total, unsigned conns, unsigned retries,
 			bool final);
 
+/*
+ * --progress=json: the last line of every run that got past the command
+ * line, success or not: {"outcome":"ok"|"failed"|"interrupted","ok":B,
+ * "exit":N,"error":"..."|null,"bytes":N} on stderr. error is escaped.
+ */
+void rc_progress_json_end(int exit_status, const char *error, uint64_t bytes);
+
 /* Erases the bar (the terminal is left as it was found). */
 void rc_progress_end(struct rc_progress_state *p);
 

@@ -7,17 +7,16 @@
 #include "ranged.h"
 
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "fetch.h"
 #include "http.h"
 #include "log.h"
 #include "probe.h"
+#include "sched.h"
 
 #define MIN_BLOCK (16u << 10)
 /* A block may run past the member it is read for: 1 MiB bounds the
@@ -37,6 +36,7 @@ struct rc_ranged {
 	bool overflow;
 	struct rc_resp resp;
 	uint64_t fetched;
+	struct rc_sched_retry policy;
 	enum rc_err err;
 	char msg[512];
 };
@@ -84,7 +84,10 @@ struct rc_ranged *rc_ranged_new(const struct rc_opts *o, struct rc_auth *auth,
 	z->total = total;
 	z->block = MIN_BLOCK;
 	z->last_end = UINT64_MAX;
+	rc_sched_retry_init(&z->policy, o->retries, o->retry_delay,
+			    rc_sched_seed());
 	rc_fetch_setup_easy(z->h, o);
+	rc_fetch_setup_blocking(z->h, o);
 	rc_auth_setup_easy(auth, z->h);
 	curl_easy_setopt(z->h, CURLOPT_URL, url);
 	curl_easy_setopt(z->h, CURLOPT_WRITEFUNCTION, body_cb);
@@ -134,7 +137,9 @@ static enum rc_err attempt(struct rc_ranged *z, uint64_t first, uint64_t last,
 	if (z->resp.status != 0)
 		rc_judge(&z->resp, &w, &v);
 	if (res != CURLE_OK && !z->overflow && z->resp.status == 0) {
-		*retry = true;
+		/* A name that does not resolve will not in a moment. */
+		*retry = res != CURLE_COULDNT_RESOLVE_HOST &&
+			 res != CURLE_COULDNT_RESOLVE_PROXY;
 		snprintf(z->msg, sizeof z->msg, "%s", curl_easy_strerror(res));
 		return RC_E_NETWORK;
 	}
@@ -189,15 +194,39 @@ ssize_t rc_ranged_read(struct rc_ranged *z, const void **p)
 	uint64_t last = z->pos + z->block - 1;
 	if (last >= z->total)
 		last = z->total - 1;
-	for (unsigned i = 0;; i++) {
+	unsigned fails = 0;
+	for (;;) {
 		bool retry;
+		double d;
 		z->err = attempt(z, z->pos, last, &retry);
 		if (z->err == RC_OK)
 			break;
-		if (!retry || i >= z->o->retries)
+		if (rc_sched_signal())
+			break;
+		enum rc_sched_action a = rc_sched_after_failure(
+		    &z->policy, &fails, 0, !retry,
+		    z->resp.status ? z->resp.retry_after : -1, &d);
+		if (a == RC_SCHED_GIVE_UP) {
+			if (retry) {
+				size_t n = strlen(z->msg);
+				snprintf(z->msg + n, sizeof z->msg - n,
+					 " (gave up after %u retries)",
+					 z->o->retries);
+			}
 			return -1;
-		double d = z->o->retry_delay * pow(2, i);
-		usleep((useconds_t)((d > 30 ? 30 : d) * 1e6));
+		}
+		char why[600];
+		snprintf(why, sizeof why, "bytes %" PRIu64 "-%" PRIu64 ": %s",
+			 z->pos, last, z->msg);
+		rc_sched_announce(z->o->quiet, why, fails, z->o->retries, d);
+		if (!rc_sched_sleep(d))
+			break;
+	}
+	if (z->err != RC_OK && rc_sched_signal()) {
+		/* Ctrl-C, SIGTERM or --max-time, mid-request or mid-wait. */
+		z->err = rc_sched_signal_err(rc_sched_signal(), z->msg,
+					     sizeof z->msg);
+		return -1;
 	}
 	*p = z->buf;
 	z->pos += z->len;

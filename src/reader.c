@@ -7,6 +7,8 @@
 
 #include <stdio.h>
 
+#include "sched.h"
+
 void rc_reader_init(struct rc_reader *r, struct rc_ring *ring,
 		    volatile sig_atomic_t *sig, struct rc_progress_state *pg)
 {
@@ -38,9 +40,7 @@ static bool interrupted(struct rc_reader *r)
 {
 	if (*r->sig == 0)
 		return false;
-	r->err = *r->sig == SIGINT ? RC_E_INTERRUPT : RC_E_TERMINATED;
-	snprintf(r->msg, sizeof r->msg, "%s",
-		 *r->sig == SIGINT ? "interrupted" : "terminated");
+	r->err = rc_sched_signal_err(*r->sig, r->msg, sizeof r->msg);
 	return true;
 }
 
@@ -71,6 +71,10 @@ ssize_t rc_reader_next(struct rc_reader *r, const unsigned char **p)
 			break;
 		case RC_NEXT_END: return 0;
 		case RC_NEXT_ERROR:
+			/* A transfer the signal aborted (the token fetch)
+			 * may fail the ring first: the signal is the cause. */
+			if (interrupted(r))
+				return -1;
 			r->err = rc_ring_error(r->ring, r->msg, sizeof r->msg);
 			return -1;
 		case RC_NEXT_TIMEOUT: progress(r); break;
@@ -99,6 +103,8 @@ ssize_t rc_reader_peek(struct rc_reader *r, size_t min, const unsigned char **p)
 				start = q;
 			have += n;
 		} else if (k == RC_NEXT_ERROR) {
+			if (interrupted(r))
+				return -1;
 			r->err = rc_ring_error(r->ring, r->msg, sizeof r->msg);
 			return -1;
 		} else if (k != RC_NEXT_TIMEOUT) {

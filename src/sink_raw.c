@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sched.h"
 #include "log.h"
 #include "reader.h"
 
@@ -77,11 +78,8 @@ enum rc_err rc_sink_raw_emit(struct rc_reader *r, const void *p, size_t n,
 		*closed = true; /* as cat would: quietly */
 		return RC_OK;
 	}
-	if (errno == EINTR && *r->sig) {
-		snprintf(msg, msglen, "%s",
-			 *r->sig == SIGINT ? "interrupted" : "terminated");
-		return *r->sig == SIGINT ? RC_E_INTERRUPT : RC_E_TERMINATED;
-	}
+	if (errno == EINTR && *r->sig)
+		return rc_sched_signal_err(*r->sig, msg, msglen);
 	snprintf(msg, msglen, "write to stdout: %s", strerror(errno));
 	return RC_E_OUTPUT;
 }

@@ -6,7 +6,8 @@ _rangecat()
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
 	opts="--connections --chunk-size --memory --continue-at --range
 		--if-match --header --retries --retry-delay --connect-timeout
-		--stall-timeout --insecure --cacert --quiet --verbose --progress
+		--stall-timeout --max-time --speed-limit --speed-time
+		--insecure --cacert --quiet --verbose --progress
 		--stats --shard --decompress --extract --list --member
 		--strip-components --strict --same-owner --same-permissions
 		--sha256 --sha512
@@ -37,7 +38,8 @@ _rangecat()
 		;;
 	-n | --connections | --chunk-size | --memory | -r | --range | \
 		--if-match | -H | --header | --retries | --retry-delay | \
-		--connect-timeout | --stall-timeout | --shard | --member | \
+		--connect-timeout | --stall-timeout | --max-time | \
+		--speed-limit | --speed-time | --shard | --member | \
 		--strip-components | --sha256 | --sha512)
 		return
 		;;

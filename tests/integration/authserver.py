@@ -21,7 +21,7 @@ URL in its query parameter loc (a presigned URL, say).
 POST /token: the OAuth2 client-credentials endpoint (client id and secret
 in HTTP Basic). POST /token-short: the same, but its tokens die after 1 s
 while expires_in claims an hour (stale tokens meet 401s). POST /token-500 always fails with 500; /token-401 always
-answers invalid_client.
+answers invalid_client; /token-mute reads the request and never answers.
 
 GET /seen/<tag>: JSON list of the headers of every request with that tag
 (what a second server received). GET /stats: JSON counters. GET /issued:
@@ -73,6 +73,10 @@ class Handler(BaseHTTPRequestHandler):
         form = urllib.parse.parse_qs(self.rfile.read(n).decode())
         with LOCK:
             STATS["token_calls"] += 1
+        if self.path == "/token-mute":
+            time.sleep(60)     # a token endpoint that never answers
+            self.close_connection = True
+            return
         if self.path == "/token-500":
             return self.reply(500, b"down")
         if self.path == "/token-401":

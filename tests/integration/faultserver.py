@@ -34,6 +34,14 @@ for M requests in a row when written KIND@NxM:
   crover@N    a Content-Range with numbers over 2^64
   crlong@N    a Content-Range that ends past the range asked
   extra@N     100 bytes more than Content-Length says
+  drip@N      send the body one byte every 0.5 s
+  nibble@N    send 10 bytes of the body, then reset the connection
+  mute@N      read the request, then say nothing for 60 s
+  tecl@N      both Content-Length and Transfer-Encoding: chunked
+  badcl@N     a Content-Length that is not a number
+  s407@N      407 with Proxy-Authenticate (as a proxy would)
+  p401@N      401 with Proxy-Authenticate only (a proxy's 401)
+  s403@N      403, no hint of credentials
 Whole-run modes:
   norange     never honour Range (200 with the whole file)
   chunked     200, chunked transfer coding, no length, Range ignored
@@ -49,6 +57,9 @@ Hostile text (the escaping of outside text; bytes sent as latin-1):
               0x9b (CSI) and invalid UTF-8
   evilloc     302 to a Location holding ESC, BEL, 0x9b and invalid UTF-8
   eviletag    a strong ETag holding obs-text 0x9b, 0xff and U+009B
+As a forward proxy (http_proxy pointing here) the path is taken from
+the absolute URL, so the same faults apply; CONNECT (https_proxy) is
+always answered 407.
 Prints "PORT <n>" on stdout once listening.
 """
 import email.utils
@@ -95,6 +106,9 @@ class Handler(BaseHTTPRequestHandler):
         self.connection.close()
 
     def do_GET(self):
+        if self.path.startswith("http://"):
+            # Asked as a proxy: the path of the absolute URL.
+            self.path = "/" + self.path.split("/", 3)[3]
         parts = self.path.split("/", 4)
         if len(parts) != 5 or parts[1] != "f":
             self.send_error(404)
@@ -161,6 +175,36 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
+
+        # Time bounds and messages (rangecat issue 11 items 6-7).
+        if fires("mute"):
+            time.sleep(60)
+            self.close_connection = True
+            return
+        for kind, code, hdr in (("s407", 407, "Proxy-Authenticate"),
+                                ("p401", 401, "Proxy-Authenticate"),
+                                ("s403", 403, None)):
+            if fires(kind):
+                self.send_response(code)
+                if hdr:
+                    self.send_header(hdr, 'Basic realm="proxy"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+        if fires("tecl") or fires("badcl"):
+            self.send_response(200)
+            self.send_header("ETag", etag)
+            if fires("tecl"):
+                self.send_header("Content-Length", str(size))
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (size, body))
+            else:
+                self.send_header("Content-Length", "12abc")
+                self.end_headers()
+                self.wfile.write(body)
+            self.close_connection = True
+            return
 
         im = self.headers.get("If-Match")
         if im and im != etag and not since("etagx") and "noetag" not in modes:
@@ -260,6 +304,16 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 time.sleep(2)
             return
+        if fires("nibble"):
+            self.wfile.write(chunk[:10])
+            self.wfile.flush()
+            return self.reset()
+        if fires("drip"):
+            for i in range(len(chunk)):
+                self.wfile.write(chunk[i:i + 1])
+                self.wfile.flush()
+                time.sleep(0.5)
+            return
         if fires("slow"):
             for i in range(0, len(chunk), 16384):
                 self.wfile.write(chunk[i:i + 16384])
@@ -276,6 +330,13 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.wfile.write(chunk)
+
+    def do_CONNECT(self):
+        # As an https proxy: every tunnel needs credentials it never gets.
+        self.send_response(407)
+        self.send_header("Proxy-Authenticate", 'Basic realm="proxy"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def redirect(self, where):
         self.send_response(302)

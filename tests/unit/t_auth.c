@@ -317,6 +317,9 @@ static void hints(void)
 	CHECK(strstr(hint, "no credentials were sent") != NULL);
 	rc_auth_hint(a, 404, "", hint, sizeof hint);
 	CHECK(hint[0] == '\0');
+	/* A plain 403 without credentials points at none. */
+	rc_auth_hint(a, 403, "", hint, sizeof hint);
+	CHECK(hint[0] == '\0');
 	rc_auth_hint(a, 403, "AccessDenied", hint, sizeof hint);
 	CHECK(strstr(hint, "not signed") != NULL);
 	rc_auth_free(a);

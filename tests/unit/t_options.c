@@ -142,12 +142,33 @@ static void env_options(void)
 	CHECK(rc_parse_shard("1/100001", &k, &n, &w) == RC_E_USAGE);
 }
 
+/* --max-time, --speed-limit and --speed-time: checked numbers, and
+ * curl's pairing of the last two. */
+static void time_bounds(void)
+{
+	struct rc_opts o;
+
+	CHECK(parse(&o, "http://h/f", NULL, NULL, NULL) == RC_OK);
+	CHECK(o.max_time == 0 && o.speed_limit == 0 && o.speed_time == 0);
+	CHECK(parse(&o, "--max-time", "90", "http://h/f", NULL) == RC_OK &&
+	      o.max_time == 90);
+	CHECK(parse(&o, "--max-time", "-1", "http://h/f", NULL));
+	CHECK(parse(&o, "--max-time", "2s", "http://h/f", NULL));
+	CHECK(parse(&o, "--speed-limit", "1K", "http://h/f", NULL) == RC_OK &&
+	      o.speed_limit == 1024 && o.speed_time == 30);
+	CHECK(parse(&o, "--speed-time", "5", "http://h/f", NULL) == RC_OK &&
+	      o.speed_limit == 1 && o.speed_time == 5);
+	CHECK(parse(&o, "--speed-time", "0", "http://h/f", NULL));
+	CHECK(parse(&o, "--speed-limit", "x", "http://h/f", NULL));
+}
+
 int main(void)
 {
 	const char *w;
 	uint64_t v;
 	struct rc_opts o;
 
+	time_bounds();
 	CHECK(rc_parse_u64("0", 10, &v, &w) == RC_OK && v == 0);
 	CHECK(rc_parse_u64("18446744073709551615", UINT64_MAX, &v, &w) ==
 		  RC_OK &&
