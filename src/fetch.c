@@ -349,6 +349,15 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 	x->skip -= skip;
 	p += skip;
 	n -= skip;
+	if (x->got == 0 && n > 0 && rc_log_verbose()) {
+		/* For bench/timeline.py: waiting time and connection reuse. */
+		long conns = 0;
+		curl_easy_getinfo(x->h, CURLINFO_NUM_CONNECTS, &conns);
+		rc_log("xfer %u: first byte at %" PRIu64 " after %.3f s (%s "
+		       "connection)",
+		       (unsigned)(x - f->x), x->cur, x->last_byte - x->started,
+		       conns > 0 ? "new" : "reused");
+	}
 	while (n > 0) {
 		struct rc_slot *s =
 		    x->seq == UINT64_MAX ? NULL : rc_ring_slot(f->ring, x->seq);
@@ -935,6 +944,9 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	curl_multi_remove_handle(f->multi, x->h);
 	atomic_fetch_sub(&f->ring->stat_active, 1);
 	x->busy = false;
+	rc_log("xfer %u: ended at byte %" PRIu64 ", %" PRIu64
+	       " bytes in %.3f s",
+	       (unsigned)(x - f->x), x->cur, x->got, now_s() - x->started);
 	if (f->failed)
 		return;
 	if (x->hdr_bytes > RC_MAX_HEADER_BYTES) {
