@@ -33,11 +33,14 @@ namespaces joined by bench/netlink/netlink, a userspace TUN link emulator
              BENCH_LAT_4G=1)
   timelines  rangecat -v at 100 ms RTT (defaults, -n 16, --chunk-size 1M,
              --chunk-size 16M) through bench/timeline.py
+  proto      only with BENCH_RC_ALT=/path/to/another/rangecat: that build
+             against this one, same options, interleaved, with timelines
 Each scenario first sweeps rangecat's -n / --chunk-size / --memory (one
 run each, cut off at 1.5 times the defaults' time), then runs rangecat's
 defaults, the sweep's best, aria2c -x16 -s16 and axel -n 16 interleaved
 (curl once where a capped single stream would take minutes). Its tables
-replace the "Latency lab" section of RESULTS.md; the rest is kept.
+replace those of the same title in the "Latency lab" section of
+RESULTS.md; the rest is kept.
 
 Data is generated under bench/tmp/ (never committed) and removed at the
 end; servers are stopped by PID; network namespaces are deleted.
@@ -64,7 +67,7 @@ ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
 if "--only" in sys.argv[1:-1]:
     ONLY |= set(sys.argv[sys.argv.index("--only") + 1].split(","))
 LATENCY = ("lat100", "lat200", "latloss", "lattls", "loopcap", "loopfree",
-           "sizes", "timelines")
+           "sizes", "timelines", "proto")
 if "latency" in ONLY:
     ONLY |= set(LATENCY)
 RATE = 20 * MB          # limit_rate 20m, per connection
@@ -907,6 +910,10 @@ def scenario_latency(port, sums):
     if "timelines" in ONLY or not ONLY:
         with Link(50):
             lat_timelines(capped, sums)
+    alt = os.environ.get("BENCH_RC_ALT")
+    if alt and "proto" in ONLY:
+        with Link(50):
+            lat_proto(capped, sums, alt)
     if "lat100" in ONLY or not ONLY:
         with Link(50):
             note = lat_check("100 ms RTT")
@@ -1000,6 +1007,59 @@ def lat_sizes(capped, sums):
     log("\n".join(lines))
 
 
+def lat_proto(capped, sums, alt):
+    """Another build of rangecat (a candidate fix) against this one."""
+    sys.path.insert(0, HERE)
+    import timeline
+    out = os.path.join(TMP, "out.bin")
+    url = capped + "m256"
+    opts = [[], ["-n", "16"], ["--chunk-size", "1M"],
+            ["--chunk-size", "16M", "--memory", "256M"]]
+    l0 = load()
+    log("proto: %s against %s, 100 ms RTT, capped, 256 MiB" % (alt, BIN))
+    res, tl = {}, {}
+    for r in range(REPEAT):
+        for args in (opts if r % 2 == 0 else opts[::-1]):
+            for name, b in ((("this build", BIN), ("candidate", alt))
+                            if r % 2 == 0 else
+                            (("candidate", alt), ("this build", BIN))):
+                lg = os.path.join(TMP, "proto.log")
+                cmd = "%s -v %s %s 2> %s > %s" % (b, " ".join(args), url,
+                                                  lg, out)
+                el, _ = lat_run(cmd, out, sums["m256"], LNS_CLI, 300)
+                key = (" ".join(args) or "defaults", name)
+                res.setdefault(key, []).append(el)
+                tl.setdefault(key, []).append(timeline.analyse(lg))
+                log("  %-32s %-10s %6.2f s" % (key[0], name, el))
+    rows = []
+    for a in opts:
+        k = " ".join(a) or "defaults"
+        base = statistics.median(res[(k, "this build")])
+        for name in ("this build", "candidate"):
+            v = res[(k, name)]
+            t = tl[(k, name)]
+            rows.append((k, name, "%.2f s" % statistics.median(v),
+                         "%.2f-%.2f" % (min(v), max(v)),
+                         "%.2f" % (statistics.median(v) / base),
+                         "%.0f" % statistics.median(
+                             [x["new_conns"] for x in t]),
+                         "%.0f" % statistics.median([x["splits"] for x in t]),
+                         "%.0f%%" % statistics.median(
+                             [x["wait_pct"] for x in t])))
+    lines = ["### candidate fix against this build: 100 ms RTT, 20 MiB/s "
+             "per request, 256 MiB", "",
+             "Both builds with -v, interleaved; counts are medians of the "
+             "runs' timelines. Load average %s at the start, %s at the "
+             "end." % (l0, load()), ""]
+    hdr = ["options", "build", "median", "min-max", "÷ this build",
+           "new connections", "splits", "waiting for first byte"]
+    lines.append("| " + " | ".join(hdr) + " |")
+    lines.append("|" + " --- |" * len(hdr))
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lat_report.append("\n".join(lines) + "\n")
+    log("\n".join(lines))
+
+
 def lat_timelines(capped, sums):
     sys.path.insert(0, HERE)
     import timeline
@@ -1038,28 +1098,37 @@ def lat_timelines(capped, sums):
 
 
 def write_latency(t0):
-    """Replaces the Latency lab section of RESULTS.md (or appends it)."""
+    """Writes the Latency lab section of RESULTS.md: a table replaces the
+    one of the same title, new ones are added; the rest of the file is
+    kept."""
     path = os.path.join(OUT, "RESULTS.md")
     text = open(path).read() if os.path.exists(path) else ""
     mark = "\n## Latency lab"
+    old = []
     if mark in text:
+        sec = text[text.index(mark):]
         text = text[:text.index(mark)]
+        old = ["### " + b for b in sec.split("\n### ")[1:]]
+    title = lambda b: b.split("\n", 1)[0]
+    new = {title(b): b for b in lat_report}
+    blocks = [new.pop(title(b), b.rstrip("\n") + "\n") for b in old]
+    blocks += [b for b in lat_report if title(b) in new]
     head = ["", "## Latency lab", "",
-            "Measured by `BENCH_ONLY=latency make bench` on %s: %d cores, "
-            "Linux %s, shared with other work (load averages per table); "
-            "client and nginx in two network namespaces joined by "
-            "bench/netlink/netlink (userspace TUN forwarder: one-way delay, "
-            "rate, queue, seeded loss; TSO superpackets except with loss). "
-            "TCP congestion control %s, default socket buffers. %d runs per "
-            "tool, interleaved; medians and spread; every output checked "
-            "by sha256. Total %.0f s." % (
+            "Measured by `BENCH_ONLY=latency make bench` (last run %s): %d "
+            "cores, Linux %s, shared with other work (load averages per "
+            "table); client and nginx in two network namespaces joined by "
+            "bench/netlink/netlink (userspace TUN forwarder at nice -15: "
+            "one-way delay, rate, queue, seeded loss; TSO superpackets "
+            "except with loss). TCP congestion control %s, default socket "
+            "buffers. %d runs per tool, interleaved; medians and spread; "
+            "every output checked by sha256. Last run took %.0f s." % (
                 time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                 os.cpu_count(), os.uname().release,
                 open("/proc/sys/net/ipv4/tcp_congestion_control").read()
                 .strip(), REPEAT, time.time() - t0), ""]
     with open(path, "w") as f:
         f.write(text.rstrip("\n") + "\n" + "\n".join(head) + "\n" +
-                "\n".join(lat_report))
+                "\n".join(blocks))
 
 
 def main():

@@ -15,7 +15,8 @@ ring-full stall) or it waited for a retry.
 
 Printed per log: wall time; the share of slot-time spent waiting for first
 bytes, transferring and idle; new connections; splits; retries; ring-full
-stalls (idle gaps over GAP_MS not explained by a retry); median time to
+stalls (idle gaps over GAP_MS not explained by a retry); how many splits
+took a range whose owner had not yet received its first byte; median time to
 first byte; median bytes per attempt; median transfer rate of attempts on
 new connections, on reused ones, and on reused ones after an idle gap
 longer than the round trip (slow start after idle).
@@ -30,7 +31,7 @@ FIRST = re.compile(TS + r"xfer (\d+): first byte at (\d+) after ([0-9.]+) s "
                    r"\((new|reused) connection\)")
 END = re.compile(TS + r"xfer (\d+): ended at byte (\d+), (\d+) bytes in "
                  r"([0-9.]+) s")
-SPLIT = re.compile(TS + r"split: ")
+SPLIT = re.compile(TS + r"split: bytes (\d+)-")
 RETRY = re.compile(TS + r"at byte \d+: .*; retry ")
 LAST = re.compile(TS + r"delivered (\d+) bytes")
 ANY = re.compile(TS)
@@ -55,13 +56,14 @@ def parse(path):
                 t, k = float(m.group(1)), int(m.group(2))
                 first = pending.pop(k, None)
                 a = {"start": t - float(m.group(5)), "end": t,
-                     "got": int(m.group(4)),
+                     "got": int(m.group(4)), "at": int(m.group(3)),
                      "first": first[0] if first else None,
                      "new": first[1] if first else False}
                 att.setdefault(k, []).append(a)
                 continue
-            if SPLIT.match(line):
-                splits.append(float(SPLIT.match(line).group(1)))
+            m = SPLIT.match(line)
+            if m:
+                splits.append((float(m.group(1)), int(m.group(2))))
             elif RETRY.match(line):
                 retries.append(float(RETRY.match(line).group(1)))
             m = LAST.match(line)
@@ -118,11 +120,23 @@ def analyse(path, rtt=0.1):
         idle += ki
         per.append((k, len(a), sum(x["new"] for x in a), kw, kx, ki,
                     sum(x["got"] for x in a)))
+    # A split's owner stops at the split point: it is the attempt running
+    # then that ends there. Was it still waiting for its first byte?
+    early = 0
+    for t, mid in splits:
+        for v in att.values():
+            o = [x for x in v if x["start"] <= t <= x["end"] and
+                 x["at"] == mid]
+            if o:
+                if o[0]["first"] is None or o[0]["first"] > t:
+                    early += 1
+                break
     total = wait + xfer + idle or 1.0
     return {
         "log": path, "wall": wall, "delivered": delivered,
         "slots": len(att), "attempts": sum(len(v) for v in att.values()),
         "new_conns": sum(p[2] for p in per), "splits": len(splits),
+        "early": early,
         "retries": len(retries), "wait_pct": 100 * wait / total,
         "xfer_pct": 100 * xfer / total, "idle_pct": 100 * idle / total,
         "stalls": stalls, "stall_s": stall_time,
@@ -133,7 +147,8 @@ def analyse(path, rtt=0.1):
     }
 
 
-HEADER = ["run", "wall", "MiB/s", "attempts", "new connections", "splits",
+HEADER = ["run", "wall", "MiB/s", "attempts", "new connections",
+          "splits (of a range before its first byte)",
           "retries", "waiting for first byte", "transferring", "idle",
           "ring-full stalls (s)", "median first byte", "median attempt",
           "MiB/s per attempt: new / reused / reused after idle > RTT"]
@@ -143,7 +158,8 @@ def row(r, label=None):
     return [label or r["log"], "%.2f s" % r["wall"],
             "%.1f" % (r["delivered"] / (1 << 20) / r["wall"])
             if r["wall"] else "-",
-            r["attempts"], r["new_conns"], r["splits"], r["retries"],
+            r["attempts"], r["new_conns"],
+            "%d (%d)" % (r["splits"], r["early"]), r["retries"],
             "%.0f%%" % r["wait_pct"], "%.0f%%" % r["xfer_pct"],
             "%.0f%%" % r["idle_pct"],
             "%d (%.1f s)" % (r["stalls"], r["stall_s"]),
