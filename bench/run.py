@@ -34,7 +34,8 @@ namespaces joined by bench/netlink/netlink, a userspace TUN link emulator
   timelines  rangecat -v at 100 ms RTT (defaults, -n 16, --chunk-size 1M,
              --chunk-size 16M) through bench/timeline.py
   proto      only with BENCH_RC_ALT=/path/to/another/rangecat: that build
-             against this one, same options, interleaved, with timelines
+             against this one at 100 and 200 ms RTT, same options,
+             interleaved, with timelines
 Each scenario first sweeps rangecat's -n / --chunk-size / --memory (one
 run each, cut off at 1.5 times the defaults' time), then runs rangecat's
 defaults, the sweep's best, aria2c -x16 -s16 and axel -n 16 interleaved
@@ -913,7 +914,11 @@ def scenario_latency(port, sums):
     alt = os.environ.get("BENCH_RC_ALT")
     if alt and "proto" in ONLY:
         with Link(50):
-            lat_proto(capped, sums, alt)
+            lat_proto(capped, sums, alt, 100, [
+                [], ["-n", "16"], ["--chunk-size", "1M"],
+                ["--chunk-size", "16M", "--memory", "256M"]])
+        with Link(100):
+            lat_proto(capped, sums, alt, 200, [[], ["-n", "16"]])
     if "lat100" in ONLY or not ONLY:
         with Link(50):
             note = lat_check("100 ms RTT")
@@ -1007,16 +1012,15 @@ def lat_sizes(capped, sums):
     log("\n".join(lines))
 
 
-def lat_proto(capped, sums, alt):
+def lat_proto(capped, sums, alt, rtt, opts):
     """Another build of rangecat (a candidate fix) against this one."""
     sys.path.insert(0, HERE)
     import timeline
     out = os.path.join(TMP, "out.bin")
     url = capped + "m256"
-    opts = [[], ["-n", "16"], ["--chunk-size", "1M"],
-            ["--chunk-size", "16M", "--memory", "256M"]]
     l0 = load()
-    log("proto: %s against %s, 100 ms RTT, capped, 256 MiB" % (alt, BIN))
+    log("proto: %s against %s, %d ms RTT, capped, 256 MiB" % (alt, BIN,
+                                                             rtt))
     res, tl = {}, {}
     for r in range(REPEAT):
         for args in (opts if r % 2 == 0 else opts[::-1]):
@@ -1046,8 +1050,8 @@ def lat_proto(capped, sums, alt):
                          "%.0f" % statistics.median([x["splits"] for x in t]),
                          "%.0f%%" % statistics.median(
                              [x["wait_pct"] for x in t])))
-    lines = ["### candidate fix against this build: 100 ms RTT, 20 MiB/s "
-             "per request, 256 MiB", "",
+    lines = ["### candidate fix against this build: %d ms RTT, 20 MiB/s "
+             "per request, 256 MiB" % rtt, "",
              "Both builds with -v, interleaved; counts are medians of the "
              "runs' timelines. Load average %s at the start, %s at the "
              "end." % (l0, load()), ""]
