@@ -55,7 +55,7 @@ struct dir {
 	size_t head, tail; /* oldest entry, where the next is written */
 	size_t wrap;	   /* where tail wrapped to 0, SIZE_MAX none */
 	size_t used;	   /* bytes of queued entries */
-	uint64_t tx_end; /* when the bottleneck is free again, ns */
+	uint64_t tx_end;   /* when the bottleneck is free again, ns */
 	uint64_t fwd, lost, qdrop, pkts;
 };
 
@@ -112,8 +112,8 @@ static int open_tun(const char *ns, const char *dev, int home, bool gso)
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", dev);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
 		die("TUNSETIFF");
-	if (gso && ioctl(fd, TUNSETOFFLOAD,
-			 TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) < 0)
+	if (gso &&
+	    ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) < 0)
 		die("TUNSETOFFLOAD");
 	if (setns(home, CLONE_NEWNET) < 0)
 		die("setns home");
@@ -223,8 +223,9 @@ int main(int argc, char **argv)
 		case 'r': rate_bps = (uint64_t)(atof(optarg) * 1e6); break;
 		case 'q': qlimit = strtoull(optarg, NULL, 10); break;
 		case 'l': loss = atof(optarg); break;
-		case 's': rng = strtoull(optarg, NULL, 10) * 2654435761u + 1;
-			  break;
+		case 's':
+			rng = strtoull(optarg, NULL, 10) * 2654435761u + 1;
+			break;
 		case 'g': gso = true; break;
 		default: usage();
 		}
