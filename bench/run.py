@@ -58,7 +58,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-BIN = os.path.join(ROOT, "rangecat")
+# BENCH_RC_BIN: another rangecat binary as "this build" (for BENCH_RC_ALT)
+BIN = os.environ.get("BENCH_RC_BIN") or os.path.join(ROOT, "rangecat")
 TMP = os.path.join(HERE, "tmp")
 OUT = os.path.join(HERE, "results")
 MB = 1 << 20
