@@ -1169,7 +1169,7 @@ def main():
         netns_down()
         lat_netns_down()
         shutil.rmtree(TMP, ignore_errors=True)
-    if ONLY and ONLY <= set(LATENCY):
+    if ONLY and ONLY <= set(LATENCY) | {"latency"}:
         write_latency(t0)
         log("bench: results in bench/results/RESULTS.md (Latency lab)")
         return
