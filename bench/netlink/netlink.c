@@ -125,23 +125,29 @@ static struct entry *at(struct dir *d, size_t off)
 	return (struct entry *)(d->arena + off);
 }
 
-/* Reads every packet waiting on d->in into the arena. */
-static void take(struct dir *d)
+/* Whether the arena has room for one more packet at tail (wrapping tail
+ * to the start when the end is too close). */
+static bool room(struct dir *d)
 {
 	const size_t need = sizeof(struct entry) + MAXPKT;
 
-	for (;;) {
-		if (d->used == 0) {
-			d->head = d->tail = 0;
-			d->wrap = SIZE_MAX;
-		} else if (d->wrap == SIZE_MAX && d->tail + need > ARENA) {
-			if (d->head < need)
-				return; /* full: the device queue holds it */
-			d->wrap = d->tail;
-			d->tail = 0;
-		}
-		if (d->wrap != SIZE_MAX && d->head - d->tail < need)
-			return;
+	if (d->used == 0) {
+		d->head = d->tail = 0;
+		d->wrap = SIZE_MAX;
+	} else if (d->wrap == SIZE_MAX && d->tail + need > ARENA) {
+		if (d->head < need)
+			return false;
+		d->wrap = d->tail;
+		d->tail = 0;
+	}
+	return d->wrap == SIZE_MAX || d->head - d->tail >= need;
+}
+
+/* Reads every packet waiting on d->in into the arena. While it is full,
+ * the device's queue holds them (and main stops polling for them). */
+static void take(struct dir *d)
+{
+	while (room(d)) {
 		struct entry *e = at(d, d->tail);
 		ssize_t n = read(d->in, (unsigned char *)(e + 1), MAXPKT);
 		if (n < 0) {
@@ -267,6 +273,8 @@ int main(int argc, char **argv)
 			if (w >= 0 && (wait < 0 || w < wait))
 				wait = w;
 		}
+		pf[0].events = room(&d[0]) ? POLLIN : 0;
+		pf[1].events = room(&d[1]) ? POLLIN : 0;
 		struct timespec ts = {(time_t)(wait / 1000000000),
 				      (long)(wait % 1000000000)};
 		int n = ppoll(pf, 2, wait < 0 ? NULL : &ts, NULL);
