@@ -117,12 +117,17 @@ check: deps
 
 # Benchmarks against curl, aria2c, axel and wget2 (not part of check):
 # writes bench/results/RESULTS.md and throughput.png.
-BENCH_PKGS := aria2 axel wget2 gnuplot-nox iproute2 time
+# BENCH_ONLY=latency runs only the emulated-latency scenarios.
+BENCH_PKGS := aria2 axel wget2 gnuplot-nox iproute2 time iputils-ping
 bench: deps
 	$(Q)for p in $(BENCH_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
 		| grep -q 'ok installed' || apt-get install -y -qq --no-install-recommends $$p >/dev/null; done
-	$(Q)$(MAKE) --no-print-directory rangecat
+	$(Q)$(MAKE) --no-print-directory rangecat bench/netlink/netlink
 	$(Q)$(PYTHON) bench/run.py
+
+# The userspace link emulator of the latency benchmarks (bench/netlink/).
+bench/netlink/netlink: bench/netlink/netlink.c
+	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra $(WERROR) -o $@ $<
 
 # The seeded soak, long: RANGECAT_SOAK_SEED=N replays a run.
 SOAK_RUNS ?= 400
@@ -194,4 +199,4 @@ uninstall:
 
 clean:
 	rm -f rangecat librangecat.a src/*.o $(UNIT_BIN) $(REPLAY_BIN) \
-		$(FUZZ_TARGETS:%=tests/fuzz/fuzz_%)
+		$(FUZZ_TARGETS:%=tests/fuzz/fuzz_%) bench/netlink/netlink

@@ -19,6 +19,30 @@ Scenarios (see RESULTS.md for the conditions):
   s3         a 256 MiB object from a real S3 server (Ceph RGW): SigV4 per
              range against curl --aws-sigv4, boto3 and aria2c (presigned)
 
+The latency section (BENCH_ONLY=latency, or bench/run.py --only latency;
+one scenario: BENCH_ONLY=lat100; timelines run first) runs the client and nginx in two network
+namespaces joined by bench/netlink/netlink, a userspace TUN link emulator
+(one-way delay, optional rate cap with a queue limit, seeded loss):
+  lat100     100 ms RTT, nginx limit_rate 20m per request, 1 GiB
+  lat200     200 ms RTT, capped, 256 MiB
+  latloss    100 ms RTT, 0.1% loss, 1 Gbit/s bottleneck, no cap, 256 MiB
+  lattls     100 ms RTT, capped, HTTPS, 256 MiB
+  loopcap    loopback, capped, 256 MiB (no emulator)
+  loopfree   loopback, no limit, 1 GiB (no emulator)
+  sizes      100 ms RTT, capped, 1 MiB, 16 MiB, 256 MiB (4 GiB with
+             BENCH_LAT_4G=1)
+  timelines  rangecat -v at 100 ms RTT (defaults, -n 16, --chunk-size 1M,
+             --chunk-size 16M) through bench/timeline.py
+  proto      only with BENCH_RC_ALT=/path/to/another/rangecat: that build
+             against this one at 100 and 200 ms RTT, same options,
+             interleaved, with timelines
+Each scenario first sweeps rangecat's -n / --chunk-size / --memory (one
+run each, cut off at 1.5 times the defaults' time), then runs rangecat's
+defaults, the sweep's best, aria2c -x16 -s16 and axel -n 16 interleaved
+(curl once where a capped single stream would take minutes). Its tables
+replace those of the same title in the "Latency lab" section of
+RESULTS.md; the rest is kept.
+
 Data is generated under bench/tmp/ (never committed) and removed at the
 end; servers are stopped by PID; network namespaces are deleted.
 Environment: BENCH_REPEAT (default 3), BENCH_ONLY=scenario,scenario.
@@ -34,13 +58,20 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-BIN = os.path.join(ROOT, "rangecat")
+# BENCH_RC_BIN: another rangecat binary as "this build" (for BENCH_RC_ALT)
+BIN = os.environ.get("BENCH_RC_BIN") or os.path.join(ROOT, "rangecat")
 TMP = os.path.join(HERE, "tmp")
 OUT = os.path.join(HERE, "results")
 MB = 1 << 20
 GB = 1 << 30
 REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+if "--only" in sys.argv[1:-1]:
+    ONLY |= set(sys.argv[sys.argv.index("--only") + 1].split(","))
+LATENCY = ("lat100", "lat200", "latloss", "lattls", "loopcap", "loopfree",
+           "sizes", "timelines", "proto")
+if "latency" in ONLY:
+    ONLY |= set(LATENCY)
 RATE = 20 * MB          # limit_rate 20m, per connection
 NS_SRV, NS_CLI = "rcbench-srv", "rcbench-cli"
 SRV_IP, CLI_IP = "10.231.0.1", "10.231.0.2"
@@ -76,8 +107,17 @@ def make_data():
     """256 MiB of random bytes; the 1 GiB and 4 GiB files repeat it."""
     os.makedirs(os.path.join(TMP, "data"), exist_ok=True)
     block = os.urandom(256 * MB)
-    sums = {}
+    with open(os.path.join(TMP, "data", "m1"), "wb") as f:
+        f.write(block[:MB])
+    with open(os.path.join(TMP, "data", "m16"), "wb") as f:
+        f.write(block[:16 * MB])
+    sums = {"m1": hashlib.sha256(block[:MB]).hexdigest(),
+            "m16": hashlib.sha256(block[:16 * MB]).hexdigest()}
+    # 4 GiB only when a scenario reads it
+    big = not ONLY or ONLY & {"memory"} or os.environ.get("BENCH_LAT_4G")
     for name, times in (("m256", 1), ("g1", 4), ("g4", 16)):
+        if name == "g4" and not big:
+            continue
         h = hashlib.sha256()
         with open(os.path.join(TMP, "data", name), "wb") as f:
             for _ in range(times):
@@ -87,8 +127,16 @@ def make_data():
     return sums
 
 
-def nginx_conf(listen, prefix):
+def nginx_conf(listen, prefix, tls=None):
     d = os.path.join(TMP, "data")
+    # HTTPS on the latency link: the same file tree, capped under /cap/
+    tls_server = "" if tls is None else f"""
+  server {{
+    listen {tls} ssl;
+    ssl_certificate {TMP}/tls.crt; ssl_certificate_key {TMP}/tls.key;
+    root {d};
+    location /cap/ {{ alias {d}/; limit_rate 20m; sendfile_max_chunk 64k; }}
+  }}"""
     return f"""
 daemon off;
 worker_processes 2;
@@ -113,19 +161,19 @@ http {{
                              sendfile_max_chunk 64k; }}
     location /strag/ {{ alias {d}/; limit_rate $strag_rate;
                         sendfile_max_chunk 64k; }}
-  }}
+  }}{tls_server}
 }}
 """
 
 
-def start_nginx(listen, ns=None):
+def start_nginx(listen, ns=None, tls=None):
     prefix = os.path.join(TMP, "nginx-" + (ns or "lo"))
     os.makedirs(prefix, exist_ok=True)
     os.chmod(TMP, 0o755)
     os.chmod(os.path.join(TMP, "data"), 0o755)
     conf = os.path.join(prefix, "nginx.conf")
     with open(conf, "w") as f:
-        f.write(nginx_conf(listen, prefix))
+        f.write(nginx_conf(listen, prefix, tls))
     cmd = ["nginx", "-c", conf, "-p", prefix]
     if ns:
         cmd = ["ip", "netns", "exec", ns] + cmd
@@ -627,6 +675,467 @@ def scenario_link(sums):
         netns_down()
 
 
+# ---------------------------------------------------------------------------
+# The latency lab: two namespaces joined by bench/netlink/netlink.
+
+LNS_SRV, LNS_CLI = "rclat-srv", "rclat-cli"
+LSRV_IP, LCLI_IP = "10.232.0.1", "10.232.0.2"
+NETLINK = os.path.join(HERE, "netlink", "netlink")
+SWEEP = [["-n", "4"], ["-n", "16"], ["-n", "32"],
+         ["--chunk-size", "1M"], ["--memory", "256M"],
+         ["--chunk-size", "16M", "--memory", "256M"],
+         ["-n", "16", "--chunk-size", "16M", "--memory", "512M"],
+         ["-n", "32", "--chunk-size", "8M", "--memory", "512M"]]
+lat_report = []
+lat_best = {}
+
+
+def load():
+    return open("/proc/loadavg").read().split()[0]
+
+
+class Link:
+    """The client namespace, the server namespace with nginx, and the
+    emulator between them; everything stopped by PID and deleted."""
+
+    def __init__(self, delay_ms, rate_mbit=0, loss=0.0, qlimit=0):
+        self.args = ["-d", str(delay_ms)]
+        if rate_mbit:
+            self.args += ["-r", str(rate_mbit), "-q", str(qlimit)]
+        if loss:
+            self.args += ["-l", str(loss), "-s", "1"]
+        else:
+            self.args += ["-g"]   # superpackets: loss needs real segments
+        self.fwd = self.nginx = None
+
+    def __enter__(self):
+        lat_netns_down()
+        sh = "set -e; ip netns add %s; ip netns add %s" % (LNS_SRV, LNS_CLI)
+        subprocess.run(["bash", "-c", sh], check=True)
+        # A link is not a process to be scheduled out: the forwarder
+        # runs at a higher priority than the tools sharing the cores.
+        self.fwd = subprocess.Popen(
+            ["nice", "-n", "-15", NETLINK, "-a", LNS_SRV, "-A", "rclt0",
+             "-b", LNS_CLI, "-B",
+             "rclt1"] + self.args, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        procs.append(self.fwd)
+        if self.fwd.stdout.readline().strip() != "ready":
+            raise RuntimeError("netlink: " + self.fwd.stderr.read())
+        sh = f"""set -e
+ip -n {LNS_SRV} addr add {LSRV_IP} peer {LCLI_IP} dev rclt0
+ip -n {LNS_CLI} addr add {LCLI_IP} peer {LSRV_IP} dev rclt1
+for ns in {LNS_SRV} {LNS_CLI}; do ip -n $ns link set lo up; done
+ip -n {LNS_SRV} link set rclt0 up txqueuelen 10000
+ip -n {LNS_CLI} link set rclt1 up txqueuelen 10000
+"""
+        subprocess.run(["bash", "-c", sh], check=True)
+        self.nginx = start_nginx("%s:8080" % LSRV_IP, ns=LNS_SRV,
+                                 tls="%s:8443" % LSRV_IP)
+        wait_port(LSRV_IP, 8080, ns=LNS_CLI)
+        return self
+
+    def __exit__(self, *exc):
+        for p in (self.nginx, self.fwd):
+            if p is not None and p in procs:
+                p.terminate()
+                p.wait()
+                procs.remove(p)
+        if self.fwd is not None:
+            log("  " + self.fwd.stderr.read().strip())
+        lat_netns_down()
+
+
+def lat_netns_down():
+    for ns in (LNS_SRV, LNS_CLI):
+        subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+
+
+def make_cert():
+    if os.path.exists(os.path.join(TMP, "tls.crt")):
+        return
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                    "-subj", "/CN=rcbench", "-addext",
+                    "subjectAltName=IP:%s" % LSRV_IP,
+                    "-keyout", os.path.join(TMP, "tls.key"),
+                    "-out", os.path.join(TMP, "tls.crt")],
+                   check=True, capture_output=True)
+
+
+def lat_run(cmd, out, want, ns, timeout):
+    """One run of cmd (a shell command writing to out) in namespace ns.
+    Returns (seconds, peak RSS) or (None, None) when cut off at
+    timeout. A wrong output is fatal for rangecat, recorded for peers."""
+    if os.path.exists(out):
+        os.unlink(out)
+    rss_file = os.path.join(TMP, "rss")
+    full = ["/usr/bin/time", "-f", "%M", "-o", rss_file, "bash", "-c",
+            "set -o pipefail; " + cmd]
+    if ns:
+        full = ["ip", "netns", "exec", ns] + full
+    t = time.monotonic()
+    p = subprocess.Popen(full, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        _, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, 9)
+        p.communicate()
+        return None, None
+    el = time.monotonic() - t
+    if p.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s" % (
+            cmd, p.returncode, err.decode()[-300:]))
+    rss = int(open(rss_file).read().split()[-1]) * 1024
+    if sha_file(out) != want:
+        raise RuntimeError("%s: output differs" % cmd)
+    os.unlink(out)
+    return el, rss
+
+
+def lat_cmds(url, out, tls):
+    """Shell commands of each tool writing url to out."""
+    d, name = os.path.split(out)
+    ca = os.path.join(TMP, "tls.crt")
+    rc = "%s -q%s" % (BIN, " --cacert " + ca if tls else "")
+    return {
+        "rc": lambda args: "%s %s %s > %s" % (rc, " ".join(args), url, out),
+        "curl": "curl -s%s -o %s %s" % (" --cacert " + ca if tls else "",
+                                        out, url),
+        "aria2c -x16 -s16": "aria2c -q -x16 -s16 --file-allocation=none "
+        "--allow-overwrite=true%s -d %s -o %s %s" % (
+            " --ca-certificate=" + ca if tls else "", d, name, url),
+        "axel -n 16": "axel -q -n 16%s -o %s %s" % (
+            " -k" if tls else "", out, url),
+    }
+
+
+def lat_scenario(key, title, url, size, want, ns, sweep_file=None,
+                 curl_once=False, note=""):
+    """The sweep, then the interleaved rounds, then one table."""
+    out = os.path.join(TMP, "out.bin")
+    tls = url.startswith("https")
+    c = lat_cmds(url, out, tls)
+    l0 = load()
+    log("%s: %s" % (key, title))
+    # the sweep: one run each on a file of at most 256 MiB
+    surl, ssize, swant = sweep_file or (url, size, want)
+    sc = lat_cmds(surl, out, tls)
+    base, _ = lat_run(sc["rc"]([]), out, swant, ns, 600)
+    sweep = [("defaults", base)]
+    for args in SWEEP:
+        el, _ = lat_run(sc["rc"](args), out, swant, ns, max(1.5 * base, 10))
+        sweep.append((" ".join(args), el))
+        log("  sweep %-42s %s" % (" ".join(args), "> %.0f s (cut off)" % (
+            max(1.5 * base, 10)) if el is None else "%6.2f s" % el))
+    best = min((x for x in sweep[1:] if x[1] is not None),
+               key=lambda x: x[1])
+    lat_best[key] = best[0]
+    entries = [("rangecat (defaults)", c["rc"]([])),
+               ("rangecat " + best[0], c["rc"](best[0].split())),
+               ("aria2c -x16 -s16", c["aria2c -x16 -s16"]),
+               ("axel -n 16", c["axel -n 16"])]
+    if not curl_once:
+        entries.append(("curl", c["curl"]))
+    res = {k: [] for k, _ in entries}
+    rss = {k: 0 for k, _ in entries}
+    for r in range(REPEAT):
+        for label, cmd in (entries if r % 2 == 0 else entries[::-1]):
+            try:
+                el, m = lat_run(cmd, out, want, ns, 300)
+            except RuntimeError as e:
+                if label.startswith("rangecat"):
+                    raise
+                log("  %-34s FAILED: %s" % (label, str(e)[:120]))
+                continue
+            if el is None:
+                log("  %-34s cut off at 300 s" % label)
+                continue
+            res[label].append(el)
+            rss[label] = max(rss[label], m)
+            log("  %-34s %6.2f s  %6.1f MiB RSS" % (label, el, m / MB))
+    if curl_once:
+        el, m = lat_run(c["curl"], out, want, ns, 600)
+        res["curl (1 run)"] = [el]
+        rss["curl (1 run)"] = m
+        log("  %-34s %6.2f s" % ("curl (1 run)", el))
+    d = statistics.median(res["rangecat (defaults)"])
+    rows = []
+    for k, v in res.items():
+        if not v:
+            rows.append((k, "failed", "", "", "", ""))
+            continue
+        m = statistics.median(v)
+        rows.append((k, "%.2f s" % m, "%.2f-%.2f" % (min(v), max(v)),
+                     "%.1f" % (size / MB / m), "%.2f" % (m / d),
+                     "%.1f MiB" % (rss[k] / MB)))
+    lines = ["### %s" % title, "",
+             "%s Load average %s at the start, %s at the end. Sweep on "
+             "%d MiB (one run each): %s." % (
+                 note, l0, load(), ssize // MB, ", ".join(
+                     "%s %s" % (a, "> %.0f s" % max(1.5 * base, 10)
+                                if t is None else "%.2f s" % t)
+                     for a, t in sweep)), ""]
+    hdr = ["tool", "median", "min-max", "MiB/s", "÷ rangecat defaults",
+           "peak RSS"]
+    lines.append("| " + " | ".join(hdr) + " |")
+    lines.append("|" + " --- |" * len(hdr))
+    lines += ["| " + " | ".join(str(x) for x in r) + " |" for r in rows]
+    lat_report.append("\n".join(lines) + "\n")
+    log("\n".join(lines))
+
+
+def lat_check(link_note):
+    """Ping and one curl of 256 MiB through the link, recorded."""
+    p = subprocess.run(["ip", "netns", "exec", LNS_CLI, "ping", "-q", "-c",
+                        "5", "-i", "0.2", LSRV_IP], capture_output=True,
+                       text=True)
+    rtt = p.stdout.strip().split("\n")[-1].split("=")[-1].split("/")[1]
+    el, _ = lat_run("curl -s -o %s http://%s:8080/m256" % (
+        os.path.join(TMP, "out.bin"), LSRV_IP), os.path.join(TMP, "out.bin"),
+        SUMS["m256"], LNS_CLI, 300)
+    msg = "%s: ping RTT %s ms; curl of 256 MiB (one stream, no cap) " \
+        "%.1f MiB/s." % (link_note, rtt, 256 / el)
+    log("  " + msg)
+    return msg
+
+
+SUMS = {}
+
+
+def scenario_latency(port, sums):
+    SUMS.update(sums)
+    make_cert()
+    capped = "http://%s:8080/cap/" % LSRV_IP
+    sweep256 = (capped + "m256", 256 * MB, sums["m256"])
+    if "timelines" in ONLY or not ONLY:
+        with Link(50):
+            lat_timelines(capped, sums)
+    alt = os.environ.get("BENCH_RC_ALT")
+    if alt and "proto" in ONLY:
+        with Link(50):
+            lat_proto(capped, sums, alt, 100, [
+                [], ["-n", "16"], ["--chunk-size", "1M"],
+                ["--chunk-size", "16M", "--memory", "256M"]])
+        with Link(100):
+            lat_proto(capped, sums, alt, 200, [[], ["-n", "16"]])
+    if "lat100" in ONLY or not ONLY:
+        with Link(50):
+            note = lat_check("100 ms RTT")
+            lat_scenario("lat100", "100 ms RTT, 20 MiB/s per request, "
+                         "1 GiB", capped + "g1", GB, sums["g1"], LNS_CLI,
+                         sweep256, curl_once=True, note=note)
+    if "lat200" in ONLY or not ONLY:
+        with Link(100):
+            note = lat_check("200 ms RTT")
+            lat_scenario("lat200", "200 ms RTT, 20 MiB/s per request, "
+                         "256 MiB", capped.replace("8080", "8080") + "m256",
+                         256 * MB, sums["m256"], LNS_CLI, curl_once=True,
+                         note=note)
+    if "latloss" in ONLY or not ONLY:
+        # the bottleneck's queue holds one bandwidth-delay product
+        with Link(50, rate_mbit=1000, loss=0.001, qlimit=12500000):
+            note = lat_check("100 ms RTT, 0.1% loss each way, 1 Gbit/s, "
+                             "queue 12.5 MB, 1500-byte packets")
+            lat_scenario("latloss", "100 ms RTT, 0.1% loss, 1 Gbit/s "
+                         "bottleneck, no per-request cap, 256 MiB",
+                         "http://%s:8080/m256" % LSRV_IP, 256 * MB,
+                         sums["m256"], LNS_CLI, note=note)
+    if "lattls" in ONLY or not ONLY:
+        with Link(50):
+            lat_scenario("lattls", "100 ms RTT, HTTPS, 20 MiB/s per "
+                         "request, 256 MiB",
+                         "https://%s:8443/cap/m256" % LSRV_IP, 256 * MB,
+                         sums["m256"], LNS_CLI, curl_once=True,
+                         note="TLS 1.3, ECDSA P-256, nginx.")
+    if "loopcap" in ONLY or not ONLY:
+        lat_scenario("loopcap", "loopback, 20 MiB/s per request, 256 MiB",
+                     "http://127.0.0.1:%d/cap/m256" % port, 256 * MB,
+                     sums["m256"], None, curl_once=True, note="No emulator.")
+    if "loopfree" in ONLY or not ONLY:
+        lat_scenario("loopfree", "loopback, no limit, 1 GiB",
+                     "http://127.0.0.1:%d/g1" % port, GB, sums["g1"], None,
+                     ("http://127.0.0.1:%d/m256" % port, 256 * MB,
+                      sums["m256"]), note="No emulator.")
+    if "sizes" in ONLY or not ONLY:
+        with Link(50):
+            lat_sizes(capped, sums)
+
+
+def lat_sizes(capped, sums):
+    out = os.path.join(TMP, "out.bin")
+    files = [("m1", "1 MiB"), ("m16", "16 MiB"), ("m256", "256 MiB")]
+    if os.environ.get("BENCH_LAT_4G"):
+        files.append(("g4", "4 GiB"))
+    l0 = load()
+    log("sizes: 100 ms RTT, capped")
+    tools = ["rangecat (defaults)", "curl", "aria2c -x16 -s16", "axel -n 16"]
+    rows = []
+    for name, label in files:
+        c = lat_cmds(capped + name, out, False)
+        cmds = {"rangecat (defaults)": c["rc"]([]), "curl": c["curl"],
+                "aria2c -x16 -s16": c["aria2c -x16 -s16"],
+                "axel -n 16": c["axel -n 16"]}
+        res = {k: [] for k in tools}
+        rss = {k: 0 for k in tools}
+        reps = 1 if name == "g4" else REPEAT
+        for r in range(reps):
+            for k in (tools if r % 2 == 0 else tools[::-1]):
+                if name in ("m256", "g4") and k == "curl" and r:
+                    continue   # a capped single stream: once is enough
+                try:
+                    el, m = lat_run(cmds[k], out, sums[name], LNS_CLI, 600)
+                except RuntimeError as e:
+                    if k.startswith("rangecat"):
+                        raise
+                    log("  %s %s FAILED: %s" % (label, k, str(e)[:100]))
+                    continue
+                res[k].append(el)
+                rss[k] = max(rss[k], m)
+                log("  %-8s %-22s %7.2f s %6.1f MiB" % (label, k, el,
+                                                       m / MB))
+        d = statistics.median(res["rangecat (defaults)"])
+        rows.append([label] + [
+            "%.2f s (%.2f×, %.0f MiB)" % (statistics.median(res[k]),
+                                         statistics.median(res[k]) / d,
+                                         rss[k] / MB)
+            if res[k] else "failed" for k in tools])
+    lines = ["### sizes: 100 ms RTT, 20 MiB/s per request", "",
+             "Median time (÷ rangecat defaults, peak RSS). Load average %s "
+             "at the start, %s at the end. The 1 GiB row is lat100's." % (
+                 l0, load()), ""]
+    hdr = ["file"] + tools
+    lines.append("| " + " | ".join(hdr) + " |")
+    lines.append("|" + " --- |" * len(hdr))
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lat_report.append("\n".join(lines) + "\n")
+    log("\n".join(lines))
+
+
+def lat_proto(capped, sums, alt, rtt, opts):
+    """Another build of rangecat (a candidate fix) against this one."""
+    sys.path.insert(0, HERE)
+    import timeline
+    out = os.path.join(TMP, "out.bin")
+    url = capped + "m256"
+    l0 = load()
+    log("proto: %s against %s, %d ms RTT, capped, 256 MiB" % (alt, BIN,
+                                                             rtt))
+    res, tl = {}, {}
+    for r in range(REPEAT):
+        for args in (opts if r % 2 == 0 else opts[::-1]):
+            for name, b in ((("this build", BIN), ("candidate", alt))
+                            if r % 2 == 0 else
+                            (("candidate", alt), ("this build", BIN))):
+                lg = os.path.join(TMP, "proto.log")
+                cmd = "%s -v %s %s 2> %s > %s" % (b, " ".join(args), url,
+                                                  lg, out)
+                el, _ = lat_run(cmd, out, sums["m256"], LNS_CLI, 300)
+                key = (" ".join(args) or "defaults", name)
+                res.setdefault(key, []).append(el)
+                tl.setdefault(key, []).append(timeline.analyse(lg))
+                log("  %-32s %-10s %6.2f s" % (key[0], name, el))
+    rows = []
+    for a in opts:
+        k = " ".join(a) or "defaults"
+        base = statistics.median(res[(k, "this build")])
+        for name in ("this build", "candidate"):
+            v = res[(k, name)]
+            t = tl[(k, name)]
+            rows.append((k, name, "%.2f s" % statistics.median(v),
+                         "%.2f-%.2f" % (min(v), max(v)),
+                         "%.2f" % (statistics.median(v) / base),
+                         "%.0f" % statistics.median(
+                             [x["new_conns"] for x in t]),
+                         "%.0f" % statistics.median([x["splits"] for x in t]),
+                         "%.0f%%" % statistics.median(
+                             [x["wait_pct"] for x in t])))
+    lines = ["### candidate fix against this build: %d ms RTT, 20 MiB/s "
+             "per request, 256 MiB" % rtt, "",
+             "Both builds with -v, interleaved; counts are medians of the "
+             "runs' timelines. Load average %s at the start, %s at the "
+             "end." % (l0, load()), ""]
+    hdr = ["options", "build", "median", "min-max", "÷ this build",
+           "new connections", "splits", "waiting for first byte"]
+    lines.append("| " + " | ".join(hdr) + " |")
+    lines.append("|" + " --- |" * len(hdr))
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lat_report.append("\n".join(lines) + "\n")
+    log("\n".join(lines))
+
+
+def lat_timelines(capped, sums):
+    sys.path.insert(0, HERE)
+    import timeline
+    out = os.path.join(TMP, "out.bin")
+    url = capped + "m256"
+    runs = [("defaults", []), ("-n 16", ["-n", "16"]),
+            ("--chunk-size 1M", ["--chunk-size", "1M"]),
+            ("--chunk-size 16M --memory 256M",
+             ["--chunk-size", "16M", "--memory", "256M"])]
+    l0 = load()
+    log("timelines: rangecat -v, 100 ms RTT, capped, 256 MiB")
+    rows = []
+    os.makedirs(os.path.join(OUT, "timelines"), exist_ok=True)
+    for label, args in runs:
+        lg = os.path.join(TMP, "timeline.log")
+        cmd = "%s -v %s %s 2> %s > %s" % (BIN, " ".join(args), url, lg, out)
+        el, _ = lat_run(cmd, out, sums["m256"], LNS_CLI, 300)
+        r = timeline.analyse(lg)
+        rows.append(timeline.row(r, "rangecat " + label))
+        keep = os.path.join(OUT, "timelines", "lat100-%s.log.gz" % (
+            label.replace("--", "").replace(" ", "")))
+        subprocess.run("gzip -9 -c %s > %s" % (lg, keep), shell=True,
+                       check=True)
+        log("  %-30s %6.2f s" % (label, el))
+    lines = ["### timelines: rangecat -v at 100 ms RTT, 20 MiB/s per "
+             "request, 256 MiB", "",
+             "bench/timeline.py over one -v log each (kept gzipped in "
+             "bench/results/timelines/). Shares are of slot-time: "
+             "connections × wall. Load average %s at the start, %s at the "
+             "end." % (l0, load()), ""]
+    lines.append("| " + " | ".join(timeline.HEADER) + " |")
+    lines.append("|" + " --- |" * len(timeline.HEADER))
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    lat_report.append("\n".join(lines) + "\n")
+    log("\n".join(lines))
+
+
+def write_latency(t0):
+    """Writes the Latency lab section of RESULTS.md: a table replaces the
+    one of the same title, new ones are added; the rest of the file is
+    kept."""
+    path = os.path.join(OUT, "RESULTS.md")
+    text = open(path).read() if os.path.exists(path) else ""
+    mark = "\n## Latency lab"
+    old = []
+    if mark in text:
+        sec = text[text.index(mark):]
+        text = text[:text.index(mark)]
+        old = ["### " + b for b in sec.split("\n### ")[1:]]
+    title = lambda b: b.split("\n", 1)[0]
+    new = {title(b): b for b in lat_report}
+    blocks = [new.pop(title(b), b.rstrip("\n") + "\n") for b in old]
+    blocks += [b for b in lat_report if title(b) in new]
+    head = ["", "## Latency lab", "",
+            "Measured by `BENCH_ONLY=latency make bench` (last run %s): %d "
+            "cores, Linux %s, shared with other work (load averages per "
+            "table); client and nginx in two network namespaces joined by "
+            "bench/netlink/netlink (userspace TUN forwarder at nice -15: "
+            "one-way delay, rate, queue, seeded loss; TSO superpackets "
+            "except with loss). TCP congestion control %s, default socket "
+            "buffers. %d runs per tool, interleaved; medians and spread; "
+            "every output checked by sha256. Last run took %.0f s." % (
+                time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                os.cpu_count(), os.uname().release,
+                open("/proc/sys/net/ipv4/tcp_congestion_control").read()
+                .strip(), REPEAT, time.time() - t0), ""]
+    with open(path, "w") as f:
+        f.write(text.rstrip("\n") + "\n" + "\n".join(head) + "\n" +
+                "\n".join(blocks))
+
+
 def main():
     for tool in ("aria2c", "axel", "wget2", "gnuplot", "curl", "nginx"):
         if shutil.which(tool) is None:
@@ -651,12 +1160,19 @@ def main():
                 fn(port, sums)
         if not ONLY or "link" in ONLY:
             scenario_link(sums)
+        if not ONLY or ONLY & set(LATENCY):
+            scenario_latency(port, sums)
     finally:
         for p in procs:
             p.terminate()
             p.wait()
         netns_down()
+        lat_netns_down()
         shutil.rmtree(TMP, ignore_errors=True)
+    if ONLY and ONLY <= set(LATENCY) | {"latency"}:
+        write_latency(t0)
+        log("bench: results in bench/results/RESULTS.md (Latency lab)")
+        return
     cpu = subprocess.run(["bash", "-c", "lscpu | sed -n 's/^Model name: *//p'"],
                          capture_output=True, text=True).stdout.strip()
     head = ["# rangecat benchmarks", "",
@@ -676,6 +1192,8 @@ def main():
     else:
         with open(os.path.join(OUT, "RESULTS.md"), "w") as f:
             f.write("\n".join(head) + "\n" + "\n".join(report))
+    if lat_report:
+        write_latency(t0)
     log("bench: results in bench/results/RESULTS.md")
 
 

@@ -79,8 +79,9 @@ struct xfer {
 	uint64_t got;	    /* bytes written in this attempt */
 	unsigned fails;	    /* failures in a row without progress */
 	double started;
-	double last_byte; /* when the last body byte came */
-	bool connected;	  /* the request went out: the stall clock runs */
+	double first_byte; /* when this attempt's first body byte came, 0 */
+	double last_byte;  /* when the last body byte came */
+	bool connected;	   /* the request went out: the stall clock runs */
 
 	bool judged;
 	struct rc_resp resp;
@@ -117,7 +118,9 @@ struct rc_fetch {
 
 	struct xfer *x;	      /* o->connections transfers, owned */
 	struct seg *segs;     /* MAX_SEGS per slot, owned */
-	double typical_rate;  /* bytes/s of a finished range (EWMA), 0 = none */
+	double typical_rate;  /* bytes/s of a finished range from its first
+			       * body byte (EWMA), 0 = none */
+	double typical_wait;  /* s from request to first byte (EWMA) */
 	unsigned char *nsegs; /* segments in use per slot, owned */
 	unsigned nx;
 	struct rc_fetch_info info;
@@ -355,6 +358,21 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 	x->skip -= skip;
 	p += skip;
 	n -= skip;
+	if (x->got == 0 && n > 0 && x->first_byte == 0) {
+		x->first_byte = x->last_byte;
+		double w = x->first_byte - x->started;
+		f->typical_wait =
+		    f->typical_wait > 0 ? 0.7 * f->typical_wait + 0.3 * w : w;
+	}
+	if (x->got == 0 && n > 0 && rc_log_verbose()) {
+		/* For bench/timeline.py: waiting time and connection reuse. */
+		long conns = 0;
+		curl_easy_getinfo(x->h, CURLINFO_NUM_CONNECTS, &conns);
+		rc_log("xfer %u: first byte at %" PRIu64 " after %.3f s (%s "
+		       "connection)",
+		       (unsigned)(x - f->x), x->cur, x->last_byte - x->started,
+		       conns > 0 ? "new" : "reused");
+	}
 	while (n > 0) {
 		struct rc_slot *s =
 		    x->seq == UINT64_MAX ? NULL : rc_ring_slot(f->ring, x->seq);
@@ -523,6 +541,7 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	x->waiting = false;
 	x->busy = true;
 	x->started = now_s();
+	x->first_byte = 0;
 	x->last_byte = x->started;
 	x->connected = false;
 	rc_log("GET bytes=%s%s", range, x->probe ? " (probe)" : "");
@@ -688,20 +707,43 @@ static void decide_after_probe(struct xfer *x)
 /*
  * A straggler: at under a third of the rate finished ranges typically
  * reach, once it has run for half the time its range would normally take
- * (and 50 ms at least, so one slow start is not enough). Splitting costs
- * the owner its connection, so only a clear laggard is worth it.
+ * (and 50 ms at least, so one slow start is not enough). Both are timed
+ * from the first body byte: before it, every range waits a round trip
+ * and would look slow, and a split cannot help, as its taker has to wait
+ * as long. A range still waiting after four typical waits is a laggard.
+ * Splitting costs the owner its connection, so only a clear laggard is
+ * worth it.
  */
 static bool is_slow(const struct rc_fetch *f, const struct xfer *x, double t)
 {
-	double el = t - x->started;
-
 	if (!x->busy || f->typical_rate <= 0)
 		return false;
+	if (x->first_byte == 0)
+		return f->typical_wait > 0 &&
+		       t - x->started > 4 * f->typical_wait;
+	double el = t - x->first_byte;
 	double normal =
 	    (double)(x->asked_end - x->cur + x->got) / f->typical_rate;
 	if (el < 0.05 || el < normal / 2)
 		return false;
 	return (double)x->got / el < f->typical_rate / 3;
+}
+
+/*
+ * Whether halving the left bytes R of o's segment ends it sooner: o goes
+ * on at its rate r, the taker waits about typical_wait (w) before its
+ * first byte, so w + R / 2r' < R / r must hold with the taker's rate r'
+ * at least r: R > 2 r w is enough. A range before its first byte has no
+ * rate yet (a split could not beat its wait): only is_slow judges it.
+ */
+static bool split_pays(const struct rc_fetch *f, const struct xfer *o,
+		       uint64_t left, double t)
+{
+	if (o->first_byte == 0 || t <= o->first_byte)
+		return false;
+	double r = (double)o->got / (t - o->first_byte);
+
+	return (double)left > 2 * r * f->typical_wait;
 }
 
 /* The transfer that owns segment i of chunk seq, or NULL. */
@@ -746,9 +788,13 @@ static bool try_split(struct rc_fetch *f, struct xfer *idle, bool only_slow)
 			continue;
 		for (unsigned i = 0; i < n; i++) {
 			struct xfer *o = owner_of(f, seq, i);
-			if (g[i].end - g[i].done > most && o != NULL &&
-			    (!only_slow || is_slow(f, o, t))) {
-				most = g[i].end - g[i].done;
+			uint64_t left = g[i].end - g[i].done;
+			if (left > most && o != NULL &&
+			    (only_slow ? is_slow(f, o, t) &&
+					     (o->first_byte == 0 ||
+					      split_pays(f, o, left, t))
+				       : split_pays(f, o, left, t))) {
+				most = left;
 				best = i;
 			}
 		}
@@ -1001,6 +1047,9 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	curl_multi_remove_handle(f->multi, x->h);
 	atomic_fetch_sub(&f->ring->stat_active, 1);
 	x->busy = false;
+	rc_log("xfer %u: ended at byte %" PRIu64 ", %" PRIu64
+	       " bytes in %.3f s",
+	       (unsigned)(x - f->x), x->cur, x->got, now_s() - x->started);
 	if (f->failed)
 		return;
 	if (x->hdr_bytes > RC_MAX_HEADER_BYTES) {
@@ -1134,8 +1183,10 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	if (x->spanning)
 		rc_ring_set_nchunks(f->ring, atomic_load(&f->ring->claimed));
 	double took = now_s() - x->started;
-	if (!x->spanning && x->got >= MIN_SPLIT && took > 0) {
-		double rate = (double)x->got / took;
+	double xfer_s = now_s() - x->first_byte;
+	if (!x->spanning && x->got >= MIN_SPLIT && x->first_byte > 0 &&
+	    xfer_s > 0) {
+		double rate = (double)x->got / xfer_s;
 		f->typical_rate = f->typical_rate > 0
 				      ? 0.7 * f->typical_rate + 0.3 * rate
 				      : rate;
