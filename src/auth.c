@@ -241,6 +241,11 @@ static enum rc_err secret_headers(struct rc_auth *a, const char *v, char *why,
 				    "RANGECAT_HEADERS line %u is not "
 				    "'Name: value'",
 				    lineno);
+			const char *use = rc_options_header_owner(v);
+			if (use)
+				return rc_err_usage(
+				    why, whylen, "RANGECAT_HEADERS line %u: %s",
+				    lineno, use);
 			if (a->nheaders == MAX_SECRET_HEADERS)
 				return rc_err_usage(
 				    why, whylen,

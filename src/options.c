@@ -327,6 +327,32 @@ static bool header_ok(const char *h)
 	return true;
 }
 
+const char *rc_options_header_owner(const char *line)
+{
+	/* Each of these would break or silently change the range requests
+	 * rangecat makes and judges. */
+	static const struct {
+		const char *name, *use;
+	} owned[] = {
+	    {"Range", "use -r A-B or -C N"},
+	    {"If-Range", "rangecat sets it itself"},
+	    {"If-Match", "use --if-match ETAG"},
+	    {"If-None-Match", "rangecat sets it itself"},
+	    {"If-Modified-Since", "rangecat sets it itself"},
+	    {"If-Unmodified-Since", "rangecat sets it itself"},
+	    {"Accept-Encoding", "rangecat sets it itself (use -d to decode)"},
+	};
+	size_t n = strcspn(line, ":");
+
+	while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+		n--;
+	for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+		if (strlen(owned[i].name) == n &&
+		    strncasecmp(line, owned[i].name, n) == 0)
+			return owned[i].use;
+	return NULL;
+}
+
 /* Derives the ring geometry and rejects conflicting options. */
 static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 {
@@ -337,6 +363,13 @@ static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 	const char *uwhy;
 	if (!rc_url_ok(o->url, &uwhy))
 		return rc_err_usage(why, whylen, "bad URL: %s", uwhy);
+	for (size_t i = 0; i < o->nheaders; i++) {
+		const char *use = rc_options_header_owner(o->headers[i]);
+		if (use)
+			return rc_err_usage(why, whylen, "-H '%.*s': %s",
+					    (int)strcspn(o->headers[i], ":"),
+					    o->headers[i], use);
+	}
 	if (o->start != RC_START_ZERO && o->has_range)
 		return rc_err_usage(
 		    why, whylen,
