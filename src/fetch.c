@@ -246,6 +246,7 @@ static uint64_t span_room(struct xfer *x)
 }
 
 static void decide_after_probe(struct xfer *x);
+static bool all_idle(struct rc_fetch *f);
 
 static struct seg *segs_of(struct rc_fetch *f, uint64_t seq)
 {
@@ -476,10 +477,10 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	else
 		snprintf(range, sizeof range, "%" PRIu64 "-%" PRIu64, x->cur,
 			 x->end - 1);
-	curl_easy_setopt(x->h, CURLOPT_RANGE, range);
-	extra[0] = '\0';
 	if (x->sizing)
 		snprintf(range, sizeof range, "0-0");
+	curl_easy_setopt(x->h, CURLOPT_RANGE, range);
+	extra[0] = '\0';
 	if (x->probe && f->o->if_match)
 		if_match_line(extra, sizeof extra, f->o->if_match);
 	else if (!x->probe)
@@ -860,7 +861,11 @@ static void schedule(struct rc_fetch *f)
 			return;
 		}
 		if (f->mode == MODE_STREAM) {
-			/* The rest of the file as one spanning transfer. */
+			/* The rest of the file as one spanning transfer, once
+			 * the probe's chunk is complete: without a size, only
+			 * the reply before it tells where the file ends. */
+			if (!all_idle(f))
+				return;
 			x->spanning = true;
 			x->probe = false;
 			x->suffix = false;
@@ -1049,7 +1054,7 @@ static void refused(struct rc_fetch *f, struct xfer *x)
 static void stream_ends(struct rc_fetch *f, struct xfer *x)
 {
 	if (x->seq == UINT64_MAX)
-		rc_ring_set_nchunks(f->ring, 0);
+		rc_ring_set_nchunks(f->ring, atomic_load(&f->ring->claimed));
 	else
 		rc_ring_end_at(f->ring, x->seq,
 			       x->cur - rc_ring_slot(f->ring, x->seq)->off);

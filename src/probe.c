@@ -105,6 +105,11 @@ static void judge_416(const struct rc_resp *r, const struct rc_want *w,
 		return set(v, RC_V_CHANGED,
 			   "416 for a range inside the file: it got shorter");
 	}
+	if (!told && !w->suffix && w->first == 0) {
+		/* Not even byte 0 (RFC 9110 14.1.1): the file is empty. */
+		v->total = 0;
+		return set(v, RC_V_AT_END, NULL);
+	}
 	if (!told) {
 		v->total = RC_UNKNOWN;
 		return set(v, RC_V_PAST_END,

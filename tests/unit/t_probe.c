@@ -89,6 +89,11 @@ int main(void)
 	rc_judge(&r, &at, &v);
 	CHECK(v.kind == RC_V_PAST_END && v.total == 1000);
 	CHECK(k(resp(416, NULL, RC_UNKNOWN, NULL), at) == RC_V_PAST_END);
+	/* a 416 without Content-Range for bytes=0-: the file is empty */
+	struct rc_want zero = {.first = 0, .last = 99, .total = RC_UNKNOWN};
+	r = resp(416, NULL, RC_UNKNOWN, NULL);
+	rc_judge(&r, &zero, &v);
+	CHECK(v.kind == RC_V_AT_END && v.total == 0);
 	CHECK(k(resp(416, "bytes */1000", RC_UNKNOWN, NULL), later) ==
 	      RC_V_CHANGED);
 
