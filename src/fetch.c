@@ -1114,6 +1114,10 @@ static void probe_next(struct rc_fetch *f, struct xfer *x)
 		}
 		return;
 	}
+	if (x->judged && x->v.kind == RC_V_REDIRECT) {
+		follow_redirect(f, x); /* still sizing */
+		return;
+	}
 	x->sizing = false;
 	uint64_t total = RC_UNKNOWN;
 	if (x->judged && x->v.kind == RC_V_RANGE)

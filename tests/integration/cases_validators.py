@@ -141,6 +141,10 @@ def t_val_416_no_crange(env):
     r = run(env, ["-C", str(len(data) + 1), url])
     expect_run(r, 2, b"", err=r"past the end of the file \(size %d bytes\)"
                % len(data))
+    # Redirected, the size request follows the redirect too.
+    r = run(env, ["-C", str(len(data)),
+                  env.furl("v416r", "redirect,no416cr", "f4194305")])
+    expect_run(r, 0, b"", quiet=True)
     path = os.path.join(env.work, "v416-full")
     with open(path, "wb") as f:
         f.write(data)

@@ -75,11 +75,19 @@ class Env:
                 b = os.urandom(16 * MB)
                 h.update(b)
                 f.write(b)
+        t = time.time() - 3600
+        os.utime(os.path.join(self.data, "big"), (t, t))
         self.big_sha = h.hexdigest()
 
     def add(self, name, data):
-        with open(os.path.join(self.data, name), "wb") as f:
+        path = os.path.join(self.data, name)
+        with open(path, "wb") as f:
             f.write(data)
+        # An hour old: a Last-Modified within a second of Date is weak
+        # (RFC 9110 8.8.2.2), and rangecat would probe such a file twice.
+        # cases_validators.py tests that; the other cases need not wait.
+        t = time.time() - 3600
+        os.utime(path, (t, t))
         self.files[name] = data
 
     def start_nginx(self):
