@@ -1080,12 +1080,20 @@ static void nothing_to_send(struct rc_fetch *f, struct xfer *x)
 /*
  * A pinned stream of unknown total asked for the bytes after the last
  * reply's end and got 416: the file ends there, unless the 416 names
- * another size.
+ * another size, or comes for the start offset, where the probe found
+ * bytes.
  */
 static void continued_416(struct rc_fetch *f, struct xfer *x)
 {
 	const struct rc_crange *c = &x->resp.crange;
 
+	if (x->cur <= f->start) {
+		fail(f, RC_E_CHANGED,
+		     "416 at byte %" PRIu64 ", where the first reply had "
+		     "bytes: the file changed",
+		     x->cur);
+		return;
+	}
 	if (x->resp.has_crange && !x->resp.bad_crange && c->unsatisfied &&
 	    c->total != x->cur) {
 		fail(f, RC_E_CHANGED,
