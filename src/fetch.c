@@ -9,10 +9,10 @@
  * per request.
  *
  * A transfer fetches [cur, end). In parallel mode it covers one chunk. A
- * spanning transfer (a server that ignores Range, a file without a strong
- * validator, -n 1, a suffix range) walks slot after slot and pauses while
- * the ring is full. Either way bytes are copied once, from curl's buffer
- * into their slot.
+ * spanning transfer (a server that ignores Range, a file without a
+ * validator that tells versions apart, -n 1, a suffix range) walks slot
+ * after slot and pauses while the ring is full. Either way bytes are copied
+ * once, from curl's buffer into their slot.
  */
 #include "fetch.h"
 
