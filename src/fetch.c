@@ -111,8 +111,8 @@ struct rc_fetch {
 	uint64_t plan_off;  /* next byte to plan a chunk for */
 	uint64_t plan_prev; /* length of the last planned chunk */
 	bool plan_done;
-	const char *pin_etag; /* what responses must carry */
-	const char *pin_lm;   /* ... and this Last-Modified */
+	const char *pin_etag; /* the ETag later replies carry ("" none) */
+	const char *pin_lm;   /* ... and their Last-Modified */
 	bool pinned;	      /* a later request is provably the same version */
 	bool reprobed;	      /* the probe went again after a fresh date */
 	bool one_stream; /* the probe became the single open-ended stream */
@@ -723,8 +723,8 @@ static void decide_after_probe(struct xfer *x)
 	}
 	f->info.first = f->start;
 	f->info.end = f->end;
-	f->pin_etag = f->info.etag[0] ? f->info.etag : NULL;
-	f->pin_lm = f->info.last_modified[0] ? f->info.last_modified : NULL;
+	f->pin_etag = f->info.etag;
+	f->pin_lm = f->info.last_modified;
 	f->pinned = f->info.validator != RC_VAL_NONE;
 	set_pin_line(f);
 	atomic_store(&f->ring->stat_first, f->start);

@@ -20,16 +20,30 @@ static void set(struct rc_verdict *v, enum rc_verdict_kind k, const char *why)
 /*
  * Every reply after the probe proves it is the probe's version, whether or
  * not the server honoured If-Match or If-Unmodified-Since (many ignore
- * them): a validator the probe had must be present and equal. Sets v and
- * returns true when the reply is another version.
+ * them): a validator the probe had must be present and equal, and one it
+ * lacked must be absent. Sets v and returns true when the reply is another
+ * version.
  */
 static bool other_version(const struct rc_resp *r, const struct rc_want *w,
 			  struct rc_verdict *v)
 {
+	if (w->etag && !w->etag[0] && r->etag[0]) {
+		set(v, RC_V_CHANGED,
+		    "a reply carries an ETag the first reply lacked: the file "
+		    "changed");
+		return true;
+	}
+	if (w->lm && !w->lm[0] && r->lm_time != -1) {
+		set(v, RC_V_CHANGED,
+		    "a reply carries a Last-Modified the first reply lacked: "
+		    "the file changed");
+		return true;
+	}
 	if (w->etag && w->etag[0]) {
 		if (!r->etag[0]) {
 			set(v, RC_V_CHANGED,
-			    "the reply carries no ETag, unlike the first");
+			    "a reply lacks the first reply's ETag: the file "
+			    "changed");
 			return true;
 		}
 		if (!rc_http_etag_same(w->etag, r->etag)) {
@@ -40,8 +54,8 @@ static bool other_version(const struct rc_resp *r, const struct rc_want *w,
 	if (w->lm && w->lm[0]) {
 		if (r->lm_time == -1) {
 			set(v, RC_V_CHANGED,
-			    "the reply carries no Last-Modified, unlike the "
-			    "first");
+			    "a reply lacks the first reply's Last-Modified: "
+			    "the file changed");
 			return true;
 		}
 		if (r->lm_time != curl_getdate(w->lm, NULL)) {

@@ -17,8 +17,8 @@ struct rc_want {
 	uint64_t last;	  /* last byte asked, RC_UNKNOWN for "first-" */
 	bool suffix;	  /* asked "bytes=-N"; N is in last */
 	uint64_t total;	  /* size learnt by the probe, or RC_UNKNOWN */
-	const char *etag; /* ETag the reply must carry, or NULL */
-	const char *lm;	  /* Last-Modified the reply must carry, or NULL */
+	const char *etag; /* ETag the reply must carry, "" none, NULL any */
+	const char *lm;	  /* Last-Modified likewise */
 	bool later;	  /* asked after the probe: a 200 is not the answer */
 };
 

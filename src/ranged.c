@@ -31,7 +31,7 @@ struct rc_ranged {
 	const struct rc_opts *o;
 	struct rc_auth *auth;
 	const char *url, *pin;
-	const char *etag, *lm; /* what every reply must carry, or NULL */
+	const char *etag, *lm; /* what every reply carries ("" none), or NULL */
 	uint64_t total, pos;
 	uint64_t last_end; /* where the previous read ended */
 	size_t block;
@@ -85,8 +85,8 @@ struct rc_ranged *rc_ranged_new(const struct rc_opts *o, struct rc_auth *auth,
 	z->auth = auth;
 	z->url = url;
 	z->pin = pin;
-	z->etag = etag && etag[0] ? etag : NULL;
-	z->lm = lm && lm[0] ? lm : NULL;
+	z->etag = etag;
+	z->lm = lm;
 	z->total = total;
 	z->block = MIN_BLOCK;
 	z->last_end = UINT64_MAX;

@@ -83,14 +83,20 @@ def t_val_ignored_preconditions(env):
     data = env.files["f20971520"]
     for spec, why in (("lm,lmx@2", r"the Last-Modified date changed"),
                       ("lm,lmx@4", r"the Last-Modified date changed"),
-                      ("dropetag@2", r"no ETag, unlike the first"),
-                      ("dropetag@5", r"no ETag, unlike the first")):
+                      ("dropetag@2", r"lacks the first reply's ETag: the file changed"),
+                      ("dropetag@5", r"lacks the first reply's ETag: the file changed")):
         r = run(env, ["--chunk-size", "1M", "--retry-delay", "10ms",
                       env.furl("vip-" + spec, spec, "f20971520")])
         expect_run(r, 4, None, err=why)
         expect(len(r.out) < len(data) and data[:len(r.out)] == r.out,
                spec + ": the output is not a prefix of the first version")
         prefix_of_one(r.out, [data, rot(data, 1)], spec)
+    # The probe had no ETag (and version 1); later replies gain one.
+    r = run(env, ["--chunk-size", "1M",
+                  env.furl("vip-gain", "gainetag", "f20971520")])
+    expect_run(r, 4, None, err=r"carries an ETag the first reply lacked")
+    expect(len(r.out) < len(data) and rot(data, 1)[:len(r.out)] == r.out,
+           "gained ETag: the output is not a prefix of the probe's version")
     # A zip read by ranges (--list) holds its replies to the probe's too.
     zdir = os.path.join(env.work, "vzipdir")
     os.makedirs(zdir, exist_ok=True)
@@ -102,8 +108,8 @@ def t_val_ignored_preconditions(env):
     r = run(env, ["-t", env.furl("v.zip", "-", "v.zip")])
     expect_run(r, 0, b"m0\nm1\nm2\n")
     for spec, why in (("lm,lmx@1", r"the Last-Modified date changed"),
-                      ("dropetag@1", r"no ETag, unlike the first"),
-                      ("dropetag@2", r"no ETag, unlike the first")):
+                      ("dropetag@1", r"lacks the first reply's ETag: the file changed"),
+                      ("dropetag@2", r"lacks the first reply's ETag: the file changed")):
         r = run(env, ["-t", env.furl("vzip-" + spec, spec, "v.zip")])
         expect_run(r, 4, None, err=why)
         r = run(env, ["--member", "m1", env.furl("vzipm-" + spec, spec,

@@ -55,6 +55,8 @@ Whole-run modes:
   star        Content-Range "bytes A-B/*", replies capped at 1 MiB, and
               a 416 without Content-Range
   no416cr     a 416 without Content-Range (Apache, lighttpd)
+  gainetag    the probe (request 0) has no ETag and version 1; the later
+              requests have the ETag and version 0
 Version k of a file is its bytes rotated left by k.
 Prints "PORT <n>" on stdout once listening.
 """
@@ -167,6 +169,9 @@ class Handler(BaseHTTPRequestHandler):
             version = 1
         if since("dropetag"):
             version = 1
+        noetag_now = since("dropetag") or ("gainetag" in modes and n == 0)
+        if "gainetag" in modes and n == 0:
+            version = 1
         if version and size:
             k = version % size
             body = body[k:] + body[:k]
@@ -236,7 +241,7 @@ class Handler(BaseHTTPRequestHandler):
             for i in range(5000):
                 self.send_header("X-Many-%d" % i, "m" * 50)
         if "noetag" not in modes and "lm" not in modes and \
-                not since("dropetag"):
+                not noetag_now:
             self.send_header("ETag", ("W/" + etag) if "weak" in modes
                              else etag)
         if "noetag" not in modes and "weak" not in modes:

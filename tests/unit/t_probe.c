@@ -150,6 +150,19 @@ int main(void)
 	CHECK(k(r, lm) == RC_V_RETRY);
 	lm.later = false;
 	CHECK(k(r, lm) == RC_V_FULL);
+	/* ... and a validator the probe lacked must be absent */
+	struct rc_want bare = {.first = 100,
+			       .last = 199,
+			       .total = 1000,
+			       .etag = "",
+			       .lm = "",
+			       .later = true};
+	r = resp(206, "bytes 100-199/1000", 100, NULL);
+	CHECK(k(r, bare) == RC_V_RANGE);
+	r.lm_time = 1000000000;
+	CHECK(k(r, bare) == RC_V_CHANGED);
+	CHECK(k(resp(206, "bytes 100-199/1000", 100, "\"v1\""), bare) ==
+	      RC_V_CHANGED);
 	/* the probe's own --if-match: a reply without ETag is another file */
 	struct rc_want im = {
 	    .first = 0, .last = 99, .total = RC_UNKNOWN, .etag = "\"v1\""};
