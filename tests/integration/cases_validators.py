@@ -107,6 +107,12 @@ def t_val_ignored_preconditions(env):
                     "m0", "m1", "m2"], cwd=zdir, check=True)
     r = run(env, ["-t", env.furl("v.zip", "-", "v.zip")])
     expect_run(r, 0, b"m0\nm1\nm2\n")
+    # Without a validator it is not read by ranges, but as one response.
+    r = run(env, ["-vv", "-t", env.furl("v.zip-ne", "noetag", "v.zip")])
+    expect_run(r, 0, None, err=r"the probe goes again as one stream")
+    expect(all(m in r.out for m in (b" m0\n", b" m1\n", b" m2\n")) and
+           "random access" not in r.err, "a zip without validator: "
+           + r.err[-300:])
     for spec, why in (("lm,lmx@1", r"the Last-Modified date changed"),
                       ("dropetag@1", r"lacks the first reply's ETag: the file changed"),
                       ("dropetag@2", r"lacks the first reply's ETag: the file changed")):
