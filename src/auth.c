@@ -250,6 +250,11 @@ static enum rc_err secret_headers(struct rc_auth *a, const char *v, char *why,
 			 * shows them as [redacted], and they stay on
 			 * their origin. */
 			rc_log_add_secret_name(v, (size_t)(colon - v));
+			const char *use = rc_options_header_owner(v);
+			if (use)
+				return rc_err_usage(
+				    why, whylen, "RANGECAT_HEADERS line %u: %s",
+				    lineno, use);
 			if (a->nheaders == MAX_SECRET_HEADERS)
 				return rc_err_usage(
 				    why, whylen,

@@ -9,10 +9,10 @@
  * per request.
  *
  * A transfer fetches [cur, end). In parallel mode it covers one chunk. A
- * spanning transfer (a server that ignores Range, a file without a strong
- * validator, -n 1, a suffix range) walks slot after slot and pauses while
- * the ring is full. Either way bytes are copied once, from curl's buffer
- * into their slot.
+ * spanning transfer (a server that ignores Range, a file without a
+ * validator that tells versions apart, -n 1, a suffix range) walks slot
+ * after slot and pauses while the ring is full. Either way bytes are copied
+ * once, from curl's buffer into their slot.
  */
 #include "fetch.h"
 
@@ -86,10 +86,13 @@ struct xfer {
 	bool judged;
 	struct rc_resp resp;
 	struct rc_verdict v;
-	bool at_end;	  /* probe found nothing to send */
-	bool overflow;	  /* the server sent more than asked */
-	bool enough;	  /* a 200 stream reached the wanted end */
-	size_t hdr_bytes; /* header bytes of this attempt */
+	bool at_end;	   /* probe found nothing to send */
+	bool restart;	   /* the probe's body is dropped; it goes again */
+	double restart_in; /* seconds to wait before it does */
+	bool sizing;	   /* asks bytes=0-0 to learn the size after a 416 */
+	bool overflow;	   /* the server sent more than asked */
+	bool enough;	   /* a 200 stream reached the wanted end */
+	size_t hdr_bytes;  /* header bytes of this attempt */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -111,10 +114,14 @@ struct rc_fetch {
 	uint64_t plan_off;  /* next byte to plan a chunk for */
 	uint64_t plan_prev; /* length of the last planned chunk */
 	bool plan_done;
-	const char *pin_etag;		 /* what responses must carry */
-	char pin_line[RC_ETAG_MAX + 64]; /* If-Match or If-Unmodified-Since
-					  * after the probe, or "" */
-	struct rc_auth *auth;		 /* borrowed */
+	const char *pin_etag; /* the ETag later replies carry ("" none) */
+	const char *pin_lm;   /* ... and their Last-Modified */
+	bool pinned;	      /* a later request is provably the same version */
+	bool reprobed;	      /* the probe went again after a fresh date */
+	bool one_stream; /* the probe became the single open-ended stream */
+	char pin_line[2 * RC_ETAG_MAX + 64]; /* If-Match or If-Unmodified-Since
+					      * after the probe, or "" */
+	struct rc_auth *auth;		     /* borrowed */
 
 	struct xfer *x;	      /* o->connections transfers, owned */
 	struct seg *segs;     /* MAX_SEGS per slot, owned */
@@ -248,6 +255,7 @@ static uint64_t span_room(struct xfer *x)
 }
 
 static void decide_after_probe(struct xfer *x);
+static bool all_idle(struct rc_fetch *f);
 
 static struct seg *segs_of(struct rc_fetch *f, uint64_t seq)
 {
@@ -295,12 +303,19 @@ static bool judge(struct xfer *x)
 	    .suffix = x->suffix,
 	    .total = x->probe ? RC_UNKNOWN : f->total,
 	    .etag = x->probe ? f->o->if_match : f->pin_etag,
+	    .lm = x->probe ? NULL : f->pin_lm,
+	    .later = !x->probe,
 	};
 
 	if (x->suffix)
 		w.last = f->suffix_len;
+	if (x->sizing)
+		w = (struct rc_want){
+		    .first = 0, .last = 0, .total = RC_UNKNOWN};
 	x->judged = true;
 	rc_judge(&x->resp, &w, &x->v);
+	if (x->sizing)
+		return false; /* its body is not the file's: dropped */
 	if (x->v.kind == RC_V_RANGE || x->v.kind == RC_V_FULL) {
 		if (x->probe)
 			decide_after_probe(x);
@@ -312,7 +327,7 @@ static bool judge(struct xfer *x)
 	} else if (x->v.kind == RC_V_AT_END && x->probe) {
 		x->at_end = true;
 	}
-	return !f->failed &&
+	return !f->failed && !x->restart &&
 	       (x->v.kind == RC_V_RANGE || x->v.kind == RC_V_FULL);
 }
 
@@ -336,7 +351,8 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 		x->errbody[x->errlen] = '\0';
 		return k == n ? n : 0;
 	}
-	if (f->failed || (x->v.kind != RC_V_RANGE && x->v.kind != RC_V_FULL))
+	if (f->failed || x->restart || x->sizing ||
+	    (x->v.kind != RC_V_RANGE && x->v.kind != RC_V_FULL))
 		return 0;
 	x->last_byte = now_s();
 	uint64_t skip = x->skip < n ? x->skip : n;
@@ -403,13 +419,29 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 	return x->enough ? 0 : taken;
 }
 
+/*
+ * "If-Match: TAG" into out. Apache's mod_deflate appends "-gzip" to the
+ * ETag of what it compresses, and a tag copied from such a reply would
+ * fail If-Match on the identity bytes rangecat asks for: a tag with that
+ * suffix is sent in both forms.
+ */
+static void if_match_line(char *out, size_t outlen, const char *tag)
+{
+	size_t n = strlen(tag);
+
+	if (n > 7 && tag[n - 1] == '"' && memcmp(tag + n - 6, "-gzip", 5) == 0)
+		snprintf(out, outlen, "If-Match: %s, %.*s\"", tag, (int)(n - 6),
+			 tag);
+	else
+		snprintf(out, outlen, "If-Match: %s", tag);
+}
+
 /* The header that pins requests after the probe to its version. */
 static void set_pin_line(struct rc_fetch *f)
 {
 	f->pin_line[0] = '\0';
 	if (f->info.validator == RC_VAL_ETAG)
-		snprintf(f->pin_line, sizeof f->pin_line, "If-Match: %s",
-			 f->info.etag);
+		if_match_line(f->pin_line, sizeof f->pin_line, f->info.etag);
 	else if (f->info.validator == RC_VAL_DATE)
 		snprintf(f->pin_line, sizeof f->pin_line,
 			 "If-Unmodified-Since: %s", f->info.last_modified);
@@ -487,7 +519,7 @@ static void setup_handle(struct rc_fetch *f, struct xfer *x)
 /* Starts (or restarts) x's request for [cur, end) on the current URL. */
 static void launch(struct rc_fetch *f, struct xfer *x)
 {
-	char range[64], extra[RC_ETAG_MAX + 64], why[512];
+	char range[64], extra[2 * RC_ETAG_MAX + 64], why[512];
 	const char *url = x->redir_url ? x->redir_url : f->url;
 	enum rc_err err;
 
@@ -499,10 +531,12 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	else
 		snprintf(range, sizeof range, "%" PRIu64 "-%" PRIu64, x->cur,
 			 x->end - 1);
+	if (x->sizing)
+		snprintf(range, sizeof range, "0-0");
 	curl_easy_setopt(x->h, CURLOPT_RANGE, range);
 	extra[0] = '\0';
 	if (x->probe && f->o->if_match)
-		snprintf(extra, sizeof extra, "If-Match: %s", f->o->if_match);
+		if_match_line(extra, sizeof extra, f->o->if_match);
 	else if (!x->probe)
 		snprintf(extra, sizeof extra, "%s", f->pin_line);
 	/* An OAuth refresh may block here: the other transfers' stall
@@ -588,6 +622,49 @@ static bool shard_bounds(struct xfer *x)
 	return true;
 }
 
+/* The probe's 206 already reaches the end wanted: nothing else to ask. */
+static bool probe_covers(const struct rc_fetch *f, const struct xfer *x)
+{
+	uint64_t end = x->v.last + 1;
+
+	return (f->want_end != RC_UNKNOWN && end >= f->want_end) ||
+	       (x->v.total != RC_UNKNOWN && end == x->v.total);
+}
+
+/*
+ * The probe's 206 cannot be pinned to the requests that would follow it.
+ * Its verdict is taken before its first body byte is copied, so the body
+ * is dropped and the same transfer goes again: after a Last-Modified too
+ * close to Date, once, when that second is over (the file may have
+ * settled, and the validators then tell versions apart); otherwise as the
+ * single open-ended stream from the start offset, in the slot the probe
+ * claimed. One response is one version.
+ */
+static void probe_again(struct rc_fetch *f, struct xfer *x, bool fresh)
+{
+	const struct rc_resp *r = &x->resp;
+
+	x->restart = true;
+	x->restart_in = 0;
+	if (fresh && !f->reprobed) {
+		time_t now = r->date != -1 ? r->date : time(NULL);
+		double wait = (double)(r->lm_time + 1 - now);
+		x->restart_in = (wait < 0 ? 0 : wait > 2 ? 2 : wait) + 0.1;
+		f->reprobed = true;
+		rc_log("Last-Modified %s is within a second of the reply's "
+		       "date: the probe goes again in %.1f s",
+		       r->last_modified, x->restart_in);
+		return;
+	}
+	f->one_stream = true;
+	x->spanning = true;
+	x->end = f->want_end;
+	rc_log("%s: the probe goes again as one stream",
+	       fresh ? "the file is still within a second of its "
+		       "modification"
+		     : "no validator");
+}
+
 /* The probe's verdict was RANGE or FULL: learn the file and pick a mode. */
 static void decide_after_probe(struct xfer *x)
 {
@@ -607,7 +684,8 @@ static void decide_after_probe(struct xfer *x)
 	snprintf(f->info.last_modified, sizeof f->info.last_modified, "%s",
 		 r->last_modified);
 	f->info.validator = rc_probe_validator(r);
-	if (f->o->if_match && strcmp(r->etag, f->o->if_match) != 0) {
+	if (f->o->if_match &&
+	    !(r->etag[0] && rc_http_etag_same(r->etag, f->o->if_match))) {
 		char e1[1024], e2[1024];
 		fail(f, RC_E_CHANGED,
 		     "the remote ETag is %s, not %s as --if-match asked",
@@ -617,6 +695,16 @@ static void decide_after_probe(struct xfer *x)
 	}
 	f->total = x->v.total;
 	f->info.total = f->total;
+	bool fresh = f->info.validator != RC_VAL_NONE &&
+		     rc_probe_too_fresh(r, time(NULL));
+	if (fresh)
+		f->info.validator = RC_VAL_NONE;
+	if (x->v.kind == RC_V_RANGE && !x->suffix && !f->o->shard_n &&
+	    !f->one_stream && !probe_covers(f, x) &&
+	    (fresh || f->info.validator == RC_VAL_NONE)) {
+		probe_again(f, x, fresh);
+		return;
+	}
 	if (f->o->shard_n && !shard_bounds(x))
 		return;
 
@@ -625,6 +713,21 @@ static void decide_after_probe(struct xfer *x)
 		f->info.ranges = false;
 		f->mode = MODE_STREAM;
 		x->spanning = true;
+		if (x->suffix) {
+			/* -r -N: the last N bytes of what the length says. */
+			if (f->total == RC_UNKNOWN) {
+				fail(f, RC_E_REMOTE,
+				     "-r -%" PRIu64 ": the server ignores "
+				     "ranges and sends no length, so the last "
+				     "bytes cannot be found",
+				     f->suffix_len);
+				return;
+			}
+			f->start = f->total > f->suffix_len
+				       ? f->total - f->suffix_len
+				       : 0;
+			x->cur = f->start;
+		}
 		x->skip = f->start;
 		f->end = f->want_end;
 		if (f->total != RC_UNKNOWN) {
@@ -652,15 +755,20 @@ static void decide_after_probe(struct xfer *x)
 		if (x->suffix)
 			x->end = f->end;
 		bool strong = f->info.validator != RC_VAL_NONE;
-		if (f->o->connections > 1 && strong && f->total != RC_UNKNOWN)
+		if (f->o->connections > 1 && strong && !f->one_stream &&
+		    f->total != RC_UNKNOWN)
 			f->mode = MODE_PARALLEL;
 		else
 			f->mode = MODE_STREAM;
 		char e1[1024];
 		if (!strong)
-			rc_log("no strong validator (ETag %s): one stream",
+			rc_log("no validator that tells versions apart (ETag "
+			       "%s%s): one stream",
 			       r->etag[0] ? rc_escape(r->etag, e1, sizeof e1)
-					  : "none");
+					  : "none",
+			       fresh ? ", Last-Modified within a second of "
+				       "Date"
+				     : "");
 	}
 	/* The probe claimed a chunk; the file may end before it does. */
 	if (x->seq != UINT64_MAX && f->end != RC_UNKNOWN) {
@@ -674,7 +782,9 @@ static void decide_after_probe(struct xfer *x)
 	}
 	f->info.first = f->start;
 	f->info.end = f->end;
-	f->pin_etag = f->info.etag[0] ? f->info.etag : NULL;
+	f->pin_etag = f->info.etag;
+	f->pin_lm = f->info.last_modified;
+	f->pinned = f->info.validator != RC_VAL_NONE;
 	set_pin_line(f);
 	atomic_store(&f->ring->stat_first, f->start);
 	atomic_store(&f->ring->stat_end, f->end);
@@ -839,7 +949,11 @@ static void schedule(struct rc_fetch *f)
 			return;
 		}
 		if (f->mode == MODE_STREAM) {
-			/* The rest of the file as one spanning transfer. */
+			/* The rest of the file as one spanning transfer, once
+			 * the probe's chunk is complete: without a size, only
+			 * the reply before it tells where the file ends. */
+			if (!all_idle(f))
+				return;
 			x->spanning = true;
 			x->probe = false;
 			x->suffix = false;
@@ -909,6 +1023,15 @@ static void retry(struct rc_fetch *f, struct xfer *x, const char *why,
 			fail(f, RC_E_NETWORK,
 			     "%s at byte %" PRIu64
 			     "; the server does not support ranges, so the "
+			     "transfer cannot continue",
+			     why, x->cur);
+			return;
+		}
+		if (!f->pinned && x->cur > f->start) {
+			fail(f, RC_E_NETWORK,
+			     "%s at byte %" PRIu64
+			     "; the file has no validator that proves a "
+			     "second reply is the same version, so the "
 			     "transfer cannot continue",
 			     why, x->cur);
 			return;
@@ -1039,6 +1162,105 @@ static void refused(struct rc_fetch *f, struct xfer *x)
 	     hint[0] ? ": " : "", hint);
 }
 
+/* A stream of unknown length ended at x->cur: that is the file's end. */
+static void stream_ends(struct rc_fetch *f, struct xfer *x)
+{
+	if (x->seq == UINT64_MAX)
+		rc_ring_set_nchunks(f->ring, atomic_load(&f->ring->claimed));
+	else
+		rc_ring_end_at(f->ring, x->seq,
+			       x->cur - rc_ring_slot(f->ring, x->seq)->off);
+	f->info.end = x->cur;
+	f->plan_done = true;
+	rc_log("end of stream at byte %" PRIu64, x->cur);
+}
+
+/* The probe found nothing to send: the claimed chunk becomes empty and
+ * last. */
+static void nothing_to_send(struct rc_fetch *f, struct xfer *x)
+{
+	if (x->seq != UINT64_MAX)
+		rc_ring_end_at(f->ring, x->seq, 0);
+	else
+		rc_ring_set_nchunks(f->ring, 0);
+	f->info.first = f->start;
+	f->info.total = x->v.total;
+	f->plan_done = true;
+	f->mode = MODE_STREAM;
+}
+
+/*
+ * A pinned stream of unknown total asked for the bytes after the last
+ * reply's end and got 416: the file ends there, unless the 416 names
+ * another size, or comes for the start offset, where the probe found
+ * bytes.
+ */
+static void continued_416(struct rc_fetch *f, struct xfer *x)
+{
+	const struct rc_crange *c = &x->resp.crange;
+
+	if (x->cur <= f->start) {
+		fail(f, RC_E_CHANGED,
+		     "416 at byte %" PRIu64 ", where the first reply had "
+		     "bytes: the file changed",
+		     x->cur);
+		return;
+	}
+	if (x->resp.has_crange && !x->resp.bad_crange && c->unsatisfied &&
+	    c->total != x->cur) {
+		fail(f, RC_E_CHANGED,
+		     "416 names a size of %" PRIu64 " bytes after %" PRIu64
+		     " were sent: the file changed",
+		     c->total, x->cur);
+		return;
+	}
+	stream_ends(f, x);
+}
+
+/*
+ * The probe's transfer goes again (probe_again), now or after a wait, or
+ * the bytes=0-0 request after a 416 without Content-Range has answered:
+ * a size equal to the start offset means there is nothing to send.
+ */
+static void probe_next(struct rc_fetch *f, struct xfer *x)
+{
+	if (x->restart) {
+		x->restart = false;
+		if (x->restart_in > 0) {
+			x->waiting = true;
+			x->retry_at = now_s() + x->restart_in;
+		} else {
+			launch(f, x);
+		}
+		return;
+	}
+	if (x->judged && x->v.kind == RC_V_REDIRECT) {
+		follow_redirect(f, x); /* still sizing */
+		return;
+	}
+	x->sizing = false;
+	uint64_t total = RC_UNKNOWN;
+	if (x->judged && x->v.kind == RC_V_RANGE)
+		total = x->v.total;
+	else if (x->judged && x->v.kind == RC_V_FULL)
+		total = x->resp.clen;
+	else if (x->judged &&
+		 (x->v.kind == RC_V_AT_END || x->v.kind == RC_V_PAST_END))
+		/* Not even byte 0: the file is empty. */
+		total = x->v.total == RC_UNKNOWN ? 0 : x->v.total;
+	if (total == f->start) {
+		x->v.total = total;
+		nothing_to_send(f, x);
+	} else if (total != RC_UNKNOWN && total > f->start) {
+		fail(f, RC_E_REMOTE,
+		     "offset %" PRIu64 ": the server refused the range (416) "
+		     "of a %" PRIu64 "-byte file",
+		     f->start, total);
+	} else {
+		fail_past_end(f, f->start, total);
+	}
+}
+
 /* A transfer ended (well or not): decide what comes next for it. */
 static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 {
@@ -1060,6 +1282,10 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 		judge(x);
 	if (f->failed)
 		return;
+	if (x->restart || x->sizing) {
+		probe_next(f, x);
+		return;
+	}
 	if (x->judged && x->v.kind == RC_V_REDIRECT) {
 		follow_redirect(f, x);
 		return;
@@ -1075,15 +1301,7 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	x->redirects = 0;
 	x->auth_retried = false;
 	if (x->at_end) {
-		/* Nothing to send: the claimed chunk becomes empty and last. */
-		if (x->seq != UINT64_MAX)
-			rc_ring_end_at(f->ring, x->seq, 0);
-		else
-			rc_ring_set_nchunks(f->ring, 0);
-		f->info.first = f->start;
-		f->info.total = x->v.total;
-		f->plan_done = true;
-		f->mode = MODE_STREAM;
+		nothing_to_send(f, x);
 		return;
 	}
 	if (x->judged) {
@@ -1091,11 +1309,25 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 		case RC_V_RANGE:
 		case RC_V_FULL: break;
 		case RC_V_PAST_END:
-			fail_past_end(f, x->cur, x->v.total);
-			return;
 		case RC_V_AT_END:
-			fail(f, RC_E_CHANGED,
-			     "unexpected 416: the file changed");
+			if (!x->probe && f->total == RC_UNKNOWN) {
+				continued_416(f, x);
+				return;
+			}
+			if (x->v.kind == RC_V_AT_END) {
+				fail(f, RC_E_CHANGED,
+				     "unexpected 416: the file changed");
+				return;
+			}
+			if (x->probe && x->v.total == RC_UNKNOWN &&
+			    f->start > 0 && !x->suffix && !f->o->shard_n) {
+				/* A 416 without Content-Range (Apache,
+				 * lighttpd): is the start the end? */
+				x->sizing = true;
+				launch(f, x);
+				return;
+			}
+			fail_past_end(f, x->cur, x->v.total);
 			return;
 		case RC_V_CHANGED:
 			fail(f, RC_E_CHANGED, "%s", x->v.why);
@@ -1164,16 +1396,20 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 			return;
 		}
 	}
-	/* A clean end: complete, short (ask for the rest) or end of file. */
+	/* A clean end: complete, short (ask for the rest) or end of file.
+	 * A 206 ends where its Content-Range says, which is the end of the
+	 * file only when its total says so: "bytes A-B/\*" may be capped. */
+	if (x->end == RC_UNKNOWN && x->judged && x->v.kind == RC_V_RANGE &&
+	    (x->v.total == RC_UNKNOWN || x->cur < x->v.total)) {
+		retry(f, x,
+		      x->v.total == RC_UNKNOWN
+			  ? "a reply of unknown total ended"
+			  : "short reply",
+		      -1);
+		return;
+	}
 	if (x->end == RC_UNKNOWN) {
-		if (x->seq == UINT64_MAX)
-			rc_ring_set_nchunks(f->ring, 0);
-		else
-			rc_ring_end_at(f->ring, x->seq,
-				       x->cur -
-					   rc_ring_slot(f->ring, x->seq)->off);
-		f->info.end = x->cur;
-		rc_log("end of stream at byte %" PRIu64, x->cur);
+		stream_ends(f, x);
 		return;
 	}
 	if (x->cur < x->end) {

@@ -24,6 +24,8 @@ struct rc_fetch_info {
 	uint64_t end;	/* absolute end (exclusive), RC_UNKNOWN */
 	uint64_t total; /* file size, RC_UNKNOWN */
 	bool ranges;	/* the server honours Range: resumable */
+	/* What pins later requests: RC_VAL_NONE also when the probe's
+	 * Last-Modified was within a second of its Date (rc_probe_too_fresh) */
 	enum rc_validator_kind validator;
 	char etag[RC_ETAG_MAX]; /* the probe's ETag (strong or weak) */
 	char last_modified[RC_DATE_MAX];

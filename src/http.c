@@ -115,11 +115,40 @@ bool rc_http_etag(const char *v, bool *weak)
 	return true;
 }
 
+/* The opaque-tag of an entity-tag without its quotes, W/ and "-gzip":
+ * sets *len and returns its start. */
+static const char *opaque(const char *t, size_t *len)
+{
+	size_t n;
+
+	if (strncmp(t, "W/", 2) == 0)
+		t += 2;
+	n = strlen(t);
+	if (n >= 2 && t[0] == '"' && t[n - 1] == '"') {
+		t++;
+		n -= 2;
+	}
+	if (n > 5 && memcmp(t + n - 5, "-gzip", 5) == 0)
+		n -= 5;
+	*len = n;
+	return t;
+}
+
+bool rc_http_etag_same(const char *a, const char *b)
+{
+	size_t na, nb;
+	const char *pa = opaque(a, &na), *pb = opaque(b, &nb);
+
+	return na == nb && memcmp(pa, pb, na) == 0;
+}
+
 void rc_resp_reset(struct rc_resp *r)
 {
 	memset(r, 0, sizeof *r);
 	r->clen = RC_UNKNOWN;
 	r->retry_after = -1;
+	r->lm_time = -1;
+	r->date = -1;
 }
 
 /* Copies the value of a header line, trimmed, into buf; false if too long. */
@@ -215,8 +244,14 @@ void rc_resp_header(struct rc_resp *r, const char *line, size_t n, time_t now)
 	} else if (is_header(line, n, "Last-Modified", &nl)) {
 		if (!value_of(line, n, nl, r->last_modified,
 			      sizeof r->last_modified) ||
-		    curl_getdate(r->last_modified, NULL) == (time_t)-1)
+		    (r->lm_time = curl_getdate(r->last_modified, NULL)) ==
+			(time_t)-1) {
 			r->last_modified[0] = '\0';
+			r->lm_time = -1;
+		}
+	} else if (is_header(line, n, "Date", &nl)) {
+		if (value_of(line, n, nl, val, sizeof val))
+			r->date = curl_getdate(val, NULL);
 	} else if (is_header(line, n, "Content-Encoding", &nl)) {
 		if (!value_of(line, n, nl, val, sizeof val) ||
 		    (val[0] != '\0' && strcasecmp(val, "identity") != 0))

@@ -36,6 +36,8 @@ struct rc_resp {
 	bool etag_weak;
 	bool bad_etag; /* present but not an entity-tag */
 	char last_modified[RC_DATE_MAX];
+	time_t lm_time;	  /* Last-Modified parsed, -1 when absent */
+	time_t date;	  /* Date parsed, -1 when absent or unparsable */
 	bool encoded;	  /* Content-Encoding other than identity */
 	bool multipart;	  /* Content-Type multipart/byteranges */
 	bool chunked;	  /* Transfer-Encoding: chunked */
@@ -57,6 +59,11 @@ bool rc_http_retry_after(const char *v, time_t now, long *secs);
 
 /* Checks an entity-tag (RFC 9110 8.8.3): "x" or W/"x". Sets *weak. */
 bool rc_http_etag(const char *v, bool *weak);
+
+/* True when two entity-tags name the same version for rangecat: their
+ * opaque-tags are equal once a W/ prefix and Apache mod_deflate's "-gzip"
+ * suffix are set aside (the bytes asked for are never encoded). */
+bool rc_http_etag_same(const char *a, const char *b);
 
 /* Resets r for a new response (also done at every status line). */
 void rc_resp_reset(struct rc_resp *r);

@@ -103,7 +103,9 @@ void rc_options_usage(void *fp)
 	    "  -r, --range A-B         only bytes A..B inclusive (also A- and "
 	    "-N)\n"
 	    "      --if-match ETAG     refuse unless the remote ETag is ETAG\n"
-	    "  -H, --header 'K: V'     extra request header (repeatable)\n"
+	    "  -H, --header 'K: V'     extra request header (repeatable; not "
+	    "Range, If-*,\n"
+	    "                          Accept-Encoding)\n"
 	    "      --retries N         retries per range (default 5)\n"
 	    "      --retry-delay S     first backoff delay in seconds "
 	    "(default 2)\n"
@@ -384,6 +386,32 @@ static const char *digest_name(const struct rc_opts *o)
 	return o->digest_env ? "RANGECAT_SHA256" : "--sha256";
 }
 
+const char *rc_options_header_owner(const char *line)
+{
+	/* Each of these would break or silently change the range requests
+	 * rangecat makes and judges. */
+	static const struct {
+		const char *name, *use;
+	} owned[] = {
+	    {"Range", "use -r A-B or -C N"},
+	    {"If-Range", "rangecat sets it itself"},
+	    {"If-Match", "use --if-match ETAG"},
+	    {"If-None-Match", "rangecat sets it itself"},
+	    {"If-Modified-Since", "rangecat sets it itself"},
+	    {"If-Unmodified-Since", "rangecat sets it itself"},
+	    {"Accept-Encoding", "rangecat sets it itself (use -d to decode)"},
+	};
+	size_t n = strcspn(line, ":");
+
+	while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+		n--;
+	for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+		if (strlen(owned[i].name) == n &&
+		    strncasecmp(line, owned[i].name, n) == 0)
+			return owned[i].use;
+	return NULL;
+}
+
 /* Derives the ring geometry and rejects conflicting options. */
 static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 {
@@ -394,6 +422,13 @@ static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 	const char *uwhy;
 	if (!rc_url_ok(o->url, &uwhy))
 		return rc_err_usage(why, whylen, "bad URL: %s", uwhy);
+	for (size_t i = 0; i < o->nheaders; i++) {
+		const char *use = rc_options_header_owner(o->headers[i]);
+		if (use)
+			return rc_err_usage(why, whylen, "-H '%.*s': %s",
+					    (int)strcspn(o->headers[i], ":"),
+					    o->headers[i], use);
+	}
 	if (o->start != RC_START_ZERO && o->has_range)
 		return rc_err_usage(
 		    why, whylen,

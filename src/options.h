@@ -182,4 +182,9 @@ int rc_options_classify(const char *arg, bool *takes_next);
 /* Prints the usage text to f (stdout for --help). */
 void rc_options_usage(void *f);
 
+/* For a header line ("Name: value") that rangecat's range requests own
+ * (Range, If-Match, If-Range, Accept-Encoding...): a static hint naming
+ * what to use instead. NULL for any other header. */
+const char *rc_options_header_owner(const char *line);
+
 #endif

@@ -9,16 +9,61 @@
 
 #include <string.h>
 
+#include <curl/curl.h>
+
 static void set(struct rc_verdict *v, enum rc_verdict_kind k, const char *why)
 {
 	v->kind = k;
 	v->why = why;
 }
 
-static bool etag_differs(const struct rc_resp *r, const struct rc_want *w)
+/*
+ * Every reply after the probe proves it is the probe's version, whether or
+ * not the server honoured If-Match or If-Unmodified-Since (many ignore
+ * them): a validator the probe had must be present and equal, and one it
+ * lacked must be absent. Sets v and returns true when the reply is another
+ * version.
+ */
+static bool other_version(const struct rc_resp *r, const struct rc_want *w,
+			  struct rc_verdict *v)
 {
-	return w->etag && w->etag[0] && r->etag[0] &&
-	       strcmp(w->etag, r->etag) != 0;
+	if (w->etag && !w->etag[0] && r->etag[0]) {
+		set(v, RC_V_CHANGED,
+		    "a reply carries an ETag the first reply lacked: the file "
+		    "changed");
+		return true;
+	}
+	if (w->lm && !w->lm[0] && r->lm_time != -1) {
+		set(v, RC_V_CHANGED,
+		    "a reply carries a Last-Modified the first reply lacked: "
+		    "the file changed");
+		return true;
+	}
+	if (w->etag && w->etag[0]) {
+		if (!r->etag[0]) {
+			set(v, RC_V_CHANGED,
+			    "a reply lacks the first reply's ETag: the file "
+			    "changed");
+			return true;
+		}
+		if (!rc_http_etag_same(w->etag, r->etag)) {
+			set(v, RC_V_CHANGED, "the ETag changed");
+			return true;
+		}
+	}
+	if (w->lm && w->lm[0]) {
+		if (r->lm_time == -1) {
+			set(v, RC_V_CHANGED,
+			    "a reply lacks the first reply's Last-Modified: "
+			    "the file changed");
+			return true;
+		}
+		if (r->lm_time != curl_getdate(w->lm, NULL)) {
+			set(v, RC_V_CHANGED, "the Last-Modified date changed");
+			return true;
+		}
+	}
+	return false;
 }
 
 static void judge_206(const struct rc_resp *r, const struct rc_want *w,
@@ -37,8 +82,8 @@ static void judge_206(const struct rc_resp *r, const struct rc_want *w,
 	if (w->total != RC_UNKNOWN && c->total != RC_UNKNOWN &&
 	    c->total != w->total)
 		return set(v, RC_V_CHANGED, "the file size changed");
-	if (etag_differs(r, w))
-		return set(v, RC_V_CHANGED, "the ETag changed");
+	if (other_version(r, w, v))
+		return;
 	if (w->suffix) {
 		if (c->total == RC_UNKNOWN || c->last != c->total - 1 ||
 		    (c->total >= w->last ? c->last - c->first + 1 != w->last
@@ -74,6 +119,11 @@ static void judge_416(const struct rc_resp *r, const struct rc_want *w,
 		return set(v, RC_V_CHANGED,
 			   "416 for a range inside the file: it got shorter");
 	}
+	if (!told && !w->suffix && w->first == 0) {
+		/* Not even byte 0 (RFC 9110 14.1.1): the file is empty. */
+		v->total = 0;
+		return set(v, RC_V_AT_END, NULL);
+	}
 	if (!told) {
 		v->total = RC_UNKNOWN;
 		return set(v, RC_V_PAST_END,
@@ -100,12 +150,12 @@ void rc_judge(const struct rc_resp *r, const struct rc_want *w,
 	switch (r->status) {
 	case 206: return judge_206(r, w, v);
 	case 200:
-		if (etag_differs(r, w))
-			return set(v, RC_V_CHANGED, "the ETag changed");
+		if (other_version(r, w, v))
+			return;
 		if (w->total != RC_UNKNOWN && r->clen != RC_UNKNOWN &&
 		    r->clen != w->total)
 			return set(v, RC_V_CHANGED, "the file size changed");
-		if (w->total != RC_UNKNOWN)
+		if (w->later || w->total != RC_UNKNOWN)
 			/* Ranges worked for the probe; a 200 now is a proxy
 			 * or a server under strain. */
 			return set(v, RC_V_RETRY,
@@ -144,4 +194,11 @@ enum rc_validator_kind rc_probe_validator(const struct rc_resp *r)
 	if (r->last_modified[0])
 		return RC_VAL_DATE;
 	return RC_VAL_NONE;
+}
+
+bool rc_probe_too_fresh(const struct rc_resp *r, time_t received)
+{
+	time_t now = r->date != -1 ? r->date : received;
+
+	return r->lm_time != -1 && (now == -1 || now - r->lm_time < 1);
 }

@@ -17,7 +17,9 @@ struct rc_want {
 	uint64_t last;	  /* last byte asked, RC_UNKNOWN for "first-" */
 	bool suffix;	  /* asked "bytes=-N"; N is in last */
 	uint64_t total;	  /* size learnt by the probe, or RC_UNKNOWN */
-	const char *etag; /* validator the body must carry, or NULL */
+	const char *etag; /* ETag the reply must carry, "" none, NULL any */
+	const char *lm;	  /* Last-Modified likewise */
+	bool later;	  /* asked after the probe: a 200 is not the answer */
 };
 
 enum rc_verdict_kind {
@@ -47,5 +49,14 @@ enum rc_validator_kind { RC_VAL_NONE, RC_VAL_ETAG, RC_VAL_DATE };
 /* Picks the validator a probe response offers: a strong ETag, else
  * Last-Modified, else none (a weak ETag cannot pin ranges together). */
 enum rc_validator_kind rc_probe_validator(const struct rc_resp *r);
+
+/*
+ * True when the probe's validators cannot tell two versions apart: its
+ * Last-Modified is not at least one second before its Date (received, the
+ * local clock, when it has none). RFC 9110 8.8.2.2: such a date is weak,
+ * as a file may change again within the same second, and so may an ETag
+ * made of the modification second and the size (nginx, Caddy).
+ */
+bool rc_probe_too_fresh(const struct rc_resp *r, time_t received);
 
 #endif

@@ -1,7 +1,9 @@
 /*
  * Random access by range requests. Each read asks for one block at the
  * current position, pinned to the probe's version (If-Match or
- * If-Unmodified-Since) and judged like every other range (probe.c).
+ * If-Unmodified-Since) and judged like every other range (probe.c): a
+ * reply must carry the probe's ETag and Last-Modified, whether or not the
+ * server honoured the precondition.
  * Transient failures are retried with backoff, as the fetcher does.
  */
 #include "ranged.h"
@@ -28,6 +30,7 @@ struct rc_ranged {
 	const struct rc_opts *o;
 	struct rc_auth *auth;
 	const char *url, *pin;
+	const char *etag, *lm; /* what every reply carries ("" none), or NULL */
 	uint64_t total, pos;
 	uint64_t last_end; /* where the previous read ended */
 	size_t block;
@@ -65,6 +68,7 @@ static size_t head_cb(char *p, size_t sz, size_t nm, void *ud)
 
 struct rc_ranged *rc_ranged_new(const struct rc_opts *o, struct rc_auth *auth,
 				const char *url, const char *pin,
+				const char *etag, const char *lm,
 				uint64_t total)
 {
 	struct rc_ranged *z = calloc(1, sizeof *z);
@@ -81,6 +85,8 @@ struct rc_ranged *rc_ranged_new(const struct rc_opts *o, struct rc_auth *auth,
 	z->auth = auth;
 	z->url = url;
 	z->pin = pin;
+	z->etag = etag;
+	z->lm = lm;
 	z->total = total;
 	z->block = MIN_BLOCK;
 	z->last_end = UINT64_MAX;
@@ -113,7 +119,12 @@ static enum rc_err attempt(struct rc_ranged *z, uint64_t first, uint64_t last,
 			   bool *retry)
 {
 	char range[64];
-	struct rc_want w = {.first = first, .last = last, .total = z->total};
+	struct rc_want w = {.first = first,
+			    .last = last,
+			    .total = z->total,
+			    .etag = z->etag,
+			    .lm = z->lm,
+			    .later = true};
 	struct rc_verdict v;
 
 	snprintf(range, sizeof range, "%" PRIu64 "-%" PRIu64, first, last);

@@ -29,14 +29,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	}
 	struct rc_want probe = {
 	    .first = 0, .last = 262143, .total = RC_UNKNOWN};
-	struct rc_want later = {
-	    .first = 100, .last = 199, .total = 1000, .etag = "\"v1\""};
+	struct rc_want later = {.first = 100,
+				.last = 199,
+				.total = 1000,
+				.etag = "\"v1\"",
+				.lm = "Sun, 09 Sep 2001 01:46:40 GMT",
+				.later = true};
 	struct rc_want suffix = {
 	    .suffix = true, .last = 10, .total = RC_UNKNOWN};
 	rc_judge(&r, &probe, &v);
 	rc_judge(&r, &later, &v);
 	rc_judge(&r, &suffix, &v);
 	(void)rc_probe_validator(&r);
+	(void)rc_probe_too_fresh(&r, 1000000000);
+	if (r.etag[0] && !rc_http_etag_same(r.etag, r.etag))
+		abort(); /* a tag is always the same version as itself */
 
 	struct rc_crange c;
 	long secs;

@@ -42,6 +42,9 @@ for M requests in a row when written KIND@NxM:
   s407@N      407 with Proxy-Authenticate (as a proxy would)
   p401@N      401 with Proxy-Authenticate only (a proxy's 401)
   s403@N      403, no hint of credentials
+  lmx@N       from request N on, another Last-Modified and other bytes of
+              the same size (If-Unmodified-Since is never checked)
+  dropetag@N  from request N on, no ETag, If-Match ignored, other bytes
 Whole-run modes:
   norange     never honour Range (200 with the whole file)
   chunked     200, chunked transfer coding, no length, Range ignored
@@ -60,6 +63,17 @@ Hostile text (the escaping of outside text; bytes sent as latin-1):
 As a forward proxy (http_proxy pointing here) the path is taken from
 the absolute URL, so the same faults apply; CONNECT (https_proxy) is
 always answered 407.
+  samesec     Last-Modified is the second of the token's first request and
+              the ETag nginx's "hex(mtime)-hex(size)"; from request 1 on
+              the bytes are another version of the same size
+  fresh       a file rewritten all the time: Last-Modified equals Date,
+              and request N serves version N (same size)
+  star        Content-Range "bytes A-B/*", replies capped at 1 MiB, and
+              a 416 without Content-Range
+  no416cr     a 416 without Content-Range (Apache, lighttpd)
+  gainetag    the probe (request 0) has no ETag and version 1; the later
+              requests have the ETag and version 0
+Version k of a file is its bytes rotated left by k.
 Prints "PORT <n>" on stdout once listening.
 """
 import email.utils
@@ -75,6 +89,7 @@ DATA = sys.argv[1] if len(sys.argv) > 1 else "."
 COUNTS = {}
 LOCK = threading.Lock()
 MTIME = "Sun, 09 Sep 2001 01:46:40 GMT"
+MB = 1024 * 1024
 
 
 def parse_spec(spec):
@@ -93,8 +108,19 @@ def parse_spec(spec):
     return faults, modes
 
 
+FIRST_SEEN = {}   # token -> second of its first request (samesec)
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    now = None
+
+    def date_time_string(self, timestamp=None):
+        # One clock reading per request, so Date and a Last-Modified made
+        # from "now" name the same second.
+        return email.utils.formatdate(
+            timestamp if timestamp is not None else self.now or time.time(),
+            usegmt=True)
 
     def log_message(self, *args):
         pass
@@ -162,6 +188,29 @@ class Handler(BaseHTTPRequestHandler):
             etag = '"v1-\x9b\xff\xc2\x9b-%d"' % size
         if since("etag") or since("etagx"):
             etag = '"v2-%d"' % size
+        # Validators (issue 11): versions that keep their validators,
+        # dates too fresh to tell versions apart, unknown totals.
+        self.now = time.time()
+        lm_value, version = MTIME, 0
+        with LOCK:
+            t0 = FIRST_SEEN.setdefault(token, int(self.now))
+        if "samesec" in modes or "fresh" in modes:
+            mtime = int(self.now) if "fresh" in modes else t0
+            lm_value = email.utils.formatdate(mtime, usegmt=True)
+            etag = '"%x-%x"' % (mtime, size)
+            version = n if "fresh" in modes else min(n, 1)
+        if since("lmx"):
+            lm_value = email.utils.formatdate(1000086400, usegmt=True)
+            version = 1
+        if since("dropetag"):
+            version = 1
+        noetag_now = since("dropetag") or ("gainetag" in modes and n == 0)
+        if "gainetag" in modes and n == 0:
+            version = 1
+        if version and size:
+            k = version % size
+            body = body[k:] + body[:k]
+        star = "star" in modes
         total = size + 1000 if since("total") else size
 
         for code in (503, 429, 500, 404):
@@ -207,7 +256,9 @@ class Handler(BaseHTTPRequestHandler):
             return
 
         im = self.headers.get("If-Match")
-        if im and im != etag and not since("etagx") and "noetag" not in modes:
+        if im and etag not in [t.strip() for t in im.split(",")] and \
+                not since("etagx") and \
+                not since("dropetag") and "noetag" not in modes:
             self.send_response(412)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -227,10 +278,13 @@ class Handler(BaseHTTPRequestHandler):
                 last = min(int(b), size - 1) if b else size - 1
             if first >= size:
                 self.send_response(416)
-                self.send_header("Content-Range", "bytes */%d" % size)
+                if not star and "no416cr" not in modes:
+                    self.send_header("Content-Range", "bytes */%d" % size)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
+        if star and honour:
+            last = min(last, first + MB - 1)
         chunk = body[first:last + 1]
 
         if fires("short") and len(chunk) > 1:
@@ -251,11 +305,12 @@ class Handler(BaseHTTPRequestHandler):
         if fires("manyhdr"):
             for i in range(5000):
                 self.send_header("X-Many-%d" % i, "m" * 50)
-        if "noetag" not in modes and "lm" not in modes:
+        if "noetag" not in modes and "lm" not in modes and \
+                not noetag_now:
             self.send_header("ETag", ("W/" + etag) if "weak" in modes
                              else etag)
         if "noetag" not in modes and "weak" not in modes:
-            self.send_header("Last-Modified", MTIME)
+            self.send_header("Last-Modified", lm_value)
         if honour and fires("crover"):
             self.send_header("Content-Range",
                              "bytes %d-99999999999999999999999/%d" % (
@@ -264,8 +319,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Range", "bytes %d-%d/%d" % (
                 first, min(last + 1000, total - 1), total))
         elif honour:
-            self.send_header("Content-Range", "bytes %d-%d/%d" % (
-                cr_first, cr_first + len(chunk) - 1, total))
+            self.send_header("Content-Range", "bytes %d-%d/%s" % (
+                cr_first, cr_first + len(chunk) - 1,
+                "*" if star else total))
         if fires("gzip"):
             self.send_header("Content-Encoding", "gzip")
         if fires("multi"):

@@ -75,11 +75,19 @@ class Env:
                 b = os.urandom(16 * MB)
                 h.update(b)
                 f.write(b)
+        t = time.time() - 3600
+        os.utime(os.path.join(self.data, "big"), (t, t))
         self.big_sha = h.hexdigest()
 
     def add(self, name, data):
-        with open(os.path.join(self.data, name), "wb") as f:
+        path = os.path.join(self.data, name)
+        with open(path, "wb") as f:
             f.write(data)
+        # An hour old: a Last-Modified within a second of Date is weak
+        # (RFC 9110 8.8.2.2), and rangecat would probe such a file twice.
+        # cases_validators.py tests that; the other cases need not wait.
+        t = time.time() - 3600
+        os.utime(path, (t, t))
         self.files[name] = data
 
     def start_nginx(self):
@@ -145,6 +153,88 @@ http {{
         self.procs.append(p)
         line = p.stdout.readline()
         self.fport = int(line.split()[1])
+
+    # Apache httpd and lighttpd (issue 11: validators, 416 without
+    # Content-Range), started on first use on loopback random ports with
+    # a config written here, in the foreground, stopped by PID with the
+    # rest. /noetag/ sends no ETag, /norange/ ignores Range, and on
+    # Apache /gz/ compresses for a client that asks (the "-gzip" ETag).
+    def apache(self):
+        if getattr(self, "apache_port", None):
+            return "http://127.0.0.1:%d/" % self.apache_port
+        self.apache_port = free_port()
+        w, d = self.work, self.data
+        mods = "/usr/lib/apache2/modules"
+        conf = f"""
+ServerRoot {w}
+ServerName 127.0.0.1
+Listen 127.0.0.1:{self.apache_port}
+PidFile {w}/apache.pid
+DefaultRuntimeDir {w}
+Mutex file:{w} default
+ErrorLog {w}/apache-error.log
+User nobody
+Group nogroup
+""" + "".join("LoadModule %s_module %s/mod_%s.so\n" % (m, mods, m) for m in (
+            "mpm_event", "authz_core", "alias", "headers", "filter",
+            "deflate", "mime")) + f"""
+TypesConfig /etc/mime.types
+EnableMMAP off
+EnableSendfile off
+MaxKeepAliveRequests 0
+DocumentRoot {d}
+<Directory {d}>
+  Require all granted
+</Directory>
+Alias /noetag/ {d}/
+Alias /norange/ {d}/
+Alias /gz/ {d}/
+<Location /noetag/>
+  FileETag None
+</Location>
+<Location /norange/>
+  RequestHeader unset Range
+</Location>
+<Location /gz/>
+  SetOutputFilter DEFLATE
+</Location>
+"""
+        path = os.path.join(w, "apache.conf")
+        with open(path, "w") as f:
+            f.write(conf)
+        p = subprocess.Popen(["apache2", "-f", path, "-DFOREGROUND"],
+                             stderr=subprocess.DEVNULL)
+        self.procs.append(p)
+        wait_port(self.apache_port)
+        return "http://127.0.0.1:%d/" % self.apache_port
+
+    def lighttpd(self):
+        if getattr(self, "lighttpd_port", None):
+            return "http://127.0.0.1:%d/" % self.lighttpd_port
+        self.lighttpd_port = free_port()
+        w, d = self.work, self.data
+        conf = f"""
+server.document-root = "{d}"
+server.bind = "127.0.0.1"
+server.port = {self.lighttpd_port}
+server.pid-file = "{w}/lighttpd.pid"
+server.username = "nobody"
+server.groupname = "nogroup"
+server.stat-cache-engine = "disable"
+server.modules = ("mod_alias")
+mimetype.assign = ("" => "application/octet-stream")
+alias.url = ("/noetag/" => "{d}/", "/norange/" => "{d}/")
+$HTTP["url"] =~ "^/noetag/" {{ static-file.etags = "disable" }}
+$HTTP["url"] =~ "^/norange/" {{ server.range-requests = "disable" }}
+"""
+        path = os.path.join(w, "lighttpd.conf")
+        with open(path, "w") as f:
+            f.write(conf)
+        p = subprocess.Popen(["lighttpd", "-D", "-f", path],
+                             stderr=subprocess.DEVNULL)
+        self.procs.append(p)
+        wait_port(self.lighttpd_port)
+        return "http://127.0.0.1:%d/" % self.lighttpd_port
 
     def start_auth(self):
         """Two auth servers: the origin and a second host to redirect to.

@@ -115,6 +115,24 @@ int main(void)
 	CHECK(r.bad_crange);
 	feed(&r, "Last-Modified: not a date\r\n");
 	CHECK(r.last_modified[0] == '\0');
+	feed(&r, "Date: garbage\r\n");
+	CHECK(r.date == -1);
+	feed(&r, "Date: Sun, 09 Sep 2001 01:46:41 GMT\r\n");
+	feed(&r, "Last-Modified: Sun, 09 Sep 2001 01:46:40 GMT\r\n");
+	CHECK(r.date == 1000000001 && r.lm_time == 1000000000);
+	feed(&r, "HTTP/1.1 200 OK\r\n");
+	CHECK(r.date == -1 && r.lm_time == -1);
+
+	/* Entity-tags: W/ and Apache's -gzip suffix set aside. */
+	CHECK(rc_http_etag_same("\"a\"", "\"a\""));
+	CHECK(rc_http_etag_same("\"a\"", "\"a-gzip\""));
+	CHECK(rc_http_etag_same("\"a-gzip\"", "\"a\""));
+	CHECK(rc_http_etag_same("W/\"a\"", "\"a\""));
+	CHECK(!rc_http_etag_same("\"a\"", "\"b\""));
+	CHECK(!rc_http_etag_same("\"a\"", "\"ab\""));
+	CHECK(!rc_http_etag_same("\"a-gzip\"", "\"b-gzip\""));
+	CHECK(!rc_http_etag_same("\"-gzip\"", "\"\""));
+	CHECK(!rc_http_etag_same("\"a-br\"", "\"a\""));
 	feed(&r, "HTTP/1.1 xyz\r\n");
 	CHECK(r.status == 0);
 	return DONE();

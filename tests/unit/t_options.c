@@ -252,6 +252,23 @@ int main(void)
 	CHECK(parse(&o, "http://h/x", "http://h/y", NULL, NULL) == RC_E_USAGE);
 	CHECK(parse(&o, NULL, NULL, NULL, NULL) == RC_E_USAGE);
 	CHECK(parse(&o, "-H", "NoColon", "http://h/x", NULL) == RC_E_USAGE);
+	/* Headers that would break range requests are refused by name. */
+	CHECK(parse(&o, "-H", "Range: bytes=0-9", "http://h/x", NULL) ==
+	      RC_E_USAGE);
+	CHECK(parse(&o, "-H", "if-none-match: \"x\"", "http://h/x", NULL) ==
+	      RC_E_USAGE);
+	CHECK(parse(&o, "-H", "Accept-Encoding: gzip", "http://h/x", NULL) ==
+	      RC_E_USAGE);
+	CHECK(parse(&o, "-H", "X-Range: 1", "http://h/x", NULL) == RC_OK);
+	CHECK(strcmp(rc_options_header_owner("Range : x"),
+		     "use -r A-B or -C N") == 0);
+	CHECK(strcmp(rc_options_header_owner("If-Match: \"a\""),
+		     "use --if-match ETAG") == 0);
+	CHECK(rc_options_header_owner("If-Range: x") != NULL);
+	CHECK(rc_options_header_owner("If-Modified-Since: x") != NULL);
+	CHECK(rc_options_header_owner("If-Unmodified-Since: x") != NULL);
+	CHECK(rc_options_header_owner("Ranges: x") == NULL);
+	CHECK(rc_options_header_owner("Accept: */*") == NULL);
 	CHECK(parse(&o, "-q", "--progress=bar", "http://h/x", NULL) ==
 	      RC_E_USAGE);
 	CHECK(parse(&o, "--progress=fancy", "http://h/x", NULL, NULL) ==

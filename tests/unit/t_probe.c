@@ -59,7 +59,7 @@ int main(void)
 	      RC_V_CHANGED);
 	CHECK(k(resp(206, NULL, 100, "\"v1\""), later) == RC_V_RETRY);
 	CHECK(k(resp(206, "bytes x", 100, "\"v1\""), later) == RC_V_RETRY);
-	CHECK(k(resp(206, "bytes 100-199/1000", RC_UNKNOWN, NULL), later) ==
+	CHECK(k(resp(206, "bytes 100-199/1000", RC_UNKNOWN, "\"v1\""), later) ==
 	      RC_V_RANGE);
 	r = resp(206, "bytes 100-199/1000", 100, "\"v1\"");
 	r.encoded = true;
@@ -77,7 +77,7 @@ int main(void)
 	CHECK(v.kind == RC_V_FULL && v.total == 1000);
 	CHECK(k(resp(200, NULL, 1000, "\"v1\""), later) == RC_V_RETRY);
 	CHECK(k(resp(200, NULL, 1000, "\"v2\""), later) == RC_V_CHANGED);
-	CHECK(k(resp(200, "bytes 100-199/1000", 1000, NULL), later) ==
+	CHECK(k(resp(200, "bytes 100-199/1000", 1000, "\"v1\""), later) ==
 	      RC_V_RETRY);
 
 	/* 416 */
@@ -89,6 +89,11 @@ int main(void)
 	rc_judge(&r, &at, &v);
 	CHECK(v.kind == RC_V_PAST_END && v.total == 1000);
 	CHECK(k(resp(416, NULL, RC_UNKNOWN, NULL), at) == RC_V_PAST_END);
+	/* a 416 without Content-Range for bytes=0-: the file is empty */
+	struct rc_want zero = {.first = 0, .last = 99, .total = RC_UNKNOWN};
+	r = resp(416, NULL, RC_UNKNOWN, NULL);
+	rc_judge(&r, &zero, &v);
+	CHECK(v.kind == RC_V_AT_END && v.total == 0);
 	CHECK(k(resp(416, "bytes */1000", RC_UNKNOWN, NULL), later) ==
 	      RC_V_CHANGED);
 
@@ -117,5 +122,66 @@ int main(void)
 	CHECK(rc_probe_validator(&r) == RC_VAL_NONE);
 	strcpy(r.last_modified, "Sun, 09 Sep 2001 01:46:40 GMT");
 	CHECK(rc_probe_validator(&r) == RC_VAL_DATE);
+
+	/* Every later reply proves its version, whatever the server did
+	 * with If-Match: a validator the probe had must be there and equal. */
+	CHECK(k(resp(206, "bytes 100-199/1000", 100, NULL), later) ==
+	      RC_V_CHANGED);
+	CHECK(k(resp(206, "bytes 100-199/1000", 100, "\"v1-gzip\""), later) ==
+	      RC_V_RANGE);
+	CHECK(k(resp(206, "bytes 100-199/1000", 100, "W/\"v2\""), later) ==
+	      RC_V_CHANGED);
+	struct rc_want lm = {.first = 100,
+			     .last = 199,
+			     .total = 1000,
+			     .lm = "Sun, 09 Sep 2001 01:46:40 GMT",
+			     .later = true};
+	r = resp(206, "bytes 100-199/1000", 100, NULL);
+	CHECK(k(r, lm) == RC_V_CHANGED); /* no Last-Modified */
+	r.lm_time = 1000000000;
+	CHECK(k(r, lm) == RC_V_RANGE);
+	r.lm_time = 1000000001;
+	CHECK(k(r, lm) == RC_V_CHANGED);
+	r = resp(200, NULL, 1000, NULL);
+	CHECK(k(r, lm) == RC_V_CHANGED);
+	r.lm_time = 1000000000;
+	/* a 200 after the probe is never the answer, even of unknown size */
+	lm.total = RC_UNKNOWN;
+	CHECK(k(r, lm) == RC_V_RETRY);
+	lm.later = false;
+	CHECK(k(r, lm) == RC_V_FULL);
+	/* ... and a validator the probe lacked must be absent */
+	struct rc_want bare = {.first = 100,
+			       .last = 199,
+			       .total = 1000,
+			       .etag = "",
+			       .lm = "",
+			       .later = true};
+	r = resp(206, "bytes 100-199/1000", 100, NULL);
+	CHECK(k(r, bare) == RC_V_RANGE);
+	r.lm_time = 1000000000;
+	CHECK(k(r, bare) == RC_V_CHANGED);
+	CHECK(k(resp(206, "bytes 100-199/1000", 100, "\"v1\""), bare) ==
+	      RC_V_CHANGED);
+	/* the probe's own --if-match: a reply without ETag is another file */
+	struct rc_want im = {
+	    .first = 0, .last = 99, .total = RC_UNKNOWN, .etag = "\"v1\""};
+	CHECK(k(resp(206, "bytes 0-99/1000", 100, NULL), im) == RC_V_CHANGED);
+
+	/* Weak dates (RFC 9110 8.8.2.2): Last-Modified must be at least a
+	 * second before Date, or before the local clock without Date. */
+	r = resp(206, "bytes 0-99/1000", 100, "\"v1\"");
+	CHECK(!rc_probe_too_fresh(&r, 1000000000)); /* no Last-Modified */
+	r.lm_time = 1000000000;
+	r.date = 1000000000;
+	CHECK(rc_probe_too_fresh(&r, 2000000000));
+	r.date = 999999990; /* modified "in the future" */
+	CHECK(rc_probe_too_fresh(&r, 2000000000));
+	r.date = 1000000001;
+	CHECK(!rc_probe_too_fresh(&r, 0));
+	r.date = -1;
+	CHECK(rc_probe_too_fresh(&r, 1000000000));
+	CHECK(!rc_probe_too_fresh(&r, 1000000001));
+	CHECK(rc_probe_too_fresh(&r, -1));
 	return DONE();
 }
