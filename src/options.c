@@ -30,6 +30,7 @@ enum {
 	OPT_STRIP,
 	OPT_STRICT,
 	OPT_SAME_OWNER,
+	OPT_MAX_SIZE,
 };
 #define SHORTOPTS ":n:C:r:H:kqvVhd::x:t"
 
@@ -59,6 +60,7 @@ static const struct option longopts[] = {
     {"strip-components", required_argument, NULL, OPT_STRIP},
     {"strict", no_argument, NULL, OPT_STRICT},
     {"same-owner", no_argument, NULL, OPT_SAME_OWNER},
+    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -112,6 +114,8 @@ void rc_options_usage(void *fp)
 	    "      --same-owner        restore owners (-x, as root)\n"
 	    "  -t, --list              list the members (-v: details)\n"
 	    "      --member PATH       write only that member to stdout\n"
+	    "      --max-size SIZE     at most SIZE bytes of member data "
+	    "(-x, --member)\n"
 	    "  -V, --version           versions of rangecat and its libraries\n"
 	    "  -h, --help              this text\n"
 	    "\n"
@@ -358,6 +362,10 @@ static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 		    why, whylen,
 		    "--strip-components, --strict and --same-owner "
 		    "go with --extract");
+	if (o->max_size_set && o->mode != RC_MODE_EXTRACT &&
+	    o->mode != RC_MODE_MEMBER)
+		return rc_err_usage(
+		    why, whylen, "--max-size goes with --extract or --member");
 	if (o->quiet && o->progress != RC_PROGRESS_AUTO &&
 	    o->progress != RC_PROGRESS_NONE)
 		return rc_err_usage(
@@ -487,6 +495,7 @@ static void reset_group(struct rc_opts *o, int g)
 	case OPT_STRIP: o->strip = 0; break;
 	case OPT_STRICT: o->strict = false; break;
 	case OPT_SAME_OWNER: o->same_owner = false; break;
+	case OPT_MAX_SIZE: o->max_size_set = false; break;
 	default: break;
 	}
 }
@@ -660,6 +669,11 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 		break;
 	case OPT_STRICT: o->strict = true; break;
 	case OPT_SAME_OWNER: o->same_owner = true; break;
+	case OPT_MAX_SIZE:
+		if (rc_parse_size(arg, &o->max_size, &w))
+			return rc_err_usage(why, whylen, "%s: %s", name, w);
+		o->max_size_set = true;
+		break;
 	case 'V': o->version = true; break;
 	case 'h': o->help = true; break;
 	}

@@ -86,6 +86,10 @@ struct rc_opts {
 	bool same_owner; /* --same-owner */
 	bool stats;	 /* --stats */
 
+	/* --max-size: the most member bytes -x or --member may write */
+	uint64_t max_size;
+	bool max_size_set;
+
 	int verbose;
 	bool quiet;
 	enum rc_progress progress;

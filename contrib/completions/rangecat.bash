@@ -8,7 +8,8 @@ _rangecat()
 		--if-match --header --retries --retry-delay --connect-timeout
 		--stall-timeout --insecure --cacert --quiet --verbose --progress
 		--stats --shard --decompress --extract --list --member
-		--strip-components --strict --same-owner --version --help
+		--strip-components --strict --same-owner --max-size --version
+		--help
 		-n -C -r -H -k -q -v -V -h -d -x -t"
 	case $cur in
 	--progress=*)
