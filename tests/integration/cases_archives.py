@@ -145,7 +145,7 @@ def t_arch_flip_streams(env):
         src = env.files["ar." + ext]
         # trailers: gzip CRC+ISIZE, xz check/index/footer, bzip2 stream
         # CRC, lz4 content checksum, zstd checksum
-        for pos in flip_positions(len(src), 24, 10, rnd, skip=4):
+        for pos in flip_positions(len(src), 24, 6, rnd, skip=4):
             name = "flip-%s-%d" % (pos, rnd.randrange(1 << 30))
             bad = flipped(src, pos, rnd)
             env.add(name, bad)
