@@ -620,6 +620,32 @@ static la_ssize_t dec_cb(struct archive *a, void *ud, const void **buf)
 	return n;
 }
 
+/* Reads the current entry's data for -t, only to check it. */
+static enum rc_err check_data(struct unpack *u, struct archive_entry *e)
+{
+	const void *p;
+	size_t n;
+	la_int64_t off;
+	int rc;
+	char b[512], m[512];
+
+	while ((rc = archive_read_data_block(u->a, &p, &n, &off)) == ARCHIVE_OK)
+		;
+	if (rc == ARCHIVE_EOF)
+		return RC_OK;
+	enum rc_err err = reader_or(u, "archive data");
+	if (err == RC_E_DECODE) {
+		snprintf(m, sizeof m, "%s", u->msg);
+		snprintf(u->msg, u->msglen, "member %s: %s",
+			 shown(archive_entry_pathname(e)
+				   ? archive_entry_pathname(e)
+				   : "(no name)",
+			       b, sizeof b),
+			 m);
+	}
+	return err;
+}
+
 /* Reads every entry of u->a for u->o->mode, then the final verdict. */
 static enum rc_err entries_run(struct unpack *u)
 {
@@ -654,6 +680,11 @@ static enum rc_err entries_run(struct unpack *u)
 				err = RC_E_OUTPUT;
 				goto done;
 			}
+			/* Read as a stream, the data passes anyway: check it
+			 * (zip's CRC-32), as unzip -t would. By ranges, only
+			 * the central directory is read. */
+			if (u->dec && (err = check_data(u, e)) != RC_OK)
+				goto done;
 			continue;
 		}
 		if (o->mode == RC_MODE_MEMBER) {

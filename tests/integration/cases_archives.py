@@ -195,6 +195,7 @@ def t_arch_gzip_trailer(env):
 def t_arch_flip_zip(env):
     members = arch_setup(env)
     rnd = random.Random(ARCH_SEED + 1)
+    want_list = "".join(n + "\n" for n in members).encode()
     for zname in ("ar.zip", "ar.stored.zip"):
         src = env.files[zname]
         zf = zipfile.ZipFile(io.BytesIO(src))
@@ -232,6 +233,9 @@ def t_arch_flip_zip(env):
                 r = run(env, ["-q", "--member", m,
                               env.url("norange/" + name)], timeout=30)
                 out_ok(r, members[m], ctx + " streamed --member " + m)
+            r = run(env, ["-q", "-t", env.url("norange/" + name)],
+                    timeout=30)
+            out_ok(r, want_list, ctx + " streamed -t")
             shutil.rmtree(dest, ignore_errors=True)
             os.unlink(os.path.join(env.data, name))
         expect(refused >= len(pos) // 2,
@@ -253,6 +257,9 @@ def t_arch_flip_zip(env):
     for url in (env.url("badcrc.zip"), env.url("norange/badcrc.zip")):
         r = run(env, ["--member", "a/rand.bin", url])
         expect_run(r, 6, b"", err=r"a/rand\.bin: .*CRC")
+    # -t read as a stream checks the data it passes, as unzip -t does
+    r = run(env, ["-t", env.url("norange/badcrc.zip")])
+    expect_run(r, 6, None, err=r"member a/rand\.bin: .*CRC")
 
 
 def garbage_variants(env):
