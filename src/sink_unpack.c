@@ -146,6 +146,7 @@ struct unpack {
 	 * the stream's checks have passed at its end (defer); pend holds
 	 * them. Otherwise each is renamed once its own data is complete. */
 	bool defer;
+	bool verified; /* the stream ended with its checks passed */
 	struct pending *pend;
 	size_t npend, cappend;
 	unsigned tmpseq;
@@ -388,19 +389,26 @@ static enum rc_err commit(struct unpack *u, const char *tmp, const char *path,
 	return RC_E_OUTPUT;
 }
 
-/* The end of -x: the staged files go into place in archive order (so the
- * last copy of a name wins, as with tar) when ok, else they are removed
- * and the message says so. */
+/* The end of -x: once the stream is verified, the staged files go into
+ * place in archive order (so the last copy of a name wins, as with tar),
+ * even if other entries were refused; else they are removed and the
+ * message says so. */
 static enum rc_err settle(struct unpack *u, enum rc_err err)
 {
 	size_t removed = 0;
+	bool keep = u->verified;
 
 	for (size_t i = 0; i < u->npend; i++) {
-		if (err == RC_OK)
-			err = commit(u, u->pend[i].tmp, u->pend[i].path,
-				     u->pend[i].path);
+		enum rc_err cerr = RC_OK;
+		if (keep)
+			cerr = commit(u, u->pend[i].tmp, u->pend[i].path,
+				      u->pend[i].path);
 		else if (unlink(u->pend[i].tmp) == 0)
 			removed++;
+		if (cerr != RC_OK) {
+			keep = false; /* the first error wins */
+			err = cerr;
+		}
 		free(u->pend[i].tmp);
 		free(u->pend[i].path);
 	}
@@ -716,6 +724,7 @@ static enum rc_err entries_run(struct unpack *u)
 	 * checks pass and nothing follows it. */
 	if (u->dec && (err = rc_dec_finish(u->dec, msg, msglen)) != RC_OK)
 		goto done;
+	u->verified = true;
 	if (entries == 0) {
 		snprintf(msg, msglen,
 			 "no archive entries found (not an archive, or a "

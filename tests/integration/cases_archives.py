@@ -439,3 +439,28 @@ def t_arch_enospc(env):
                "left in TMPDIR: %s" % os.listdir(mnt))
     finally:
         subprocess.run(["umount", mnt], check=True)
+
+
+@case("a refused entry in a compressed tar: the verified safe files stay")
+def t_arch_refused_kept(env):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        for name, data in (("good", b"good\n"), ("../evil", b"evil\n"),
+                           ("sub/also", b"also good\n")):
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+    env.add("refused.tgz", compress(["gzip", "-c"], buf.getvalue()))
+    base = os.path.join(env.work, "rk")
+    dest = os.path.join(base, "dir")
+    r = run(env, ["-x", dest, env.url("refused.tgz")])
+    expect_run(r, 6, b"", err=r"refused \.\./evil: .*\n.*1 entry refused")
+    expect(dir_files(dest) == {"good": b"good\n", "sub/also": b"also good\n"},
+           "kept: %s" % dir_files(dest))
+    expect(not os.path.exists(os.path.join(base, "evil")), "escaped")
+    # --strict stops before the stream is verified: nothing is kept
+    dest = os.path.join(base, "strict")
+    r = run(env, ["-x", dest, "--strict", env.url("refused.tgz")])
+    expect_run(r, 6, b"", err=r"--strict.*the 1 file extracted from the "
+               r"unverified stream was removed")
+    expect(dir_files(dest) == {}, "strict kept: %s" % dir_files(dest))
