@@ -94,7 +94,8 @@ static struct buf cat(struct buf a, const void *p, size_t n)
 {
 	struct buf b = {malloc(a.n + n + 1), a.n + n};
 	memcpy(b.p, a.p, a.n);
-	memcpy(b.p + a.n, p, n);
+	if (n > 0)
+		memcpy(b.p + a.n, p, n);
 	return b;
 }
 
