@@ -293,10 +293,13 @@ def t_arch_trailing(env):
             r = run(env, ["-q", "--member", "b/small", url])
             expect_run(r, 6, b"", err=trailing)
     # libarchive's own test file: a tgz with garbage after it
-    shutil.copy(os.path.join(EXTERN, "test_compat_gzip_2.tgz"), env.data)
-    r = run(env, ["-x", os.path.join(env.work, "tg-compat"),
-                  env.url("test_compat_gzip_2.tgz")])
-    expect_run(r, 6, b"", err=r"trailing data")
+    for name in ("test_compat_gzip_2.tgz", "test_compat_bzip2_2.tbz"):
+        shutil.copy(os.path.join(EXTERN, name), env.data)
+        dest = os.path.join(env.work, "tg-" + name)
+        r = run(env, ["-x", dest, env.url(name)])
+        expect_run(r, 6, b"", err=r"trailing data")
+        expect(dir_files(dest) == {}, "%s: -x left %s" % (
+            name, sorted(dir_files(dest))))
     # and the clean ones still pass over a chunked reply
     for ext in ARCH_COMPRESSORS:
         name = "ar." + ext
