@@ -38,6 +38,7 @@ enum {
 	OPT_MAX_TIME,
 	OPT_SPEED_LIMIT,
 	OPT_SPEED_TIME,
+	OPT_MAX_SIZE,
 };
 #define SHORTOPTS ":n:C:r:H:kqvVhd::x:t"
 
@@ -73,6 +74,7 @@ static const struct option longopts[] = {
     {"same-permissions", no_argument, NULL, OPT_SAME_PERMS},
     {"sha256", required_argument, NULL, OPT_SHA256},
     {"sha512", required_argument, NULL, OPT_SHA512},
+    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -141,6 +143,8 @@ void rc_options_usage(void *fp)
 	    "(exit 7)\n"
 	    "      --sha512 HEX        check the downloaded bytes' SHA-512 "
 	    "(exit 7)\n"
+	    "      --max-size SIZE     at most SIZE bytes of member data "
+	    "(-x, --member)\n"
 	    "  -V, --version           versions of rangecat and its libraries\n"
 	    "  -h, --help              this text\n"
 	    "\n"
@@ -462,6 +466,10 @@ static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 		    why, whylen,
 		    "--strip-components, --strict, --same-owner "
 		    "and --same-permissions go with --extract");
+	if (o->max_size_set && o->mode != RC_MODE_EXTRACT &&
+	    o->mode != RC_MODE_MEMBER)
+		return rc_err_usage(
+		    why, whylen, "--max-size goes with --extract or --member");
 	if (o->quiet && o->progress != RC_PROGRESS_AUTO &&
 	    o->progress != RC_PROGRESS_NONE)
 		return rc_err_usage(
@@ -606,6 +614,7 @@ static void reset_group(struct rc_opts *o, int g)
 	case OPT_MAX_TIME: o->max_time = 0; break;
 	case OPT_SPEED_LIMIT: o->speed_limit = 0; break;
 	case OPT_SPEED_TIME: o->speed_time = 0; break;
+	case OPT_MAX_SIZE: o->max_size_set = false; break;
 	default: break;
 	}
 }
@@ -815,6 +824,11 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 					    "%s: expected 1 to 86400 seconds",
 					    name);
 		o->speed_time = (long)v;
+		break;
+	case OPT_MAX_SIZE:
+		if (rc_parse_size(arg, &o->max_size, &w))
+			return rc_err_usage(why, whylen, "%s: %s", name, w);
+		o->max_size_set = true;
 		break;
 	case 'V': o->version = true; break;
 	case 'h': o->help = true; break;

@@ -100,6 +100,9 @@ struct rc_opts {
 	enum rc_digest_kind digest; /* --sha256 or --sha512 */
 	char digest_hex[129];	    /* its value, lowercased */
 	bool digest_env;	    /* set by RANGECAT_SHA256/512 */
+	/* --max-size: the most member bytes -x or --member may write */
+	uint64_t max_size;
+	bool max_size_set;
 
 	int verbose;
 	bool quiet;

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "options.h"
 #include "reader.h"
@@ -25,6 +26,30 @@ struct archive;
 enum rc_err rc_sink_decode_run(struct rc_reader *r, enum rc_format fmt,
 			       bool passthrough, uint64_t *delivered, char *msg,
 			       size_t msglen);
+
+struct rc_dec;
+
+/*
+ * A pull decoder of r's stream in format fmt (RC_FMT_AUTO: the bytes as
+ * they are). Returns NULL when out of memory; free with rc_dec_free.
+ */
+struct rc_dec *rc_dec_new(struct rc_reader *r, enum rc_format fmt);
+void rc_dec_free(struct rc_dec *d);
+
+/*
+ * The next decoded bytes in *p, valid until the next call. Returns their
+ * number; 0 only at the verified end: every check the format carries
+ * passed and nothing follows the compressed stream; -1 on an error, which
+ * rc_dec_error tells.
+ */
+ssize_t rc_dec_read(struct rc_dec *d, const unsigned char **p);
+
+/* The error of the last -1 (RC_OK if none), its message copied to msg. */
+enum rc_err rc_dec_error(const struct rc_dec *d, char *msg, size_t msglen);
+
+/* Decodes and drops the rest of the stream, to its verified end. Returns
+ * RC_OK, or the error with msg set. */
+enum rc_err rc_dec_finish(struct rc_dec *d, char *msg, size_t msglen);
 
 /* The compression p starts with (up to n bytes), RC_FMT_AUTO for none. */
 enum rc_format rc_decode_sniff(const unsigned char *p, size_t n);

@@ -10,7 +10,7 @@ _rangecat()
 		--insecure --cacert --quiet --verbose --progress
 		--stats --shard --decompress --extract --list --member
 		--strip-components --strict --same-owner --same-permissions
-		--sha256 --sha512
+		--max-size --sha256 --sha512
 		--version --help
 		-n -C -r -H -k -q -v -V -h -d -x -t"
 	case $cur in

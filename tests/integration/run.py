@@ -997,7 +997,10 @@ def t_progress(env):
 
 # ------------------------------------------------- decode and unpack
 
-EXTERN = os.path.join(os.path.dirname(ROOT), "shared", "extern", "archives")
+# RANGECAT_EXTERN names the reference archives when the checkout is not
+# beside shared/ (a git worktree, say).
+EXTERN = os.environ.get("RANGECAT_EXTERN") or os.path.join(
+    os.path.dirname(ROOT), "shared", "extern", "archives")
 
 
 def sh(cmd, cwd=None):

@@ -276,6 +276,16 @@ int main(void)
 	CHECK(parse(&o, "--retry-delay", "10ms", "http://h/x", NULL) == RC_OK &&
 	      o.retry_delay > 0.009 && o.retry_delay < 0.011);
 	CHECK(parse(&o, "--connections", NULL, NULL, NULL) == RC_E_USAGE);
+	CHECK(parse(&o, "-xd", "--max-size=2G", "http://h/x", NULL) == RC_OK &&
+	      o.max_size_set && o.max_size == 2ull << 30);
+	CHECK(parse(&o, "--member=a", "--max-size=1M", "http://h/x", NULL) ==
+	      RC_OK);
+	CHECK(parse(&o, "-d", "--max-size=1M", "http://h/x", NULL) ==
+	      RC_E_USAGE);
+	CHECK(parse(&o, "--max-size=1M", "http://h/x", NULL, NULL) ==
+	      RC_E_USAGE);
+	CHECK(parse(&o, "-xd", "--max-size=-1", "http://h/x", NULL) ==
+	      RC_E_USAGE);
 
 	bool next;
 	CHECK(rc_options_classify("http://h", &next) == 0);
