@@ -433,6 +433,17 @@ int main(int argc, char *argv[])
 		: RC_UNKNOWN;
 
 	fit_fd_limit(&o);
+	/* In a container, the default buffer stays well inside its memory
+	 * limit (a given --memory is the user's call). */
+	uint64_t limit =
+	    rc_sched_cgroup_limit("/proc/self/cgroup", "/sys/fs/cgroup");
+	uint64_t before = o.memory;
+	rc_options_default_memory(&o, rc_sched_memory_for_limit(limit));
+	if (o.memory != before)
+		rc_log("memory limit %" PRIu64
+		       " bytes (cgroup): buffer %" PRIu64
+		       " bytes in chunks of %" PRIu64,
+		       limit, o.memory, o.chunk_size);
 	if (o.mode == RC_MODE_EXTRACT && (err = enter_dir(&o)) != RC_OK)
 		return rc_err_exit_status(err);
 	clock_gettime(CLOCK_MONOTONIC, &run_start);

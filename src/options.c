@@ -99,7 +99,8 @@ void rc_options_usage(void *fp)
 	    "      --chunk-size SIZE   bytes per range request (default 4M;"
 	    " K/M/G/T suffixes)\n"
 	    "      --memory SIZE       cap on the reorder buffer (default "
-	    "64M)\n"
+	    "64M, at most\n"
+	    "                          a quarter of a cgroup memory limit)\n"
 	    "  -C, --continue-at N|-   start at byte N; '-' = size of stdout "
 	    "opened with >>\n"
 	    "  -r, --range A-B         only bytes A..B inclusive (also A- and "
@@ -416,6 +417,27 @@ const char *rc_options_header_owner(const char *line)
 	return NULL;
 }
 
+/* The ring: chunk size (when not given) and slot count from --memory. */
+static void geometry(struct rc_opts *o)
+{
+	if (!o->chunk_set) {
+		/* Two slots per connection keep every connection busy while
+		 * the head is written; shrink the chunk before the ring. */
+		uint64_t c = RC_DEFAULT_CHUNK;
+		while (c > RC_MIN_CHUNK && c * 2 * o->connections > o->memory)
+			c /= 2;
+		o->chunk_size = c;
+	}
+	if (o->chunk_set && !o->memory_set && o->memory < 2 * o->chunk_size)
+		o->memory = 2 * o->chunk_size; /* the default grows to fit */
+	uint64_t slots = o->memory / o->chunk_size;
+	if (slots == 0)
+		slots = 1;
+	if (slots > 4096)
+		slots = 4096;
+	o->memory = slots * o->chunk_size;
+}
+
 /* Derives the ring geometry and rejects conflicting options. */
 static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 {
@@ -491,21 +513,18 @@ static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 	if (o->memory_set && o->memory < RC_MIN_CHUNK)
 		return rc_err_usage(why, whylen,
 				    "--memory must be at least 64K");
-	if (!o->chunk_set) {
-		/* Two slots per connection keep every connection busy while
-		 * the head is written; shrink the chunk before the ring. */
-		uint64_t c = RC_DEFAULT_CHUNK;
-		while (c > RC_MIN_CHUNK && c * 2 * o->connections > o->memory)
-			c /= 2;
-		o->chunk_size = c;
-	}
-	if (o->chunk_set && !o->memory_set && o->memory < 2 * o->chunk_size)
-		o->memory = 2 * o->chunk_size; /* the default grows to fit */
-	uint64_t slots = o->memory / o->chunk_size;
-	if (slots > 4096)
-		slots = 4096;
-	o->memory = slots * o->chunk_size;
+	geometry(o);
 	return RC_OK;
+}
+
+void rc_options_default_memory(struct rc_opts *o, uint64_t memory)
+{
+	if (o->memory_set || memory >= o->memory)
+		return;
+	o->memory = memory < RC_MIN_CHUNK ? RC_MIN_CHUNK : memory;
+	if (!o->chunk_set)
+		o->chunk_size = RC_DEFAULT_CHUNK;
+	geometry(o);
 }
 
 static const char *mode_name(enum rc_mode m)

@@ -116,6 +116,13 @@ struct rc_opts {
 };
 
 /*
+ * Lowers the default --memory to memory (a container's limit allows no
+ * more) and derives the ring again; does nothing when --memory was given
+ * or memory is not lower.
+ */
+void rc_options_default_memory(struct rc_opts *o, uint64_t memory);
+
+/*
  * Parses argv into *o. On RC_E_USAGE, why (size whylen) holds a one-line
  * message without the "rangecat: " prefix. argv is not modified; o keeps
  * pointers into it.

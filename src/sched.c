@@ -8,7 +8,10 @@
  */
 #include "sched.h"
 
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -143,4 +146,100 @@ bool rc_sched_sleep(double secs)
 		};
 		nanosleep(&ts, NULL); /* EINTR: the loop checks the flag */
 	}
+}
+
+/* The limit in file dir/name: a number, or "max" (none). */
+static uint64_t limit_file(const char *dir, const char *name)
+{
+	char path[4096], buf[64];
+	uint64_t v = UINT64_MAX;
+
+	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+		return UINT64_MAX;
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return UINT64_MAX;
+	if (fgets(buf, sizeof buf, f) != NULL && buf[0] >= '0' &&
+	    buf[0] <= '9') {
+		char *end;
+		unsigned long long n = strtoull(buf, &end, 10);
+		if ((*end == '\n' || *end == '\0') && n > 0)
+			v = (uint64_t)n;
+	}
+	fclose(f);
+	return v;
+}
+
+/* The lowest limit in name from base/rel up to base. */
+static uint64_t lowest_on_path(const char *base, const char *rel,
+			       const char *name)
+{
+	char dir[4096];
+	uint64_t low = UINT64_MAX;
+
+	if (snprintf(dir, sizeof dir, "%s%s", base, rel) >= (int)sizeof dir)
+		return UINT64_MAX;
+	size_t keep = strlen(base);
+	for (;;) {
+		uint64_t v = limit_file(dir, name);
+		if (v < low)
+			low = v;
+		char *slash = strrchr(dir, '/');
+		if (slash == NULL || (size_t)(slash - dir) < keep)
+			break;
+		*slash = '\0';
+	}
+	return low;
+}
+
+uint64_t rc_sched_cgroup_limit(const char *proc_cgroup, const char *sysfs)
+{
+	char line[4096], base[4096];
+	uint64_t low = UINT64_MAX;
+	FILE *f = fopen(proc_cgroup, "re");
+
+	if (f == NULL)
+		return UINT64_MAX;
+	while (fgets(line, sizeof line, f) != NULL) {
+		/* "ID:CONTROLLERS:PATH"; v2 is "0::PATH". */
+		line[strcspn(line, "\n")] = '\0';
+		char *c1 = strchr(line, ':');
+		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (c2 == NULL || c2[1] != '/')
+			continue;
+		*c2 = '\0';
+		const char *ctl = c1 + 1, *rel = c2 + 1;
+		if (strcmp(rel, "/") == 0)
+			rel = "";
+		uint64_t v = UINT64_MAX;
+		if (ctl[0] == '\0') {
+			snprintf(base, sizeof base, "%s", sysfs);
+			v = lowest_on_path(base, rel, "memory.max");
+		} else {
+			/* v1: "memory", alone or among other controllers. */
+			bool mem = false;
+			for (const char *p = ctl; *p;) {
+				size_t l = strcspn(p, ",");
+				mem = mem ||
+				      (l == 6 && strncmp(p, "memory", 6) == 0);
+				p += l + (p[l] == ',');
+			}
+			if (!mem)
+				continue;
+			snprintf(base, sizeof base, "%s/memory", sysfs);
+			v = lowest_on_path(base, rel, "memory.limit_in_bytes");
+		}
+		if (v < low)
+			low = v;
+	}
+	fclose(f);
+	/* cgroup v1 says "no limit" with a number near 2^63. */
+	return low >= (UINT64_C(1) << 60) ? UINT64_MAX : low;
+}
+
+uint64_t rc_sched_memory_for_limit(uint64_t limit)
+{
+	if (limit == UINT64_MAX)
+		return UINT64_MAX;
+	return limit / 4 / (64u << 10) * (64u << 10);
 }

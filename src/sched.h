@@ -106,4 +106,20 @@ enum rc_err rc_sched_signal_err(int sig, char *msg, size_t msglen);
  */
 bool rc_sched_sleep(double secs);
 
+/*
+ * Memory. A container's memory limit (cgroup v2 memory.max, v1
+ * memory.limit_in_bytes, the lowest on the way from the process's cgroup
+ * to the root) bounds the default buffer: a quarter of the limit, so the
+ * rest of the process and the page cache it writes through still fit.
+ */
+
+/* The memory limit of the cgroup of the process whose /proc/PID/cgroup is
+ * proc_cgroup, read under sysfs (normally "/proc/self/cgroup" and
+ * "/sys/fs/cgroup"), or UINT64_MAX when none is set or none can be read. */
+uint64_t rc_sched_cgroup_limit(const char *proc_cgroup, const char *sysfs);
+
+/* The default buffer for a process limited to limit bytes (UINT64_MAX:
+ * no limit): a quarter of it in whole 64 KiB units, or UINT64_MAX. */
+uint64_t rc_sched_memory_for_limit(uint64_t limit);
+
 #endif

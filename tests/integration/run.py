@@ -375,6 +375,10 @@ class Fail(Exception):
     pass
 
 
+class Skip(Exception):
+    """Raised by a case that cannot run on this machine; says why."""
+
+
 def expect(cond, what):
     if not cond:
         raise Fail(what)
@@ -2116,6 +2120,9 @@ def main():
                 passed += 1
                 print("ok   - %s (%.1f s)" % (fn.case_name, time.time() - t),
                       flush=True)
+            except Skip as e:
+                skipped += 1
+                print("skip - %s: %s" % (fn.case_name, e), flush=True)
             except Exception as e:  # a crash in a case is a failure too
                 failed += 1
                 keep = True

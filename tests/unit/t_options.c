@@ -21,6 +21,30 @@ static enum rc_err parse(struct rc_opts *o, const char *a1, const char *a2,
 	return rc_options_parse(o, argc, argv, last_why, sizeof last_why);
 }
 
+/* A container's limit lowers the default buffer, never a given one. */
+static void default_memory(void)
+{
+	struct rc_opts o;
+	const uint64_t M = 1u << 20;
+
+	CHECK(parse(&o, "http://h/x", NULL, NULL, NULL) == RC_OK);
+	CHECK(o.memory == 64 * M && o.chunk_size == 4 * M);
+	rc_options_default_memory(&o, 12 * M);
+	CHECK(o.memory == 12 * M && o.chunk_size == 512u << 10);
+	CHECK(o.memory / o.chunk_size >= 2 * o.connections);
+	rc_options_default_memory(&o, 1u << 30); /* higher: no change */
+	CHECK(o.memory == 12 * M);
+	CHECK(parse(&o, "--memory", "256M", "http://h/x", NULL) == RC_OK);
+	rc_options_default_memory(&o, 12 * M);
+	CHECK(o.memory == 256 * M);
+	CHECK(parse(&o, "--chunk-size", "8M", "http://h/x", NULL) == RC_OK);
+	rc_options_default_memory(&o, 12 * M);
+	CHECK(o.chunk_size == 8 * M && o.memory == 16 * M); /* two slots */
+	CHECK(parse(&o, "http://h/x", NULL, NULL, NULL) == RC_OK);
+	rc_options_default_memory(&o, 0);
+	CHECK(o.memory >= o.chunk_size && o.chunk_size >= (64u << 10));
+}
+
 static void digest_options(void)
 {
 	struct rc_opts o;
@@ -169,6 +193,7 @@ int main(void)
 	struct rc_opts o;
 
 	time_bounds();
+	default_memory();
 	CHECK(rc_parse_u64("0", 10, &v, &w) == RC_OK && v == 0);
 	CHECK(rc_parse_u64("18446744073709551615", UINT64_MAX, &v, &w) ==
 		  RC_OK &&

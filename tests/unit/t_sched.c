@@ -1,5 +1,7 @@
 /* The retry policy with fixed seeds: delays, caps, Retry-After, budget. */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +16,68 @@ static double mono(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Writes text to dir/name, making dir (and its parents) first. */
+static void put(const char *dir, const char *name, const char *text)
+{
+	char cmd[8192], path[4096];
+	snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+	CHECK(system(cmd) == 0);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* Fake /proc/self/cgroup files and cgroup trees, v1 and v2. */
+static void cgroup_checks(void)
+{
+	char root[] = "/tmp/t_sched_cg.XXXXXX", d[4096], pc[4096], cmd[4200];
+	const uint64_t M = 1u << 20;
+
+	CHECK(mkdtemp(root) != NULL);
+	snprintf(pc, sizeof pc, "%s/cgroup", root);
+	/* v2: the lowest limit on the way up wins; "max" is none. */
+	snprintf(d, sizeof d, "%s/sys/a/b", root);
+	put(d, "memory.max", "max\n");
+	snprintf(d, sizeof d, "%s/sys/a", root);
+	put(d, "memory.max", "100663296\n");
+	snprintf(d, sizeof d, "%s/sys", root);
+	put(d, "memory.max", "max\n");
+	put(root, "cgroup", "0::/a/b\n");
+	snprintf(d, sizeof d, "%s/sys", root);
+	CHECK(rc_sched_cgroup_limit(pc, d) == 96 * M);
+	CHECK(rc_sched_memory_for_limit(96 * M) == 24 * M);
+	/* The root of a container's namespace: "/" reads the top file. */
+	put(root, "cgroup", "0::/\n");
+	CHECK(rc_sched_cgroup_limit(pc, d) == UINT64_MAX);
+	snprintf(d, sizeof d, "%s/sys", root);
+	put(d, "memory.max", "50331648\n");
+	CHECK(rc_sched_cgroup_limit(pc, d) == 48 * M);
+	/* v1, memory among other controllers; its "no limit" is ~2^63. */
+	snprintf(d, sizeof d, "%s/v1/memory/x", root);
+	put(d, "memory.limit_in_bytes", "9223372036854771712\n");
+	put(root, "cgroup", "5:cpu,cpuacct:/y\n4:pids,memory:/x\n0::/\n");
+	snprintf(d, sizeof d, "%s/v1", root);
+	CHECK(rc_sched_cgroup_limit(pc, d) == UINT64_MAX);
+	snprintf(d, sizeof d, "%s/v1/memory/x", root);
+	put(d, "memory.limit_in_bytes", "67108864\n");
+	snprintf(d, sizeof d, "%s/v1", root);
+	CHECK(rc_sched_cgroup_limit(pc, d) == 64 * M);
+	/* Junk, a missing file, a missing /proc file: no limit. */
+	snprintf(d, sizeof d, "%s/v1/memory/x", root);
+	put(d, "memory.limit_in_bytes", "lots\n");
+	snprintf(d, sizeof d, "%s/v1", root);
+	CHECK(rc_sched_cgroup_limit(pc, d) == UINT64_MAX);
+	CHECK(rc_sched_cgroup_limit("/nonexistent/cgroup", d) == UINT64_MAX);
+	CHECK(rc_sched_memory_for_limit(UINT64_MAX) == UINT64_MAX);
+	CHECK(rc_sched_memory_for_limit(1000) == 0);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+	CHECK(system(cmd) == 0);
 }
 
 int main(void)
@@ -134,5 +198,7 @@ int main(void)
 	CHECK(mono() - t < 0.1);
 	CHECK(rc_sched_signal() == SIGTERM);
 	flag = 0;
+
+	cgroup_checks();
 	return DONE();
 }
