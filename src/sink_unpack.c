@@ -506,6 +506,17 @@ static enum rc_err entries_run(struct unpack *u)
 		}
 		entries++;
 		if (o->mode == RC_MODE_LIST) {
+			if (archive_entry_pathname(e) == NULL) {
+				/* An empty line would pass for a name. */
+				char b[512];
+				u->refused++;
+				rc_log_error("member %u: its name cannot be "
+					     "read: %s",
+					     entries,
+					     shown(archive_error_string(u->a),
+						   b, sizeof b));
+				continue;
+			}
 			list_entry(e, o->verbose > 0);
 			if (ferror(stdout) && errno == EPIPE) {
 				u->closed = true; /* like cat: quietly */
@@ -550,6 +561,10 @@ static enum rc_err entries_run(struct unpack *u)
 		char b[512];
 		snprintf(msg, msglen, "no member %s in the archive",
 			 shown(o->member, b, sizeof b));
+		err = RC_E_DECODE;
+	} else if (u->refused && o->mode == RC_MODE_LIST) {
+		snprintf(msg, msglen, "%u %s could not be read", u->refused,
+			 u->refused == 1 ? "name" : "names");
 		err = RC_E_DECODE;
 	} else if (u->refused) {
 		snprintf(msg, msglen,

@@ -358,3 +358,17 @@ def t_paths_zip_utf8(env):
         f = os.path.join(dest, n)
         expect(os.path.isfile(f) and open(f).read() == n,
                "zip -x: %r missing in %r" % (n, os.listdir(dest)))
+    # a name flagged UTF-8 that is not: no empty line passes for it
+    buf = _io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("\u00e9XXX", "d")
+        z.writestr("ok", "ok")
+    env.add("bad8.zip", buf.getvalue().replace("\u00e9XXX".encode(),
+                                               b"\xff\x1b[2J"))
+    for args in (["-t"], ["-t", "-v"]):
+        p = _raw_run(env, args + [env.url("bad8.zip")])
+        expect(p.returncode == 6 and p.stdout.count(b"\n") == 1 and
+               p.stdout.endswith(b"ok\n") and
+               b"member 1: its name cannot be read" in p.stderr,
+               "bad8.zip %s: %d %r %r" % (args, p.returncode, p.stdout,
+                                          p.stderr))
