@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -836,6 +837,17 @@ static enum rc_err entries_run(struct unpack *u)
 		}
 		entries++;
 		if (o->mode == RC_MODE_LIST) {
+			if (archive_entry_pathname(e) == NULL) {
+				/* An empty line would pass for a name. */
+				char b[512];
+				u->refused++;
+				rc_log_error("member %u: its name cannot be "
+					     "read: %s",
+					     entries,
+					     shown(archive_error_string(u->a),
+						   b, sizeof b));
+				continue;
+			}
 			list_entry(e, o->verbose > 0);
 			if (ferror(stdout) && errno == EPIPE) {
 				u->closed = true; /* like cat: quietly */
@@ -897,6 +909,10 @@ static enum rc_err entries_run(struct unpack *u)
 		snprintf(msg, msglen, "no member %s in the archive",
 			 shown(o->member, b, sizeof b));
 		err = RC_E_DECODE;
+	} else if (u->refused && o->mode == RC_MODE_LIST) {
+		snprintf(msg, msglen, "%u %s could not be read", u->refused,
+			 u->refused == 1 ? "name" : "names");
+		err = RC_E_DECODE;
 	} else if (u->refused) {
 		snprintf(msg, msglen,
 			 "%u %s refused; the safe ones were "
@@ -915,9 +931,33 @@ done:
 	return err;
 }
 
-enum rc_err rc_sink_unpack_run(struct rc_reader *r, const struct rc_opts *o,
-			       uint64_t *delivered, bool *want_zip, char *msg,
-			       size_t msglen)
+/*
+ * rangecat never calls setlocale, so libarchive converts the names of
+ * archives that declare UTF-8 (zip's flag bit 11, pax) to ASCII, fails for
+ * anything else, and gives a NULL name: such entries were listed as empty
+ * lines, not found by --member and refused by -x. This thread reads them
+ * in C.UTF-8 instead (names stay bytes; escape.h still guards the terminal).
+ */
+static locale_t utf8_begin(void)
+{
+	locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+
+	if (l != (locale_t)0)
+		uselocale(l);
+	return l;
+}
+
+static void utf8_end(locale_t l)
+{
+	if (l != (locale_t)0) {
+		uselocale(LC_GLOBAL_LOCALE);
+		freelocale(l);
+	}
+}
+
+static enum rc_err unpack_run(struct rc_reader *r, const struct rc_opts *o,
+			      uint64_t *delivered, bool *want_zip, char *msg,
+			      size_t msglen)
 {
 	struct unpack u = {
 	    .r = r, .o = o, .msg = msg, .msglen = msglen, .dirfd = -1};
@@ -1039,9 +1079,20 @@ static la_int64_t zskip_cb(struct archive *a, void *ud, la_int64_t req)
 	return rc_ranged_seek(c->z, req, SEEK_CUR) < 0 ? 0 : req;
 }
 
-enum rc_err rc_unpack_zip_run(struct rc_ranged *z, const struct rc_opts *o,
-			      volatile sig_atomic_t *sig, uint64_t *delivered,
-			      char *msg, size_t msglen)
+enum rc_err rc_sink_unpack_run(struct rc_reader *r, const struct rc_opts *o,
+			       uint64_t *delivered, bool *want_zip, char *msg,
+			       size_t msglen)
+{
+	locale_t l = utf8_begin();
+	enum rc_err err = unpack_run(r, o, delivered, want_zip, msg, msglen);
+
+	utf8_end(l);
+	return err;
+}
+
+static enum rc_err zip_run(struct rc_ranged *z, const struct rc_opts *o,
+			   volatile sig_atomic_t *sig, uint64_t *delivered,
+			   char *msg, size_t msglen)
 {
 	struct rc_reader fake = {.sig = sig, .err = RC_OK};
 	struct zctx c = {.z = z, .r = &fake};
@@ -1069,5 +1120,16 @@ enum rc_err rc_unpack_zip_run(struct rc_ranged *z, const struct rc_opts *o,
 	*delivered += u.delivered;
 	rc_log("zip read by ranges: %llu bytes fetched",
 	       (unsigned long long)rc_ranged_fetched(z));
+	return err;
+}
+
+enum rc_err rc_unpack_zip_run(struct rc_ranged *z, const struct rc_opts *o,
+			      volatile sig_atomic_t *sig, uint64_t *delivered,
+			      char *msg, size_t msglen)
+{
+	locale_t l = utf8_begin();
+	enum rc_err err = zip_run(z, o, sig, delivered, msg, msglen);
+
+	utf8_end(l);
 	return err;
 }

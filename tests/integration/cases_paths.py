@@ -325,3 +325,50 @@ def t_paths_escape_server(env):
                        stderr=subprocess.PIPE, timeout=60)
     expect(q.returncode == 0 and open(out, "rb").read() == data,
            "resume: exit %d %r" % (q.returncode, q.stderr))
+
+
+@case("zip names in UTF-8 (flag bit 11) are listed, found and extracted, "
+      "C1 escaped")
+def t_paths_zip_utf8(env):
+    import zipfile
+    names = ["caf\u00e9.txt", "c1\u0085x", "csi\u009b31m", "ok"]
+    buf = _io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for n in names:
+            z.writestr(n, n)
+    env.add("utf8.zip", buf.getvalue())
+    # libarchive cannot convert these names to the C locale: its plain
+    # accessor gives NULL, and they were listed as empty lines
+    want = [n.encode() for n in names]
+    for args in (["-t"], ["-t", "-v"]):
+        p = _raw_run(env, args + [env.url("utf8.zip")])
+        _raw_ok("zip %s" % args, p.stdout)
+        lines = p.stdout.decode().split("\n")[:-1]
+        got = [_unescape(re.sub(r"^\S+ +\S+ +\d+ \S+ \S+ ", "", l)
+                         if len(args) > 1 else l) for l in lines]
+        expect(p.returncode == 0 and got == want,
+               "zip %s: %r" % (args, p.stdout))
+    p = _raw_run(env, ["--member", names[1], env.url("utf8.zip")])
+    expect(p.returncode == 0 and p.stdout == want[1],
+           "zip --member: %d %r %r" % (p.returncode, p.stdout, p.stderr))
+    dest = os.path.join(env.work, "zip-utf8")
+    p = _raw_run(env, ["-x", dest, env.url("utf8.zip")])
+    expect(p.returncode == 0, "zip -x: %d %r" % (p.returncode, p.stderr))
+    for n in names:
+        f = os.path.join(dest, n)
+        expect(os.path.isfile(f) and open(f).read() == n,
+               "zip -x: %r missing in %r" % (n, os.listdir(dest)))
+    # a name flagged UTF-8 that is not: no empty line passes for it
+    buf = _io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("\u00e9XXX", "d")
+        z.writestr("ok", "ok")
+    env.add("bad8.zip", buf.getvalue().replace("\u00e9XXX".encode(),
+                                               b"\xff\x1b[2J"))
+    for args in (["-t"], ["-t", "-v"]):
+        p = _raw_run(env, args + [env.url("bad8.zip")])
+        expect(p.returncode == 6 and p.stdout.count(b"\n") == 1 and
+               p.stdout.endswith(b"ok\n") and
+               b"member 1: its name cannot be read" in p.stderr,
+               "bad8.zip %s: %d %r %r" % (args, p.returncode, p.stdout,
+                                          p.stderr))
