@@ -91,6 +91,8 @@ struct xfer {
 	double restart_in; /* seconds to wait before it does */
 	bool sizing;	   /* asks bytes=0-0 to learn the size after a 416 */
 	bool overflow;	   /* the server sent more than asked */
+	bool past_crange;  /* ... more than its Content-Range said */
+	uint64_t body;	   /* body bytes of this reply taken so far */
 	bool enough;	   /* a 200 stream reached the wanted end */
 	size_t hdr_bytes;  /* header bytes of this attempt */
 	char errbuf[CURL_ERROR_SIZE];
@@ -354,6 +356,16 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 	if (f->failed || x->restart || x->sizing ||
 	    (x->v.kind != RC_V_RANGE && x->v.kind != RC_V_FULL))
 		return 0;
+	/* A 206 body is as long as its Content-Range says, whatever the
+	 * end we asked for: without a Content-Length (read to the close, or
+	 * chunked) a longer one cannot be placed, as the bytes past the
+	 * range it names are no promise of the bytes that follow. */
+	if (x->v.kind == RC_V_RANGE &&
+	    n > x->v.last - x->v.first + 1 - x->body) {
+		x->overflow = true;
+		x->past_crange = true;
+		return 0;
+	}
 	x->last_byte = now_s();
 	uint64_t skip = x->skip < n ? x->skip : n;
 	if (x->end != RC_UNKNOWN && x->cur + (n - skip) > x->end) {
@@ -371,6 +383,7 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 		x->paused = true;
 		return CURL_WRITEFUNC_PAUSE;
 	}
+	x->body += n;
 	x->skip -= skip;
 	p += skip;
 	n -= skip;
@@ -567,6 +580,8 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	rc_resp_reset(&x->resp);
 	x->judged = false;
 	x->overflow = false;
+	x->past_crange = false;
+	x->body = 0;
 	x->enough = false;
 	x->hdr_bytes = 0;
 	x->paused = false;
@@ -1353,7 +1368,12 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	if (x->enough)
 		res = CURLE_OK;
 	if (x->overflow) {
-		retry(f, x, "the server sent more bytes than asked", -1);
+		retry(f, x,
+		      x->past_crange
+			  ? "the body runs past the end its Content-Range "
+			    "names"
+			  : "the server sent more bytes than asked",
+		      -1);
 		return;
 	}
 	if (res != CURLE_OK) {

@@ -73,6 +73,11 @@ always answered 407.
   no416cr     a 416 without Content-Range (Apache, lighttpd)
   gainetag    the probe (request 0) has no ETag and version 1; the later
               requests have the ETag and version 0
+Lying lengths (review3):
+  crhalf@N    a 206 whose Content-Range names the first half of the range
+              asked, without Content-Length, whose body then runs on to
+              the end asked with other bytes before it closes
+  crhalfc@N   the same body, chunked
 Version k of a file is its bytes rotated left by k.
 Prints "PORT <n>" on stdout once listening.
 """
@@ -291,6 +296,28 @@ class Handler(BaseHTTPRequestHandler):
             last = first + len(chunk) // 2 - 1
             chunk = body[first:last + 1]
         cr_first = first + 1 if fires("badcr") else first
+        # -- lying lengths (review3) --
+        if honour and (fires("crhalf") or fires("crhalfc")) and \
+                len(chunk) > 1:
+            half = len(chunk) // 2
+            lie = chunk[:half] + bytes(255 - b for b in chunk[half:])
+            self.send_response(206)
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", lm_value)
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (
+                first, first + half - 1, total))
+            if fires("crhalfc"):
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (
+                    len(lie), lie))
+                return
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(lie)
+            self.close_connection = True
+            return
+        # -- end of lying lengths --
         if fires("endless"):
             self.send_response(206)
             for i in range(6000):
