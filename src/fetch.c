@@ -113,8 +113,9 @@ struct rc_fetch {
 	uint64_t suffix_len;
 	uint64_t end; /* exclusive end once known */
 	uint64_t total;
-	uint64_t plan_off;  /* next byte to plan a chunk for */
-	uint64_t plan_prev; /* length of the last planned chunk */
+	uint64_t seen_total; /* total, or the first a later reply named */
+	uint64_t plan_off;   /* next byte to plan a chunk for */
+	uint64_t plan_prev;  /* length of the last planned chunk */
 	bool plan_done;
 	const char *pin_etag; /* the ETag later replies carry ("" none) */
 	const char *pin_lm;   /* ... and their Last-Modified */
@@ -303,7 +304,7 @@ static bool judge(struct xfer *x)
 	    .first = x->cur,
 	    .last = x->asked_end == RC_UNKNOWN ? RC_UNKNOWN : x->asked_end - 1,
 	    .suffix = x->suffix,
-	    .total = x->probe ? RC_UNKNOWN : f->total,
+	    .total = x->probe ? RC_UNKNOWN : f->seen_total,
 	    .etag = x->probe ? f->o->if_match : f->pin_etag,
 	    .lm = x->probe ? NULL : f->pin_lm,
 	    .later = !x->probe,
@@ -318,6 +319,12 @@ static bool judge(struct xfer *x)
 	rc_judge(&x->resp, &w, &x->v);
 	if (x->sizing)
 		return false; /* its body is not the file's: dropped */
+	/* A file of unknown total ("bytes A-B/\*" first) whose later reply
+	 * names a total has that size: every reply after it must agree, or
+	 * one saying the file is shorter would end it early. */
+	if (!x->probe && x->v.kind == RC_V_RANGE &&
+	    f->seen_total == RC_UNKNOWN && x->v.total != RC_UNKNOWN)
+		f->seen_total = x->v.total;
 	if (x->v.kind == RC_V_RANGE || x->v.kind == RC_V_FULL) {
 		if (x->probe)
 			decide_after_probe(x);
@@ -709,6 +716,7 @@ static void decide_after_probe(struct xfer *x)
 		return;
 	}
 	f->total = x->v.total;
+	f->seen_total = f->total;
 	f->info.total = f->total;
 	bool fresh = f->info.validator != RC_VAL_NONE &&
 		     rc_probe_too_fresh(r, time(NULL));

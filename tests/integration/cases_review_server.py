@@ -24,3 +24,50 @@ def t_rs_fault_body_past_crange(env):
                           env.furl("rs-%s-once%s" % (kind, at),
                                    "%s@%s" % (kind, at), "f4194305")])
             expect_run(r, 0, data)
+
+
+@case("a total named once holds for every later reply of a '/*' file")
+def t_rs_fault_star_total(env):
+    data = env.files["f4194305"]
+    # "bytes A-B/*" first, then a reply naming the real total, then
+    # replies naming a total that ends where each of them ends: the file
+    # does not end there (exit 0 with a prefix), it changed.
+    r = run(env, ["--retry-delay", "10ms",
+                  env.furl("rs-startotal", "star,startotal", "f4194305")])
+    expect_run(r, 4, None, err=r"the file size changed")
+    expect(0 < len(r.out) < len(data) and data[:len(r.out)] == r.out,
+           "%d bytes, not a proper prefix" % len(r.out))
+
+
+@case("-d and -x over a 206 body longer than its Content-Range")
+def t_rs_fault_body_past_crange_decode(env):
+    import gzip as _gz
+    import io as _io
+    import tarfile as _tar
+    data = env.files["f4194305"]
+    env.add("rs.gz", _gz.compress(data, 1))
+    buf = _io.BytesIO()
+    with _tar.open(fileobj=buf, mode="w") as t:
+        ti = _tar.TarInfo("m")
+        ti.size = len(data)
+        t.addfile(ti, _io.BytesIO(data))
+    env.add("rs.tar", buf.getvalue())
+    r = run(env, ["--retry-delay", "10ms", "--chunk-size", "64K", "-d",
+                  env.furl("rs-d-once", "crhalf@2", "rs.gz")])
+    expect_run(r, 0, data)
+    r = run(env, ["--retry-delay", "10ms", "-d",
+                  env.furl("rs-d-all", "crhalfc@1x1000", "rs.gz")])
+    expect_run(r, 3, None, err=r"the body runs past the end its Content-Range")
+    expect(data[:len(r.out)] == r.out, "-d: not a prefix")
+    for spec, rc in (("crhalf@3", 0), ("crhalf@1x1000", 3)):
+        out = tempfile.mkdtemp(dir=env.work)
+        r = run(env, ["--retry-delay", "10ms", "--chunk-size", "64K",
+                      "-x", out, env.furl("rs-x-" + spec, spec, "rs.tar")])
+        expect_run(r, rc, b"")
+        if rc == 0:
+            with open(os.path.join(out, "m"), "rb") as f:
+                expect(f.read() == data, "-x: m differs")
+        else:
+            expect(not os.path.exists(os.path.join(out, "m")) or
+                   data.startswith(open(os.path.join(out, "m"), "rb")
+                                   .read()), "-x: m is no prefix")

@@ -78,6 +78,8 @@ Lying lengths (review3):
               asked, without Content-Length, whose body then runs on to
               the end asked with other bytes before it closes
   crhalfc@N   the same body, chunked
+  startotal   with star: request 1 names the file's total, and from
+              request 2 on each reply names a total that ends with it
 Version k of a file is its bytes rotated left by k.
 Prints "PORT <n>" on stdout once listening.
 """
@@ -316,6 +318,16 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(lie)
             self.close_connection = True
+            return
+        if honour and "startotal" in modes and n >= 1:
+            self.send_response(206)
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", lm_value)
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (
+                first, last, size if n == 1 else last + 1))
+            self.send_header("Content-Length", str(len(chunk)))
+            self.end_headers()
+            self.wfile.write(chunk)
             return
         # -- end of lying lengths --
         if fires("endless"):
