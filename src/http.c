@@ -236,9 +236,14 @@ void rc_resp_header(struct rc_resp *r, const char *line, size_t n, time_t now)
 			r->malformed = "both Content-Length and "
 				       "Transfer-Encoding: chunked";
 	} else if (is_header(line, n, "ETag", &nl)) {
-		if (!value_of(line, n, nl, r->etag, sizeof r->etag) ||
-		    !rc_http_etag(r->etag, &r->etag_weak)) {
+		/* One that is no entity-tag (unquoted, say) is kept as sent:
+		 * it cannot pin a request, but a later reply must still carry
+		 * the same text. */
+		r->bad_etag = false;
+		if (!value_of(line, n, nl, r->etag, sizeof r->etag)) {
 			r->etag[0] = '\0';
+			r->bad_etag = true;
+		} else if (!rc_http_etag(r->etag, &r->etag_weak)) {
 			r->bad_etag = true;
 		}
 	} else if (is_header(line, n, "Last-Modified", &nl)) {

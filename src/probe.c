@@ -189,7 +189,7 @@ void rc_judge(const struct rc_resp *r, const struct rc_want *w,
 
 enum rc_validator_kind rc_probe_validator(const struct rc_resp *r)
 {
-	if (r->etag[0] && !r->etag_weak)
+	if (r->etag[0] && !r->etag_weak && !r->bad_etag)
 		return RC_VAL_ETAG;
 	if (r->last_modified[0])
 		return RC_VAL_DATE;

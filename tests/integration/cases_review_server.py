@@ -71,3 +71,21 @@ def t_rs_fault_body_past_crange_decode(env):
             expect(not os.path.exists(os.path.join(out, "m")) or
                    data.startswith(open(os.path.join(out, "m"), "rb")
                                    .read()), "-x: m is no prefix")
+
+
+@case("an ETag that is no entity-tag still marks another version")
+def t_rs_fault_raw_etag(env):
+    data = env.files["f4194305"]
+    # Unquoted, it pins nothing (Last-Modified does), but a later reply
+    # with other text is another version, not the same one: exit 4.
+    for n in ("8", "1"):
+        r = run(env, ["-v", "--chunk-size", "64K", "-n", n,
+                      env.furl("rs-rawetag-" + n, "rawetag@1",
+                               "f4194305")])
+        expect_run(r, 4, None, err=r"the ETag changed")
+        expect(data[:len(r.out)] == r.out,
+               "-n %s: %d bytes, not a prefix" % (n, len(r.out)))
+        expect("If-Match" not in r.err, "an unquoted ETag sent in If-Match")
+    r = run(env, ["--chunk-size", "64K",
+                  env.furl("rs-rawetag-same", "rawetag@1000", "f4194305")])
+    expect_run(r, 0, data)

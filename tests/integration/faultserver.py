@@ -80,6 +80,9 @@ Lying lengths (review3):
   crhalfc@N   the same body, chunked
   startotal   with star: request 1 names the file's total, and from
               request 2 on each reply names a total that ends with it
+  rawetag@N   every reply has an unquoted ETag (no entity-tag) and the
+              usual Last-Modified; from request N on another ETag and
+              other bytes of the same size (nothing checked by the server)
 Version k of a file is its bytes rotated left by k.
 Prints "PORT <n>" on stdout once listening.
 """
@@ -318,6 +321,20 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(lie)
             self.close_connection = True
+            return
+        if any(k == "rawetag" for k, at, c in faults):
+            if since("rawetag") and size:
+                chunk = (body[1:] + body[:1])[first:last + 1]
+            self.send_response(206 if honour else 200)
+            self.send_header("ETag", "v%d-%d" % (
+                2 if since("rawetag") else 1, size))
+            self.send_header("Last-Modified", lm_value)
+            if honour:
+                self.send_header("Content-Range", "bytes %d-%d/%d" % (
+                    first, last, size))
+            self.send_header("Content-Length", str(len(chunk)))
+            self.end_headers()
+            self.wfile.write(chunk)
             return
         if honour and "startotal" in modes and n >= 1:
             self.send_response(206)
