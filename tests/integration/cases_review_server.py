@@ -89,3 +89,24 @@ def t_rs_fault_raw_etag(env):
     r = run(env, ["--chunk-size", "64K",
                   env.furl("rs-rawetag-same", "rawetag@1000", "f4194305")])
     expect_run(r, 0, data)
+
+
+@case("a 200 whose Content-Range names a part is not the whole file")
+def t_rs_fault_200_part(env):
+    data = env.files["f4194305"]
+    # To the probe: not taken as a file of the part's size.
+    for extra in ([], ["-n", "1"], ["-r", "1000-2000"]):
+        r = run(env, ["--retry-delay", "10ms"] + extra +
+                [env.furl("rs-200cr-%d" % len(extra), "s200cr@0x100",
+                          "f4194305")])
+        expect_run(r, 3, b"", err=r"a 200 whose Content-Range names a part")
+    # Once, then honest: exact.
+    r = run(env, ["--retry-delay", "10ms", "-r", "1000-2000",
+                  env.furl("rs-200cr-once", "s200cr@0", "f4194305")])
+    expect_run(r, 0, data[1000:2001])
+    # A Content-Range that names the whole file is a whole file.
+    r = run(env, ["-r", "1000-2000",
+                  env.furl("rs-200all", "s200all@0", "f4194305")])
+    expect_run(r, 0, data[1000:2001])
+    r = run(env, [env.furl("rs-200all-2", "s200all@0", "f4194305")])
+    expect_run(r, 0, data)

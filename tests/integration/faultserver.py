@@ -83,6 +83,10 @@ Lying lengths (review3):
   rawetag@N   every reply has an unquoted ETag (no entity-tag) and the
               usual Last-Modified; from request N on another ETag and
               other bytes of the same size (nothing checked by the server)
+  s200cr@N    a 206's headers and body, but status 200 (as from a proxy
+              that rewrote the status)
+  s200all@N   Range ignored: 200 with the whole file and a Content-Range
+              that names all of it
 Version k of a file is its bytes rotated left by k.
 Prints "PORT <n>" on stdout once listening.
 """
@@ -332,6 +336,18 @@ class Handler(BaseHTTPRequestHandler):
             if honour:
                 self.send_header("Content-Range", "bytes %d-%d/%d" % (
                     first, last, size))
+            self.send_header("Content-Length", str(len(chunk)))
+            self.end_headers()
+            self.wfile.write(chunk)
+            return
+        if rng and (fires("s200cr") or fires("s200all")):
+            if fires("s200all"):
+                first, last, chunk = 0, size - 1, body
+            self.send_response(200)
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", lm_value)
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (
+                first, last, size))
             self.send_header("Content-Length", str(len(chunk)))
             self.end_headers()
             self.wfile.write(chunk)
