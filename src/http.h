@@ -37,6 +37,7 @@ struct rc_resp {
 	bool etag_weak;
 	bool bad_etag; /* present but not an entity-tag */
 	char last_modified[RC_DATE_MAX];
+	bool has_lm;	  /* a Last-Modified line came, parseable or not */
 	time_t lm_time;	  /* Last-Modified parsed, -1 when absent */
 	time_t date;	  /* Date parsed, -1 when absent or unparsable */
 	bool encoded;	  /* Content-Encoding other than identity */

@@ -110,3 +110,17 @@ def t_rs_fault_200_part(env):
     expect_run(r, 0, data[1000:2001])
     r = run(env, [env.furl("rs-200all-2", "s200all@0", "f4194305")])
     expect_run(r, 0, data)
+
+
+@case("two different ETags, Last-Modified dates or Content-Ranges: malformed")
+def t_rs_fault_dup_headers(env):
+    data = env.files["f4194305"]
+    for which in ("etag", "lm", "cr"):
+        for at in ("0", "1"):
+            r = run(env, ["-H", "X-Rs-Dup: " + which, "--chunk-size", "64K",
+                          env.furl("rs-dup-%s-%s" % (which, at),
+                                   "dup@%s" % at, "f4194305")])
+            expect_run(r, 3, None, err=r"malformed reply \(HTTP 206\): "
+                       r"two different")
+            expect(data[:len(r.out)] == r.out, "%s@%s: not a prefix"
+                   % (which, at))

@@ -87,6 +87,8 @@ Lying lengths (review3):
               that rewrote the status)
   s200all@N   Range ignored: 200 with the whole file and a Content-Range
               that names all of it
+  dup@N       a 206 with another ETag, Last-Modified or Content-Range
+              (X-Rs-Dup: etag, lm, cr) before the usual one
 Version k of a file is its bytes rotated left by k.
 Prints "PORT <n>" on stdout once listening.
 """
@@ -336,6 +338,25 @@ class Handler(BaseHTTPRequestHandler):
             if honour:
                 self.send_header("Content-Range", "bytes %d-%d/%d" % (
                     first, last, size))
+            self.send_header("Content-Length", str(len(chunk)))
+            self.end_headers()
+            self.wfile.write(chunk)
+            return
+        if honour and fires("dup"):
+            self.send_response(206)
+            which = self.headers.get("X-Rs-Dup", "etag")
+            if "etag" in which:
+                self.send_header("ETag", '"v9-%d"' % size)
+            if "lm" in which:
+                self.send_header("Last-Modified",
+                                 email.utils.formatdate(0, usegmt=True))
+            if "cr" in which:
+                self.send_header("Content-Range", "bytes %d-%d/%d" % (
+                    first, last, size + 1))
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", lm_value)
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (
+                first, last, size))
             self.send_header("Content-Length", str(len(chunk)))
             self.end_headers()
             self.wfile.write(chunk)
