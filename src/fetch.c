@@ -91,6 +91,8 @@ struct xfer {
 	double restart_in; /* seconds to wait before it does */
 	bool sizing;	   /* asks bytes=0-0 to learn the size after a 416 */
 	bool overflow;	   /* the server sent more than asked */
+	bool past_crange;  /* ... more than its Content-Range said */
+	uint64_t body;	   /* body bytes of this reply taken so far */
 	bool enough;	   /* a 200 stream reached the wanted end */
 	size_t hdr_bytes;  /* header bytes of this attempt */
 	char errbuf[CURL_ERROR_SIZE];
@@ -111,8 +113,9 @@ struct rc_fetch {
 	uint64_t suffix_len;
 	uint64_t end; /* exclusive end once known */
 	uint64_t total;
-	uint64_t plan_off;  /* next byte to plan a chunk for */
-	uint64_t plan_prev; /* length of the last planned chunk */
+	uint64_t seen_total; /* total, or the first a later reply named */
+	uint64_t plan_off;   /* next byte to plan a chunk for */
+	uint64_t plan_prev;  /* length of the last planned chunk */
 	bool plan_done;
 	const char *pin_etag; /* the ETag later replies carry ("" none) */
 	const char *pin_lm;   /* ... and their Last-Modified */
@@ -301,7 +304,7 @@ static bool judge(struct xfer *x)
 	    .first = x->cur,
 	    .last = x->asked_end == RC_UNKNOWN ? RC_UNKNOWN : x->asked_end - 1,
 	    .suffix = x->suffix,
-	    .total = x->probe ? RC_UNKNOWN : f->total,
+	    .total = x->probe ? RC_UNKNOWN : f->seen_total,
 	    .etag = x->probe ? f->o->if_match : f->pin_etag,
 	    .lm = x->probe ? NULL : f->pin_lm,
 	    .later = !x->probe,
@@ -316,6 +319,12 @@ static bool judge(struct xfer *x)
 	rc_judge(&x->resp, &w, &x->v);
 	if (x->sizing)
 		return false; /* its body is not the file's: dropped */
+	/* A file of unknown total ("bytes A-B/\*" first) whose later reply
+	 * names a total has that size: every reply after it must agree, or
+	 * one saying the file is shorter would end it early. */
+	if (!x->probe && x->v.kind == RC_V_RANGE &&
+	    f->seen_total == RC_UNKNOWN && x->v.total != RC_UNKNOWN)
+		f->seen_total = x->v.total;
 	if (x->v.kind == RC_V_RANGE || x->v.kind == RC_V_FULL) {
 		if (x->probe)
 			decide_after_probe(x);
@@ -354,6 +363,16 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 	if (f->failed || x->restart || x->sizing ||
 	    (x->v.kind != RC_V_RANGE && x->v.kind != RC_V_FULL))
 		return 0;
+	/* A 206 body is as long as its Content-Range says, whatever the
+	 * end we asked for: without a Content-Length (read to the close, or
+	 * chunked) a longer one cannot be placed, as the bytes past the
+	 * range it names are no promise of the bytes that follow. */
+	if (x->v.kind == RC_V_RANGE &&
+	    n > x->v.last - x->v.first + 1 - x->body) {
+		x->overflow = true;
+		x->past_crange = true;
+		return 0;
+	}
 	x->last_byte = now_s();
 	uint64_t skip = x->skip < n ? x->skip : n;
 	if (x->end != RC_UNKNOWN && x->cur + (n - skip) > x->end) {
@@ -371,6 +390,7 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 		x->paused = true;
 		return CURL_WRITEFUNC_PAUSE;
 	}
+	x->body += n;
 	x->skip -= skip;
 	p += skip;
 	n -= skip;
@@ -567,6 +587,8 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	rc_resp_reset(&x->resp);
 	x->judged = false;
 	x->overflow = false;
+	x->past_crange = false;
+	x->body = 0;
 	x->enough = false;
 	x->hdr_bytes = 0;
 	x->paused = false;
@@ -694,6 +716,7 @@ static void decide_after_probe(struct xfer *x)
 		return;
 	}
 	f->total = x->v.total;
+	f->seen_total = f->total;
 	f->info.total = f->total;
 	bool fresh = f->info.validator != RC_VAL_NONE &&
 		     rc_probe_too_fresh(r, time(NULL));
@@ -1353,7 +1376,12 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	if (x->enough)
 		res = CURLE_OK;
 	if (x->overflow) {
-		retry(f, x, "the server sent more bytes than asked", -1);
+		retry(f, x,
+		      x->past_crange
+			  ? "the body runs past the end its Content-Range "
+			    "names"
+			  : "the server sent more bytes than asked",
+		      -1);
 		return;
 	}
 	if (res != CURLE_OK) {

@@ -210,10 +210,15 @@ void rc_resp_header(struct rc_resp *r, const char *line, size_t n, time_t now)
 		return;
 	}
 	if (is_header(line, n, "Content-Range", &nl)) {
+		struct rc_crange prev = r->crange;
+		bool had = r->has_crange;
 		r->has_crange = true;
 		if (!value_of(line, n, nl, val, sizeof val) ||
 		    !rc_http_content_range(val, &r->crange))
 			r->bad_crange = true;
+		if (had && memcmp(&prev, &r->crange, sizeof prev) != 0 &&
+		    r->malformed == NULL)
+			r->malformed = "two different Content-Ranges";
 	} else if (is_header(line, n, "Content-Length", &nl)) {
 		uint64_t v;
 		const char *p = val;
@@ -236,12 +241,26 @@ void rc_resp_header(struct rc_resp *r, const char *line, size_t n, time_t now)
 			r->malformed = "both Content-Length and "
 				       "Transfer-Encoding: chunked";
 	} else if (is_header(line, n, "ETag", &nl)) {
-		if (!value_of(line, n, nl, r->etag, sizeof r->etag) ||
-		    !rc_http_etag(r->etag, &r->etag_weak)) {
+		/* One that is no entity-tag (unquoted, say) is kept as sent:
+		 * it cannot pin a request, but a later reply must still carry
+		 * the same text. */
+		char prev[RC_ETAG_MAX];
+		bool had = r->etag[0] || r->bad_etag;
+		memcpy(prev, r->etag, sizeof prev);
+		r->bad_etag = false;
+		if (!value_of(line, n, nl, r->etag, sizeof r->etag)) {
 			r->etag[0] = '\0';
 			r->bad_etag = true;
+		} else if (!rc_http_etag(r->etag, &r->etag_weak)) {
+			r->bad_etag = true;
 		}
+		/* Which of two would name the version? */
+		if (had && strcmp(prev, r->etag) != 0 && r->malformed == NULL)
+			r->malformed = "two different ETags";
 	} else if (is_header(line, n, "Last-Modified", &nl)) {
+		time_t prev = r->lm_time;
+		bool had = r->has_lm;
+		r->has_lm = true;
 		if (!value_of(line, n, nl, r->last_modified,
 			      sizeof r->last_modified) ||
 		    (r->lm_time = curl_getdate(r->last_modified, NULL)) ==
@@ -249,6 +268,8 @@ void rc_resp_header(struct rc_resp *r, const char *line, size_t n, time_t now)
 			r->last_modified[0] = '\0';
 			r->lm_time = -1;
 		}
+		if (had && prev != r->lm_time && r->malformed == NULL)
+			r->malformed = "two different Last-Modified dates";
 	} else if (is_header(line, n, "Date", &nl)) {
 		if (value_of(line, n, nl, val, sizeof val))
 			r->date = curl_getdate(val, NULL);

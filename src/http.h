@@ -32,10 +32,12 @@ struct rc_resp {
 	bool clen_conflict;	/* two different or malformed Content-Lengths */
 	const char *malformed;	/* why the framing cannot be trusted (static
 				 * text), or NULL: see rc_resp_header */
-	char etag[RC_ETAG_MAX]; /* as sent, quotes included; "" if none */
+	char etag[RC_ETAG_MAX]; /* as sent, quotes included; "" if none
+				 * (kept when bad_etag, unless too long) */
 	bool etag_weak;
 	bool bad_etag; /* present but not an entity-tag */
 	char last_modified[RC_DATE_MAX];
+	bool has_lm;	  /* a Last-Modified line came, parseable or not */
 	time_t lm_time;	  /* Last-Modified parsed, -1 when absent */
 	time_t date;	  /* Date parsed, -1 when absent or unparsable */
 	bool encoded;	  /* Content-Encoding other than identity */

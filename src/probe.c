@@ -150,6 +150,16 @@ void rc_judge(const struct rc_resp *r, const struct rc_want *w,
 	switch (r->status) {
 	case 206: return judge_206(r, w, v);
 	case 200:
+		if (r->has_crange &&
+		    (r->bad_crange || r->crange.unsatisfied ||
+		     r->crange.first != 0 || r->crange.total == RC_UNKNOWN ||
+		     r->crange.last + 1 != r->crange.total ||
+		     (r->clen != RC_UNKNOWN && r->clen != r->crange.total)))
+			/* A 200 whose Content-Range names a part (a proxy that
+			 * rewrote the status, say) is no whole file. */
+			return set(v, RC_V_RETRY,
+				   "a 200 whose Content-Range names a part of "
+				   "the file");
 		if (other_version(r, w, v))
 			return;
 		if (w->total != RC_UNKNOWN && r->clen != RC_UNKNOWN &&
@@ -189,7 +199,7 @@ void rc_judge(const struct rc_resp *r, const struct rc_want *w,
 
 enum rc_validator_kind rc_probe_validator(const struct rc_resp *r)
 {
-	if (r->etag[0] && !r->etag_weak)
+	if (r->etag[0] && !r->etag_weak && !r->bad_etag)
 		return RC_VAL_ETAG;
 	if (r->last_modified[0])
 		return RC_VAL_DATE;

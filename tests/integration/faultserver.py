@@ -73,6 +73,22 @@ always answered 407.
   no416cr     a 416 without Content-Range (Apache, lighttpd)
   gainetag    the probe (request 0) has no ETag and version 1; the later
               requests have the ETag and version 0
+Lying lengths (review3):
+  crhalf@N    a 206 whose Content-Range names the first half of the range
+              asked, without Content-Length, whose body then runs on to
+              the end asked with other bytes before it closes
+  crhalfc@N   the same body, chunked
+  startotal   with star: request 1 names the file's total, and from
+              request 2 on each reply names a total that ends with it
+  rawetag@N   every reply has an unquoted ETag (no entity-tag) and the
+              usual Last-Modified; from request N on another ETag and
+              other bytes of the same size (nothing checked by the server)
+  s200cr@N    a 206's headers and body, but status 200 (as from a proxy
+              that rewrote the status)
+  s200all@N   Range ignored: 200 with the whole file and a Content-Range
+              that names all of it
+  dup@N       a 206 with another ETag, Last-Modified or Content-Range
+              (X-Rs-Dup: etag, lm, cr) before the usual one
 Version k of a file is its bytes rotated left by k.
 Prints "PORT <n>" on stdout once listening.
 """
@@ -291,6 +307,83 @@ class Handler(BaseHTTPRequestHandler):
             last = first + len(chunk) // 2 - 1
             chunk = body[first:last + 1]
         cr_first = first + 1 if fires("badcr") else first
+        # -- lying lengths (review3) --
+        if honour and (fires("crhalf") or fires("crhalfc")) and \
+                len(chunk) > 1:
+            half = len(chunk) // 2
+            lie = chunk[:half] + bytes(255 - b for b in chunk[half:])
+            self.send_response(206)
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", lm_value)
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (
+                first, first + half - 1, total))
+            if fires("crhalfc"):
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (
+                    len(lie), lie))
+                return
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(lie)
+            self.close_connection = True
+            return
+        if any(k == "rawetag" for k, at, c in faults):
+            if since("rawetag") and size:
+                chunk = (body[1:] + body[:1])[first:last + 1]
+            self.send_response(206 if honour else 200)
+            self.send_header("ETag", "v%d-%d" % (
+                2 if since("rawetag") else 1, size))
+            self.send_header("Last-Modified", lm_value)
+            if honour:
+                self.send_header("Content-Range", "bytes %d-%d/%d" % (
+                    first, last, size))
+            self.send_header("Content-Length", str(len(chunk)))
+            self.end_headers()
+            self.wfile.write(chunk)
+            return
+        if honour and fires("dup"):
+            self.send_response(206)
+            which = self.headers.get("X-Rs-Dup", "etag")
+            if "etag" in which:
+                self.send_header("ETag", '"v9-%d"' % size)
+            if "lm" in which:
+                self.send_header("Last-Modified",
+                                 email.utils.formatdate(0, usegmt=True))
+            if "cr" in which:
+                self.send_header("Content-Range", "bytes %d-%d/%d" % (
+                    first, last, size + 1))
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", lm_value)
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (
+                first, last, size))
+            self.send_header("Content-Length", str(len(chunk)))
+            self.end_headers()
+            self.wfile.write(chunk)
+            return
+        if rng and (fires("s200cr") or fires("s200all")):
+            if fires("s200all"):
+                first, last, chunk = 0, size - 1, body
+            self.send_response(200)
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", lm_value)
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (
+                first, last, size))
+            self.send_header("Content-Length", str(len(chunk)))
+            self.end_headers()
+            self.wfile.write(chunk)
+            return
+        if honour and "startotal" in modes and n >= 1:
+            self.send_response(206)
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", lm_value)
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (
+                first, last, size if n == 1 else last + 1))
+            self.send_header("Content-Length", str(len(chunk)))
+            self.end_headers()
+            self.wfile.write(chunk)
+            return
+        # -- end of lying lengths --
         if fires("endless"):
             self.send_response(206)
             for i in range(6000):

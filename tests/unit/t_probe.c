@@ -58,6 +58,14 @@ int main(void)
 	CHECK(k(resp(206, "bytes 100-199/1000", 100, "\"v2\""), later) ==
 	      RC_V_CHANGED);
 	CHECK(k(resp(206, NULL, 100, "\"v1\""), later) == RC_V_RETRY);
+	/* a 200 whose Content-Range names a part is no whole file */
+	CHECK(k(resp(200, "bytes 0-99/1000", 100, "\"v1\""), probe) ==
+	      RC_V_RETRY);
+	CHECK(k(resp(200, "bytes 0-99/*", 100, "\"v1\""), probe) == RC_V_RETRY);
+	CHECK(k(resp(200, "bytes 0-999/1000", 100, "\"v1\""), probe) ==
+	      RC_V_RETRY);
+	CHECK(k(resp(200, "bytes 0-999/1000", 1000, "\"v1\""), probe) ==
+	      RC_V_FULL);
 	CHECK(k(resp(206, "bytes x", 100, "\"v1\""), later) == RC_V_RETRY);
 	CHECK(k(resp(206, "bytes 100-199/1000", RC_UNKNOWN, "\"v1\""), later) ==
 	      RC_V_RANGE);
