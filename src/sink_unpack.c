@@ -607,6 +607,43 @@ static bool staging_name(const char *path)
 	return false;
 }
 
+/*
+ * Drops the staged files (compressed streams and zips, still waiting for
+ * the end) at path: a later entry replaced them, as it would have
+ * replaced a file already in place. Their temporary names go; hard links
+ * already made to them stay.
+ */
+static void supersede(struct unpack *u, const char *path)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < u->npend; i++) {
+		if (strcmp(u->pend[i].path, path) == 0) {
+			unlink(u->pend[i].tmp);
+			free(u->pend[i].tmp);
+			free(u->pend[i].path);
+			continue;
+		}
+		u->pend[keep++] = u->pend[i];
+	}
+	u->npend = keep;
+}
+
+/* Whether a file staged for a directory above path is in the way: in
+ * place, it would make libarchive refuse the entry, so it does here. */
+static bool staged_above(const struct unpack *u, const char *path)
+{
+	size_t pl = strlen(path);
+
+	for (size_t i = 0; i < u->npend; i++) {
+		const char *q = u->pend[i].path;
+		size_t ql = strlen(q);
+		if (ql < pl && strncmp(q, path, ql) == 0 && path[ql] == '/')
+			return true;
+	}
+	return false;
+}
+
 /* One entry of -x: clean it, check links and sizes, write it. */
 static enum rc_err extract_entry(struct unpack *u, struct archive_entry *e)
 {
@@ -680,6 +717,10 @@ static enum rc_err extract_entry(struct unpack *u, struct archive_entry *e)
 		archive_entry_set_pathname(e, path);
 	}
 	const char *at = staged ? tmp : path;
+	if (staged_above(u, path))
+		return refuse(u, orig,
+			      "a file of the archive is in the way of its "
+			      "directory");
 	if (archive_write_header(u->w, e) != ARCHIVE_OK) {
 		char b[512], c[512];
 		rc_log_error("refused %s: %s", shown(orig, b, sizeof b),
@@ -693,6 +734,10 @@ static enum rc_err extract_entry(struct unpack *u, struct archive_entry *e)
 		}
 		return RC_OK;
 	}
+	/* This entry is the last word on its path and on the directories
+	 * above it: earlier copies still staged must not be renamed over
+	 * it (a symlink, a directory) at the end. */
+	supersede(u, path);
 	enum rc_err err = RC_OK;
 	if (archive_entry_size(e) > 0 || !archive_entry_size_is_set(e) ||
 	    archive_entry_filetype(e) == AE_IFREG) {

@@ -147,3 +147,45 @@ def t_arch_review_zip_local_headers(env):
         expect(dir_files(dest) == members, "%s differs" % name)
         r = run(env, ["-q", "-t", env.url("norange/" + name)])
         expect_run(r, 0, "".join(n + "\n" for n in members).encode())
+
+
+@case("arch review: a later symlink or directory wins over a staged file")
+def t_arch_review_later_entry_wins(env):
+    dest = os.path.join(env.work, "later")
+    tars = {
+        "symlink": [("y", "f", b"Y\n"), ("x", "f", b"FILE\n"),
+                    ("x", "l", "y")],
+        "dir": [("x", "f", b"FILE\n"), ("x", "d", b""),
+                ("x/in", "f", b"IN\n")],
+    }
+    wants = {"symlink": {"y": b"Y\n", "x": "L:y"},
+             "dir": {"x": "D", "x/in": b"IN\n"}}
+    for what, ents in tars.items():
+        tgz = rev_tgz(ents)
+        plain = subprocess.run(["gzip", "-dc"], input=tgz,
+                               capture_output=True, check=True).stdout
+        for kind, data in (("tgz", tgz), ("tar", plain)):
+            name = "later-%s.%s" % (what, kind)
+            env.add(name, data)
+            if os.path.exists(dest):
+                shutil.rmtree(dest)
+            os.mkdir(dest)
+            r = run(env, ["-q", "-x", dest, env.url(name)])
+            expect_run(r, 0)
+            got = rev_tree(dest)
+            expect(got == wants[what], "%s: %r" % (name, got))
+    # A file where a later entry needs a directory: refused in both, the
+    # file stays (as libarchive and tar do for a plain tar).
+    tgz = rev_tgz([("x", "f", b"FILE\n"), ("x/in", "f", b"IN\n")])
+    plain = subprocess.run(["gzip", "-dc"], input=tgz, capture_output=True,
+                           check=True).stdout
+    for kind, data in (("tgz", tgz), ("tar", plain)):
+        name = "later-parent.%s" % kind
+        env.add(name, data)
+        if os.path.exists(dest):
+            shutil.rmtree(dest)
+        os.mkdir(dest)
+        r = run(env, ["-q", "-x", dest, env.url(name)])
+        expect_run(r, 6, err="refused x/in")
+        got = rev_tree(dest)
+        expect(got == {"x": b"FILE\n"}, "%s: %r" % (name, got))
