@@ -545,6 +545,20 @@ static enum rc_err commit(struct unpack *u, const char *tmp, const char *path,
 
 	if (rename(tmp, path) == 0)
 		return RC_OK;
+	if (errno == EISDIR) {
+		/* A directory in its place: an empty one goes, as
+		 * libarchive's unlink-first writing removed it; one that
+		 * holds files refuses the entry (exit 6, not a failed disk). */
+		if (rmdir(path) == 0 && rename(tmp, path) == 0)
+			return RC_OK;
+		if (errno == ENOTEMPTY || errno == EEXIST) {
+			unlink(tmp);
+			return refuse(u, name,
+				      "a directory that is not empty is in "
+				      "its place");
+		}
+		errno = EISDIR;
+	}
 	snprintf(u->msg, u->msglen, "putting %s in place: %s",
 		 shown(name, b, sizeof b), strerror(errno));
 	unlink(tmp);
@@ -559,6 +573,7 @@ static enum rc_err settle(struct unpack *u, enum rc_err err)
 {
 	size_t removed = 0;
 	bool keep = u->verified;
+	unsigned refused = u->refused;
 
 	for (size_t i = 0; i < u->npend; i++) {
 		enum rc_err cerr = RC_OK;
@@ -576,6 +591,12 @@ static enum rc_err settle(struct unpack *u, enum rc_err err)
 	}
 	free(u->pend);
 	u->pend = NULL;
+	if (err == RC_OK && u->refused > refused) {
+		snprintf(u->msg, u->msglen,
+			 "%u %s refused; the safe ones were extracted",
+			 u->refused, u->refused == 1 ? "entry" : "entries");
+		err = RC_E_DECODE;
+	}
 	if (removed > 0) {
 		size_t l = strlen(u->msg);
 		snprintf(u->msg + l, u->msglen - l,

@@ -189,3 +189,35 @@ def t_arch_review_later_entry_wins(env):
         expect_run(r, 6, err="refused x/in")
         got = rev_tree(dest)
         expect(got == {"x": b"FILE\n"}, "%s: %r" % (name, got))
+
+
+@case("arch review: a directory where a file goes: emptied ones go, full "
+      "ones refuse the entry (exit 6, not 5)")
+def t_arch_review_dir_in_place(env):
+    dest = os.path.join(env.work, "dirplace")
+    tgz = rev_tgz([("a", "f", b"A\n"), ("x", "f", b"FILE\n"),
+                   ("z", "f", b"Z\n")])
+    plain = subprocess.run(["gzip", "-dc"], input=tgz, capture_output=True,
+                           check=True).stdout
+    for kind, data in (("tgz", tgz), ("tar", plain)):
+        name = "dirplace.%s" % kind
+        env.add(name, data)
+        for full in (False, True):
+            if os.path.exists(dest):
+                shutil.rmtree(dest)
+            os.makedirs(os.path.join(dest, "x"))
+            if full:
+                with open(os.path.join(dest, "x", "keep"), "wb") as f:
+                    f.write(b"keep\n")
+            r = run(env, ["-q", "-x", dest, env.url(name)])
+            got = rev_tree(dest)
+            if full:
+                expect_run(r, 6, err="refused x: a directory that is not "
+                           "empty")
+                expect(got == {"a": b"A\n", "z": b"Z\n", "x": "D",
+                               "x/keep": b"keep\n"},
+                       "%s: %r" % (name, got))
+            else:
+                expect_run(r, 0)
+                expect(got == {"a": b"A\n", "x": b"FILE\n", "z": b"Z\n"},
+                       "%s: %r" % (name, got))
