@@ -19,7 +19,8 @@
  *
  * No wrong byte is left looking complete: compressed archives are read
  * through rc_dec, which verifies the format's checks and refuses trailing
- * data; zip's CRC-32 warnings fail the member; files are written under
+ * data; zip's CRC-32 warnings fail the member; a zip stream's entries
+ * must match its central directory (zipdir_check); files are written under
  * temporary names and renamed only when verified (see settle), and
  * --member goes to stdout only after the whole archive passed.
  */
@@ -163,7 +164,17 @@ struct unpack {
 	char **links; /* -x: symlinks made, checked again at the end */
 	size_t nlinks;
 	char why[512]; /* a refusal's reason when it is not static */
+	/* A zip read as a stream: its central directory is checked at the
+	 * end against the entries the stream held (zipdir_check), from the
+	 * last ZTAIL bytes of the stream, kept in a ring. */
+	bool zipcheck;
+	unsigned char *ztail;
+	uint64_t zlen; /* stream bytes seen */
+	char **znames; /* entry names in stream order (NULL: none) */
+	size_t nznames;
 };
+
+#define ZTAIL (16u << 20)
 
 static enum rc_err reader_or(struct unpack *u, const char *what)
 {
@@ -535,6 +546,20 @@ static enum rc_err commit(struct unpack *u, const char *tmp, const char *path,
 
 	if (rename(tmp, path) == 0)
 		return RC_OK;
+	if (errno == EISDIR) {
+		/* A directory in its place: an empty one goes, as
+		 * libarchive's unlink-first writing removed it; one that
+		 * holds files refuses the entry (exit 6, not a failed disk). */
+		if (rmdir(path) == 0 && rename(tmp, path) == 0)
+			return RC_OK;
+		if (errno == ENOTEMPTY || errno == EEXIST) {
+			unlink(tmp);
+			return refuse(u, name,
+				      "a directory that is not empty is in "
+				      "its place");
+		}
+		errno = EISDIR;
+	}
 	snprintf(u->msg, u->msglen, "putting %s in place: %s",
 		 shown(name, b, sizeof b), strerror(errno));
 	unlink(tmp);
@@ -549,6 +574,7 @@ static enum rc_err settle(struct unpack *u, enum rc_err err)
 {
 	size_t removed = 0;
 	bool keep = u->verified;
+	unsigned refused = u->refused;
 
 	for (size_t i = 0; i < u->npend; i++) {
 		enum rc_err cerr = RC_OK;
@@ -566,6 +592,12 @@ static enum rc_err settle(struct unpack *u, enum rc_err err)
 	}
 	free(u->pend);
 	u->pend = NULL;
+	if (err == RC_OK && u->refused > refused) {
+		snprintf(u->msg, u->msglen,
+			 "%u %s refused; the safe ones were extracted",
+			 u->refused, u->refused == 1 ? "entry" : "entries");
+		err = RC_E_DECODE;
+	}
 	if (removed > 0) {
 		size_t l = strlen(u->msg);
 		snprintf(u->msg + l, u->msglen - l,
@@ -575,6 +607,63 @@ static enum rc_err settle(struct unpack *u, enum rc_err err)
 			 removed == 1 ? "was" : "were");
 	}
 	return err;
+}
+
+/*
+ * Whether a cleaned path names, in any component, a staging name of this
+ * run (.rangecat-PID-N): such an entry, or a hard link to one, would
+ * replace or reach a staged file before it is renamed into place.
+ */
+static bool staging_name(const char *path)
+{
+	char pre[64];
+	int n = snprintf(pre, sizeof pre, ".rangecat-%ld-", (long)getpid());
+
+	for (const char *c = path; c;) {
+		if (strncmp(c, pre, (size_t)n) == 0)
+			return true;
+		c = strchr(c, '/');
+		if (c)
+			c++;
+	}
+	return false;
+}
+
+/*
+ * Drops the staged files (compressed streams and zips, still waiting for
+ * the end) at path: a later entry replaced them, as it would have
+ * replaced a file already in place. Their temporary names go; hard links
+ * already made to them stay.
+ */
+static void supersede(struct unpack *u, const char *path)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < u->npend; i++) {
+		if (strcmp(u->pend[i].path, path) == 0) {
+			unlink(u->pend[i].tmp);
+			free(u->pend[i].tmp);
+			free(u->pend[i].path);
+			continue;
+		}
+		u->pend[keep++] = u->pend[i];
+	}
+	u->npend = keep;
+}
+
+/* Whether a file staged for a directory above path is in the way: in
+ * place, it would make libarchive refuse the entry, so it does here. */
+static bool staged_above(const struct unpack *u, const char *path)
+{
+	size_t pl = strlen(path);
+
+	for (size_t i = 0; i < u->npend; i++) {
+		const char *q = u->pend[i].path;
+		size_t ql = strlen(q);
+		if (ql < pl && strncmp(q, path, ql) == 0 && path[ql] == '/')
+			return true;
+	}
+	return false;
 }
 
 /* One entry of -x: clean it, check links and sizes, write it. */
@@ -595,6 +684,9 @@ static enum rc_err extract_entry(struct unpack *u, struct archive_entry *e)
 		return refuse(u, orig, why);
 	if (skip)
 		return RC_OK;
+	if (staging_name(path))
+		return refuse(u, orig,
+			      "its name is one rangecat stages files under");
 	const char *hl = archive_entry_hardlink(e);
 	if (hl) {
 		bool hskip;
@@ -605,6 +697,10 @@ static enum rc_err extract_entry(struct unpack *u, struct archive_entry *e)
 				      why ? "its hard link target is unsafe"
 					  : "its hard link target is stripped "
 					    "away");
+		if (staging_name(link))
+			return refuse(u, orig,
+				      "its hard link target is a name rangecat "
+				      "stages files under");
 		archive_entry_set_hardlink(e, link);
 	}
 	const char *sl = archive_entry_symlink(e);
@@ -643,6 +739,10 @@ static enum rc_err extract_entry(struct unpack *u, struct archive_entry *e)
 		archive_entry_set_pathname(e, path);
 	}
 	const char *at = staged ? tmp : path;
+	if (staged_above(u, path))
+		return refuse(u, orig,
+			      "a file of the archive is in the way of its "
+			      "directory");
 	if (archive_write_header(u->w, e) != ARCHIVE_OK) {
 		char b[512], c[512];
 		rc_log_error("refused %s: %s", shown(orig, b, sizeof b),
@@ -656,6 +756,10 @@ static enum rc_err extract_entry(struct unpack *u, struct archive_entry *e)
 		}
 		return RC_OK;
 	}
+	/* This entry is the last word on its path and on the directories
+	 * above it: earlier copies still staged must not be renamed over
+	 * it (a symlink, a directory) at the end. */
+	supersede(u, path);
 	enum rc_err err = RC_OK;
 	if (archive_entry_size(e) > 0 || !archive_entry_size_is_set(e) ||
 	    archive_entry_filetype(e) == AE_IFREG) {
@@ -771,12 +875,162 @@ static enum rc_err spool_out(struct unpack *u)
 	return err;
 }
 
+/* The next decoded block, whose bytes are also kept in the zip tail. */
+static ssize_t u_read(struct unpack *u, const unsigned char **pp)
+{
+	ssize_t n = rc_dec_read(u->dec, pp);
+
+	if (n > 0 && u->zipcheck) {
+		const unsigned char *p = *pp;
+		size_t m = (size_t)n;
+		if (m > ZTAIL) { /* only the last ZTAIL bytes matter */
+			u->zlen += m - ZTAIL;
+			p += m - ZTAIL;
+			m = ZTAIL;
+		}
+		while (m > 0) {
+			size_t at = (size_t)(u->zlen % ZTAIL);
+			size_t k = ZTAIL - at < m ? ZTAIL - at : m;
+			memcpy(u->ztail + at, p, k);
+			p += k;
+			m -= k;
+			u->zlen += k;
+		}
+	}
+	return n;
+}
+
+static uint64_t le(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = n - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static bool ascii_name(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] >= 0x80 || p[i] == 0)
+			return false;
+	return true;
+}
+
+/*
+ * A zip read as a stream is read by its local headers, which nothing
+ * checks: one whose signature is damaged is skipped as if it were data,
+ * and a damaged name is taken as it is. The central directory at the end
+ * says what the archive holds: the stream must have held as many entries,
+ * with the same names (compared where both are plain ASCII).
+ */
+static enum rc_err zipdir_check(struct unpack *u, unsigned entries)
+{
+	uint64_t kept = u->zlen < ZTAIL ? u->zlen : ZTAIL;
+	uint64_t base = u->zlen - kept; /* stream offset of t[0] */
+	unsigned char *t = malloc(kept ? kept : 1);
+	enum rc_err err = RC_E_DECODE;
+
+	if (t == NULL) {
+		snprintf(u->msg, u->msglen, "out of memory");
+		return RC_E_NOMEM;
+	}
+	for (uint64_t i = 0; i < kept; i++)
+		t[i] = u->ztail[(base + i) % ZTAIL];
+	/* The end of central directory record, its comment reaching the
+	 * end of the stream. */
+	int64_t eocd = -1;
+	for (int64_t i = (int64_t)kept - 22; i >= 0 && kept - i <= 22 + 65535;
+	     i--)
+		if (memcmp(t + i, "PK\5\6", 4) == 0 &&
+		    (uint64_t)i + 22 + le(t + i + 20, 2) == kept) {
+			eocd = i;
+			break;
+		}
+	if (eocd < 0) {
+		snprintf(u->msg, u->msglen,
+			 "zip: no end of central directory record at the "
+			 "end of the stream");
+		goto out;
+	}
+	uint64_t total = le(t + eocd + 10, 2), cdsize = le(t + eocd + 12, 4);
+	uint64_t cdend = (uint64_t)eocd;
+	bool z64 = eocd >= 20 && memcmp(t + eocd - 20, "PK\6\7", 4) == 0;
+	if (z64 || total == 0xffff || cdsize == 0xffffffff) {
+		/* zip64: the locator just before the record names the zip64
+		 * end record's offset; the directory ends where it starts. */
+		uint64_t off;
+		if (!z64 || (off = le(t + eocd - 20 + 8, 8)) < base ||
+		    off - base + 56 > (uint64_t)eocd - 20 ||
+		    memcmp(t + (off - base), "PK\6\6", 4) != 0) {
+			snprintf(u->msg, u->msglen,
+				 "zip: the zip64 end of central directory "
+				 "record is missing or damaged");
+			goto out;
+		}
+		total = le(t + (off - base) + 32, 8);
+		cdsize = le(t + (off - base) + 40, 8);
+		cdend = off - base;
+	}
+	if (total != entries) {
+		snprintf(u->msg, u->msglen,
+			 "zip: the central directory lists %llu entries, the "
+			 "stream held %u (a damaged local header)",
+			 (unsigned long long)total, entries);
+		goto out;
+	}
+	if (cdsize <= cdend) { /* the whole directory is in the tail */
+		uint64_t q = cdend - cdsize;
+		for (size_t i = 0; i < u->nznames; i++) {
+			if (q + 46 > cdend || memcmp(t + q, "PK\1\2", 4) != 0) {
+				snprintf(u->msg, u->msglen,
+					 "zip: the central directory is "
+					 "damaged");
+				goto out;
+			}
+			uint64_t nl = le(t + q + 28, 2), xl = le(t + q + 30, 2),
+				 cl = le(t + q + 32, 2);
+			const unsigned char *nm = t + q + 46;
+			const char *seen = u->znames[i];
+			if (q + 46 + nl > cdend)
+				break; /* judged by the count alone */
+			if (seen && ascii_name(nm, nl) &&
+			    ascii_name((const unsigned char *)seen,
+				       strlen(seen))) {
+				bool same = strlen(seen) == nl;
+				for (size_t j = 0; same && j < nl; j++)
+					same =
+					    (nm[j] == '\\' ? '/' : nm[j]) ==
+					    (seen[j] == '\\' ? '/' : seen[j]);
+				if (!same) {
+					char b[512], c[512], w[1024];
+					snprintf(w, sizeof w, "%.*s", (int)nl,
+						 (const char *)nm);
+					snprintf(u->msg, u->msglen,
+						 "zip: entry %zu is %s in its "
+						 "local header but %s in the "
+						 "central directory",
+						 i + 1,
+						 shown(seen, b, sizeof b),
+						 shown(w, c, sizeof c));
+					goto out;
+				}
+			}
+			q += 46 + nl + xl + cl;
+		}
+	}
+	err = RC_OK;
+out:
+	free(t);
+	return err;
+}
+
 /* libarchive's read callback: the next decoded block. */
 static la_ssize_t dec_cb(struct archive *a, void *ud, const void **buf)
 {
 	struct unpack *u = ud;
 	const unsigned char *p;
-	ssize_t n = rc_dec_read(u->dec, &p);
+	ssize_t n = u_read(u, &p);
 
 	if (n < 0) {
 		char m[512];
@@ -836,6 +1090,18 @@ static enum rc_err entries_run(struct unpack *u)
 			goto done;
 		}
 		entries++;
+		if (u->zipcheck) {
+			const char *nm = archive_entry_pathname(e);
+			char **nn =
+			    realloc(u->znames, (u->nznames + 1) * sizeof *nn);
+			if (nn == NULL) {
+				snprintf(msg, msglen, "out of memory");
+				err = RC_E_NOMEM;
+				goto done;
+			}
+			u->znames = nn;
+			nn[u->nznames++] = nm ? strdup(nm) : NULL;
+		}
 		if (o->mode == RC_MODE_LIST) {
 			if (archive_entry_pathname(e) == NULL) {
 				/* An empty line would pass for a name. */
@@ -894,7 +1160,17 @@ static enum rc_err entries_run(struct unpack *u)
 	}
 	/* Past the archive's end, the stream must still end cleanly: its
 	 * checks pass and nothing follows it. */
-	if (u->dec && (err = rc_dec_finish(u->dec, msg, msglen)) != RC_OK)
+	if (u->dec) {
+		const unsigned char *p;
+		ssize_t n;
+		while ((n = u_read(u, &p)) > 0)
+			;
+		if (n < 0) {
+			err = rc_dec_error(u->dec, msg, msglen);
+			goto done;
+		}
+	}
+	if (u->zipcheck && (err = zipdir_check(u, entries)) != RC_OK)
 		goto done;
 	u->verified = true;
 	if (o->mode == RC_MODE_EXTRACT && (err = recheck_links(u)) != RC_OK)
@@ -987,6 +1263,16 @@ static enum rc_err unpack_run(struct rc_reader *r, const struct rc_opts *o,
 	enum rc_format fmt = rc_decode_sniff(p, (size_t)n);
 	u.spool = -1;
 	u.defer = fmt != RC_FMT_AUTO;
+	if (fmt == RC_FMT_AUTO && n >= 4 && memcmp(p, "PK\3\4", 4) == 0) {
+		/* Its files wait for the central directory's verdict. */
+		u.zipcheck = true;
+		u.defer = true;
+		u.ztail = malloc(ZTAIL);
+		if (u.ztail == NULL) {
+			snprintf(msg, msglen, "out of memory");
+			return RC_E_NOMEM;
+		}
+	}
 	u.dec = rc_dec_new(r, fmt);
 	u.a = u.dec ? archive_read_new() : NULL;
 	if (u.a == NULL) {
@@ -1037,6 +1323,10 @@ done:
 	rc_dec_free(u.dec);
 	if (u.spool >= 0)
 		close(u.spool);
+	free(u.ztail);
+	for (size_t i = 0; i < u.nznames; i++)
+		free(u.znames[i]);
+	free(u.znames);
 	*delivered += u.delivered;
 	return err;
 }
