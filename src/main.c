@@ -309,12 +309,12 @@ static void resume_hint(enum rc_err err, int argc, char *argv[],
 	rc_resume_command(argc, argv, next, ranged ? in->end - 1 : RC_UNKNOWN,
 			  in->validator == RC_VAL_ETAG ? in->etag : NULL, cmd,
 			  sizeof cmd);
-	rc_log_error("delivered %" PRIu64 " bytes; resume with: %s%s",
-		     delivered, cmd,
-		     in->validator == RC_VAL_ETAG
-			 ? ""
-			 : " (no strong ETag: the resumed bytes cannot be "
-			   "checked against the earlier version)");
+	/* The command ends its line, so the whole line can be pasted. */
+	rc_log_error("delivered %" PRIu64 " bytes; resume with: %s", delivered,
+		     cmd);
+	if (in->validator != RC_VAL_ETAG)
+		rc_log_error("no strong ETag: the resumed bytes cannot be "
+			     "checked against the earlier version");
 	if (o->digest != RC_DIGEST_NONE)
 		rc_log_error("%s is left out: a continuation cannot check the "
 			     "whole file's digest; check the finished file "

@@ -325,3 +325,18 @@ def t_val_apache_gzip_etag(env):
     for t in (other, other.replace("-gzip", "")):
         r = run(env, ["--if-match", t, base + "gz/f20971520"])
         expect_run(r, 4, b"", err=r"412|as --if-match asked")
+
+
+@case("a resume hint without a strong ETag is still a line a shell can run")
+def t_val_hint_line(env):
+    # -n 1: the probe's chunk lands, then the rest of the file fails
+    # twice; the hint's line must end with the command (the warning about
+    # the weak validator goes on a line of its own).
+    data = env.files["f4194304"]
+    url = env.furl("hintlm", "lm,s500@1x2", "f4194304")
+    r = run(env, ["-n", "1", "--retries", "1", "--retry-delay", "10ms", url])
+    expect_run(r, 3, None, err=r"no strong ETag: the resumed bytes cannot")
+    line = [l for l in r.err.splitlines() if "resume with: " in l][0]
+    expect(line.endswith(shlex.quote(url)) or line.endswith(url),
+           "the hint's line does not end with the URL: %s" % line)
+    resume(env, r, data)
