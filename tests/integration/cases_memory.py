@@ -31,6 +31,10 @@ def memory_cgroup():
 
 @case("in a 48 MiB memory cgroup the default buffer fits: 256 MiB exact")
 def t_memory_cgroup(env):
+    if sanitized():
+        # ASan's shadow memory and quarantine alone outgrow 48 MiB; the
+        # plain build runs this case in make check.
+        raise Skip("a sanitizer build does not fit a 48 MiB cgroup")
     base, limit_file, peak_file = memory_cgroup()
     cg = os.path.join(base, "rangecat-test-%d" % os.getpid())
     limit = 48 * MB
