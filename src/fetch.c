@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The fetcher thread. It owns every libcurl object; the consumer only sees
  * the ring. One loop: start transfers for free slots, let curl run, judge

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The fetcher: one thread that owns libcurl (the multi handle and every
  * easy handle), sends the probe, plans the chunks, runs N range requests

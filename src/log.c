@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * Logging and redaction. Redaction happens here, at the last step, so no
  * caller can forget it: header values whose names carry credentials, URL
