@@ -44,7 +44,9 @@ DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(MBED_LIBS)
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra $(WERROR) \
 	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
 	-Wno-format-nonliteral -DRC_VERSION='"$(VERSION)"'
-ALL_CFLAGS = $(BASE_CFLAGS) $(DEP_CFLAGS) $(EXTRA_CFLAGS) $(CFLAGS)
+# A distribution's CPPFLAGS, CFLAGS and LDFLAGS (Debian's hardening:
+# dpkg-buildflags) come last, so they win; the build is warning-free with them.
+ALL_CFLAGS = $(BASE_CFLAGS) $(DEP_CFLAGS) $(EXTRA_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(EXTRA_LDFLAGS) $(LDFLAGS)
 LIBS = $(DEP_LIBS) -lpthread -lm
 
@@ -164,7 +166,7 @@ DEB_PKGS := gcc make pkg-config libcurl4-openssl-dev libmbedtls-dev \
 	libarchive-dev libzstd-dev zlib1g-dev nginx-light openssl curl python3 mandoc \
 	man-db zsh fish parallel zstd xz-utils bzip2 lz4 zip cpio libjson-c-dev \
 	ceph-mon ceph-osd radosgw ceph-common python3-boto3 faketime \
-	libssl-dev apache2 lighttpd
+	libssl-dev apache2 lighttpd dpkg-dev
 deps:
 	$(Q)missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
