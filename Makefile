@@ -26,6 +26,8 @@ PKG_CONFIG ?= pkg-config
 # Debian's own Python, whose python3-boto3 the S3 tests and bench use.
 PYTHON  ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 WERROR  ?= -Werror
+# The one place the version lives: --version, the User-Agent and the
+# installed man page's footer take it from here.
 VERSION := 0.1.0
 
 ifeq ($(V),1)
@@ -191,7 +193,8 @@ install: rangecat
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
 		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0755 rangecat $(DESTDIR)$(BINDIR)/rangecat
-	install -m 0644 man/rangecat.1 $(DESTDIR)$(MANDIR)/man1/rangecat.1
+	sed 's/^\.Os$$/.Os rangecat $(VERSION)/' man/rangecat.1 > $(DESTDIR)$(MANDIR)/man1/rangecat.1
+	chmod 0644 $(DESTDIR)$(MANDIR)/man1/rangecat.1
 	install -m 0644 contrib/completions/rangecat.bash $(DESTDIR)$(BASHCOMPDIR)/rangecat
 	install -m 0644 contrib/completions/_rangecat $(DESTDIR)$(ZSHCOMPDIR)/_rangecat
 	install -m 0644 contrib/completions/rangecat.fish $(DESTDIR)$(FISHCOMPDIR)/rangecat.fish

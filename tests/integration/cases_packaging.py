@@ -135,3 +135,45 @@ def t_pkg_fish_vendor(env):
     p = fish(env.work)
     expect("--progress" not in p.stdout, "the case tests nothing: fish "
            "completes rangecat without the installed file")
+
+
+@case("packaging: one version: Makefile, --version, User-Agent, man page")
+def t_pkg_version(env):
+    with open(os.path.join(ROOT, "Makefile")) as f:
+        found = re.findall(r"^VERSION := (\S+)$", f.read(), re.M)
+    expect(len(found) == 1 and re.match(r"^\d+\.\d+\.\d+$", found[0]),
+           "Makefile VERSION: %s" % found)
+    version = found[0]
+    p = subprocess.run([BIN, "--version"], capture_output=True, text=True)
+    expect(p.stdout.split("\n")[0] == "rangecat " + version,
+           "--version says %r, the Makefile %s" % (p.stdout[:40], version))
+    strings = subprocess.run(["strings", BIN], capture_output=True,
+                             text=True).stdout
+    expect("rangecat/" + version in strings.split("\n"),
+           "no User-Agent rangecat/%s in the binary" % version)
+    # Written nowhere else: not in the sources, the man page, README.md,
+    # the completions or contrib/ (where it would go stale).
+    p = subprocess.run(["git", "-C", ROOT, "grep", "-n", "-F", "-w",
+                        version, "--", ".", ":!Makefile"],
+                       capture_output=True, text=True)
+    stale = [l for l in p.stdout.splitlines()
+             if not re.search(r"\d\.%s|%s\.\d" % (re.escape(version),
+                                                 re.escape(version)), l)]
+    expect(not stale, "the version is written elsewhere too: %s" % stale)
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    expect("rangecat --version" in readme,
+           "README.md does not say where the version is shown")
+    dest = os.path.join(env.work, "verdest")
+    p = subprocess.run(["make", "-s", "-C", ROOT, "install",
+                        "DESTDIR=" + dest, "PREFIX=/usr"],
+                       capture_output=True, text=True)
+    expect(p.returncode == 0, "install: " + p.stderr[-300:])
+    page = os.path.join(dest, "usr/share/man/man1/rangecat.1")
+    p = subprocess.run(["mandoc", "-Tutf8", page], capture_output=True,
+                       text=True)
+    text = re.sub(".\x08", "", p.stdout)    # overstrike bold
+    last = [l for l in text.splitlines() if l.strip()][-1]
+    expect(re.search(r"^rangecat %s\s.*\srangecat %s$" % (
+        re.escape(version), re.escape(version)), last),
+           "the installed man page's footer: %r" % last)
