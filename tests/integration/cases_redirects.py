@@ -97,6 +97,18 @@ def t_redir_opaque(env):
            % (len(origin), gens))
 
 
+@case("an expired target's 400 ExpiredToken: origin asked again")
+def t_redir_e400(env):
+    want = signed_file(env)
+    r = signed_run(env, "rd-400", "signed,opaque,e400")
+    expect_run(r, 0, want, err=r"(?m)redirect target refused \(400\): "
+               r"asking http://127\.0\.0\.1:\d+/f/rd-400/\S+ again$")
+    no_signature_shown(r)
+    origin, target = origin_and_target(signed_log(env, "rd-400"))
+    expect(any(x["status"] == 400 for x in target),
+           "the target never refused: the case tests nothing")
+
+
 @case("a redirect target that always refuses: exit 2, bounded, resumable")
 def t_redir_deny(env):
     want = signed_file(env)

@@ -99,6 +99,7 @@ expired" once it has) and serves ranges at 512 KiB/s.
   cf          ... CloudFront's: Expires=<epoch>, Signature, Key-Pair-Id
   opaque      ... an opaque token=: the expiry is the server's secret
   deny        targets of generation 1 on always answer 403
+  e400        an expired target answers 400 with <Code>ExpiredToken</Code>
   newetag     targets of generation 1 on serve another version (ETag,
               bytes; If-Match answered 412)
 GET /log/<token> returns the token's requests as JSON lines: host,
@@ -578,6 +579,9 @@ class Handler(BaseHTTPRequestHandler):
         expired = b"<Error><Code>AccessDenied</Code><Message>Request has " \
             b"expired</Message></Error>"
         if gen is None or now >= expiry or ("deny" in modes and gen >= 1):
+            if "e400" in modes:     # Cloud Storage's way of saying it
+                return reply(400, [("Content-Type", "application/xml")],
+                             b"<Error><Code>ExpiredToken</Code></Error>")
             return reply(403, [("Content-Type", "application/xml")],
                          expired)
         try:
