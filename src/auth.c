@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * Credentials from the environment. rc_auth_new reads every variable in
  * one place, rejects two schemes at once (naming both variables, never a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * Credentials from the environment, and what each request carries. One
  * scheme per run: a bearer token, Basic (from RANGECAT_USER/_PASSWORD or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The link resolver for -x. A lexical check cannot see that "a/b/up/../.."
  * leaves DIR when "a/b/up" is a symlink to "..": only the links on disk

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * Whether a path stays inside the extraction directory once the symlinks
  * already on disk are followed. Consumer (main) thread; pure apart from

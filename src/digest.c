@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The digest behind --sha256 and --sha512, on OpenSSL's libcrypto (which
  * libcurl already loads). mbedTLS 2.28, used for signing, has no SHA-NI

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * --sha256 / --sha512: a digest over the bytes the reader hands out (the
  * downloaded bytes, before any decoding), checked once the stream ends.

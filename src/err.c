@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The one table that maps an error to its exit status. The man page's EXIT
  * STATUS section repeats it, and tests/integration checks they agree.

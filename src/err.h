@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * Errors as values. Every module returns an enum rc_err (0 = OK); only main
  * turns one into an exit status, through the single table in err.c.

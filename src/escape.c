@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * One escaping function for everything printed that came from outside:
  * the bytes of an archive name or a server's reply must not move the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * Escaping text that comes from outside (archive member names, link
  * targets, owner names, libarchive's messages, server bodies, headers and

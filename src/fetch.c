@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The fetcher thread. It owns every libcurl object; the consumer only sees
  * the ring. One loop: start transfers for free slots, let curl run, judge
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <zstd.h>
 
@@ -63,6 +65,11 @@ struct xfer {
 	bool auth_retried;	 /* a 401 already got a fresh token */
 	char errbody[2048];	 /* the start of an error reply's body */
 	size_t errlen;
+
+	bool refreshing;     /* asks the origin for a fresh redirect target */
+	bool parked;	     /* waits for that fresh target (target_refused) */
+	unsigned target_gen; /* f->target_gen when it asked f->url */
+
 	bool busy;    /* added to the multi handle */
 	bool waiting; /* sleeping until retry_at */
 	double retry_at;
@@ -125,6 +132,16 @@ struct rc_fetch {
 	char pin_line[2 * RC_ETAG_MAX + 64]; /* If-Match or If-Unmodified-Since
 					      * after the probe, or "" */
 	struct rc_auth *auth;		     /* borrowed */
+
+	/* Expiring redirect targets (target_refused): the URL the user
+	 * gave, whether f->url is a redirect target of it, and when that
+	 * target's signature expires by its query (wall clock, 0 none). */
+	char *origin_url; /* owned */
+	bool redirected;
+	unsigned target_gen;	/* bumped whenever f->url is replaced */
+	double refresh_at;	/* ask the origin again from then on, 0 never */
+	struct xfer *refresher; /* the transfer asking it now, or NULL */
+	unsigned refreshes;	/* asked again without a usable target */
 
 	struct xfer *x;	      /* o->connections transfers, owned */
 	struct seg *segs;     /* MAX_SEGS per slot, owned */
@@ -296,6 +313,217 @@ static void publish(struct rc_fetch *f, uint64_t seq)
 	rc_ring_filled(f->ring, seq, p - s->off);
 }
 
+/*
+ * Expiring redirect targets. Model hubs, release pages and CDNs redirect
+ * to signed URLs that expire in minutes, often before a download ends.
+ * When a range to such a target is refused (401, 403, 410, or S3's 400
+ * ExpiredToken), or the expiry its query names is near, one transfer goes
+ * back to the URL the user gave, with the credentials that origin gets,
+ * for a fresh target. Its reply is judged like every later range (the
+ * same ETag or Last-Modified, the same size), and from then on every
+ * transfer asks the new target; transfers refused meanwhile wait for it.
+ * A target that keeps refusing ends the run after MAX_REFRESHES.
+ */
+#define MAX_REFRESHES 3 /* origin asked again in a row without a target */
+
+static double wall_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The value of query parameter key (any case) in url, its length in *len,
+ * or NULL. */
+static const char *query_value(const char *url, const char *key, size_t *len)
+{
+	const char *p = url + strcspn(url, "?#");
+	size_t kl = strlen(key);
+
+	if (*p != '?')
+		return NULL;
+	for (p++; *p && *p != '#';) {
+		size_t n = strcspn(p, "&#");
+		if (n > kl && p[kl] == '=' && strncasecmp(p, key, kl) == 0) {
+			*len = n - kl - 1;
+			return p + kl + 1;
+		}
+		p += n;
+		if (*p == '&')
+			p++;
+	}
+	return NULL;
+}
+
+/* Digits only, 1 to 12 of them. */
+static bool query_number(const char *v, size_t n, uint64_t *out)
+{
+	uint64_t x = 0;
+
+	if (v == NULL || n == 0 || n > 12)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+		x = x * 10 + (uint64_t)(v[i] - '0');
+	}
+	*out = x;
+	return true;
+}
+
+/* "YYYYMMDDTHHMMSSZ" (SigV4's X-Amz-Date) as seconds since the epoch. */
+static bool amz_date(const char *v, size_t n, uint64_t *out)
+{
+	uint64_t d, t;
+	struct tm tm = {0};
+
+	if (v == NULL || n != 16 || v[8] != 'T' || v[15] != 'Z' ||
+	    !query_number(v, 8, &d) || !query_number(v + 9, 6, &t))
+		return false;
+	tm.tm_year = (int)(d / 10000) - 1900;
+	tm.tm_mon = (int)(d / 100 % 100) - 1;
+	tm.tm_mday = (int)(d % 100);
+	tm.tm_hour = (int)(t / 10000);
+	tm.tm_min = (int)(t / 100 % 100);
+	tm.tm_sec = (int)(t % 100);
+	if (tm.tm_year < 70 || tm.tm_mon < 0 || tm.tm_mon > 11 ||
+	    tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+	    tm.tm_min > 59 || tm.tm_sec > 60)
+		return false;
+	time_t e = timegm(&tm);
+	if (e == (time_t)-1)
+		return false;
+	*out = (uint64_t)e;
+	return true;
+}
+
+uint64_t rc_fetch_url_expiry(const char *url)
+{
+	static const char *const vendor[] = {"X-Amz-", "X-Goog-"};
+	char key[32];
+	const char *v;
+	size_t n;
+	uint64_t date, secs;
+
+	for (size_t i = 0; i < sizeof vendor / sizeof *vendor; i++) {
+		snprintf(key, sizeof key, "%sDate", vendor[i]);
+		v = query_value(url, key, &n);
+		if (!amz_date(v, n, &date))
+			continue;
+		snprintf(key, sizeof key, "%sExpires", vendor[i]);
+		v = query_value(url, key, &n);
+		if (query_number(v, n, &secs))
+			return date + secs;
+	}
+	v = query_value(url, "Expires", &n);
+	if (query_number(v, n, &secs))
+		return secs;
+	return 0;
+}
+
+/* url for a message: no userinfo, no query (signed URLs carry their
+ * secrets there). */
+static void url_plain(const char *url, char *out, size_t outlen)
+{
+	rc_log_redact_url(url, out, outlen);
+	out[strcspn(out, "?#")] = '\0';
+}
+
+/* f->url was replaced: by where the origin redirected (redirected), or by
+ * the origin itself. A target whose query names its expiry is asked for
+ * again a quarter of its remaining life (at most 30 s) before it. */
+static void note_target(struct rc_fetch *f, bool redirected)
+{
+	double now = wall_s();
+	double exp = redirected ? (double)rc_fetch_url_expiry(f->url) : 0;
+
+	f->redirected = redirected;
+	f->target_gen++;
+	f->refresh_at = 0;
+	if (exp == 0)
+		return;
+	if (exp <= now) {
+		/* Another clock: trust the refusal, not the arithmetic. */
+		rc_log("the redirect target's expiry has passed by this clock: "
+		       "the origin is asked again when it refuses");
+		return;
+	}
+	double margin = (exp - now) / 4 > 30 ? 30 : (exp - now) / 4;
+	f->refresh_at = exp - margin;
+	rc_log("the redirect target expires in %.1f s: the origin is asked "
+	       "again %.1f s before",
+	       exp - now, margin);
+}
+
+/* x goes back to the origin for a fresh target. Returns false when the
+ * origin was asked MAX_REFRESHES times in a row without one. */
+static bool begin_refresh(struct rc_fetch *f, struct xfer *x, const char *why)
+{
+	char o[1024];
+	char *copy;
+
+	if (++f->refreshes > MAX_REFRESHES)
+		return false;
+	if ((copy = strdup(f->origin_url)) == NULL) {
+		fail(f, RC_E_NOMEM, "out of memory");
+		return false;
+	}
+	free(x->redir_url);
+	x->redir_url = copy;
+	x->redirects = 0;
+	x->auth_retried = false;
+	x->refreshing = true;
+	f->refresher = x;
+	url_plain(f->origin_url, o, sizeof o);
+	rc_log("%s: asking %s again", why, o);
+	return true;
+}
+
+/* The URL x asks now: where its redirects led, else the run's. A target
+ * near its expiry first sends one transfer back to the origin. */
+static const char *target_url(struct rc_fetch *f, struct xfer *x)
+{
+	if (x->refreshing && x->redir_url == NULL) {
+		/* The refresh failed on the way (a reset, a 5xx): again. */
+		x->redir_url = strdup(f->origin_url);
+		x->redirects = 0;
+		if (x->redir_url == NULL)
+			fail(f, RC_E_NOMEM, "out of memory");
+	} else if (x->redir_url == NULL && !x->probe && f->refresher == NULL &&
+		   f->refresh_at > 0 && wall_s() >= f->refresh_at) {
+		begin_refresh(f, x, "the redirect target expires soon");
+	}
+	if (x->redir_url == NULL)
+		x->target_gen = f->target_gen;
+	return x->redir_url ? x->redir_url : f->url;
+}
+
+/* The refreshing transfer's reply is a range of the same version: its
+ * URL is the target of every range from now on. */
+static void adopt_target(struct rc_fetch *f, struct xfer *x)
+{
+	char red[1024];
+
+	if (x->redir_url != NULL) {
+		free(f->url);
+		f->url = x->redir_url;
+		x->redir_url = NULL;
+	}
+	note_target(f, x->redirects > 0);
+	x->target_gen = f->target_gen;
+	x->redirects = 0;
+	x->refreshing = false;
+	f->refresher = NULL;
+	f->refreshes = 0;
+	url_plain(f->url, red, sizeof red);
+	rc_log("fresh redirect target %s: every range goes there", red);
+	for (unsigned i = 0; i < f->nx; i++)
+		if (f->x[i].parked) {
+			f->x[i].parked = false;
+			f->x[i].retry_at = 0;
+		}
+}
+
 /* Judges the response once, at its first body byte or at its end. */
 static bool judge(struct xfer *x)
 {
@@ -319,6 +547,8 @@ static bool judge(struct xfer *x)
 	rc_judge(&x->resp, &w, &x->v);
 	if (x->sizing)
 		return false; /* its body is not the file's: dropped */
+	if (x->refreshing && x->v.kind == RC_V_RANGE)
+		adopt_target(f, x);
 	/* A file of unknown total ("bytes A-B/\*" first) whose later reply
 	 * names a total has that size: every reply after it must agree, or
 	 * one saying the file is shorter would end it early. */
@@ -540,7 +770,7 @@ static void setup_handle(struct rc_fetch *f, struct xfer *x)
 static void launch(struct rc_fetch *f, struct xfer *x)
 {
 	char range[64], extra[2 * RC_ETAG_MAX + 64], why[512];
-	const char *url = x->redir_url ? x->redir_url : f->url;
+	const char *url = target_url(f, x);
 	enum rc_err err;
 
 	curl_easy_setopt(x->h, CURLOPT_URL, url);
@@ -701,6 +931,7 @@ static void decide_after_probe(struct xfer *x)
 		free(f->url);
 		f->url = x->redir_url;
 		x->redir_url = NULL;
+		note_target(f, true);
 	}
 	snprintf(f->info.etag, sizeof f->info.etag, "%s", r->etag);
 	snprintf(f->info.last_modified, sizeof f->info.last_modified, "%s",
@@ -1149,6 +1380,59 @@ static void refused_by_proxy(struct rc_fetch *f, const char *url, long status)
 		 : "it refused to connect to the server");
 }
 
+/*
+ * A later range was refused by a redirect target (see MAX_REFRESHES): it
+ * goes to the target that already replaced it, waits for the one being
+ * fetched, or asks the origin again. Returns false when this refusal is
+ * final (the origin itself refused, or the status says nothing of expiry).
+ */
+static bool target_refused(struct rc_fetch *f, struct xfer *x)
+{
+	long st = x->resp.status;
+	char code[64], why[64], t[1024], o[1024];
+
+	if (x->probe || f->mode == MODE_PROBE || !f->pinned)
+		return false;
+	rc_auth_s3_code(x->errbody, code, sizeof code);
+	if (st != 401 && st != 403 && st != 410 &&
+	    !(st == 400 && (strcmp(code, "ExpiredToken") == 0 ||
+			    strcmp(code, "RequestExpired") == 0)))
+		return false;
+	if (x->refreshing ? x->redirects == 0
+			  : x->redir_url == NULL && !f->redirected)
+		return false; /* the origin itself refused */
+	url_plain(x->redir_url ? x->redir_url : f->url, t, sizeof t);
+	free(x->redir_url);
+	x->redir_url = NULL;
+	x->redirects = 0;
+	if (!x->refreshing && x->target_gen != f->target_gen) {
+		rc_log("an old redirect target refused (%ld): the fresh one is "
+		       "asked",
+		       st);
+		launch(f, x);
+		return true;
+	}
+	if (f->refresher != NULL && f->refresher != x) {
+		rc_log("redirect target refused (%ld): waiting for a fresh one",
+		       st);
+		x->parked = true;
+		x->waiting = true;
+		x->retry_at = now_s() + 3600;
+		return true;
+	}
+	snprintf(why, sizeof why, "redirect target refused (%ld)", st);
+	if (!begin_refresh(f, x, why)) {
+		url_plain(f->origin_url, o, sizeof o);
+		fail(f, RC_E_REMOTE,
+		     "HTTP %ld from the redirect target %s, also after asking "
+		     "%s again %u times",
+		     st, t, o, MAX_REFRESHES);
+		return true;
+	}
+	launch(f, x);
+	return true;
+}
+
 /* A final refusal (4xx): one line with the status, the URL, and for 401
  * and 403 which credentials were involved; a 401 under OAuth first gets
  * one fresh token. */
@@ -1158,6 +1442,8 @@ static void refused(struct rc_fetch *f, struct xfer *x)
 	char red[1024], code[64], hint[256], why[512];
 	enum rc_err err;
 
+	if (target_refused(f, x))
+		return;
 	if (x->resp.status == 401 && !x->auth_retried &&
 	    rc_auth_kind(f->auth) == RC_AUTH_OAUTH) {
 		x->auth_retried = true;
@@ -1648,6 +1934,7 @@ struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_auth *auth,
 	f->info.end = RC_UNKNOWN;
 	f->info.total = RC_UNKNOWN;
 	f->url = strdup(rc_auth_url(auth));
+	f->origin_url = strdup(rc_auth_url(auth));
 	rc_sched_retry_init(&f->policy, o->retries, o->retry_delay,
 			    rc_sched_seed());
 	f->nx = o->connections;
@@ -1655,8 +1942,8 @@ struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_auth *auth,
 	f->segs = calloc(ring->nslots * MAX_SEGS, sizeof *f->segs);
 	f->nsegs = calloc(ring->nslots, 1);
 	f->multi = curl_multi_init();
-	if (f->url == NULL || f->x == NULL || f->multi == NULL ||
-	    f->segs == NULL || f->nsegs == NULL)
+	if (f->url == NULL || f->origin_url == NULL || f->x == NULL ||
+	    f->multi == NULL || f->segs == NULL || f->nsegs == NULL)
 		goto fail;
 	curl_multi_setopt(f->multi, CURLMOPT_PIPELINING,
 			  (long)CURLPIPE_NOTHING);
@@ -1731,6 +2018,7 @@ void rc_fetch_free(struct rc_fetch *f)
 	free(f->segs);
 	free(f->nsegs);
 	free(f->url);
+	free(f->origin_url);
 	free(f);
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The fetcher: one thread that owns libcurl (the multi handle and every
  * easy handle), sends the probe, plans the chunks, runs N range requests
@@ -72,6 +73,12 @@ void rc_fetch_setup_easy(CURL *h, const struct rc_opts *o);
  * (CURLE_ABORTED_BY_CALLBACK), and below --speed-limit, or silent for
  * --stall-timeout, as a timeout. */
 void rc_fetch_setup_blocking(CURL *h, const struct rc_opts *o);
+
+/* When a signed URL expires, in seconds since the epoch, by its query:
+ * X-Amz-Date + X-Amz-Expires (SigV4 presigned: S3, GitHub release assets),
+ * the same with X-Goog- (Cloud Storage), or Expires= (CloudFront, Cloud
+ * Storage V2). 0 when it names none. */
+uint64_t rc_fetch_url_expiry(const char *url);
 
 /* Versions of the linked libraries, for --version. */
 void rc_fetch_versions(char *out, size_t outlen);

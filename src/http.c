@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * HTTP header parsing. Every number is parsed as 64-bit with overflow checks
  * (RFC 9110 14.1.2: "anticipate potentially large decimal numerals"); values

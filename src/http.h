@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * HTTP header parsing: Content-Range, Content-Length, Retry-After, ETag and
  * the response summary (struct rc_resp) that the fetcher's header callback

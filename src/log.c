@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * Logging and redaction. Redaction happens here, at the last step, so no
  * caller can forget it: header values whose names carry credentials, URL
@@ -193,7 +194,10 @@ void rc_log_redact_url(const char *url, char *out, size_t outlen)
 		PUT('=');
 		p++;
 		size_t vl = strcspn(p, "&#");
-		if (rc_log_secret_header(key, kl) || contains(key, kl, "sig")) {
+		/* sig: Azure's sig=, CloudFront's Signature; jwt: the token
+		 * in GitHub's release-asset URLs. */
+		if (rc_log_secret_header(key, kl) || contains(key, kl, "sig") ||
+		    contains(key, kl, "jwt")) {
 			for (const char *r = "[redacted]"; *r; r++)
 				PUT(*r);
 		} else {

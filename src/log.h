@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * Logging to stderr for -v, with secrets redacted, and the one-line error
  * messages. Each line is a single write(2), so lines from the two threads

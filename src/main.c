@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The run: options, process set-up, the fetcher thread, and the consumer
  * loop on this (main) thread that writes the ring's bytes to stdout in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The OAuth2 client-credentials grant. The client authenticates with HTTP
  * Basic over its form-encoded id and secret (RFC 6749 2.3.1), the request

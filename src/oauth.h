@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * OAuth2 client credentials (RFC 6749 4.4): one POST to the token endpoint
  * with the client's id and secret in HTTP Basic, and the JSON reply parsed

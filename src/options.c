@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * Parsing and validating the command line. Every number goes through
  * rc_parse_u64/rc_parse_size; after parsing, one pass (validate) rejects

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The command line, parsed once into a struct rc_opts that nothing mutates
  * afterwards. Pure: no I/O besides the caller's argv and environment.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /* Chunk sizes: small first, doubling to the configured size. */
 #include "plan.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * Range planning: how long the next chunk is. The probe asks a small first
  * chunk so the first byte arrives fast; each chunk after it doubles until

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * Response judging (RFC 9110 sections 14 and 15.3.7). A 206 must carry a
  * Content-Range that starts where we asked, ends no later than we asked,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * Judging responses. The first ranged GET (the probe) teaches the size,
  * range support and validator; every later response is held to what the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * Progress display. The bar is redrawn at most four times a second and
  * erased at the end; the line mode prints every five seconds, which suits

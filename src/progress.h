@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The progress display on stderr: a bar on a terminal, a plain line every
  * few seconds for logs, or nothing. Consumer (main) thread only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * Random access by range requests. Each read asks for one block at the
  * current position, pinned to the probe's version (If-Match or

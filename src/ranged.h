@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * Random access to the remote file by range requests, for readers that
  * seek (libarchive's seekable zip reader: the central directory at the

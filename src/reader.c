@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The ring as a byte stream for the sinks. A block handed out stays in its
  * slot until the next call, which is what libarchive's read callback and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The consumer's view of the ring as one byte stream: each call hands out
  * the next landed bytes in place (no copy) and counts the previous block as

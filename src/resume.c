@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * Building the resume command from the user's own argv, so it keeps their
  * options and spelling: only the start offset, the range and the pinned

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The resume hint: after a failure, the exact command that continues where
  * the delivered bytes end. Pure; main thread.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The reorder ring: a fixed number of slots of one chunk each, allocated
  * once. Chunk number seq lives in slot seq % nslots and may be claimed only

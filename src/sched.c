@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The retry policy and the interruptible wait (see sched.h). Pure but for
  * rc_sched_seed, rc_sched_sleep and rc_sched_announce; any thread. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The scheduler: every decision about requests that is not libcurl
  * plumbing. Today it holds the one retry policy that the fetcher, the zip

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * AWS Signature Version 4 (GET only: the payload hash is the caller's).
  * Canonical request = method, canonical URI, canonical query, canonical

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * AWS Signature Version 4 for GET requests: the canonical request, the
  * string to sign and the Authorization header value, on mbedTLS's SHA-256

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The decode sink (-d), and the one decoder every mode reads compressed
  * data through: the compressed stream from the ring, decoded while the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The decode sink (-d): decompress the stream to stdout as it arrives.
  * Consumer (main) thread only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The raw sink. One write(2) per landed run of bytes (often megabytes), so
  * there is no syscall per small piece. A non-blocking stdout (inherited

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The raw sink: bytes from the ring to a file descriptor, as they are.
  * Consumer (main) thread only.

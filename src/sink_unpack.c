@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The unpack sink: -x DIR (extract), -t (list), --member PATH (one member
  * to stdout), reading the archive as it streams from the ring through

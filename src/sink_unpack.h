@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The unpack sink: -x DIR, -t, --member PATH over the streamed archive.
  * Consumer (main) thread only.

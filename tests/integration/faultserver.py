@@ -89,16 +89,34 @@ Lying lengths (review3):
               that names all of it
   dup@N       a 206 with another ETag, Last-Modified or Content-Range
               (X-Rs-Dup: etag, lm, cr) before the usual one
+Expiring redirect targets (cases_redirects.py): asked as 127.0.0.1 (the
+origin), a 302 to the same path on "localhost" (another host) with a
+signed query valid for 2 s, generation g = 0, 1, ... per token; asked as
+localhost, the target checks that query (403 with S3's "Request has
+expired" once it has) and serves ranges at 512 KiB/s.
+  signed      the query is SigV4's: X-Amz-Date, X-Amz-Expires=2,
+              X-Amz-Signature
+  cf          ... CloudFront's: Expires=<epoch>, Signature, Key-Pair-Id
+  opaque      ... an opaque token=: the expiry is the server's secret
+  deny        targets of generation 1 on always answer 403
+  e400        an expired target answers 400 with <Code>ExpiredToken</Code>
+  newetag     targets of generation 1 on serve another version (ETag,
+              bytes; If-Match answered 412)
+GET /log/<token> returns the token's requests as JSON lines: host,
+target (bool), generation, Authorization sent (bool), status.
 Version k of a file is its bytes rotated left by k.
 Prints "PORT <n>" on stdout once listening.
 """
 import email.utils
+import json
 import os
+import secrets
 import socket
 import struct
 import sys
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 DATA = sys.argv[1] if len(sys.argv) > 1 else "."
@@ -151,6 +169,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("http://"):
             # Asked as a proxy: the path of the absolute URL.
             self.path = "/" + self.path.split("/", 3)[3]
+        if self.path.startswith("/log/"):
+            return self.signed_log(self.path[5:])
         parts = self.path.split("/", 4)
         if len(parts) != 5 or parts[1] != "f":
             self.send_error(404)
@@ -167,6 +187,8 @@ class Handler(BaseHTTPRequestHandler):
         def since(kind):
             return any(k == kind and n >= at for k, at, c in faults)
 
+        if "signed" in modes:
+            return self.signed(token, modes, name)
         if "loop" in modes:
             return self.redirect(self.path)
         if "tofile" in modes:
@@ -486,6 +508,118 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Proxy-Authenticate", 'Basic realm="proxy"')
         self.send_header("Content-Length", "0")
         self.end_headers()
+
+    # -- expiring redirect targets (cases_redirects.py) --
+    SIGNED_TTL = 2
+    SIGNED_RATE = 512 * 1024          # bytes/s per connection
+    SIGNED_GEN = {}                   # token -> next generation
+    SIGNED_ISSUED = {}                # (token, nonce) -> (gen, expiry)
+    SIGNED_LOG = {}                   # token -> [request records]
+
+    def signed_log(self, token):
+        with LOCK:
+            lines = [json.dumps(r) for r in self.SIGNED_LOG.get(token, [])]
+        body = ("\n".join(lines) + "\n").encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def signed(self, token, modes, name):
+        host = (self.headers.get("Host") or "").rsplit(":", 1)
+        port = host[1] if len(host) > 1 else ""
+        path, _, query = self.path.partition("?")
+        name = name.partition("?")[0]
+        q = urllib.parse.parse_qs(query)
+        target = host[0] == "localhost"
+        rec = {"host": host[0], "target": target, "gen": None,
+               "auth": "Authorization" in self.headers,
+               "range": self.headers.get("Range")}
+
+        def reply(status, hdrs=(), body=b""):
+            rec["status"] = status
+            with LOCK:
+                self.SIGNED_LOG.setdefault(token, []).append(rec)
+            self.send_response(status)
+            for k, v in hdrs:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        now = time.time()
+        if not target:
+            with LOCK:
+                gen = self.SIGNED_GEN.get(token, 0)
+                self.SIGNED_GEN[token] = gen + 1
+            nonce = "SIGSECRET%s" % secrets.token_hex(8)
+            issued = int(now)
+            expiry = issued + self.SIGNED_TTL
+            with LOCK:
+                self.SIGNED_ISSUED[(token, nonce)] = (gen, expiry)
+            if "cf" in modes:
+                sq = "Expires=%d&Signature=%s&Key-Pair-Id=K1" % (expiry, nonce)
+            elif "opaque" in modes:
+                sq = "token=%s" % nonce
+            else:
+                sq = ("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=%s"
+                      "&X-Amz-Expires=%d&X-Amz-SignedHeaders=host"
+                      "&X-Amz-Signature=%s" % (
+                          time.strftime("%Y%m%dT%H%M%SZ",
+                                        time.gmtime(issued)),
+                          self.SIGNED_TTL, nonce))
+            rec["gen"] = gen
+            return reply(302, [("Location", "http://localhost:%s%s?%s" % (
+                port, path, sq))])
+        nonce = (q.get("X-Amz-Signature") or q.get("Signature") or
+                 q.get("token") or [""])[0]
+        with LOCK:
+            gen, expiry = self.SIGNED_ISSUED.get((token, nonce), (None, 0))
+        rec["gen"] = gen
+        expired = b"<Error><Code>AccessDenied</Code><Message>Request has " \
+            b"expired</Message></Error>"
+        if gen is None or now >= expiry or ("deny" in modes and gen >= 1):
+            if "e400" in modes:     # Cloud Storage's way of saying it
+                return reply(400, [("Content-Type", "application/xml")],
+                             b"<Error><Code>ExpiredToken</Code></Error>")
+            return reply(403, [("Content-Type", "application/xml")],
+                         expired)
+        try:
+            with open(os.path.join(DATA, os.path.basename(name)), "rb") as f:
+                body = f.read()
+        except OSError:
+            return reply(404)
+        size = len(body)
+        etag = '"v1-%d"' % size
+        if "newetag" in modes and gen >= 1:
+            etag = '"v2-%d"' % size
+            body = body[1:] + body[:1]
+        im = self.headers.get("If-Match")
+        if im and etag not in [t.strip() for t in im.split(",")]:
+            return reply(412)
+        rng = self.headers.get("Range", "bytes=0-")
+        a, b = rng.split("=", 1)[1].split("-", 1)
+        first = int(a)
+        last = min(int(b), size - 1) if b else size - 1
+        if first >= size:
+            return reply(416, [("Content-Range", "bytes */%d" % size)])
+        chunk = body[first:last + 1]
+        rec["status"] = 206
+        with LOCK:
+            self.SIGNED_LOG.setdefault(token, []).append(rec)
+        self.send_response(206)
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", MTIME)
+        self.send_header("Content-Range", "bytes %d-%d/%d" % (
+            first, last, size))
+        self.send_header("Content-Length", str(len(chunk)))
+        self.end_headers()
+        step = self.SIGNED_RATE // 16
+        for i in range(0, len(chunk), step):
+            self.wfile.write(chunk[i:i + step])
+            self.wfile.flush()
+            time.sleep(1 / 16)
+    # -- end of expiring redirect targets --
 
     def redirect(self, where):
         self.send_response(302)
