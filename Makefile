@@ -184,7 +184,7 @@ DEB_PKGS := gcc make pkg-config libcurl4-openssl-dev libmbedtls-dev \
 	man-db zsh fish parallel zstd xz-utils bzip2 lz4 zip cpio libjson-c-dev \
 	ceph-mon ceph-osd radosgw ceph-common python3-boto3 faketime \
 	libssl-dev apache2 lighttpd \
-	python3-yaml
+	python3-yaml slurmctld slurmd slurm-client munge
 deps:
 	$(Q)missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \

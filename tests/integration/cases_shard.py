@@ -203,3 +203,158 @@ def t_shard_k8s(env):
     joined = b"".join(open(os.path.join(d, str(k)), "rb").read()
                       for k in range(1, n + 1))
     expect(joined == env.files["f20971520"], "the joined shards differ")
+
+
+class Slurm:
+    """A single-node Slurm of Debian's slurmctld and slurmd (and munged
+    for their authentication) in a scratch directory, on random loopback
+    ports; stopped by PID."""
+
+    def __init__(self, env):
+        for prog in ("munged", "slurmctld", "slurmd", "sbatch"):
+            if shutil.which(prog) is None and not os.path.exists(
+                    "/usr/sbin/" + prog):
+                raise Skip("%s is not installed (make deps)" % prog)
+        self.dir = d = os.path.join(env.work, "slurm")
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(os.path.join(d, "state"))
+        os.makedirs(os.path.join(d, "spool"))
+        self.procs = []
+        key = os.path.join(d, "munge.key")
+        with open(key, "wb") as f:
+            f.write(os.urandom(1024))
+        os.chmod(key, 0o400)
+        sock = os.path.join(d, "munge.sock")
+        self.spawn(["/usr/sbin/munged", "-F", "-f", "--socket=" + sock,
+                    "--key-file=" + key, "--pid-file=" + d + "/munge.pid",
+                    "--seed-file=" + d + "/munge.seed",
+                    "--log-file=" + d + "/munge.log"])
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        host = socket.gethostname()
+        self.conf = os.path.join(d, "slurm.conf")
+        with open(self.conf, "w") as f:
+            f.write(f"""ClusterName=rctest
+SlurmctldHost={host}(127.0.0.1)
+SlurmctldPort={free_port()}
+SlurmdPort={free_port()}
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+AuthInfo=socket={sock}
+CredType=cred/munge
+StateSaveLocation={d}/state
+SlurmdSpoolDir={d}/spool
+SlurmctldPidFile={d}/ctld.pid
+SlurmdPidFile={d}/d.pid
+SlurmctldLogFile={d}/ctld.log
+SlurmdLogFile={d}/d.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SchedulerType=sched/builtin
+ReturnToService=2
+MpiDefault=none
+JobCompType=jobcomp/none
+AccountingStorageType=accounting_storage/none
+JobAcctGatherType=jobacct_gather/none
+SlurmdParameters=config_overrides
+NodeName={host} NodeAddr=127.0.0.1 CPUs=4 State=UNKNOWN
+PartitionName=t Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+""")
+        self.env = dict(os.environ, SLURM_CONF=self.conf)
+        self.spawn(["/usr/sbin/slurmctld", "-D", "-f", self.conf])
+        self.spawn(["/usr/sbin/slurmd", "-D", "-f", self.conf, "-N", host])
+        for _ in range(100):
+            p = subprocess.run(["sinfo", "-h", "-o", "%t"], env=self.env,
+                               capture_output=True, text=True)
+            if p.stdout.strip() == "idle":
+                return
+            time.sleep(0.1)
+        self.stop()
+        raise Fail("the single-node Slurm did not come up: %s"
+                   % (p.stdout + p.stderr)[-300:])
+
+    def spawn(self, cmd):
+        self.procs.append(subprocess.Popen(
+            cmd, env=dict(os.environ, SLURM_CONF=getattr(self, "conf", "")),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+    def sbatch(self, args, envvars):
+        """Submits an array job and waits for it (polling squeue, faster
+        than sbatch --wait); returns {task id: exit status}, from the
+        records slurmctld keeps of finished jobs."""
+        e = dict(self.env)
+        e.update(envvars)
+        p = subprocess.run(["sbatch", "--parsable", "--cpus-per-task=1",
+                            "-o", os.path.join(self.dir, "task-%a.out")]
+                           + args, env=e, capture_output=True, text=True,
+                           timeout=60)
+        expect(p.returncode == 0, "sbatch: %s" % p.stderr[-300:])
+        job = p.stdout.strip().split(";")[0]
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            q = subprocess.run(["squeue", "-h", "-j", job], env=self.env,
+                               capture_output=True, text=True)
+            if q.returncode == 0 and not q.stdout.strip():
+                break
+            time.sleep(0.2)
+        out = subprocess.run(["scontrol", "-o", "show", "job", job],
+                             env=self.env, capture_output=True,
+                             text=True).stdout
+        status = {}
+        for line in out.splitlines():
+            t = re.search(r"\bArrayTaskId=(\d+)\b", line)
+            x = re.search(r"\bExitCode=(\d+):(\d+)", line)
+            if t and x:
+                # ExitCode=status:signal
+                code, sig = int(x.group(1)), int(x.group(2))
+                status[int(t.group(1))] = 128 + sig if sig else code
+        return status
+
+    def stop(self):
+        for p in reversed(self.procs):
+            p.terminate()
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+@case("contrib slurm-array.sh through a real single-node Slurm (slurmctld, "
+      "slurmd): sbatch --array=1-4, a failed task re-run alone with "
+      "--array=3, the join exact")
+def t_shard_slurmd(env):
+    slurm = Slurm(env)
+    try:
+        script = os.path.join(SHARD, "slurm-array.sh")
+        d = os.path.join(env.work, "slurmd-shards")
+        shutil.rmtree(d, ignore_errors=True)
+        # Task 3 is cut off after a second on its first run (a node
+        # lost, a time limit).
+        fake = fake_rangecat(env, "slurm-fake", '''
+case "$*" in *"--shard 3/4"*)
+    if [ ! -e "$(dirname "$0")/cut" ]; then
+        touch "$(dirname "$0")/cut"
+        exec timeout --preserve-status -s TERM 1 "$REAL" "$@"
+    fi;;
+esac
+exec "$REAL" "$@"''')
+        e = {"PATH": shard_env(fake)["PATH"], "RANGECAT_CONNECTIONS": "2"}
+        url = env.url("slow/f20971520")
+        st = slurm.sbatch(["--array=1-4", script, url, d, "4"], e)
+        expect(st == {1: 0, 2: 0, 3: 143, 4: 0}, "the array's exit "
+               "statuses: %r" % st)
+        expect(sorted(os.listdir(d)) == ["1", "2", "3.part", "4"],
+               "after the array: %r" % sorted(os.listdir(d)))
+        st = slurm.sbatch(["--array=3", script, url, d, "4"], e)
+        expect(st == {3: 0}, "the re-run of 3: %r %s" % (
+            st, open(os.path.join(slurm.dir, "task-3.out")).read()[-300:]))
+        joined = b"".join(open(os.path.join(d, str(k)), "rb").read()
+                          for k in (1, 2, 3, 4))
+        expect(joined == env.files["f20971520"], "the joined shards differ")
+    finally:
+        slurm.stop()
