@@ -73,7 +73,7 @@ def expect(cond, what):
         raise AssertionError(what)
 
 
-def first_line(b):
+def last_line(b):
     s = b.decode(errors="replace").strip().splitlines()
     return s[-1] if s else "(no message)"
 
@@ -107,14 +107,14 @@ def base_image(cache):
             cmd.append(mirror)
         p = sh(cmd)
         if p.returncode != 0:
-            raise RuntimeError("mmdebstrap failed: " + first_line(p.stderr))
+            raise RuntimeError("mmdebstrap failed: " + last_line(p.stderr))
         os.rename(tar + ".tmp", tar)
         sh(podman + ["rmi", "-f", BASE])
     if sh(podman + ["image", "exists", BASE]).returncode != 0:
         p = sh(podman + ["import", "-q", tar, BASE])
         if p.returncode != 0:
             raise RuntimeError("podman import failed: "
-                               + first_line(p.stderr))
+                               + last_line(p.stderr))
 
 
 def probe(cache):
@@ -125,7 +125,7 @@ def probe(cache):
         raise RuntimeError("podman is not installed")
     p = sh(["podman", "info"])
     if p.returncode != 0:
-        raise RuntimeError("podman info failed: " + first_line(p.stderr))
+        raise RuntimeError("podman info failed: " + last_line(p.stderr))
     base_image(cache)
     # Hosts differ: crun refuses a cgroup v1/v2 hybrid that runc takes,
     # and podman's default ulimits may be over what this host allows
@@ -149,7 +149,7 @@ def probe(cache):
                     log("podman runs containers here with %s (the defaults "
                         "failed: %s)" % (" ".join(runtime + lim), errors[0]))
                 return
-            errors.append(first_line(p.stderr))
+            errors.append(last_line(p.stderr))
     raise RuntimeError("podman cannot run a container here: " + errors[0])
 
 
@@ -329,7 +329,7 @@ def main():
         p = sh(podman + ["build", "--no-cache"] + run_opts +
                ["-f", df, "-t", "localhost/rangecat-context:check", ROOT])
         sh(podman + ["rmi", "-f", "localhost/rangecat-context:check"])
-        expect(p.returncode == 0, "context build: " + first_line(p.stderr))
+        expect(p.returncode == 0, "context build: " + last_line(p.stderr))
         out = p.stdout.decode(errors="replace")
         for o in outs:
             expect(not any(line.strip() == o for line in out.splitlines()),
@@ -382,7 +382,7 @@ def main():
             t = time.time()
             p = sh(podman + ["stop", "-t", "10", name])
             took = time.time() - t
-            expect(p.returncode == 0, "podman stop: " + first_line(p.stderr))
+            expect(p.returncode == 0, "podman stop: " + last_line(p.stderr))
             code = inspect(name, "{{.State.ExitCode}}")
             ended = int(inspect(name, "{{.State.FinishedAt.UnixNano}}")) \
                 / 1e9 - t
