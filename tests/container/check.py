@@ -39,6 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BASE = "localhost/rangecat-base:bookworm"
 IMAGE = "localhost/rangecat:check"
+BUILD = "localhost/rangecat-build:check"  # the build stage
 PREFIX = "rangecat-check-"  # names of the containers made here
 MB = 1024 * 1024
 
@@ -246,6 +247,11 @@ def inspect(name, fmt):
         .strip()
 
 
+def image_id(name):
+    p = sh(podman + ["image", "inspect", name, "--format", "{{.Id}}"])
+    return p.stdout.decode().strip() if p.returncode == 0 else ""
+
+
 def rm(name):
     sh(podman + ["rm", "-f", "-t", "0", name])
 
@@ -284,15 +290,23 @@ def main():
 
     log("building %s from contrib/Dockerfile" % IMAGE)
     t = time.time()
-    p = subprocess.run(podman + ["build", "--network=host"] + run_opts + [
-        "--build-arg", "BASE=" + BASE, "--build-arg", "RUNTIME_BASE=" + BASE,
-        "-f", os.path.join(ROOT, "contrib", "Dockerfile"), "-t", IMAGE,
-        ROOT], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if p.returncode != 0:
-        log("podman build failed: %s" % p.stderr.decode(
-            errors="replace")[-1500:])
-        print("0 passed, 1 failed")
-        return 1
+    # The build stage is tagged too, so that what an earlier run built is
+    # removed by its id below and nothing else: podman keeps the layers
+    # the new images use, the apt step's among them, for the next run.
+    old = {image_id(i) for i in (BUILD, IMAGE)} - {""}
+    for target, tag in (["--target", "build"], BUILD), ([], IMAGE):
+        p = subprocess.run(podman + ["build", "--network=host"] + run_opts + [
+            "--build-arg", "BASE=" + BASE, "--build-arg",
+            "RUNTIME_BASE=" + BASE] + target + [
+            "-f", os.path.join(ROOT, "contrib", "Dockerfile"), "-t", tag,
+            ROOT], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if p.returncode != 0:
+            log("podman build failed: %s" % p.stderr.decode(
+                errors="replace")[-1500:])
+            print("0 passed, 1 failed")
+            return 1
+    for i in old - {image_id(i) for i in (BUILD, IMAGE)}:
+        sh(podman + ["rmi", i])
     log("image built in %.0f s" % (time.time() - t))
 
     small = write_random(os.path.join(data, "f64"), 64 * MB)
