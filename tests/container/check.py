@@ -10,7 +10,8 @@ RUNTIME_BASE. The image then runs against an nginx on the host's loopback
 (--network=host):
   - the build context holds no host build output (.dockerignore);
   - a download into a pipe, byte-exact, progress lines on stderr by
-    default and -q on the command line winning;
+    default, -q on the command line winning, RANGECAT_PROGRESS=none
+    silencing them;
   - the entrypoint unpacking into a volume owned by 10001 (as fsGroup
     makes it), the program run after, .complete written;
   - podman stop mid-download: the container ends with 143 in under 2 s
@@ -360,6 +361,10 @@ def main():
         expect(rc == 0 and digest == small, "-q: exit %d" % rc)
         expect(err == "", "-q on the command line did not win: %r"
                % err[-300:])
+        rc, digest, n, err = prun(["-e", "RANGECAT_PROGRESS=none", IMAGE,
+                                   web.url("f64")])
+        expect(rc == 0 and digest == small and err == "",
+               "RANGECAT_PROGRESS=none: exit %d %r" % (rc, err[-300:]))
 
     def unpack():
         vol = volume("vol-unpack")
