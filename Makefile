@@ -8,6 +8,7 @@
 #   make fuzz       libFuzzer on every parser of outside input
 #   make bench      benchmarks against curl, aria2c, axel, wget2
 #   make demo       stream a generated sample from a loopback nginx
+#   make container-check  the Dockerfile built and run with podman
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # On a Debian machine run as root, `make deps` (a prerequisite of check and
@@ -163,12 +164,31 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory rangecat
 	$(Q)$(PYTHON) tests/demo.py
 
+# contrib/Dockerfile built with podman and run for real, with no registry:
+# the Debian 12 base image is made here by mmdebstrap from the machine's
+# apt sources and cached in CONTAINER_CACHE (a few minutes the first time;
+# rm -r it to refresh). tests/container/check.py says what is checked.
+# container-probe only says whether podman can run containers here (.ci/run
+# asks it first). Neither is part of check.
+CONTAINER_PKGS := podman crun runc uidmap containernetworking-plugins mmdebstrap
+CONTAINER_CACHE ?= build/container
+.PHONY: container-deps container-probe container-check
+container-deps: deps
+	$(Q)for p in $(CONTAINER_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+		| grep -q 'ok installed' || apt-get install -y -qq --no-install-recommends $$p >/dev/null; done
+container-probe: container-deps
+	$(Q)$(PYTHON) tests/container/check.py --probe $(CONTAINER_CACHE)
+container-check: container-deps
+	$(Q)$(MAKE) --no-print-directory rangecat
+	$(Q)$(PYTHON) tests/container/check.py $(CONTAINER_CACHE)
+
 # Debian packages the build and the tests need. Installed only when missing.
 DEB_PKGS := gcc make pkg-config libcurl4-openssl-dev libmbedtls-dev \
 	libarchive-dev libzstd-dev zlib1g-dev nginx-light openssl curl python3 mandoc \
 	man-db zsh fish parallel zstd xz-utils bzip2 lz4 zip cpio libjson-c-dev \
 	ceph-mon ceph-osd radosgw ceph-common python3-boto3 faketime \
-	libssl-dev apache2 lighttpd dpkg-dev
+	libssl-dev apache2 lighttpd dpkg-dev \
+	python3-yaml slurmctld slurmd slurm-client munge
 deps:
 	$(Q)missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
