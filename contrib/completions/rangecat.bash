@@ -11,8 +11,9 @@ _rangecat()
 		--stats --shard --decompress --extract --list --member
 		--strip-components --strict --same-owner --same-permissions
 		--max-size --sha256 --sha512
+		--output --remove-on-error
 		--version --help
-		-n -C -r -H -k -q -v -V -h -d -x -t"
+		-n -C -r -H -k -q -v -V -h -d -x -t -o"
 	case $cur in
 	--progress=*)
 		COMPREPLY=($(compgen -P --progress= -W "bar line json none" -- "${cur#--progress=}"))
@@ -24,7 +25,7 @@ _rangecat()
 		;;
 	esac
 	case $prev in
-	--cacert)
+	--cacert | -o | --output)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
