@@ -172,14 +172,15 @@ def kill_midway(env, argv, part, least=1 * MB, limit=30):
             if os.path.exists(dest):
                 seen.append(time.time())
             time.sleep(0.002)
-    th = threading.Thread(target=poll)
+    th = threading.Thread(target=poll, daemon=True)
     th.start()
-    p = subprocess.Popen([BIN] + argv, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    t0 = time.time()
     try:
+        p = subprocess.Popen([BIN] + argv, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        t0 = time.time()
         while time.time() - t0 < limit:
-            if os.path.exists(part) and os.path.getsize(part) >= least:
+            if p.poll() is not None or (os.path.exists(part) and
+                                        os.path.getsize(part) >= least):
                 break
             time.sleep(0.01)
         p.kill()
@@ -209,7 +210,7 @@ def poll_run(env, argv, dest, want):
             except OSError:
                 pass
             time.sleep(0.002)
-    th = threading.Thread(target=poll)
+    th = threading.Thread(target=poll, daemon=True)
     th.start()
     try:
         p = subprocess.run([BIN] + argv, capture_output=True, timeout=120)
