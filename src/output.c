@@ -270,6 +270,14 @@ enum rc_err rc_output_open(const struct rc_opts *o, struct rc_output **outp,
 	rc_escape(out->part, out->shown, sizeof out->shown);
 	make_key(o, out->key);
 
+	/* rename(2) cannot put a file where a directory is: say so now,
+	 * not after the download. */
+	if (stat(out->path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		char file[PATH_MAX];
+		snprintf(why, whylen, "--output: %s is a directory",
+			 rc_escape(out->path, file, sizeof file));
+		return RC_E_OUTPUT;
+	}
 	out->fd =
 	    open(out->part, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
 	if (out->fd < 0)

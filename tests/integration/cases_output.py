@@ -134,6 +134,9 @@ def t_out_usage(env):
     expect_run(r, 1, b"", err=r"--remove-on-error goes with --output")
     r = run(env, ["-o", d + "/", env.url("f1")])
     expect_run(r, 1, b"", err=r"--output: expected a file name")
+    r = run(env, ["-o", d, env.url("f1")])
+    expect_run(r, 5, b"", err=r"--output: .*/ou is a directory")
+    expect(not os.path.exists(d + ".part"), "ou.part made")
     with open(dest + ".part", "wb") as f:
         f.write(env.files["f65536"][:1000])
     r = run(env, ["-C", "999", "-o", dest, env.url("f65536")])
