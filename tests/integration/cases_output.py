@@ -416,3 +416,37 @@ def t_out_sidecar(env):
         expect_file(dest, data, "sidecar")
     finally:
         umount(d)
+
+
+@case("-o: a second run on the same FILE.part refuses (exit 5); SIGINT "
+      "keeps it for the same command")
+def t_out_locked(env):
+    data = env.files["f20971520"]
+    d = out_dir(env, "ol")
+    dest = os.path.join(d, "f")
+    argv = ["-n", "8", "-o", dest, env.url("slow/f20971520")]
+    p = subprocess.Popen([BIN] + argv, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        t0 = time.time()
+        while time.time() - t0 < 30 and p.poll() is None and not (
+                os.path.exists(dest + ".part") and
+                os.path.getsize(dest + ".part") > 0):
+            time.sleep(0.01)
+        r = run(env, argv)
+        expect_run(r, 5, b"", err=r"f\.part is being written by another "
+                   r"process")
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    r = Result(p.returncode, out, err.decode(errors="replace"))
+    expect_run(r, 130, b"", err=r"interrupted(.|\n)*f\.part kept: \d+ bytes"
+               r" \(\d+ of this run\); resume with the same command")
+    size = os.path.getsize(dest + ".part")
+    expect(0 < size < len(data), "FILE.part holds %d bytes" % size)
+    r = run(env, argv)
+    expect_run(r, 0, b"")
+    expect_file(dest, data, "after SIGINT")
