@@ -72,25 +72,22 @@ static void install_signals(long max_time)
 	}
 }
 
-/* A closed stdin or stderr would let a socket take its number: fill the
- * gap with /dev/null. A closed stdout is an error of its own. */
-static bool sane_fds(void)
+/* A closed stdin, stdout or stderr would let a socket take its number:
+ * fill the gap with /dev/null. A closed stdout is an error of its own
+ * unless -o names the output (main checks): returns whether it was. */
+static bool closed_stdout(void)
 {
+	bool closed = false;
+
 	for (int fd = 0; fd <= 2; fd++) {
 		if (fcntl(fd, F_GETFD) != -1)
 			continue;
-		if (fd == 1) {
-			int n = open("/dev/null", O_RDWR);
-			if (n != 1 && n >= 0)
-				close(n);
-			rc_log_error("stdout is closed; nothing to write to");
-			return false;
-		}
+		closed |= fd == 1;
 		int n = open("/dev/null", O_RDWR);
 		if (n != fd && n >= 0)
 			close(n);
 	}
-	return true;
+	return closed;
 }
 
 /* -C -: the size of stdout when it is a regular file opened for append. */
@@ -421,9 +418,12 @@ int main(int argc, char *argv[])
 	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
 
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	if (!sane_fds())
-		return rc_err_exit_status(RC_E_OUTPUT);
+	bool no_stdout = closed_stdout();
 	err = rc_options_parse(&o, argc, argv, why, sizeof why);
+	if (no_stdout && (err != RC_OK || !o.output)) {
+		rc_log_error("stdout is closed; nothing to write to");
+		return rc_err_exit_status(RC_E_OUTPUT);
+	}
 	if (err != RC_OK) {
 		rc_log_error("%s", why);
 		return rc_err_exit_status(err);

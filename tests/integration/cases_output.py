@@ -79,6 +79,13 @@ def t_out_basic(env):
     # "-o -" is stdout, as with curl.
     r = orun(env, ["-o", "-", env.url("f65537")])
     expect_run(r, 0, env.files["f65537"], quiet=True)
+    # A closed stdout does not matter with -o.
+    p = subprocess.run("%s -o %s %s >&-" % (BIN, shlex.quote(dest),
+                                             env.url("f65536")),
+                       shell=True, capture_output=True, timeout=60)
+    expect(p.returncode == 0 and p.stderr == b"",
+           "closed stdout: rc %d %r" % (p.returncode, p.stderr))
+    expect_file(dest, env.files["f65536"], "closed stdout")
     # A relative name lands in the working directory.
     r = run(env, ["-o", "rel", env.url("f2")])
     expect_run(r, 0, b"")
