@@ -227,7 +227,7 @@ static const char *distrust(const struct rc_output *out, bool have,
 	if (o->has_range && o->range_suffix)
 		return "a suffix range (-r -N) cannot be resumed";
 	if (!have)
-		return "it has no resume metadata";
+		return "its resume metadata is missing or damaged";
 	if (strcmp(m->key, out->key) != 0)
 		return "it was written for another URL or range";
 	if (m->etag[0] == '\0')

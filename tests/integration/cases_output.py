@@ -165,8 +165,8 @@ def t_out_usage(env):
     with open(dest + ".part", "wb") as f:
         f.write(b"\0" * 5000)
     r = run(env, ["-o", dest, env.url("f65536")])
-    expect_run(r, 0, b"", err=r"x\.part: it has no resume metadata: "
-               r"starting over")
+    expect_run(r, 0, b"", err=r"x\.part: its resume metadata is missing "
+               r"or damaged: starting over")
     expect_file(dest, env.files["f65536"], "no metadata")
 
 
@@ -353,7 +353,8 @@ def t_out_fail_resume(env):
     expect(not os.path.exists(dest), "FILE made despite --sha256")
     r = run(env, ["--sha256", sha(env.files["f65536"]), "-o", dest,
                   env.url("f65536")])
-    expect_run(r, 0, b"", err=r"no resume metadata: starting over")
+    expect_run(r, 0, b"", err=r"resume metadata is missing or damaged: "
+               r"starting over")
     expect_file(dest, env.files["f65536"], "after a mismatch")
     os.unlink(dest)
     # --remove-on-error.
@@ -421,6 +422,17 @@ def t_out_sidecar(env):
         expect(first and int(first[0]) == size, "resumed at %s, not %d"
                % (first[:1], size))
         expect_file(dest, data, "sidecar")
+        # A damaged record is not trusted.
+        argv[-1] = env.furl("side2", "s404@4", "f20971520")
+        r = run(env, argv)
+        expect_run(r, 2, b"", err=r"resume with the same command")
+        with open(dest + ".part.rangecat", "r+") as f:
+            f.seek(3)
+            f.write("#")
+        r = run(env, argv)
+        expect_run(r, 0, b"", err=r"resume metadata is missing or damaged: "
+               r"starting over")
+        expect_file(dest, data, "damaged sidecar")
     finally:
         umount(d)
 
