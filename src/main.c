@@ -29,6 +29,7 @@
 #include "fetch.h"
 #include "log.h"
 #include "options.h"
+#include "output.h"
 #include "progress.h"
 #include "ranged.h"
 #include "resume.h"
@@ -72,25 +73,22 @@ static void install_signals(long max_time)
 	}
 }
 
-/* A closed stdin or stderr would let a socket take its number: fill the
- * gap with /dev/null. A closed stdout is an error of its own. */
-static bool sane_fds(void)
+/* A closed stdin, stdout or stderr would let a socket take its number:
+ * fill the gap with /dev/null. A closed stdout is an error of its own
+ * unless -o names the output (main checks): returns whether it was. */
+static bool closed_stdout(void)
 {
+	bool closed = false;
+
 	for (int fd = 0; fd <= 2; fd++) {
 		if (fcntl(fd, F_GETFD) != -1)
 			continue;
-		if (fd == 1) {
-			int n = open("/dev/null", O_RDWR);
-			if (n != 1 && n >= 0)
-				close(n);
-			rc_log_error("stdout is closed; nothing to write to");
-			return false;
-		}
+		closed |= fd == 1;
 		int n = open("/dev/null", O_RDWR);
 		if (n != fd && n >= 0)
 			close(n);
 	}
-	return true;
+	return closed;
 }
 
 /* -C -: the size of stdout when it is a regular file opened for append. */
@@ -201,8 +199,31 @@ static enum rc_err check_digest(struct rc_reader *r, const struct rc_opts *o,
 			       msglen);
 }
 
-/* Reads the ring to the end through the sink o->mode asks for. */
+/*
+ * -o: the digest starts with the bytes kept in FILE.part, and what
+ * FILE.part holds is recorded once the probe was judged, before its first
+ * byte is written (the fetcher publishes what it learnt before that byte
+ * lands, so the peek's acquire makes it visible here).
+ */
+static enum rc_err output_begin(struct rc_output *out, struct rc_reader *r,
+				const struct rc_fetch *f, char *msg,
+				size_t msglen)
+{
+	const unsigned char *p;
+	enum rc_err err;
+
+	if (r->digest &&
+	    (err = rc_output_hash_prefix(out, r->digest, msg, msglen)))
+		return err;
+	if (rc_reader_peek(r, 1, &p) > 0)
+		rc_output_began(out, rc_fetch_info(f));
+	return RC_OK;
+}
+
+/* Reads the ring to the end through the sink o->mode asks for; out is
+ * -o's FILE.part (or NULL), f the fetcher filling the ring. */
 static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
+			   struct rc_output *out, const struct rc_fetch *f,
 			   uint64_t *delivered, bool *want_zip, char *msg,
 			   size_t msglen)
 {
@@ -221,19 +242,19 @@ static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
 			return RC_E_NOMEM;
 		}
 	}
-	switch (o->mode) {
-	case RC_MODE_RAW:
+	err = out && o->mode == RC_MODE_RAW
+		  ? output_begin(out, &r, f, msg, msglen)
+		  : RC_OK;
+	if (err != RC_OK)
+		; /* nothing was written */
+	else if (o->mode == RC_MODE_RAW)
 		err = rc_sink_raw_run(&r, delivered, msg, msglen);
-		break;
-	case RC_MODE_DECODE:
+	else if (o->mode == RC_MODE_DECODE)
 		err = rc_sink_decode_run(&r, o->format, o->passthrough,
 					 delivered, msg, msglen);
-		break;
-	default:
+	else
 		err =
 		    rc_sink_unpack_run(&r, o, delivered, want_zip, msg, msglen);
-		break;
-	}
 	if (err == RC_OK && r.digest && !*want_zip)
 		err = check_digest(&r, o, msg, msglen);
 	rc_digest_free(r.digest);
@@ -398,9 +419,12 @@ int main(int argc, char *argv[])
 	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
 
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	if (!sane_fds())
-		return rc_err_exit_status(RC_E_OUTPUT);
+	bool no_stdout = closed_stdout();
 	err = rc_options_parse(&o, argc, argv, why, sizeof why);
+	if (no_stdout && (err != RC_OK || !o.output)) {
+		rc_log_error("stdout is closed; nothing to write to");
+		return rc_err_exit_status(RC_E_OUTPUT);
+	}
 	if (err != RC_OK) {
 		rc_log_error("%s", why);
 		return rc_err_exit_status(err);
@@ -420,7 +444,7 @@ int main(int argc, char *argv[])
 	 * -vv also logs. */
 	rc_log_init(o.mode == RC_MODE_LIST && o.verbose > 0 ? o.verbose - 1
 							    : o.verbose);
-	if (o.start == RC_START_APPEND) {
+	if (o.start == RC_START_APPEND && !o.output) {
 		if ((err = append_offset(&start)) != RC_OK)
 			return rc_err_exit_status(err);
 	} else if (o.start == RC_START_OFFSET) {
@@ -470,54 +494,102 @@ int main(int argc, char *argv[])
 		curl_global_cleanup();
 		return finish(&o, err, why, 0);
 	}
-	rc_sink_raw_prepare(1);
-	struct rc_ring *ring =
-	    rc_ring_new(o.memory / o.chunk_size, (size_t)o.chunk_size);
-	struct rc_fetch *f =
-	    ring ? rc_fetch_new(&o, auth, ring, start, last,
-				o.has_range && o.range_suffix, o.range_last)
-		 : NULL;
-	if (f == NULL) {
-		rc_log_error("out of memory for a %" PRIu64 "-byte buffer",
-			     o.memory);
-		rc_ring_free(ring);
+	/* -o: FILE.part becomes stdout; the bytes it keeps move the start,
+	 * pinned to their ETag. A probe that finds another version starts
+	 * the file over, once. */
+	struct rc_output *out = NULL;
+	const char *user_pin = o.if_match;
+	uint64_t base = o.has_range && !o.range_suffix ? o.range_first : 0;
+	if (o.output && (err = rc_output_open(&o, &out, why, sizeof why))) {
+		rc_log_error("%s", why);
+		rc_output_free(out);
 		rc_auth_free(auth);
 		curl_global_cleanup();
-		return rc_err_exit_status(RC_E_NOMEM);
+		return finish(&o, err, why, 0);
 	}
-	rc_log("rangecat %s: %u connections, %zu slots of %" PRIu64
-	       " bytes, start at %" PRIu64,
-	       RC_VERSION, o.connections, ring->nslots, o.chunk_size, start);
+	rc_sink_raw_prepare(1);
+	struct rc_ring *ring;
+	struct rc_fetch *f;
+	bool want_zip;
+	for (;;) {
+		if (out) {
+			start = base + rc_output_prefix(out);
+			o.if_match =
+			    rc_output_pin(out) ? rc_output_pin(out) : user_pin;
+		}
+		ring =
+		    rc_ring_new(o.memory / o.chunk_size, (size_t)o.chunk_size);
+		f = ring ? rc_fetch_new(&o, auth, ring, start, last,
+					o.has_range && o.range_suffix,
+					o.range_last)
+			 : NULL;
+		if (f == NULL) {
+			rc_log_error("out of memory for a %" PRIu64
+				     "-byte buffer",
+				     o.memory);
+			rc_ring_free(ring);
+			rc_output_free(out);
+			rc_auth_free(auth);
+			curl_global_cleanup();
+			return rc_err_exit_status(RC_E_NOMEM);
+		}
+		rc_log("rangecat %s: %u connections, %zu slots of %" PRIu64
+		       " bytes, start at %" PRIu64,
+		       RC_VERSION, o.connections, ring->nslots, o.chunk_size,
+		       start);
 
-	/* The fetcher thread must not take the signals: block them while it
-	 * is created so it inherits the mask, then unblock them here. */
-	sigset_t set, old;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGALRM);
-	pthread_sigmask(SIG_BLOCK, &set,
-			&old); /* -t and --member may read a zip by ranges
-				* instead of streaming it: the fetcher waits
-				* after the probe until the consumer decides. */
-	bool want_zip = false;
-	if ((o.mode == RC_MODE_LIST || o.mode == RC_MODE_MEMBER) &&
-	    o.digest == RC_DIGEST_NONE)
-		atomic_store(&ring->hold, 1);
-	err = rc_fetch_start(f);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err == RC_OK)
-		err = consume(ring, &o, &delivered, &want_zip, why, sizeof why);
-	else
-		snprintf(why, sizeof why, "cannot start the fetcher thread");
-	rc_fetch_join(f);
-	if (err == RC_OK && want_zip)
-		err = zip_by_ranges(&o, auth, f, &delivered, why, sizeof why);
+		/* The fetcher thread must not take the signals: block them
+		 * while it is created so it inherits the mask, then unblock
+		 * them here. */
+		sigset_t set, old;
+		sigemptyset(&set);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGALRM);
+		pthread_sigmask(SIG_BLOCK, &set, &old);
+		/* -t and --member may read a zip by ranges instead of
+		 * streaming it: the fetcher waits after the probe until the
+		 * consumer decides. */
+		want_zip = false;
+		if ((o.mode == RC_MODE_LIST || o.mode == RC_MODE_MEMBER) &&
+		    o.digest == RC_DIGEST_NONE)
+			atomic_store(&ring->hold, 1);
+		err = rc_fetch_start(f);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (err == RC_OK)
+			err = consume(ring, &o, out, f, &delivered, &want_zip,
+				      why, sizeof why);
+		else
+			snprintf(why, sizeof why,
+				 "cannot start the fetcher thread");
+		rc_fetch_join(f);
+		if (err == RC_OK && want_zip)
+			err = zip_by_ranges(&o, auth, f, &delivered, why,
+					    sizeof why);
+		if (!(out && err == RC_E_CHANGED && delivered == 0 &&
+		      rc_output_pin(out) && !user_pin))
+			break;
+		rc_log("%s", why);
+		rc_fetch_free(f);
+		rc_ring_free(ring);
+		if ((err = rc_output_restart(out, why, sizeof why)) != RC_OK) {
+			rc_log_error("%s", why);
+			rc_output_free(out);
+			rc_auth_free(auth);
+			curl_global_cleanup();
+			return finish(&o, err, why, 0);
+		}
+	}
+	if (out && err == RC_OK)
+		err = rc_output_commit(out, delivered, why, sizeof why);
 
 	const struct rc_fetch_info *in = rc_fetch_info(f);
 	if (err != RC_OK) {
 		rc_log_error("%s", why);
-		resume_hint(err, argc, argv, &o, in, delivered);
+		if (out)
+			rc_output_fail(out, err, delivered);
+		else
+			resume_hint(err, argc, argv, &o, in, delivered);
 	} else {
 		rc_log("delivered %" PRIu64 " bytes, %u retries", delivered,
 		       in->retries);
@@ -526,6 +598,7 @@ int main(int argc, char *argv[])
 		print_stats(&o, in, delivered, err);
 	rc_fetch_free(f);
 	rc_ring_free(ring);
+	rc_output_free(out);
 	rc_auth_free(auth);
 	curl_global_cleanup();
 	return finish(&o, err, why, delivered);

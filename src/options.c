@@ -40,8 +40,9 @@ enum {
 	OPT_SPEED_LIMIT,
 	OPT_SPEED_TIME,
 	OPT_MAX_SIZE,
+	OPT_REMOVE_ON_ERROR,
 };
-#define SHORTOPTS ":n:C:r:H:kqvVhd::x:t"
+#define SHORTOPTS ":n:C:r:H:kqvVhd::x:to:"
 
 static const struct option longopts[] = {
     {"connections", required_argument, NULL, 'n'},
@@ -76,6 +77,8 @@ static const struct option longopts[] = {
     {"sha256", required_argument, NULL, OPT_SHA256},
     {"sha512", required_argument, NULL, OPT_SHA512},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+    {"output", required_argument, NULL, 'o'},
+    {"remove-on-error", no_argument, NULL, OPT_REMOVE_ON_ERROR},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -147,6 +150,11 @@ void rc_options_usage(void *fp)
 	    "(exit 7)\n"
 	    "      --max-size SIZE     at most SIZE bytes of member data "
 	    "(-x, --member)\n"
+	    "  -o, --output FILE       write to FILE.part, renamed to FILE "
+	    "when complete;\n"
+	    "                          the same command resumes it ('-': "
+	    "stdout)\n"
+	    "      --remove-on-error   remove FILE.part when the run fails\n"
 	    "  -V, --version           versions of rangecat and its libraries\n"
 	    "  -h, --help              this text\n"
 	    "\n"
@@ -493,6 +501,13 @@ static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 	    o->mode != RC_MODE_MEMBER)
 		return rc_err_usage(
 		    why, whylen, "--max-size goes with --extract or --member");
+	if (o->output && o->mode != RC_MODE_RAW && o->mode != RC_MODE_DECODE)
+		return rc_err_usage(why, whylen,
+				    "--output cannot be combined with %s",
+				    mode_name(o->mode));
+	if (o->remove_on_error && o->output == NULL)
+		return rc_err_usage(
+		    why, whylen, "--remove-on-error goes with --output FILE");
 	if (o->quiet && o->progress != RC_PROGRESS_AUTO &&
 	    o->progress != RC_PROGRESS_NONE)
 		return rc_err_usage(
@@ -635,6 +650,8 @@ static void reset_group(struct rc_opts *o, int g)
 	case OPT_SPEED_LIMIT: o->speed_limit = 0; break;
 	case OPT_SPEED_TIME: o->speed_time = 0; break;
 	case OPT_MAX_SIZE: o->max_size_set = false; break;
+	case 'o': o->output = NULL; break;
+	case OPT_REMOVE_ON_ERROR: o->remove_on_error = false; break;
 	default: break;
 	}
 }
@@ -850,6 +867,13 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 			return rc_err_usage(why, whylen, "%s: %s", name, w);
 		o->max_size_set = true;
 		break;
+	case 'o':
+		if (*arg == '\0' || arg[strlen(arg) - 1] == '/')
+			return rc_err_usage(why, whylen,
+					    "%s: expected a file name", name);
+		o->output = strcmp(arg, "-") == 0 ? NULL : arg;
+		break;
+	case OPT_REMOVE_ON_ERROR: o->remove_on_error = true; break;
 	case 'V': o->version = true; break;
 	case 'h': o->help = true; break;
 	}

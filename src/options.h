@@ -105,6 +105,10 @@ struct rc_opts {
 	uint64_t max_size;
 	bool max_size_set;
 
+	/* -o FILE, through FILE.part; NULL for stdout (also "-o -") */
+	const char *output;
+	bool remove_on_error; /* --remove-on-error */
+
 	int verbose;
 	bool quiet;
 	enum rc_progress progress;

@@ -20,6 +20,14 @@
 #include "log.h"
 #include "reader.h"
 
+/* What fd 1 is called in messages: "stdout", or -o's FILE.part. */
+static const char *target = "stdout";
+
+void rc_sink_raw_name(const char *name)
+{
+	target = name;
+}
+
 void rc_sink_raw_prepare(int fd)
 {
 	struct stat st;
@@ -81,7 +89,7 @@ enum rc_err rc_sink_raw_emit(struct rc_reader *r, const void *p, size_t n,
 	}
 	if (errno == EINTR && *r->sig)
 		return rc_sched_signal_err(*r->sig, msg, msglen);
-	snprintf(msg, msglen, "write to stdout: %s", strerror(errno));
+	snprintf(msg, msglen, "write to %s: %s", target, strerror(errno));
 	return RC_E_OUTPUT;
 }
 

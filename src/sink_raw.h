@@ -27,6 +27,9 @@ int rc_sink_raw_write(int fd, const void *p, size_t n, size_t *done,
 
 struct rc_reader;
 
+/* Names fd 1 in write errors (default "stdout"); name is borrowed. */
+void rc_sink_raw_name(const char *name);
+
 /*
  * Writes n bytes to stdout for a sink reading r, adding them to
  * *delivered. A reader that went away (EPIPE) sets *closed and is not an

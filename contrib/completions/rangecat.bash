@@ -8,7 +8,7 @@ _rangecat_values()
 	-d | --decompress)
 		compgen -W "auto zstd gzip xz bzip2 lz4 auto,passthrough" -- "$2"
 		;;
-	--cacert) compgen -f -- "$2" ;;
+	--cacert | -o | --output) compgen -f -- "$2" ;;
 	-x | --extract) compgen -d -- "$2" ;;
 	-C | --continue-at) compgen -W "-" -- "$2" ;;
 	esac
@@ -21,7 +21,7 @@ _rangecat_reply()
 	local line
 	COMPREPLY=()
 	case $2 in
-	--cacert | -x | --extract) compopt -o filenames 2>/dev/null ;;
+	--cacert | -o | --output | -x | --extract) compopt -o filenames 2>/dev/null ;;
 	esac
 	while IFS= read -r line; do
 		COMPREPLY+=("$1$line")
@@ -40,8 +40,9 @@ _rangecat()
 		--stats --shard --decompress --extract --list --member
 		--strip-components --strict --same-owner --same-permissions
 		--max-size --sha256 --sha512
+		--output --remove-on-error
 		--version --help
-		-n -C -r -H -k -q -v -V -h -d -x -t"
+		-n -C -r -H -k -q -v -V -h -d -x -t -o"
 	# --opt=value. With '=' in COMP_WORDBREAKS (bash's default) the words
 	# are "--opt" "=" "value" and only "value" is replaced; without it,
 	# "--opt=value" is one word and the reply keeps its "--opt=".
@@ -59,7 +60,7 @@ _rangecat()
 		return
 	fi
 	case $prev in
-	--cacert | -x | --extract | -C | --continue-at)
+	--cacert | -o | --output | -x | --extract | -C | --continue-at)
 		_rangecat_reply "" "$prev" "$cur"
 		return
 		;;

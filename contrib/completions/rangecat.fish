@@ -32,5 +32,7 @@ complete -c rangecat -l same-permissions -d 'make device nodes and FIFOs, keep s
 complete -c rangecat -l sha256 -x -d 'check the SHA-256 of the downloaded bytes'
 complete -c rangecat -l sha512 -x -d 'check the SHA-512 of the downloaded bytes'
 complete -c rangecat -l max-size -x -d 'at most SIZE bytes of member data (-x, --member)'
+complete -c rangecat -s o -l output -r -F -d 'write to FILE via FILE.part, resumable'
+complete -c rangecat -l remove-on-error -d 'remove FILE.part when the run fails'
 complete -c rangecat -s V -l version -d 'print versions'
 complete -c rangecat -s h -l help -d 'print help'

@@ -186,6 +186,37 @@ static void time_bounds(void)
 	CHECK(parse(&o, "--speed-limit", "x", "http://h/f", NULL));
 }
 
+/* -o FILE and --remove-on-error (output.c does the rest). */
+static void output_options(void)
+{
+	struct rc_opts o;
+
+	CHECK(parse(&o, "-o", "f", "http://h/x", NULL) == RC_OK &&
+	      strcmp(o.output, "f") == 0 && !o.remove_on_error);
+	CHECK(parse(&o, "--output=-", "http://h/x", NULL, NULL) == RC_OK &&
+	      o.output == NULL); /* stdout, as in curl */
+	CHECK(parse(&o, "-o", "", "http://h/x", NULL) == RC_E_USAGE &&
+	      strstr(last_why, "expected a file name"));
+	CHECK(parse(&o, "-o", "dir/", "http://h/x", NULL) == RC_E_USAGE);
+	CHECK(parse(&o, "-of", "--remove-on-error", "http://h/x", NULL) ==
+		  RC_OK &&
+	      o.remove_on_error);
+	CHECK(parse(&o, "--remove-on-error", "http://h/x", NULL, NULL) ==
+		  RC_E_USAGE &&
+	      strstr(last_why, "goes with --output"));
+	CHECK(parse(&o, "-o-", "--remove-on-error", "http://h/x", NULL) ==
+	      RC_E_USAGE);
+	CHECK(parse(&o, "-of", "-xd", "http://h/x", NULL) == RC_E_USAGE &&
+	      strstr(last_why, "--output cannot be combined with --extract"));
+	CHECK(parse(&o, "-of", "-t", "http://h/x", NULL) == RC_E_USAGE &&
+	      strstr(last_why, "--list"));
+	CHECK(parse(&o, "-of", "--member=a", "http://h/x", NULL) ==
+		  RC_E_USAGE &&
+	      strstr(last_why, "--member"));
+	CHECK(parse(&o, "-of", "-d", "http://h/x", NULL) == RC_OK);
+	CHECK(parse(&o, "-of", "-r0-9", "http://h/x", NULL) == RC_OK);
+}
+
 int main(void)
 {
 	const char *w;
@@ -194,6 +225,7 @@ int main(void)
 
 	time_bounds();
 	default_memory();
+	output_options();
 	CHECK(rc_parse_u64("0", 10, &v, &w) == RC_OK && v == 0);
 	CHECK(rc_parse_u64("18446744073709551615", UINT64_MAX, &v, &w) ==
 		  RC_OK &&
