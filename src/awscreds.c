@@ -26,6 +26,7 @@
  */
 #include "awscreds.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -667,8 +668,10 @@ static bool container_host_ok(const char *url)
 	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		struct in_addr a4;
 		ok = strcasecmp(scheme, "https") == 0 ||
-		     strncmp(host, "127.", 4) == 0 ||
+		     (inet_pton(AF_INET, host, &a4) == 1 &&
+		      (ntohl(a4.s_addr) >> 24) == 127) ||
 		     strcmp(host, "[::1]") == 0 ||
 		     strcasecmp(host, "localhost") == 0 ||
 		     strcmp(host, "169.254.170.2") == 0 ||

@@ -5,6 +5,11 @@
 # slow download outlives several of them. Read into run.py's namespace.
 import threading
 
+# No case may reach the real instance metadata address (169.254.169.254)
+# when it signs nothing: rangecat asks IMDS last when an s3:// URL has no
+# other credentials. The IMDS case turns it back on for its own server.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
 AWS_CLEAR = {k: None for k in (
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
     "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SHARED_CREDENTIALS_FILE",
