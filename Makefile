@@ -58,7 +58,7 @@ LIB_SRC := src/err.c src/options.c src/http.c src/probe.c src/plan.c \
 LIB_OBJ := $(LIB_SRC:.c=.o)
 UNIT_SRC := $(wildcard tests/unit/t_*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
-FUZZ_TARGETS := http options redact paths oauth sigv4 escape beneath
+FUZZ_TARGETS := http options redact paths oauth sigv4 escape beneath awscreds
 REPLAY_BIN := $(FUZZ_TARGETS:%=tests/fuzz/replay_%)
 
 .PHONY: all check unit integration sanitize tsan soak fuzz valgrind bench demo deps \
