@@ -1,8 +1,8 @@
 # The AWS credential chain against the real Ceph gateway: profile files,
 # credential_process, web identity (STS), container credentials and
 # IMDSv2, the last three played by credserver.py with the gateway user's
-# real keys and STS session credentials, claiming expiries of 4 s so a
-# slow download outlives several of them. Read into run.py's namespace.
+# real keys and STS session credentials, claiming expiries of 6 s so a
+# slow download (10 s) outlives several of them. Read into run.py's namespace.
 import threading
 
 # No case may reach the real instance metadata address (169.254.169.254)
@@ -80,6 +80,9 @@ def cred_server(env, sets, extra):
     with os.fdopen(fd, "w") as f:
         json.dump(sets, f)
     e = dict(os.environ)
+    # 6 s: refreshed at 3 s, leaving 3 s for a loaded machine to sign
+    # its next request before the expiry.
+    e["CRED_TTL"] = "6"
     e.update(extra)
     p = subprocess.Popen([sys.executable, os.path.join(HERE, "credserver.py"),
                           path], stdout=subprocess.PIPE, text=True, env=e)
@@ -266,7 +269,7 @@ source_profile = rc
     expect_run(r, 1, b"", err=r"bad region in the AWS profile: a region is like")
 
 
-@case("AWS web identity: STS credentials that expire every 4 s outlived by "
+@case("AWS web identity: STS credentials that expire every 6 s outlived by "
       "a slow download; bad and unreadable tokens")
 def t_aws_webid(env):
     c, objs = s3_setup(env)

@@ -9,7 +9,7 @@ so the gateway checks every signature made with what this server hands
 out. The file is read at every call; each call hands out the next set
 in turn (so a run that kept using an old set with a new token, or the
 reverse, would be refused), claiming an expiry CRED_TTL seconds ahead
-(default 4).
+(default 4; the cases use 6).
 
 Plays three services:
   POST /sts                   STS AssumeRoleWithWebIdentity (XML); the
