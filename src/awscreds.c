@@ -553,6 +553,7 @@ struct rc_awscreds {
 	char *process;
 	char *role_arn, *token_file, *session_name, *sts_url;
 	const char *token_file_name; /* variable or "the profile's ..." */
+	const char *role_name;	     /* the same for the role ARN */
 	char *cont_url, *cont_token, *cont_token_file;
 	const char *cont_url_var;
 	char *imds_url;
@@ -718,6 +719,7 @@ static enum rc_err profile_source(struct rc_awscreds *c,
 		    !dup_to(&c->session_name, PGET("role_session_name")))
 			return RC_E_NOMEM;
 		c->token_file_name = "the profile's web_identity_token_file";
+		c->role_name = "the profile's role_arn";
 		set_source(c, SRC_WEBID, "web identity (profile %s)",
 			   c->profile);
 		return RC_OK;
@@ -897,6 +899,7 @@ enum rc_err rc_awscreds_new(const struct rc_opts *o, rc_getenv_fn get,
 		if (!dup_to(&c->role_arn, arn) || !dup_to(&c->token_file, wif))
 			goto fail;
 		c->token_file_name = "AWS_WEB_IDENTITY_TOKEN_FILE";
+		c->role_name = "AWS_ROLE_ARN";
 		set_source(c, SRC_WEBID,
 			   "web identity (AWS_WEB_IDENTITY_TOKEN_FILE)");
 	} else if ((v = var(get, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) ||
@@ -1184,17 +1187,26 @@ static enum rc_err fetch_webid(struct rc_awscreds *c, struct rc_aws_cred *out,
 	if (ok)
 		rc_aws_cred_clear(out);
 	err = status == 200 ? RC_E_REMOTE : status_err(status);
-	snprintf(why, whylen,
-		 "STS AssumeRoleWithWebIdentity for AWS_ROLE_ARN answered "
-		 "HTTP %ld%s%s%s%s",
-		 status, code[0] ? " (" : "", code, code[0] ? ")" : "",
-		 status == 200 ? r.too_big ? ", but the reply is over 64 KiB"
-					   : ", but the reply is unusable"
-		 : strcmp(code, "InvalidIdentityToken") == 0 ||
-			 strcmp(code, "ExpiredTokenException") == 0
-		     ? ": check the token in AWS_WEB_IDENTITY_TOKEN_FILE"
-		     : "");
-	(void)pwhy;
+	if (status == 200)
+		snprintf(why, whylen,
+			 "STS AssumeRoleWithWebIdentity for %s answered "
+			 "200, but %s",
+			 c->role_name,
+			 r.too_big ? "the reply is over 64 KiB" : pwhy);
+	else
+		snprintf(why, whylen,
+			 "STS AssumeRoleWithWebIdentity for %s answered "
+			 "HTTP %ld%s%s%s%s%s",
+			 c->role_name, status, code[0] ? " (" : "", code,
+			 code[0] ? ")" : "",
+			 strcmp(code, "InvalidIdentityToken") == 0 ||
+				 strcmp(code, "ExpiredTokenException") == 0
+			     ? ": check the token in "
+			     : "",
+			 strcmp(code, "InvalidIdentityToken") == 0 ||
+				 strcmp(code, "ExpiredTokenException") == 0
+			     ? c->token_file_name
+			     : "");
 done:
 	reply_free(&r);
 	wipe_free(token);
