@@ -786,6 +786,19 @@ static enum rc_err profile_source(struct rc_awscreds *c,
 	return RC_OK;
 }
 
+/* The file a variable names (a leading "~/" is HOME, as the AWS CLI
+ * expands it), else dflt under HOME. */
+static void home_path(char *out, size_t outlen, const char *home, const char *v,
+		      const char *dflt)
+{
+	const char *p = v ? v : dflt;
+
+	if (home && strncmp(p, "~/", 2) == 0)
+		snprintf(out, outlen, "%s%s", home, p + 1);
+	else
+		snprintf(out, outlen, "%s", p);
+}
+
 /* The profile files: region, endpoint_url, and the profile's source. */
 static enum rc_err read_profile(struct rc_awscreds *c, rc_getenv_fn get,
 				bool want_creds, char *why, size_t whylen)
@@ -806,16 +819,9 @@ static enum rc_err read_profile(struct rc_awscreds *c, rc_getenv_fn get,
 			return rc_err_usage(why, whylen,
 					    "AWS_PROFILE holds a control "
 					    "character");
-	snprintf(credpath, sizeof credpath, "%s%s",
-		 credvar ? ""
-		 : home	 ? home
-			 : "",
-		 credvar ? credvar : "/.aws/credentials");
-	snprintf(confpath, sizeof confpath, "%s%s",
-		 confvar ? ""
-		 : home	 ? home
-			 : "",
-		 confvar ? confvar : "/.aws/config");
+	home_path(credpath, sizeof credpath, home, credvar,
+		  "~/.aws/credentials");
+	home_path(confpath, sizeof confpath, home, confvar, "~/.aws/config");
 	const char *credname =
 	    credvar ? "AWS_SHARED_CREDENTIALS_FILE" : "~/.aws/credentials";
 	const char *confname = confvar ? "AWS_CONFIG_FILE" : "~/.aws/config";

@@ -403,6 +403,18 @@ static void t_chain(void)
 	const char *e11[] = {home, f2, NULL};
 	fake = e11;
 	CHECK(refused("bad AWS_CONFIG_FILE, line 2: a line is neither"));
+	/* "~/" in a variable is HOME. */
+	const char *e11b[] = {home, "AWS_SHARED_CREDENTIALS_FILE=~/.aws/config",
+			      "AWS_CONFIG_FILE=~/nothing-here",
+			      "AWS_PROFILE=keys", NULL};
+	fake = e11b;
+	CHECK(refused("AWS_CONFIG_FILE cannot be read"));
+	const char *e11c[] = {home, "AWS_SHARED_CREDENTIALS_FILE=~/.aws/config",
+			      "AWS_PROFILE=default", NULL};
+	fake = e11c;
+	/* config's [default] region only, read as a credentials file: the
+	 * default profile has no keys, so instance metadata comes next. */
+	CHECK(source_is("EC2 instance metadata (IMDSv2)"));
 	const char *e12[] = {"HOME=/nonexistent-home",
 			     "AWS_EC2_METADATA_DISABLED=TRUE", NULL};
 	fake = e12;
