@@ -30,6 +30,7 @@
 #include <mbedtls/md.h>
 #include <mbedtls/platform_util.h>
 
+#include "awscreds.h"
 #include "log.h"
 #include "oauth.h"
 #include "sched.h"
@@ -48,7 +49,7 @@ struct url {
 
 struct rc_auth {
 	enum rc_auth_kind kind;
-	char source[128]; /* the variables, for messages */
+	char source[320]; /* the variables, for messages */
 	char *url;	  /* what to fetch, owned */
 	const struct rc_opts *o;
 
@@ -60,6 +61,9 @@ struct rc_auth {
 	char *basic;  /* "Authorization: Basic ..." */
 	char *session_token;
 	char *region;
+	struct rc_awscreds *aws; /* s3://: the profile, and the credential
+				  * chain when kind is S3 and no keys are
+				  * in the environment */
 	char *token_url, *scope;
 	char *headers[MAX_SECRET_HEADERS]; /* RANGECAT_HEADERS lines */
 	size_t nheaders;
@@ -188,6 +192,10 @@ static enum rc_err s3_url(struct rc_auth *a, const char *s3, rc_getenv_fn get,
 	if (ep == NULL) {
 		ep = var(get, "AWS_ENDPOINT_URL");
 		epvar = "AWS_ENDPOINT_URL";
+	}
+	if (ep == NULL) {
+		ep = rc_awscreds_endpoint(a->aws);
+		epvar = "the AWS profile's endpoint_url";
 	}
 	size_t cap = strlen(key) * 3 + bl + 256 + (ep ? strlen(ep) : 0);
 	char *u = calloc(1, cap);
@@ -830,9 +838,26 @@ enum rc_err rc_auth_new(const struct rc_opts *o, rc_getenv_fn get,
 	pthread_mutex_init(&a->mu, NULL);
 	a->o = o;
 	a->tok.expires_in = -1;
+	/* s3://: the profile files give the region and endpoint when the
+	 * environment does not, and, when no other credentials are set,
+	 * the credential chain. */
+	if (s3) {
+		if ((err = pick(a, o, get, true, false, why, whylen)) !=
+			RC_OK ||
+		    (err = rc_awscreds_new(o, get, a->kind == RC_AUTH_NONE,
+					   &a->aws, why, whylen)) != RC_OK)
+			goto fail;
+	}
 	const char *region = var(get, "AWS_REGION");
-	if (region == NULL)
+	const char *regvar = "AWS_REGION";
+	if (region == NULL) {
 		region = var(get, "AWS_DEFAULT_REGION");
+		regvar = "AWS_DEFAULT_REGION";
+	}
+	if (region == NULL) {
+		region = rc_awscreds_region(a->aws);
+		regvar = "region in the AWS profile";
+	}
 	a->region = strdup(region ? region : "us-east-1");
 	if (a->region == NULL) {
 		err = RC_E_NOMEM;
@@ -841,10 +866,9 @@ enum rc_err rc_auth_new(const struct rc_opts *o, rc_getenv_fn get,
 	for (const char *p = a->region; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
 		      *p == '-')) {
-			err = rc_err_usage(
-			    why, whylen, "bad %s: a region is like us-east-1",
-			    var(get, "AWS_REGION") ? "AWS_REGION"
-						   : "AWS_DEFAULT_REGION");
+			err = rc_err_usage(why, whylen,
+					   "bad %s: a region is like us-east-1",
+					   regvar);
 			goto fail;
 		}
 	if (s3) {
@@ -884,7 +908,11 @@ enum rc_err rc_auth_new(const struct rc_opts *o, rc_getenv_fn get,
 		if (is_authorization(o->headers[i]))
 			a->argv_authz = true;
 	}
-	if (a->kind != RC_AUTH_NONE)
+	if (s3 && a->kind == RC_AUTH_NONE && rc_awscreds_source(a->aws)) {
+		/* Fetched (and logged) by rc_auth_start. */
+		a->kind = RC_AUTH_S3;
+		add_source(a, rc_awscreds_source(a->aws));
+	} else if (a->kind != RC_AUTH_NONE)
 		rc_log("credentials: %s", a->source);
 	else if (s3)
 		rc_log("no AWS_ACCESS_KEY_ID: S3 requests go unsigned");
@@ -926,10 +954,15 @@ static char *env_value(char *e, const char *name)
 bool rc_auth_scrub(int argc, char *argv[])
 {
 	static const char *const secret[] = {
-	    "RANGECAT_TOKEN",	 "RANGECAT_PASSWORD",
-	    "RANGECAT_HEADERS",	 "AWS_SECRET_ACCESS_KEY",
-	    "AWS_SESSION_TOKEN", "RANGECAT_OAUTH_CLIENT_SECRET",
-	    "RANGECAT_HMAC_KEY", "RANGECAT_HEADER",
+	    "RANGECAT_TOKEN",
+	    "RANGECAT_PASSWORD",
+	    "RANGECAT_HEADERS",
+	    "AWS_SECRET_ACCESS_KEY",
+	    "AWS_SESSION_TOKEN",
+	    "RANGECAT_OAUTH_CLIENT_SECRET",
+	    "RANGECAT_HMAC_KEY",
+	    "RANGECAT_HEADER",
+	    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
 	};
 	static const char *const proxy[] = {
 	    "http_proxy",  "HTTP_PROXY", "https_proxy",
@@ -1042,6 +1075,16 @@ enum rc_err rc_auth_start(struct rc_auth *a, const struct rc_opts *o, char *why,
 {
 	enum rc_err err = RC_OK;
 
+	if (a->kind == RC_AUTH_S3 && rc_awscreds_source(a->aws)) {
+		err = rc_awscreds_start(a->aws, a->region, why, whylen);
+		if (err == RC_OK && rc_awscreds_source(a->aws) == NULL) {
+			/* No instance metadata: not an EC2 machine. */
+			a->kind = RC_AUTH_NONE;
+			rc_log("no AWS credentials found: S3 requests go "
+			       "unsigned");
+		}
+		return err;
+	}
 	if (a->kind != RC_AUTH_OAUTH)
 		return RC_OK;
 	struct rc_sched_retry policy;
@@ -1118,16 +1161,32 @@ static void amz_date(char out[17])
 	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
 }
 
-/* The S3 headers and the signature for one GET of url. */
+/* The S3 headers and the signature for one GET of url, with the static
+ * keys or the chain's current credentials (refreshed when due: a failure
+ * sets *err and why). */
 static bool s3_headers(struct rc_auth *a, struct curl_slist **l,
-		       const struct url *u, const char *range)
+		       const struct url *u, const char *range, enum rc_err *err,
+		       char *why, size_t whylen)
 {
 	char date[17], line[8192];
 	const char *sign[5];
 	char *lines[5] = {0};
 	size_t n = 0;
 	bool ok = false;
+	const char *ak = a->user, *sk = a->secret, *st = a->session_token;
+	const struct rc_aws_cred *cur = NULL;
 
+	if (a->aws && a->user == NULL) {
+		enum rc_err e = rc_awscreds_lock(a->aws, &cur, why, whylen);
+		if (e != RC_OK) {
+			rc_awscreds_unlock(a->aws);
+			*err = e;
+			return false;
+		}
+		ak = cur->access_key;
+		sk = cur->secret_key;
+		st = cur->session_token;
+	}
 	amz_date(date);
 #define LINE(...)                                                              \
 	do {                                                                   \
@@ -1142,8 +1201,8 @@ static bool s3_headers(struct rc_auth *a, struct curl_slist **l,
 		LINE("Range: bytes=%s", range);
 	LINE("X-Amz-Content-Sha256: %s", RC_SIGV4_EMPTY_SHA256);
 	LINE("X-Amz-Date: %s", date);
-	if (a->session_token)
-		LINE("X-Amz-Security-Token: %s", a->session_token);
+	if (st)
+		LINE("X-Amz-Security-Token: %s", st);
 #undef LINE
 	struct rc_sigv4_req r = {
 	    .method = "GET",
@@ -1154,7 +1213,7 @@ static bool s3_headers(struct rc_auth *a, struct curl_slist **l,
 	    .payload_hash = RC_SIGV4_EMPTY_SHA256,
 	    .amz_date = date,
 	};
-	struct rc_sigv4_cred c = {a->user, a->secret, a->region, "s3"};
+	struct rc_sigv4_cred c = {ak, sk, a->region, "s3"};
 	char *authz = rc_sigv4_authorization(&r, &c);
 	if (authz == NULL)
 		goto done;
@@ -1167,6 +1226,8 @@ static bool s3_headers(struct rc_auth *a, struct curl_slist **l,
 			ok = add(l, lines[i]);
 	ok = ok && add(l, line);
 done:
+	if (cur)
+		rc_awscreds_unlock(a->aws);
 	mbedtls_platform_zeroize(line, sizeof line);
 	for (size_t i = 0; i < n; i++)
 		wipe_free(lines[i]);
@@ -1304,7 +1365,9 @@ struct curl_slist *rc_auth_headers(struct rc_auth *a, const char *url,
 			for (size_t i = 0; ok && i < a->nheaders; i++)
 				ok = add(&l, a->headers[i]);
 			break;
-		case RC_AUTH_S3: ok = s3_headers(a, &l, &u, range); break;
+		case RC_AUTH_S3:
+			ok = s3_headers(a, &l, &u, range, err, why, whylen);
+			break;
 		case RC_AUTH_HMAC: ok = hmac_headers(a, &l, &u); break;
 		}
 	}
@@ -1374,18 +1437,23 @@ enum rc_err rc_auth_redirect_ok(const struct rc_auth *a, const char *from,
 void rc_auth_hint(const struct rc_auth *a, long status, const char *s3code,
 		  char *out, size_t outlen)
 {
+	/* chain: what the code says of credentials from the chain, whose
+	 * source is named instead of variables it did not use. */
 	static const struct {
-		const char *code, *hint;
+		const char *code, *hint, *chain;
 	} s3[] = {
-	    {"SignatureDoesNotMatch", "check AWS_SECRET_ACCESS_KEY"},
-	    {"InvalidAccessKeyId", "check AWS_ACCESS_KEY_ID"},
-	    {"InvalidToken", "check AWS_SESSION_TOKEN"},
-	    {"ExpiredToken", "AWS_SESSION_TOKEN has expired"},
-	    {"TokenRefreshRequired", "AWS_SESSION_TOKEN has expired"},
-	    {"RequestTimeTooSkewed", "this machine's clock is off"},
-	    {"AuthorizationHeaderMalformed", "check AWS_REGION"},
-	    {"PermanentRedirect", "check AWS_REGION"},
-	    {"AccessDenied", "AWS_ACCESS_KEY_ID has no access to it"},
+	    {"SignatureDoesNotMatch", "check AWS_SECRET_ACCESS_KEY",
+	     "were refused"},
+	    {"InvalidAccessKeyId", "check AWS_ACCESS_KEY_ID", "were refused"},
+	    {"InvalidToken", "check AWS_SESSION_TOKEN", "were refused"},
+	    {"ExpiredToken", "AWS_SESSION_TOKEN has expired", "have expired"},
+	    {"TokenRefreshRequired", "AWS_SESSION_TOKEN has expired",
+	     "have expired"},
+	    {"RequestTimeTooSkewed", "this machine's clock is off", NULL},
+	    {"AuthorizationHeaderMalformed", "check AWS_REGION", NULL},
+	    {"PermanentRedirect", "check AWS_REGION", NULL},
+	    {"AccessDenied", "AWS_ACCESS_KEY_ID has no access to it",
+	     "have no access to it"},
 	};
 
 	out[0] = '\0';
@@ -1398,6 +1466,15 @@ void rc_auth_hint(const struct rc_auth *a, long status, const char *s3code,
 					h = "the request was not signed: set "
 					    "AWS_ACCESS_KEY_ID and "
 					    "AWS_SECRET_ACCESS_KEY";
+				else if (a->kind == RC_AUTH_S3 &&
+					 a->user == NULL && s3[i].chain) {
+					snprintf(out, outlen,
+						 "S3 %s: the credentials from "
+						 "%s %s",
+						 s3code, a->source,
+						 s3[i].chain);
+					return;
+				}
 				snprintf(out, outlen, "S3 %s: %s", s3code, h);
 				return;
 			}
@@ -1473,6 +1550,7 @@ void rc_auth_free(struct rc_auth *a)
 	for (size_t i = 0; i < a->nheaders; i++)
 		wipe_free(a->headers[i]);
 	rc_oauth_token_clear(&a->tok);
+	rc_awscreds_free(a->aws);
 	pthread_mutex_destroy(&a->mu);
 	url_free(&a->origin);
 	free(a->url);

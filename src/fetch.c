@@ -33,6 +33,7 @@
 #include <mbedtls/version.h>
 
 #include "escape.h"
+#include "handle.h"
 #include "log.h"
 #include "plan.h"
 #include "sched.h"
@@ -697,64 +698,11 @@ static void set_pin_line(struct rc_fetch *f)
 			 "If-Unmodified-Since: %s", f->info.last_modified);
 }
 
-void rc_fetch_setup_easy(CURL *h, const struct rc_opts *o)
-{
-	/* Redirects are followed by the fetcher itself (follow_redirect),
-	 * which decides per URL whether credentials may go along. */
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "rangecat/" RC_VERSION);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	if (o->insecure) {
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
-	const char *ca = o->cacert;
-	if (ca == NULL)
-		ca = getenv("CURL_CA_BUNDLE");
-	if (ca == NULL)
-		ca = getenv("SSL_CERT_FILE");
-	if (ca && *ca)
-		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
-}
-
-static int stop_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow,
-		   curl_off_t ultotal, curl_off_t ulnow)
-{
-	(void)ud;
-	(void)dltotal;
-	(void)dlnow;
-	(void)ultotal;
-	(void)ulnow;
-	return rc_sched_signal() != 0;
-}
-
-void rc_fetch_setup_blocking(CURL *h, const struct rc_opts *o)
-{
-	/* curl calls the progress function at least once a second, even
-	 * while nothing arrives. */
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, stop_cb);
-	if (o->speed_limit) {
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT,
-				 (long)(o->speed_limit > LONG_MAX
-					    ? LONG_MAX
-					    : o->speed_limit));
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, o->speed_time);
-	} else {
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, o->stall_timeout);
-	}
-}
-
 static void setup_handle(struct rc_fetch *f, struct xfer *x)
 {
 	CURL *h = x->h;
 
-	rc_fetch_setup_easy(h, f->o);
+	rc_handle_setup_easy(h, f->o);
 	rc_auth_setup_easy(f->auth, h);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);

@@ -64,16 +64,6 @@ const char *rc_fetch_url(const struct rc_fetch *f);
  * ("If-Match: ..."), or NULL; owned by f. */
 const char *rc_fetch_pin_line(const struct rc_fetch *f);
 
-/* Applies the transfer settings every request shares (protocols, no
- * automatic redirects, timeouts, TLS) to h. */
-void rc_fetch_setup_easy(CURL *h, const struct rc_opts *o);
-
-/* Makes a blocking transfer (curl_easy_perform: the zip reader, the
- * token fetch) end within about a second of a signal or --max-time
- * (CURLE_ABORTED_BY_CALLBACK), and below --speed-limit, or silent for
- * --stall-timeout, as a timeout. */
-void rc_fetch_setup_blocking(CURL *h, const struct rc_opts *o);
-
 /* When a signed URL expires, in seconds since the epoch, by its query:
  * X-Amz-Date + X-Amz-Expires (SigV4 presigned: S3, GitHub release assets),
  * the same with X-Goog- (Cloud Storage), or Expires= (CloudFront, Cloud

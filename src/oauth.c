@@ -20,7 +20,7 @@
 #include <mbedtls/base64.h>
 #include <mbedtls/platform_util.h>
 
-#include "fetch.h"
+#include "handle.h"
 #include "log.h"
 
 #define MAX_REPLY (64u << 10)
@@ -228,7 +228,7 @@ enum rc_err rc_oauth_fetch(const char *url, const char *client_id,
 		err = RC_E_NOMEM;
 		goto done;
 	}
-	rc_fetch_setup_easy(h, o);
+	rc_handle_setup_easy(h, o);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
@@ -236,7 +236,7 @@ enum rc_err rc_oauth_fetch(const char *url, const char *client_id,
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT,
 			 o->connect_timeout + o->stall_timeout);
-	rc_fetch_setup_blocking(h, o);
+	rc_handle_setup_blocking(h, o);
 	CURLcode res = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	if (res != CURLE_OK && !(r.too_big && status != 0)) {

@@ -168,7 +168,9 @@ void rc_options_usage(void *fp)
 	    "RANGECAT_TOKEN (bearer), RANGECAT_USER and RANGECAT_PASSWORD,\n"
 	    "RANGECAT_HEADERS, NETRC, AWS_ACCESS_KEY_ID and "
 	    "AWS_SECRET_ACCESS_KEY\n"
-	    "(s3:// URLs), RANGECAT_OAUTH_TOKEN_URL and _CLIENT_ID and\n"
+	    "(s3:// URLs; without them the AWS chain: web identity,\n"
+	    "AWS_PROFILE files, container, IMDSv2),\n"
+	    "RANGECAT_OAUTH_TOKEN_URL and _CLIENT_ID and\n"
 	    "_CLIENT_SECRET, RANGECAT_HMAC_KEY. See rangecat(1).\n",
 	    f);
 }

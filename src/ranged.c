@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "fetch.h"
+#include "handle.h"
 #include "http.h"
 #include "log.h"
 #include "probe.h"
@@ -93,8 +93,8 @@ struct rc_ranged *rc_ranged_new(const struct rc_opts *o, struct rc_auth *auth,
 	z->last_end = UINT64_MAX;
 	rc_sched_retry_init(&z->policy, o->retries, o->retry_delay,
 			    rc_sched_seed());
-	rc_fetch_setup_easy(z->h, o);
-	rc_fetch_setup_blocking(z->h, o);
+	rc_handle_setup_easy(z->h, o);
+	rc_handle_setup_blocking(z->h, o);
 	rc_auth_setup_easy(auth, z->h);
 	curl_easy_setopt(z->h, CURLOPT_URL, url);
 	curl_easy_setopt(z->h, CURLOPT_WRITEFUNCTION, body_cb);
