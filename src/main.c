@@ -22,6 +22,7 @@
 #include <curl/curl.h>
 
 #include "auth.h"
+#include "cache.h"
 #include "digest.h"
 #include "err.h"
 #include "escape.h"
@@ -150,8 +151,14 @@ static enum rc_err enter_dir(struct rc_opts *o)
 	static char ca[4096];
 	char path[4096];
 
+	static char cache[4096];
 	if (o->cacert && o->cacert[0] != '/' && realpath(o->cacert, ca) != NULL)
 		o->cacert = ca;
+	/* --cache DIR is opened later, and may not exist yet. */
+	if (o->cache_dir && o->cache_dir[0] != '/' && getcwd(path, 2048) &&
+	    snprintf(cache, sizeof cache, "%s/%s", path, o->cache_dir) <
+		(int)sizeof cache)
+		o->cache_dir = cache;
 	for (const char *v = "SSL_CERT_FILE"; v;
 	     v = strcmp(v, "SSL_CERT_FILE") == 0 ? "CURL_CA_BUNDLE" : NULL) {
 		const char *val = getenv(v);
@@ -201,15 +208,16 @@ static enum rc_err check_digest(struct rc_reader *r, const struct rc_opts *o,
 }
 
 /* Reads the ring to the end through the sink o->mode asks for. */
-static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
-			   uint64_t *delivered, bool *want_zip, char *msg,
-			   size_t msglen)
+static enum rc_err consume(struct rc_ring *ring, struct rc_cache *cache,
+			   const struct rc_opts *o, uint64_t *delivered,
+			   bool *want_zip, char *msg, size_t msglen)
 {
 	struct rc_progress_state *pg = rc_progress_new(o->progress);
 	struct rc_reader r;
 	enum rc_err err;
 
 	rc_reader_init(&r, ring, &got_signal, pg);
+	rc_cache_attach(cache, &r);
 	if (o->digest != RC_DIGEST_NONE) {
 		r.digest = rc_digest_new(o->digest);
 		if (r.digest == NULL) {
@@ -235,6 +243,8 @@ static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
 	}
 	if (err == RC_OK && r.digest && !*want_zip)
 		err = check_digest(&r, o, msg, msglen);
+	if (err == RC_OK && !*want_zip)
+		rc_cache_drain(cache, &r);
 	rc_digest_free(r.digest);
 	if (pg && err == RC_OK) {
 		/* The last figures: logs in line mode end on a full line. */
@@ -469,6 +479,16 @@ int main(int argc, char *argv[])
 		curl_global_cleanup();
 		return finish(&o, err, why, 0);
 	}
+	/* --cache: one conditional request; a hit is read from disk. */
+	struct rc_cache *cache = NULL;
+	bool hit = false;
+	if (o.cache_dir && (err = rc_cache_open(&o, auth, start, &cache, &hit,
+						why, sizeof why)) != RC_OK) {
+		rc_log_error("%s", why);
+		rc_auth_free(auth);
+		curl_global_cleanup();
+		return finish(&o, err, why, 0);
+	}
 	rc_sink_raw_prepare(1);
 	struct rc_ring *ring =
 	    rc_ring_new(o.memory / o.chunk_size, (size_t)o.chunk_size);
@@ -480,6 +500,7 @@ int main(int argc, char *argv[])
 		rc_log_error("out of memory for a %" PRIu64 "-byte buffer",
 			     o.memory);
 		rc_ring_free(ring);
+		rc_cache_free(cache);
 		rc_auth_free(auth);
 		curl_global_cleanup();
 		return rc_err_exit_status(RC_E_NOMEM);
@@ -503,17 +524,21 @@ int main(int argc, char *argv[])
 	if ((o.mode == RC_MODE_LIST || o.mode == RC_MODE_MEMBER) &&
 	    o.digest == RC_DIGEST_NONE)
 		atomic_store(&ring->hold, 1);
-	err = rc_fetch_start(f);
+	err = hit ? RC_OK : rc_fetch_start(f);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err == RC_OK)
-		err = consume(ring, &o, &delivered, &want_zip, why, sizeof why);
+		err = consume(ring, cache, &o, &delivered, &want_zip, why,
+			      sizeof why);
 	else
 		snprintf(why, sizeof why, "cannot start the fetcher thread");
 	rc_fetch_join(f);
 	if (err == RC_OK && want_zip)
 		err = zip_by_ranges(&o, auth, f, &delivered, why, sizeof why);
 
-	const struct rc_fetch_info *in = rc_fetch_info(f);
+	const struct rc_fetch_info *in =
+	    hit ? rc_cache_info(cache) : rc_fetch_info(f);
+	if (!hit)
+		rc_cache_store(cache, in, err);
 	if (err != RC_OK) {
 		rc_log_error("%s", why);
 		resume_hint(err, argc, argv, &o, in, delivered);
@@ -523,6 +548,7 @@ int main(int argc, char *argv[])
 	}
 	if (o.stats)
 		print_stats(&o, in, delivered, err);
+	rc_cache_free(cache);
 	rc_fetch_free(f);
 	rc_ring_free(ring);
 	rc_auth_free(auth);

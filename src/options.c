@@ -39,6 +39,8 @@ enum {
 	OPT_SPEED_LIMIT,
 	OPT_SPEED_TIME,
 	OPT_MAX_SIZE,
+	OPT_CACHE,
+	OPT_CACHE_SIZE,
 };
 #define SHORTOPTS ":n:C:r:H:kqvVhd::x:t"
 
@@ -75,6 +77,8 @@ static const struct option longopts[] = {
     {"sha256", required_argument, NULL, OPT_SHA256},
     {"sha512", required_argument, NULL, OPT_SHA512},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+    {"cache", required_argument, NULL, OPT_CACHE},
+    {"cache-size", required_argument, NULL, OPT_CACHE_SIZE},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -146,6 +150,13 @@ void rc_options_usage(void *fp)
 	    "(exit 7)\n"
 	    "      --max-size SIZE     at most SIZE bytes of member data "
 	    "(-x, --member)\n"
+	    "      --cache DIR         keep a verified copy of each whole "
+	    "file in DIR;\n"
+	    "                          later runs revalidate it with one "
+	    "request\n"
+	    "      --cache-size SIZE   bound DIR, evicting the least "
+	    "recently used\n"
+	    "                          (default: no bound)\n"
 	    "  -V, --version           versions of rangecat and its libraries\n"
 	    "  -h, --help              this text\n"
 	    "\n"
@@ -492,6 +503,9 @@ static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 	    o->mode != RC_MODE_MEMBER)
 		return rc_err_usage(
 		    why, whylen, "--max-size goes with --extract or --member");
+	if (o->cache_size && o->cache_dir == NULL)
+		return rc_err_usage(why, whylen,
+				    "--cache-size goes with --cache");
 	if (o->quiet && o->progress != RC_PROGRESS_AUTO &&
 	    o->progress != RC_PROGRESS_NONE)
 		return rc_err_usage(
@@ -634,6 +648,8 @@ static void reset_group(struct rc_opts *o, int g)
 	case OPT_SPEED_LIMIT: o->speed_limit = 0; break;
 	case OPT_SPEED_TIME: o->speed_time = 0; break;
 	case OPT_MAX_SIZE: o->max_size_set = false; break;
+	case OPT_CACHE: o->cache_dir = NULL; break;
+	case OPT_CACHE_SIZE: o->cache_size = 0; break;
 	default: break;
 	}
 }
@@ -848,6 +864,20 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 		if (rc_parse_size(arg, &o->max_size, &w))
 			return rc_err_usage(why, whylen, "%s: %s", name, w);
 		o->max_size_set = true;
+		break;
+	case OPT_CACHE:
+		if (*arg == '\0')
+			return rc_err_usage(why, whylen,
+					    "%s: expected a directory", name);
+		o->cache_dir = arg;
+		break;
+	case OPT_CACHE_SIZE:
+		if (rc_parse_size(arg, &o->cache_size, &w) ||
+		    o->cache_size == 0)
+			return rc_err_usage(why, whylen,
+					    "%s: expected a size above 0 "
+					    "(K/M/G/T suffixes)",
+					    name);
 		break;
 	case 'V': o->version = true; break;
 	case 'h': o->help = true; break;

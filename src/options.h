@@ -104,6 +104,10 @@ struct rc_opts {
 	uint64_t max_size;
 	bool max_size_set;
 
+	/* --cache DIR: a revalidating copy of whole files (cache.c) */
+	const char *cache_dir;
+	uint64_t cache_size; /* --cache-size: bound on DIR, 0 none */
+
 	int verbose;
 	bool quiet;
 	enum rc_progress progress;

@@ -11,6 +11,7 @@ _rangecat()
 		--stats --shard --decompress --extract --list --member
 		--strip-components --strict --same-owner --same-permissions
 		--max-size --sha256 --sha512
+		--cache --cache-size
 		--version --help
 		-n -C -r -H -k -q -v -V -h -d -x -t"
 	case $cur in
@@ -28,7 +29,7 @@ _rangecat()
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
-	-x | --extract)
+	-x | --extract | --cache)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return
 		;;
@@ -40,7 +41,7 @@ _rangecat()
 		--if-match | -H | --header | --retries | --retry-delay | \
 		--connect-timeout | --stall-timeout | --max-time | \
 		--speed-limit | --speed-time | --shard | --member | \
-		--strip-components | --sha256 | --sha512)
+		--strip-components | --sha256 | --sha512 | --cache-size)
 		return
 		;;
 	esac

@@ -32,5 +32,7 @@ complete -c rangecat -l same-permissions -d 'make device nodes and FIFOs, keep s
 complete -c rangecat -l sha256 -x -d 'check the SHA-256 of the downloaded bytes'
 complete -c rangecat -l sha512 -x -d 'check the SHA-512 of the downloaded bytes'
 complete -c rangecat -l max-size -x -d 'at most SIZE bytes of member data (-x, --member)'
+complete -c rangecat -l cache -x -a '(__fish_complete_directories)' -d 'keep a verified copy of each whole file in DIR'
+complete -c rangecat -l cache-size -x -d 'bound the cache directory (least recently used go)'
 complete -c rangecat -s V -l version -d 'print versions'
 complete -c rangecat -s h -l help -d 'print help'

@@ -89,6 +89,9 @@ Lying lengths (review3):
               that names all of it
   dup@N       a 206 with another ETag, Last-Modified or Content-Range
               (X-Rs-Dup: etag, lm, cr) before the usual one
+Caching (cases_cache.py), on every reply of the file:
+  nostore     Cache-Control: private, no-store
+  ccprivate   Cache-Control: private, max-age=0
 Version k of a file is its bytes rotated left by k.
 Prints "PORT <n>" on stdout once listening.
 """
@@ -404,6 +407,10 @@ class Handler(BaseHTTPRequestHandler):
                              else etag)
         if "noetag" not in modes and "weak" not in modes:
             self.send_header("Last-Modified", lm_value)
+        if "nostore" in modes:
+            self.send_header("Cache-Control", "private, no-store")
+        if "ccprivate" in modes:
+            self.send_header("Cache-Control", "private, max-age=0")
         if honour and fires("crover"):
             self.send_header("Content-Range",
                              "bytes %d-99999999999999999999999/%d" % (
