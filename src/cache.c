@@ -624,20 +624,6 @@ void rc_cache_attach(struct rc_cache *c, struct rc_reader *r)
 	r->tap_arg = c;
 }
 
-void rc_cache_drain(struct rc_cache *c, struct rc_reader *r)
-{
-	const unsigned char *p;
-	ssize_t n;
-
-	if (c == NULL || c->tmpfd < 0 || r->at_end ||
-	    c->o->mode == RC_MODE_RAW || c->o->mode == RC_MODE_DECODE)
-		return;
-	while ((n = rc_reader_next(r, &p)) > 0)
-		;
-	if (n < 0)
-		drop_copy(c);
-}
-
 const struct rc_fetch_info *rc_cache_info(const struct rc_cache *c)
 {
 	return &c->info;

@@ -40,14 +40,6 @@ enum rc_err rc_cache_open(const struct rc_opts *o, struct rc_auth *auth,
  */
 void rc_cache_attach(struct rc_cache *c, struct rc_reader *r);
 
-/*
- * After a sink that succeeded but stopped before the end of the stream
- * (an archive's end marker, with -x, -t or --member), reads the rest so
- * that the copy is whole. A closed pipe in raw or -d mode ends the run as
- * cat would: nothing more is fetched and nothing is stored.
- */
-void rc_cache_drain(struct rc_cache *c, struct rc_reader *r);
-
 /* What a hit served, in the fetcher's terms (for --stats and hints). */
 const struct rc_fetch_info *rc_cache_info(const struct rc_cache *c);
 

@@ -243,8 +243,6 @@ static enum rc_err consume(struct rc_ring *ring, struct rc_cache *cache,
 	}
 	if (err == RC_OK && r.digest && !*want_zip)
 		err = check_digest(&r, o, msg, msglen);
-	if (err == RC_OK && !*want_zip)
-		rc_cache_drain(cache, &r);
 	rc_digest_free(r.digest);
 	if (pg && err == RC_OK) {
 		/* The last figures: logs in line mode end on a full line. */

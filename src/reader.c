@@ -25,7 +25,6 @@ void rc_reader_init(struct rc_reader *r, struct rc_ring *ring,
 	r->consumed = 0;
 	r->err = RC_OK;
 	r->msg[0] = '\0';
-	r->at_end = false;
 	r->src = -1;
 	r->src_left = r->src_total = 0;
 	r->src_buf = NULL;
@@ -85,10 +84,8 @@ static ssize_t src_next(struct rc_reader *r, const unsigned char **p)
 		return -1;
 	if (r->src_at == r->src_len && !src_fill(r, 1))
 		return -1;
-	if (r->src_at == r->src_len) {
-		r->at_end = true;
+	if (r->src_at == r->src_len)
 		return 0;
-	}
 	*p = r->block = r->src_buf + r->src_at;
 	r->pending = r->src_len - r->src_at;
 	if (r->pg)
@@ -147,7 +144,7 @@ ssize_t rc_reader_next(struct rc_reader *r, const unsigned char **p)
 			rc_ring_release(r->ring);
 			r->pos = 0;
 			break;
-		case RC_NEXT_END: r->at_end = true; return 0;
+		case RC_NEXT_END: return 0;
 		case RC_NEXT_ERROR:
 			/* A transfer the signal aborted (the token fetch)
 			 * may fail the ring first: the signal is the cause. */

@@ -28,7 +28,6 @@ struct rc_reader {
 	uint64_t consumed;	      /* stream offset of the next byte */
 	enum rc_err err;	      /* why rc_reader_next returned -1 */
 	char msg[512];
-	bool at_end; /* rc_reader_next returned 0 */
 
 	/* --cache: a hit reads an entry's file instead of the ring
 	 * (rc_reader_from_fd), and a miss copies each consumed block (tap,

@@ -291,14 +291,28 @@ def t_cache_extract(env):
                        text=True, timeout=60)
     expect(p.returncode == 0 and "top/run.sh" in p.stdout,
            "-t from a hit: %s" % p.stderr[-300:])
-    # A plain tar has zero blocks after its end marker: the copy still
-    # holds the whole file.
-    add_old(env, "cache-t.tar", open(os.path.join(env.data, "t.tar"),
-                                     "rb").read())
-    url = env.url("cache-t.tar")
+    # An archive's end marker is not the end of the file: 4 MiB of zeros
+    # follow it here, and the copy still holds every byte.
+    import io
+    import tarfile
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        payload = b"padded\n" * 1000
+        ti = tarfile.TarInfo("a.txt")
+        ti.size = len(payload)
+        t.addfile(ti, io.BytesIO(payload))
+    add_old(env, "cache-pad.tar", buf.getvalue() + bytes(4 * MB))
+    url = env.url("cache-pad.tar")
     r = run(env, ["-v", "--cache", d, "-x", os.path.join(cwd, "x2"), url])
     expect_run(r, 0, err=r"cache: stored")
-    cache_entry_ok(d, url, env.files["cache-t.tar"])
+    cache_entry_ok(d, url, env.files["cache-pad.tar"])
+    r = run(env, ["-v", "--cache", d, "--member", "a.txt", url])
+    expect_run(r, 0, payload, err=r"cache: hit")
+    # -t on a zip reads its central directory by ranges: nothing to store.
+    add_old(env, "cache-t.zip", open(os.path.join(env.data, "t.zip"),
+                                     "rb").read())
+    r = run(env, ["-v", "-v", "--cache", d, "-t", env.url("cache-t.zip")])
+    expect_run(r, 0, err=r"cache: not stored: not the whole file was read")
 
 
 @case("--cache: credentials are never in DIR, nor in the key")
