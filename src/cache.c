@@ -711,9 +711,10 @@ static void evict_locked(struct rc_cache *c, const char *keep)
 		nv++;
 	}
 	closedir(d);
-	if (c->o->cache_size)
+	if (nv > 0)
 		qsort(v, nv, sizeof *v, by_age);
-	for (size_t i = 0; i < nv && total > c->o->cache_size; i++) {
+	for (size_t i = 0;
+	     c->o->cache_size && i < nv && total > c->o->cache_size; i++) {
 		char name[80];
 		struct stat st;
 		snprintf(name, sizeof name, "%s.meta", v[i].key);
