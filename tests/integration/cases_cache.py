@@ -348,3 +348,39 @@ def t_cache_secrets(env):
             expect(s not in blob, "a secret is in %s" % f)
     mode = os.stat(d).st_mode & 0o777
     expect(mode == 0o700, "DIR mode %o" % mode)
+
+
+@case("--cache: a full disk stores nothing and the run goes on; a bad DIR")
+def t_cache_errors(env):
+    # DIR on a 2 MiB tmpfs, a 4 MiB file: the copy fails, the bytes do not.
+    mnt = os.path.join(env.work, "cache-full")
+    os.makedirs(mnt, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt],
+                   check=True)
+    try:
+        url = env.url("f4194305")
+        for i in range(2):
+            r = run(env, ["-v", "--cache", mnt, url])
+            expect_run(r, 0, env.files["f4194305"],
+                       err=r"(?m)^rangecat: --cache .*cache-full: writing "
+                       r"the copy: No space left on device; the file is "
+                       r"not stored$")
+            expect("cache: miss" in r.err, "run %d: not a miss" % i)
+            expect(cache_listing(mnt) == ["lock"],
+                   "left: %s" % cache_listing(mnt))
+        r = run(env, ["-q", "--cache", mnt, url])
+        expect_run(r, 0, env.files["f4194305"],
+                   err=r"^$")  # -q: not even the notice
+    finally:
+        subprocess.run(["umount", mnt], check=True)
+    # A DIR that cannot be a directory: exit 5 before any request.
+    afile = os.path.join(env.work, "cache-afile")
+    open(afile, "w").close()
+    before = len(access_lines(env, "/f4194305"))
+    for d, why in ((afile, "Not a directory"),
+                   (os.path.join(afile, "sub"), "Not a directory")):
+        r = run(env, ["--cache", d, env.url("f4194305")])
+        expect_run(r, 5, b"", err=r"^rangecat: --cache .*cache-afile.*: %s\n$"
+                   % why)
+    expect(len(access_lines(env, "/f4194305")) == before,
+           "a request was made")
