@@ -394,7 +394,8 @@ out:
 /* --- a hit --- */
 
 /* Checks the entry's bytes against its record: the size, then the
- * SHA-256 of the whole file. */
+ * SHA-256 of the whole file. On false, *what says why, or is NULL when a
+ * signal stopped the check (the entry is not to blame). */
 static bool entry_ok(struct rc_cache *c, const char **what)
 {
 	struct stat st;
@@ -414,6 +415,10 @@ static bool entry_ok(struct rc_cache *c, const char **what)
 	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
 		goto out;
 	while (off < c->e.size) {
+		if (rc_sched_signal()) {
+			*what = NULL;
+			goto out;
+		}
 		ssize_t n = pread(c->datafd, c->buf, BUF_SIZE, (off_t)off);
 		if (n < 0 && errno == EINTR && !rc_sched_signal())
 			continue;
@@ -496,6 +501,8 @@ static bool lookup(struct rc_cache *c, struct rc_auth *auth, uint64_t start)
 	if (!slice(c, start) || !revalidate(c, auth))
 		return false;
 	if (!entry_ok(c, &what)) {
+		if (what == NULL)
+			return false; /* interrupted: the reader says so */
 		say(c,
 		    "--cache %s: an entry is damaged (%s): it is dropped "
 		    "and the file fetched again",

@@ -82,6 +82,20 @@ def t_cache_hit(env):
                "%s: %d requests" % (args, len(new)))
     r = run(env, ["--sha256", "0" * 64, "--cache", d, url])
     expect_run(r, 7, data, err=r"--sha256 mismatch")
+    # SIGINT during any part of a hit (the request, the entry's check, the
+    # copy out to a reader that does not read): exit 130, the entry kept.
+    for delay in (0.05, 0.1, 0.2, 0.4):
+        p = subprocess.Popen([BIN, "-q", "--cache", d, url],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(delay)
+        p.send_signal(signal.SIGINT)
+        err = p.communicate(timeout=60)[1].decode()
+        # (killed outright when it came before the handler was set)
+        expect(p.returncode in (130, -signal.SIGINT),
+               "SIGINT after %.2f s: exit %d: %s" % (delay, p.returncode,
+                                                     err[-300:]))
+        expect("damaged" not in err, "an interrupted check blamed the entry")
+        cache_entry_ok(d, url, data)
     # -d from a hit decodes from disk.
     make_sample(env)
     z = open(os.path.join(env.data, "sample.zst"), "rb").read()
