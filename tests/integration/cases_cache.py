@@ -398,3 +398,25 @@ def t_cache_errors(env):
                    % why)
     expect(len(access_lines(env, "/f4194305")) == before,
            "a request was made")
+
+
+@case("--cache with s3://: a signed conditional request; RGW answers 304")
+def t_cache_s3(env):
+    c, objs = s3_setup(env)
+    d = cache_dir(env, "s3")
+    url = "s3://rc-test/multi/obj"
+    time.sleep(1.1)   # a Last-Modified within a second of Date is weak
+    for i in range(2):
+        r = arun(env, ["--cache", d, url], s3_env(env))
+        expect_run(r, 0, objs["multi/obj"])
+    expect("cache: HTTP 304" in r.err and "cache: hit" in r.err,
+           "no 304 hit: %s" % r.err[-400:])
+    expect(r.err.count("GET bytes=") == 1, "a hit made more requests")
+    # A wrong secret is refused on a hit as well.
+    r = arun(env, ["--cache", d, url],
+             s3_env(env, AWS_SECRET_ACCESS_KEY=other(env.s3keys["secret"])))
+    expect_run(r, 2, b"", err=r"HTTP 403")
+    for f in cache_listing(d):
+        with open(os.path.join(d, f), "rb") as fh:
+            expect(env.s3keys["secret"].encode() not in fh.read(),
+                   "the secret key is in %s" % f)
