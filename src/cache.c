@@ -134,6 +134,8 @@ static bool make_dir(const char *dir)
 		errno = ENAMETOOLONG;
 		return false;
 	}
+	for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
+		path[n - 1] = '\0';
 	for (char *p = path + 1; *p; p++) {
 		if (*p != '/')
 			continue;

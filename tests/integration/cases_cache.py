@@ -362,6 +362,11 @@ def t_cache_secrets(env):
             expect(s not in blob, "a secret is in %s" % f)
     mode = os.stat(d).st_mode & 0o777
     expect(mode == 0o700, "DIR mode %o" % mode)
+    d2 = cache_dir(env, "secrets2") + "/"     # a trailing slash too
+    r = run(env, ["--cache", d2, env.url("f1")])
+    expect_run(r, 0, env.files["f1"])
+    mode = os.stat(d2).st_mode & 0o777
+    expect(mode == 0o700, "DIR/ mode %o" % mode)
 
 
 @case("--cache: a full disk stores nothing and the run goes on; a bad DIR")
