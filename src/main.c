@@ -148,10 +148,9 @@ static void fit_fd_limit(struct rc_opts *o)
  */
 static enum rc_err enter_dir(struct rc_opts *o)
 {
-	static char ca[4096];
+	static char ca[4096], cache[4096];
 	char path[4096];
 
-	static char cache[4096];
 	if (o->cacert && o->cacert[0] != '/' && realpath(o->cacert, ca) != NULL)
 		o->cacert = ca;
 	/* --cache DIR is opened later, and may not exist yet. */

@@ -61,8 +61,11 @@ static bool src_fill(struct rc_reader *r, size_t min)
 		if (want > r->src_left)
 			want = (size_t)r->src_left;
 		ssize_t n = read(r->src, r->src_buf + r->src_len, want);
-		if (n < 0 && errno == EINTR && *r->sig == 0)
+		if (n < 0 && errno == EINTR) {
+			if (interrupted(r))
+				return false;
 			continue;
+		}
 		if (n <= 0) {
 			r->err = RC_E_OUTPUT;
 			snprintf(r->msg, sizeof r->msg,
