@@ -276,6 +276,14 @@ def t_cache_nostore(env):
     expect(datas == [cache_key(url) + ".data"], "stored: %s" % datas)
     expect(not [f for f in cache_listing(d) if f.startswith("tmp.")],
            "temporary files left")
+    # With --sha256 the rest is read to check the digest: then it is whole.
+    u = env.url("f20971520")
+    p = subprocess.run("%s --sha256 %s --cache %s %s | head -c 10 >/dev/null"
+                       % (BIN, sha(env.files["f20971520"]), d, u),
+                       shell=True, executable="/bin/bash", capture_output=True,
+                       timeout=60)
+    expect(p.returncode == 0, "closed pipe, --sha256: %s" % p.stderr[-300:])
+    cache_entry_ok(d, u, env.files["f20971520"])
 
 
 @case("--cache: -x and -t from a hit read the entry; a relative DIR")
