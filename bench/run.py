@@ -18,6 +18,9 @@ Scenarios (see RESULTS.md for the conditions):
   firstbyte  time until the first byte reaches stdout
   s3         a 256 MiB object from a real S3 server (Ceph RGW): SigV4 per
              range against curl --aws-sigv4, boto3 and aria2c (presigned)
+  cache      --cache DIR, 256 MiB on loopback: a hit (one 304, the entry
+             checked, then read from disk) against cat of the entry's file,
+             and a miss that stores against a plain run
 
 The latency section (BENCH_ONLY=latency, or bench/run.py --only latency;
 one scenario: BENCH_ONLY=lat100; timelines run first) runs the client and nginx in two network
@@ -624,6 +627,84 @@ def scenario_s3(port, sums):
         procs.remove(p)
 
 
+def scenario_cache(port, sums):
+    """--cache: the hit's time over cat of the same file (the cache-hit
+    row of issue 15), and what storing costs a miss."""
+    url = "http://127.0.0.1:%d/m256" % port
+    d = os.path.join(TMP, "cache")
+    out = os.path.join(TMP, "out.bin")
+    shutil.rmtree(d, ignore_errors=True)
+    # A Last-Modified within a second of Date is weak: nothing is stored.
+    age = time.time() - os.stat(os.path.join(TMP, "data", "m256")).st_mtime
+    if age < 2:
+        time.sleep(2 - age)
+    hit = "%s -q --cache %s %s" % (BIN, d, url)
+    # Stored once, then a hit verified byte for byte.
+    for _ in range(2):
+        run_tool("rangecat", hit.split(), out, sums["m256"])
+    entry = [os.path.join(d, f) for f in os.listdir(d)
+             if f.endswith(".data")][0]
+    cmds = {"cat ENTRY > /dev/null": "cat %s > /dev/null" % entry,
+            "rangecat --cache (hit) > /dev/null": hit + " > /dev/null",
+            "cat ENTRY | cat": "cat %s | cat > /dev/null" % entry,
+            "rangecat --cache (hit) | cat": hit + " | cat > /dev/null",
+            "rangecat (no cache) > /dev/null": "%s -q %s > /dev/null" % (
+                BIN, url),
+            "rangecat --cache (miss, stores) > /dev/null":
+            "rm -rf %s; %s > /dev/null" % (d, hit)}
+    log("cache: 256 MiB, loopback")
+    times = {k: [] for k in cmds}
+    cpu = {k: [] for k in cmds}
+    check = []
+    import resource
+    for r in range(max(REPEAT, 5)):
+        for k, c in (cmds.items() if r % 2 == 0
+                     else reversed(list(cmds.items()))):
+            u0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            el, _ = timed(c, shell=True)
+            u1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            times[k].append(el)
+            cpu[k].append(u1.ru_utime + u1.ru_stime - u0.ru_utime -
+                          u0.ru_stime)
+        # How long checking the entry (size + SHA-256) takes of a hit.
+        p = subprocess.run("%s -v --cache %s %s > /dev/null" % (BIN, d, url),
+                           shell=True, capture_output=True, text=True)
+        stamps = {}
+        for line in p.stderr.splitlines():
+            for tag in ("cache: HTTP 304", "cache: hit"):
+                if tag in line:
+                    stamps[tag] = float(line[1:line.index("]")])
+        if len(stamps) == 2:
+            check.append(stamps["cache: hit"] - stamps["cache: HTTP 304"])
+    med = {k: statistics.median(v) for k, v in times.items()}
+    mcpu = {k: statistics.median(v) for k, v in cpu.items()}
+    rows = [(k, "%.3f s" % v, "%.0f MiB/s" % (256 / v), "%.3f s" % mcpu[k])
+            for k, v in med.items()]
+    if check:
+        rows.append(("of a hit: checking the entry (size, SHA-256)",
+                     "%.3f s" % statistics.median(check), "", ""))
+
+    def ratio(a, b):
+        return ("%.2f" % (med[a] / med[b]), "", "%.2f" % (
+            mcpu[a] / mcpu[b]))
+    rows.append(("cache hit ÷ cat, /dev/null",) + ratio(
+        "rangecat --cache (hit) > /dev/null", "cat ENTRY > /dev/null"))
+    rows.append(("cache hit ÷ cat, pipe",) + ratio(
+        "rangecat --cache (hit) | cat", "cat ENTRY | cat"))
+    rows.append(("miss that stores ÷ no cache",) + ratio(
+        "rangecat --cache (miss, stores) > /dev/null",
+        "rangecat (no cache) > /dev/null"))
+    load = os.getloadavg()[0]
+    table("cache: 256 MiB, loopback",
+          ["command", "median time", "rate", "median CPU (user+sys)"],
+          rows, "Load average %.1f on %d cores during the run. A hit is "
+          "one conditional request (304), the entry's size and SHA-256 "
+          "checked before its first byte is written, then the file read "
+          "from disk (the page cache here). A miss writes and fsyncs its "
+          "copy as it streams." % (load, os.cpu_count()))
+    shutil.rmtree(d, ignore_errors=True)
+
+
 def netns_up():
     sh = f"""
 set -e
@@ -1154,7 +1235,8 @@ def main():
                      ("loopback", scenario_loopback),
                      ("memory", scenario_memory),
                      ("firstbyte", scenario_firstbyte),
-                     ("decode", scenario_decode), ("s3", scenario_s3)]
+                     ("decode", scenario_decode), ("s3", scenario_s3),
+                     ("cache", scenario_cache)]
         for name, fn in scenarios:
             if not ONLY or name in ONLY:
                 fn(port, sums)

@@ -885,6 +885,7 @@ static void decide_after_probe(struct xfer *x)
 	snprintf(f->info.last_modified, sizeof f->info.last_modified, "%s",
 		 r->last_modified);
 	f->info.validator = rc_probe_validator(r);
+	f->info.no_store = r->no_store;
 	if (f->o->if_match &&
 	    !(r->etag[0] && rc_http_etag_same(r->etag, f->o->if_match))) {
 		char e1[1024], e2[1024];

@@ -31,6 +31,7 @@ struct rc_fetch_info {
 	char etag[RC_ETAG_MAX]; /* the probe's ETag (strong or weak) */
 	char last_modified[RC_DATE_MAX];
 	unsigned retries;
+	bool no_store; /* the probe's reply said Cache-Control: no-store */
 	uint64_t shard_first; /* --shard: absolute offset of the shard */
 };
 

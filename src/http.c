@@ -182,6 +182,34 @@ static bool is_header(const char *line, size_t n, const char *name,
 	return true;
 }
 
+/* Whether the Cache-Control value [s, e) holds the directive name (any
+ * case, with or without an argument), read from the raw line so that a
+ * long value cannot hide it. */
+static bool has_directive(const char *s, const char *e, const char *name)
+{
+	size_t l = strlen(name);
+
+	while (s < e) {
+		while (s < e && (*s == ' ' || *s == '\t' || *s == ','))
+			s++;
+		const char *t = s;
+		while (t < e && *t != ',' && *t != '=' && *t != ' ' &&
+		       *t != '\t' && *t != '\r' && *t != '\n')
+			t++;
+		if ((size_t)(t - s) == l && strncasecmp(s, name, l) == 0)
+			return true;
+		/* Skip an argument, quoted strings included. */
+		bool quoted = false;
+		while (t < e && (quoted || *t != ',')) {
+			if (*t == '"')
+				quoted = !quoted;
+			t++;
+		}
+		s = t;
+	}
+	return false;
+}
+
 static void status_line(struct rc_resp *r, const char *line, size_t n)
 {
 	char buf[64];
@@ -310,5 +338,8 @@ void rc_resp_header(struct rc_resp *r, const char *line, size_t n, time_t now)
 		if (value_of(line, n, nl, val, sizeof val) &&
 		    strcasecmp(val, "none") == 0)
 			r->accept_ranges_none = true;
+	} else if (is_header(line, n, "Cache-Control", &nl)) {
+		if (has_directive(line + nl + 1, line + n, "no-store"))
+			r->no_store = true;
 	}
 }

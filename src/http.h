@@ -48,6 +48,7 @@ struct rc_resp {
 	bool accept_ranges_none;
 	bool www_auth;	 /* WWW-Authenticate present (the origin asks) */
 	bool proxy_auth; /* Proxy-Authenticate present (a proxy asks) */
+	bool no_store;	 /* Cache-Control: no-store (--cache keeps nothing) */
 	char location[RC_LOCATION_MAX]; /* Location as sent, "" if none */
 	bool long_location;		/* over RC_LOCATION_MAX - 1 bytes */
 };

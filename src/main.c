@@ -23,6 +23,7 @@
 #include <curl/curl.h>
 
 #include "auth.h"
+#include "cache.h"
 #include "digest.h"
 #include "err.h"
 #include "escape.h"
@@ -146,11 +147,16 @@ static void fit_fd_limit(struct rc_opts *o)
  */
 static enum rc_err enter_dir(struct rc_opts *o)
 {
-	static char ca[4096];
+	static char ca[4096], cache[4096];
 	char path[4096];
 
 	if (o->cacert && o->cacert[0] != '/' && realpath(o->cacert, ca) != NULL)
 		o->cacert = ca;
+	/* --cache DIR is opened later, and may not exist yet. */
+	if (o->cache_dir && o->cache_dir[0] != '/' && getcwd(path, 2048) &&
+	    snprintf(cache, sizeof cache, "%s/%s", path, o->cache_dir) <
+		(int)sizeof cache)
+		o->cache_dir = cache;
 	for (const char *v = "SSL_CERT_FILE"; v;
 	     v = strcmp(v, "SSL_CERT_FILE") == 0 ? "CURL_CA_BUNDLE" : NULL) {
 		const char *val = getenv(v);
@@ -206,7 +212,7 @@ static enum rc_err check_digest(struct rc_reader *r, const struct rc_opts *o,
  * lands, so the peek's acquire makes it visible here).
  */
 static enum rc_err output_begin(struct rc_output *out, struct rc_reader *r,
-				const struct rc_fetch *f, char *msg,
+				const struct rc_fetch_info *in, char *msg,
 				size_t msglen)
 {
 	const unsigned char *p;
@@ -216,22 +222,24 @@ static enum rc_err output_begin(struct rc_output *out, struct rc_reader *r,
 	    (err = rc_output_hash_prefix(out, r->digest, msg, msglen)))
 		return err;
 	if (rc_reader_peek(r, 1, &p) > 0)
-		rc_output_began(out, rc_fetch_info(f));
+		rc_output_began(out, in);
 	return RC_OK;
 }
 
-/* Reads the ring to the end through the sink o->mode asks for; out is
- * -o's FILE.part (or NULL), f the fetcher filling the ring. */
-static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
-			   struct rc_output *out, const struct rc_fetch *f,
-			   uint64_t *delivered, bool *want_zip, char *msg,
-			   size_t msglen)
+/* Reads the ring (or a --cache hit) to the end through the sink o->mode
+ * asks for; out is -o's FILE.part (or NULL), in what the fetcher (or the
+ * cache) learnt of the file. */
+static enum rc_err consume(struct rc_ring *ring, struct rc_cache *cache,
+			   const struct rc_opts *o, struct rc_output *out,
+			   const struct rc_fetch_info *in, uint64_t *delivered,
+			   bool *want_zip, char *msg, size_t msglen)
 {
 	struct rc_progress_state *pg = rc_progress_new(o->progress);
 	struct rc_reader r;
 	enum rc_err err;
 
 	rc_reader_init(&r, ring, &got_signal, pg);
+	rc_cache_attach(cache, &r);
 	if (o->digest != RC_DIGEST_NONE) {
 		r.digest = rc_digest_new(o->digest);
 		if (r.digest == NULL) {
@@ -243,7 +251,7 @@ static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
 		}
 	}
 	err = out && o->mode == RC_MODE_RAW
-		  ? output_begin(out, &r, f, msg, msglen)
+		  ? output_begin(out, &r, in, msg, msglen)
 		  : RC_OK;
 	if (err != RC_OK)
 		; /* nothing was written */
@@ -507,6 +515,37 @@ int main(int argc, char *argv[])
 		curl_global_cleanup();
 		return finish(&o, err, why, 0);
 	}
+	/* --cache: one conditional request; a hit is read from disk. Bytes
+	 * FILE.part keeps must be of the version the entry holds, or the
+	 * file starts over (and the entry is asked again from byte 0). */
+	struct rc_cache *cache = NULL;
+	bool hit = false;
+	for (int pass = 0; o.cache_dir && pass < 2; pass++) {
+		if (out)
+			start = base + rc_output_prefix(out);
+		if ((err = rc_cache_open(&o, auth, start, &cache, &hit, why,
+					 sizeof why)) != RC_OK) {
+			rc_log_error("%s", why);
+			rc_output_free(out);
+			rc_auth_free(auth);
+			curl_global_cleanup();
+			return finish(&o, err, why, 0);
+		}
+		if (!hit || !out || rc_output_prefix(out) == 0 ||
+		    !rc_output_pin(out) ||
+		    strcmp(rc_output_pin(out), rc_cache_info(cache)->etag) == 0)
+			break;
+		rc_cache_free(cache);
+		cache = NULL;
+		hit = false;
+		if ((err = rc_output_restart(out, why, sizeof why)) != RC_OK) {
+			rc_log_error("%s", why);
+			rc_output_free(out);
+			rc_auth_free(auth);
+			curl_global_cleanup();
+			return finish(&o, err, why, 0);
+		}
+	}
 	rc_sink_raw_prepare(1);
 	struct rc_ring *ring;
 	struct rc_fetch *f;
@@ -528,6 +567,7 @@ int main(int argc, char *argv[])
 				     "-byte buffer",
 				     o.memory);
 			rc_ring_free(ring);
+			rc_cache_free(cache);
 			rc_output_free(out);
 			rc_auth_free(auth);
 			curl_global_cleanup();
@@ -554,11 +594,13 @@ int main(int argc, char *argv[])
 		if ((o.mode == RC_MODE_LIST || o.mode == RC_MODE_MEMBER) &&
 		    o.digest == RC_DIGEST_NONE)
 			atomic_store(&ring->hold, 1);
-		err = rc_fetch_start(f);
+		err = hit ? RC_OK : rc_fetch_start(f);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (err == RC_OK)
-			err = consume(ring, &o, out, f, &delivered, &want_zip,
-				      why, sizeof why);
+			err = consume(ring, cache, &o, out,
+				      hit ? rc_cache_info(cache)
+					  : rc_fetch_info(f),
+				      &delivered, &want_zip, why, sizeof why);
 		else
 			snprintf(why, sizeof why,
 				 "cannot start the fetcher thread");
@@ -566,14 +608,15 @@ int main(int argc, char *argv[])
 		if (err == RC_OK && want_zip)
 			err = zip_by_ranges(&o, auth, f, &delivered, why,
 					    sizeof why);
-		if (!(out && err == RC_E_CHANGED && delivered == 0 &&
-		      rc_output_pin(out) && !user_pin))
+		if (hit || !(out && err == RC_E_CHANGED && delivered == 0 &&
+			     rc_output_pin(out) && !user_pin))
 			break;
 		rc_log("%s", why);
 		rc_fetch_free(f);
 		rc_ring_free(ring);
 		if ((err = rc_output_restart(out, why, sizeof why)) != RC_OK) {
 			rc_log_error("%s", why);
+			rc_cache_free(cache);
 			rc_output_free(out);
 			rc_auth_free(auth);
 			curl_global_cleanup();
@@ -583,7 +626,10 @@ int main(int argc, char *argv[])
 	if (out && err == RC_OK)
 		err = rc_output_commit(out, delivered, why, sizeof why);
 
-	const struct rc_fetch_info *in = rc_fetch_info(f);
+	const struct rc_fetch_info *in =
+	    hit ? rc_cache_info(cache) : rc_fetch_info(f);
+	if (!hit)
+		rc_cache_store(cache, in, err);
 	if (err != RC_OK) {
 		rc_log_error("%s", why);
 		if (out)
@@ -596,6 +642,7 @@ int main(int argc, char *argv[])
 	}
 	if (o.stats)
 		print_stats(&o, in, delivered, err);
+	rc_cache_free(cache);
 	rc_fetch_free(f);
 	rc_ring_free(ring);
 	rc_output_free(out);

@@ -41,6 +41,8 @@ enum {
 	OPT_SPEED_TIME,
 	OPT_MAX_SIZE,
 	OPT_REMOVE_ON_ERROR,
+	OPT_CACHE,
+	OPT_CACHE_SIZE,
 };
 #define SHORTOPTS ":n:C:r:H:kqvVhd::x:to:"
 
@@ -79,6 +81,8 @@ static const struct option longopts[] = {
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"output", required_argument, NULL, 'o'},
     {"remove-on-error", no_argument, NULL, OPT_REMOVE_ON_ERROR},
+    {"cache", required_argument, NULL, OPT_CACHE},
+    {"cache-size", required_argument, NULL, OPT_CACHE_SIZE},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -155,6 +159,13 @@ void rc_options_usage(void *fp)
 	    "                          the same command resumes it ('-': "
 	    "stdout)\n"
 	    "      --remove-on-error   remove FILE.part when the run fails\n"
+	    "      --cache DIR         keep a verified copy of each whole "
+	    "file in DIR;\n"
+	    "                          later runs revalidate it with one "
+	    "request\n"
+	    "      --cache-size SIZE   bound DIR, evicting the least "
+	    "recently used\n"
+	    "                          (default: no bound)\n"
 	    "  -V, --version           versions of rangecat and its libraries\n"
 	    "  -h, --help              this text\n"
 	    "\n"
@@ -510,6 +521,9 @@ static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 	if (o->remove_on_error && o->output == NULL)
 		return rc_err_usage(
 		    why, whylen, "--remove-on-error goes with --output FILE");
+	if (o->cache_size && o->cache_dir == NULL)
+		return rc_err_usage(why, whylen,
+				    "--cache-size goes with --cache");
 	if (o->quiet && o->progress != RC_PROGRESS_AUTO &&
 	    o->progress != RC_PROGRESS_NONE)
 		return rc_err_usage(
@@ -654,6 +668,8 @@ static void reset_group(struct rc_opts *o, int g)
 	case OPT_MAX_SIZE: o->max_size_set = false; break;
 	case 'o': o->output = NULL; break;
 	case OPT_REMOVE_ON_ERROR: o->remove_on_error = false; break;
+	case OPT_CACHE: o->cache_dir = NULL; break;
+	case OPT_CACHE_SIZE: o->cache_size = 0; break;
 	default: break;
 	}
 }
@@ -876,6 +892,20 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 		o->output = strcmp(arg, "-") == 0 ? NULL : arg;
 		break;
 	case OPT_REMOVE_ON_ERROR: o->remove_on_error = true; break;
+	case OPT_CACHE:
+		if (*arg == '\0')
+			return rc_err_usage(why, whylen,
+					    "%s: expected a directory", name);
+		o->cache_dir = arg;
+		break;
+	case OPT_CACHE_SIZE:
+		if (rc_parse_size(arg, &o->cache_size, &w) ||
+		    o->cache_size == 0)
+			return rc_err_usage(why, whylen,
+					    "%s: expected a size above 0 "
+					    "(K/M/G/T suffixes)",
+					    name);
+		break;
 	case 'V': o->version = true; break;
 	case 'h': o->help = true; break;
 	}

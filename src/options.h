@@ -108,6 +108,9 @@ struct rc_opts {
 	/* -o FILE, through FILE.part; NULL for stdout (also "-o -") */
 	const char *output;
 	bool remove_on_error; /* --remove-on-error */
+	/* --cache DIR: a revalidating copy of whole files (cache.c) */
+	const char *cache_dir;
+	uint64_t cache_size; /* --cache-size: bound on DIR, 0 none */
 
 	int verbose;
 	bool quiet;

@@ -6,7 +6,10 @@
  */
 #include "reader.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "sched.h"
 
@@ -23,6 +26,76 @@ void rc_reader_init(struct rc_reader *r, struct rc_ring *ring,
 	r->consumed = 0;
 	r->err = RC_OK;
 	r->msg[0] = '\0';
+	r->src = -1;
+	r->src_left = r->src_total = 0;
+	r->src_buf = NULL;
+	r->src_cap = r->src_len = r->src_at = 0;
+	r->tap = NULL;
+	r->tap_arg = NULL;
+}
+
+void rc_reader_from_fd(struct rc_reader *r, int fd, uint64_t len,
+		       unsigned char *buf, size_t cap)
+{
+	r->src = fd;
+	r->src_left = r->src_total = len;
+	r->src_buf = buf;
+	r->src_cap = cap;
+	r->src_len = r->src_at = 0;
+}
+
+static bool interrupted(struct rc_reader *r);
+
+/* Reads from src until min bytes are held past src_at, or src ends.
+ * Returns false with r->err set on a read error or a file that ends
+ * before its length. */
+static bool src_fill(struct rc_reader *r, size_t min)
+{
+	if (r->src_at > 0) {
+		memmove(r->src_buf, r->src_buf + r->src_at,
+			r->src_len - r->src_at);
+		r->src_len -= r->src_at;
+		r->src_at = 0;
+	}
+	while (r->src_len < min && r->src_len < r->src_cap && r->src_left > 0) {
+		size_t want = r->src_cap - r->src_len;
+		if (want > r->src_left)
+			want = (size_t)r->src_left;
+		ssize_t n = read(r->src, r->src_buf + r->src_len, want);
+		if (n < 0 && errno == EINTR) {
+			if (interrupted(r))
+				return false;
+			continue;
+		}
+		if (n <= 0) {
+			r->err = RC_E_OUTPUT;
+			snprintf(r->msg, sizeof r->msg,
+				 "--cache: reading the entry: %s",
+				 n < 0 ? strerror(errno)
+				       : "it ends before its recorded size");
+			return false;
+		}
+		r->src_len += (size_t)n;
+		r->src_left -= (uint64_t)n;
+	}
+	return true;
+}
+
+/* rc_reader_next for a cache entry: the previous block is counted. */
+static ssize_t src_next(struct rc_reader *r, const unsigned char **p)
+{
+	if (interrupted(r))
+		return -1;
+	if (r->src_at == r->src_len && !src_fill(r, 1))
+		return -1;
+	if (r->src_at == r->src_len)
+		return 0;
+	*p = r->block = r->src_buf + r->src_at;
+	r->pending = r->src_len - r->src_at;
+	if (r->pg)
+		rc_progress_update(r->pg, r->consumed + r->pending,
+				   r->src_total, 0, 0, false);
+	return (ssize_t)r->pending;
 }
 
 static void progress(struct rc_reader *r)
@@ -53,9 +126,14 @@ ssize_t rc_reader_next(struct rc_reader *r, const unsigned char **p)
 	 * rc_reader_unread are handed out (and hashed) again. */
 	if (r->digest && r->pending)
 		rc_digest_update(r->digest, r->block, r->pending);
+	if (r->tap && r->pending)
+		r->tap(r->tap_arg, r->block, r->pending);
+	r->src_at += r->pending;
 	r->pos += r->pending;
 	r->consumed += r->pending;
 	r->pending = 0;
+	if (r->src >= 0)
+		return src_next(r, p);
 	for (;;) {
 		if (interrupted(r))
 			return -1;
@@ -93,6 +171,14 @@ ssize_t rc_reader_peek(struct rc_reader *r, size_t min, const unsigned char **p)
 {
 	const unsigned char *q, *start = NULL;
 	size_t n, have = 0;
+
+	if (r->src >= 0) {
+		if (interrupted(r) ||
+		    !src_fill(r, min < r->src_cap ? min : r->src_cap))
+			return -1;
+		*p = r->src_buf + r->src_at;
+		return (ssize_t)(r->src_len - r->src_at);
+	}
 
 	while (have < min) {
 		if (interrupted(r))

@@ -29,6 +29,17 @@ struct rc_reader {
 	uint64_t consumed;	      /* stream offset of the next byte */
 	enum rc_err err;	      /* why rc_reader_next returned -1 */
 	char msg[512];
+
+	/* --cache: a hit reads an entry's file instead of the ring
+	 * (rc_reader_from_fd), and a miss copies each consumed block (tap,
+	 * called as the digest is updated). */
+	int src;			 /* -1: the ring */
+	uint64_t src_left;		 /* bytes of src not read yet */
+	uint64_t src_total;		 /* for the progress display */
+	unsigned char *src_buf;		 /* borrowed, src_cap bytes */
+	size_t src_cap, src_len, src_at; /* held, and handed out, in src_buf */
+	void (*tap)(void *arg, const unsigned char *p, size_t n);
+	void *tap_arg;
 };
 
 /* Sets r up over ring; sig and pg are borrowed. */
@@ -43,6 +54,12 @@ void rc_reader_init(struct rc_reader *r, struct rc_ring *ring,
  * signal).
  */
 ssize_t rc_reader_next(struct rc_reader *r, const unsigned char **p);
+
+/* Makes r read len bytes from fd (at its current offset) instead of the
+ * ring, through buf (cap bytes, borrowed). A file that ends early or
+ * fails to read is RC_E_OUTPUT, named by what (the cache entry). */
+void rc_reader_from_fd(struct rc_reader *r, int fd, uint64_t len,
+		       unsigned char *buf, size_t cap);
 
 /* Only the first used bytes of the last block were consumed. */
 void rc_reader_unread(struct rc_reader *r, size_t used);

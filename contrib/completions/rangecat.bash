@@ -9,7 +9,7 @@ _rangecat_values()
 		compgen -W "auto zstd gzip xz bzip2 lz4 auto,passthrough" -- "$2"
 		;;
 	--cacert | -o | --output) compgen -f -- "$2" ;;
-	-x | --extract) compgen -d -- "$2" ;;
+	-x | --extract | --cache) compgen -d -- "$2" ;;
 	-C | --continue-at) compgen -W "-" -- "$2" ;;
 	esac
 }
@@ -21,7 +21,7 @@ _rangecat_reply()
 	local line
 	COMPREPLY=()
 	case $2 in
-	--cacert | -o | --output | -x | --extract) compopt -o filenames 2>/dev/null ;;
+	--cacert | -o | --output | -x | --extract | --cache) compopt -o filenames 2>/dev/null ;;
 	esac
 	while IFS= read -r line; do
 		COMPREPLY+=("$1$line")
@@ -41,6 +41,7 @@ _rangecat()
 		--strip-components --strict --same-owner --same-permissions
 		--max-size --sha256 --sha512
 		--output --remove-on-error
+		--cache --cache-size
 		--version --help
 		-n -C -r -H -k -q -v -V -h -d -x -t -o"
 	# --opt=value. With '=' in COMP_WORDBREAKS (bash's default) the words
@@ -60,7 +61,7 @@ _rangecat()
 		return
 	fi
 	case $prev in
-	--cacert | -o | --output | -x | --extract | -C | --continue-at)
+	--cacert | -o | --output | -x | --extract | --cache | -C | --continue-at)
 		_rangecat_reply "" "$prev" "$cur"
 		return
 		;;
@@ -68,7 +69,7 @@ _rangecat()
 		--if-match | -H | --header | --retries | --retry-delay | \
 		--connect-timeout | --stall-timeout | --max-time | \
 		--speed-limit | --speed-time | --shard | --member | \
-		--strip-components | --sha256 | --sha512 | --max-size)
+		--strip-components | --sha256 | --sha512 | --max-size | --cache-size)
 		return
 		;;
 	esac

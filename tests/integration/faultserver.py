@@ -104,6 +104,9 @@ expired" once it has) and serves ranges at 512 KiB/s.
               bytes; If-Match answered 412)
 GET /log/<token> returns the token's requests as JSON lines: host,
 target (bool), generation, Authorization sent (bool), status.
+Caching (cases_cache.py), on every reply of the file:
+  nostore     Cache-Control: private, no-store
+  ccprivate   Cache-Control: private, max-age=0
 Version k of a file is its bytes rotated left by k.
 Prints "PORT <n>" on stdout once listening.
 """
@@ -426,6 +429,10 @@ class Handler(BaseHTTPRequestHandler):
                              else etag)
         if "noetag" not in modes and "weak" not in modes:
             self.send_header("Last-Modified", lm_value)
+        if "nostore" in modes:
+            self.send_header("Cache-Control", "private, no-store")
+        if "ccprivate" in modes:
+            self.send_header("Cache-Control", "private, max-age=0")
         if honour and fires("crover"):
             self.send_header("Content-Range",
                              "bytes %d-99999999999999999999999/%d" % (

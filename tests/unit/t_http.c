@@ -136,5 +136,26 @@ int main(void)
 	CHECK(!rc_http_etag_same("\"a-br\"", "\"a\""));
 	feed(&r, "HTTP/1.1 xyz\r\n");
 	CHECK(r.status == 0);
+	/* Cache-Control: no-store is a directive, not a substring. */
+	{
+		static const struct {
+			const char *line;
+			bool no_store;
+		} cc[] = {
+		    {"Cache-Control: no-store\r\n", true},
+		    {"cache-control: private, NO-STORE\r\n", true},
+		    {"Cache-Control: max-age=0,no-store=\"x\"\r\n", true},
+		    {"Cache-Control: private, max-age=60\r\n", false},
+		    {"Cache-Control: no-storex\r\n", false},
+		    {"Cache-Control: x=\"a, no-store\"\r\n", false},
+		    {"X-Cache-Control: no-store\r\n", false},
+		};
+		for (size_t i = 0; i < sizeof cc / sizeof cc[0]; i++) {
+			rc_resp_reset(&r);
+			feed(&r, "HTTP/1.1 200 OK\r\n");
+			feed(&r, cc[i].line);
+			CHECK(r.no_store == cc[i].no_store);
+		}
+	}
 	return DONE();
 }

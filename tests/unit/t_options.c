@@ -343,6 +343,18 @@ int main(void)
 	      RC_E_USAGE);
 	CHECK(parse(&o, "-xd", "--max-size=-1", "http://h/x", NULL) ==
 	      RC_E_USAGE);
+	/* --cache DIR, --cache-size SIZE (above 0, only with --cache) */
+	CHECK(parse(&o, "--cache=/c", "--cache-size=10G", "http://h/x", NULL) ==
+		  RC_OK &&
+	      strcmp(o.cache_dir, "/c") == 0 && o.cache_size == 10ull << 30);
+	CHECK(parse(&o, "--cache", "/c", "http://h/x", NULL) == RC_OK &&
+	      o.cache_size == 0);
+	CHECK(parse(&o, "--cache-size=1M", "http://h/x", NULL, NULL) ==
+		  RC_E_USAGE &&
+	      strstr(last_why, "--cache-size goes with --cache"));
+	CHECK(parse(&o, "--cache=/c", "--cache-size=0", "http://h/x", NULL) ==
+	      RC_E_USAGE);
+	CHECK(parse(&o, "--cache=", "http://h/x", NULL, NULL) == RC_E_USAGE);
 
 	bool next;
 	CHECK(rc_options_classify("http://h", &next) == 0);
