@@ -421,9 +421,15 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 		}
 		uint64_t at = x->cur - s->off;
 		uint64_t k = atomic_load(&s->len) - at;
+		unsigned char *buf = rc_ring_buf(f->ring, x->seq);
+		if (buf == NULL) {
+			fail(f, RC_E_NOMEM,
+			     "out of memory for a %zu-byte chunk", s->bufcap);
+			return 0;
+		}
 		if (k > n)
 			k = n;
-		memcpy(s->buf + at, p, (size_t)k);
+		memcpy(buf + at, p, (size_t)k);
 		x->cur += k;
 		x->got += k;
 		f->rx += k;
@@ -793,11 +799,23 @@ static void decide_after_probe(struct xfer *x)
 				       "Date"
 				     : "");
 	}
+	/* The default buffer is at most 5% of the download (beyond a
+	 * floor); a --memory given is the user's call. */
+	if (!f->o->memory_set && f->end != RC_UNKNOWN) {
+		rc_ring_lower_budget(
+		    f->ring,
+		    rc_ring_budget_for(f->o->memory, f->end - f->start),
+		    f->mode == MODE_PARALLEL ? f->o->connections + 1 : 2,
+		    f->o->chunk_set);
+		rc_log("buffer up to %" PRIu64 " bytes for %" PRIu64
+		       " bytes (5%%, at least 2 MiB), chunks up to %zu bytes",
+		       f->ring->budget, f->end - f->start, f->ring->slot_size);
+	}
 	/* The probe claimed a chunk; the file may end before it does. */
 	if (x->seq != UINT64_MAX && f->end != RC_UNKNOWN) {
 		struct rc_slot *s = rc_ring_slot(f->ring, x->seq);
 		if (s->off + atomic_load(&s->len) > f->end)
-			atomic_store(&s->len, f->end - s->off);
+			rc_ring_trim(f->ring, x->seq, f->end - s->off);
 		if (!x->spanning && segs_of(f, x->seq)[0].end > f->end)
 			segs_of(f, x->seq)[0].end = f->end;
 		if (x->end == RC_UNKNOWN || x->end > f->end)

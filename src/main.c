@@ -28,6 +28,7 @@
 #include "fetch.h"
 #include "log.h"
 #include "options.h"
+#include "plan.h"
 #include "progress.h"
 #include "ranged.h"
 #include "resume.h"
@@ -333,7 +334,7 @@ static void resume_hint(enum rc_err err, int argc, char *argv[],
 
 /* --stats: one key=value line for scripts, success or not. */
 static void print_stats(const struct rc_opts *o, const struct rc_fetch_info *in,
-			uint64_t delivered, enum rc_err err)
+			uint64_t delivered, uint64_t peak, enum rc_err err)
 {
 	struct timespec t;
 	char etag[1024];
@@ -341,12 +342,12 @@ static void print_stats(const struct rc_opts *o, const struct rc_fetch_info *in,
 	double secs = (double)(t.tv_sec - run_start.tv_sec) +
 		      (double)(t.tv_nsec - run_start.tv_nsec) / 1e9;
 
-	rc_log_error("stats: bytes=%" PRIu64 " seconds=%.3f rate=%.0f "
-		     "retries=%u connections=%u exit=%d etag=%s",
-		     delivered, secs, secs > 0 ? (double)delivered / secs : 0,
-		     in->retries, o->connections, rc_err_exit_status(err),
-		     in->etag[0] ? rc_escape(in->etag, etag, sizeof etag)
-				 : "-");
+	rc_log_error(
+	    "stats: bytes=%" PRIu64 " seconds=%.3f rate=%.0f "
+	    "retries=%u connections=%u exit=%d peak_buffer=%" PRIu64 " etag=%s",
+	    delivered, secs, secs > 0 ? (double)delivered / secs : 0,
+	    in->retries, o->connections, rc_err_exit_status(err), peak,
+	    in->etag[0] ? rc_escape(in->etag, etag, sizeof etag) : "-");
 }
 
 /* --cacert FILE must be a readable file: a usage error naming both,
@@ -470,8 +471,13 @@ int main(int argc, char *argv[])
 		return finish(&o, err, why, 0);
 	}
 	rc_sink_raw_prepare(1);
-	struct rc_ring *ring =
-	    rc_ring_new(o.memory / o.chunk_size, (size_t)o.chunk_size);
+	/* Slots for chunks down to 256 KiB (the first ones are that small),
+	 * buffers allocated as chunks are claimed, up to --memory. */
+	uint64_t nslots =
+	    o.memory /
+	    (o.chunk_size < RC_FIRST_CHUNK ? o.chunk_size : RC_FIRST_CHUNK);
+	struct rc_ring *ring = rc_ring_new(nslots > 4096 ? 4096 : nslots,
+					   (size_t)o.chunk_size, o.memory);
 	struct rc_fetch *f =
 	    ring ? rc_fetch_new(&o, auth, ring, start, last,
 				o.has_range && o.range_suffix, o.range_last)
@@ -484,9 +490,9 @@ int main(int argc, char *argv[])
 		curl_global_cleanup();
 		return rc_err_exit_status(RC_E_NOMEM);
 	}
-	rc_log("rangecat %s: %u connections, %zu slots of %" PRIu64
-	       " bytes, start at %" PRIu64,
-	       RC_VERSION, o.connections, ring->nslots, o.chunk_size, start);
+	rc_log("rangecat %s: %u connections, chunks up to %" PRIu64
+	       " bytes, buffer up to %" PRIu64 " bytes, start at %" PRIu64,
+	       RC_VERSION, o.connections, o.chunk_size, o.memory, start);
 
 	/* The fetcher thread must not take the signals: block them while it
 	 * is created so it inherits the mask, then unblock them here. */
@@ -522,7 +528,7 @@ int main(int argc, char *argv[])
 		       in->retries);
 	}
 	if (o.stats)
-		print_stats(&o, in, delivered, err);
+		print_stats(&o, in, delivered, atomic_load(&ring->peak), err);
 	rc_fetch_free(f);
 	rc_ring_free(ring);
 	rc_auth_free(auth);
