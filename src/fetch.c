@@ -101,6 +101,7 @@ struct xfer {
 struct rc_fetch {
 	const struct rc_opts *o;
 	struct rc_ring *ring;
+	struct rc_run *run; /* borrowed */
 	CURLM *multi;
 	pthread_t thread;
 	bool started;
@@ -608,7 +609,7 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	x->connected = false;
 	rc_log("GET bytes=%s%s", range, x->probe ? " (probe)" : "");
 	curl_multi_add_handle(f->multi, x->h);
-	atomic_fetch_add(&f->ring->stat_active, 1);
+	atomic_fetch_add(&f->run->active, 1);
 }
 
 /*
@@ -827,11 +828,11 @@ static void decide_after_probe(struct xfer *x)
 	f->pin_lm = f->info.last_modified;
 	f->pinned = f->info.validator != RC_VAL_NONE;
 	set_pin_line(f);
-	atomic_store(&f->ring->stat_first, f->start);
-	atomic_store(&f->ring->stat_end, f->end);
+	atomic_store(&f->run->first, f->start);
+	atomic_store(&f->run->end, f->end);
 	/* Published before the first byte lands (the probe is judged before
 	 * its body is copied), so the consumer sees it with that byte. */
-	atomic_store(&f->ring->seekable, f->mode == MODE_PARALLEL);
+	atomic_store(&f->run->seekable, f->mode == MODE_PARALLEL);
 	if (x->seq != UINT64_MAX) {
 		struct rc_slot *s = rc_ring_slot(f->ring, x->seq);
 		f->plan_off = s->off + atomic_load(&s->len);
@@ -977,7 +978,7 @@ static bool try_split(struct rc_fetch *f, struct xfer *idle, bool only_slow)
 /* Plans and starts work for idle transfers while slots are free. */
 static void schedule(struct rc_fetch *f)
 {
-	if (f->failed || f->mode == MODE_PROBE || atomic_load(&f->ring->hold))
+	if (f->failed || f->mode == MODE_PROBE || atomic_load(&f->run->hold))
 		return;
 	for (unsigned i = 0; i < f->nx; i++) {
 		struct xfer *x = &f->x[i];
@@ -1098,7 +1099,7 @@ static void retry(struct rc_fetch *f, struct xfer *x, const char *why,
 		rc_log("at byte %" PRIu64 ": %s; retry at once", x->cur, why);
 		break;
 	}
-	atomic_fetch_add(&f->ring->stat_retries, 1);
+	atomic_fetch_add(&f->run->retries, 1);
 	f->info.retries++;
 	x->waiting = true;
 	x->retry_at = now_s() + delay;
@@ -1308,7 +1309,7 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	char why[CURL_ERROR_SIZE + 64];
 
 	curl_multi_remove_handle(f->multi, x->h);
-	atomic_fetch_sub(&f->ring->stat_active, 1);
+	atomic_fetch_sub(&f->run->active, 1);
 	x->busy = false;
 	rc_log("xfer %u: ended at byte %" PRIu64 ", %" PRIu64
 	       " bytes in %.3f s",
@@ -1494,7 +1495,7 @@ static void drop_stalled(struct rc_fetch *f, double t)
 		    t - x->last_byte < (double)f->o->stall_timeout)
 			continue;
 		curl_multi_remove_handle(f->multi, x->h);
-		atomic_fetch_sub(&f->ring->stat_active, 1);
+		atomic_fetch_sub(&f->run->active, 1);
 		x->busy = false;
 		snprintf(why, sizeof why, "no data for %ld s",
 			 f->o->stall_timeout);
@@ -1640,14 +1641,15 @@ static void *run(void *arg)
 		if (f->x[i].busy) {
 			curl_multi_remove_handle(f->multi, f->x[i].h);
 			f->x[i].busy = false;
-			atomic_fetch_sub(&f->ring->stat_active, 1);
+			atomic_fetch_sub(&f->run->active, 1);
 		}
 	return NULL;
 }
 
 struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_auth *auth,
-			      struct rc_ring *ring, uint64_t start,
-			      uint64_t last, bool suffix, uint64_t suffix_len)
+			      struct rc_ring *ring, struct rc_run *run,
+			      uint64_t start, uint64_t last, bool suffix,
+			      uint64_t suffix_len)
 {
 	struct rc_fetch *f = calloc(1, sizeof *f);
 
@@ -1656,6 +1658,7 @@ struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_auth *auth,
 	f->o = o;
 	f->auth = auth;
 	f->ring = ring;
+	f->run = run;
 	f->start = start;
 	f->want_end = last == RC_UNKNOWN ? RC_UNKNOWN : last + 1;
 	f->end = RC_UNKNOWN;

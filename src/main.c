@@ -34,6 +34,7 @@
 #include "resume.h"
 #include "reader.h"
 #include "ring.h"
+#include "run.h"
 #include "sched.h"
 #include "sink_decode.h"
 #include "sink_raw.h"
@@ -202,15 +203,15 @@ static enum rc_err check_digest(struct rc_reader *r, const struct rc_opts *o,
 }
 
 /* Reads the ring to the end through the sink o->mode asks for. */
-static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
-			   uint64_t *delivered, bool *want_zip, char *msg,
-			   size_t msglen)
+static enum rc_err consume(struct rc_ring *ring, struct rc_run *run,
+			   const struct rc_opts *o, uint64_t *delivered,
+			   bool *want_zip, char *msg, size_t msglen)
 {
 	struct rc_progress_state *pg = rc_progress_new(o->progress);
 	struct rc_reader r;
 	enum rc_err err;
 
-	rc_reader_init(&r, ring, &got_signal, pg);
+	rc_reader_init(&r, ring, run, &got_signal, pg);
 	if (o->digest != RC_DIGEST_NONE) {
 		r.digest = rc_digest_new(o->digest);
 		if (r.digest == NULL) {
@@ -241,7 +242,7 @@ static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
 		/* The last figures: logs in line mode end on a full line. */
 		rc_progress_update(pg, r.consumed + r.pending,
 				   r.consumed + r.pending, 0,
-				   atomic_load(&ring->stat_retries), true);
+				   atomic_load(&run->retries), true);
 	}
 	rc_progress_end(pg);
 	rc_progress_free(pg);
@@ -471,6 +472,8 @@ int main(int argc, char *argv[])
 		return finish(&o, err, why, 0);
 	}
 	rc_sink_raw_prepare(1);
+	struct rc_run run;
+	rc_run_init(&run);
 	/* Slots for chunks down to 256 KiB (the first ones are that small),
 	 * buffers allocated as chunks are claimed, up to --memory. */
 	uint64_t nslots =
@@ -479,7 +482,7 @@ int main(int argc, char *argv[])
 	struct rc_ring *ring = rc_ring_new(nslots > 4096 ? 4096 : nslots,
 					   (size_t)o.chunk_size, o.memory);
 	struct rc_fetch *f =
-	    ring ? rc_fetch_new(&o, auth, ring, start, last,
+	    ring ? rc_fetch_new(&o, auth, ring, &run, start, last,
 				o.has_range && o.range_suffix, o.range_last)
 		 : NULL;
 	if (f == NULL) {
@@ -508,11 +511,12 @@ int main(int argc, char *argv[])
 	bool want_zip = false;
 	if ((o.mode == RC_MODE_LIST || o.mode == RC_MODE_MEMBER) &&
 	    o.digest == RC_DIGEST_NONE)
-		atomic_store(&ring->hold, 1);
+		atomic_store(&run.hold, 1);
 	err = rc_fetch_start(f);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err == RC_OK)
-		err = consume(ring, &o, &delivered, &want_zip, why, sizeof why);
+		err = consume(ring, &run, &o, &delivered, &want_zip, why,
+			      sizeof why);
 	else
 		snprintf(why, sizeof why, "cannot start the fetcher thread");
 	rc_fetch_join(f);

@@ -37,7 +37,6 @@ struct rc_ring *rc_ring_new(size_t nslots, size_t slot_size, uint64_t budget)
 	r->cap = nslots < 2 ? nslots : 2;
 	r->budget = budget < slot_size ? slot_size : budget;
 	atomic_init(&r->nchunks, UINT64_MAX);
-	atomic_init(&r->stat_end, UINT64_MAX);
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -385,9 +384,8 @@ void rc_ring_stop(struct rc_ring *r, enum rc_err err, const char *msg)
 		r->wake_fetcher(r->wake_arg);
 }
 
-void rc_ring_go(struct rc_ring *r)
+void rc_ring_wake(struct rc_ring *r)
 {
-	atomic_store(&r->hold, 0);
 	if (r->wake_fetcher)
 		r->wake_fetcher(r->wake_arg);
 }

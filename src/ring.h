@@ -13,7 +13,8 @@
  * thread writes the head slot's filled prefix as soon as it lands, then
  * releases the slot for refilling.
  *
- * This is the only object the two threads share. Field by field:
+ * The two threads share this and struct rc_run (run.h: progress figures
+ * and the flags around the probe). Field by field:
  *   mu, cv          guard err/errmsg/stopped and the sleep handshake
  *   slots[].off,buf written by the fetcher before claimed is published;
  *                   the consumer reads buf only after filled says so
@@ -82,19 +83,6 @@ struct rc_ring {
 	enum rc_err err;  /* under mu: first error wins */
 	char errmsg[512]; /* under mu */
 	bool stopped;	  /* under mu: consumer gave up */
-
-	/* Figures for the progress display: fetcher stores, consumer loads. */
-	_Atomic uint64_t stat_end;     /* absolute end offset, UINT64_MAX */
-	_Atomic uint64_t stat_first;   /* absolute offset of chunk 0 */
-	_Atomic unsigned stat_active;  /* transfers in flight */
-	_Atomic unsigned stat_retries; /* retries so far */
-
-	/* Consumer to fetcher: fetch nothing past the probe until the
-	 * consumer has seen the first bytes (set before the fetcher starts,
-	 * cleared by rc_ring_go). Fetcher to consumer: the probe found
-	 * ranges, a size and a validator, so random access works. */
-	_Atomic int hold;
-	_Atomic int seekable;
 
 	void (*wake_fetcher)(void *arg); /* called when a slot frees */
 	void *wake_arg;
@@ -185,8 +173,9 @@ enum rc_next rc_ring_next(struct rc_ring *r, uint64_t pos,
 /* Frees the head slot for the fetcher and moves to the next chunk. */
 void rc_ring_release(struct rc_ring *r);
 
-/* Lets a held fetcher go on past the probe. */
-void rc_ring_go(struct rc_ring *r);
+/* Wakes the fetcher (after the consumer changed something it waits on,
+ * such as struct rc_run's hold). */
+void rc_ring_wake(struct rc_ring *r);
 
 /* The consumer gives up with err (EPIPE is passed as RC_OK): the fetcher
  * sees rc_ring_stopped and winds down. */

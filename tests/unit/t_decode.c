@@ -43,7 +43,7 @@ static enum rc_err decode(struct buf in, size_t chunk, enum rc_format fmt,
 		rc_ring_filled(ring, i, len);
 	}
 	rc_ring_set_nchunks(ring, nch);
-	rc_reader_init(&r, ring, &sig, NULL);
+	rc_reader_init(&r, ring, NULL, &sig, NULL);
 	struct rc_dec *d = rc_dec_new(&r, fmt);
 	out->p = NULL;
 	out->n = 0;
