@@ -103,16 +103,22 @@ void rc_ring_lower_budget(struct rc_ring *r, uint64_t budget, size_t min_slots,
 /* Takes back the buffers of the chunks the consumer released: they are
  * the fetcher's again (head was loaded after the consumer stopped
  * reading them). A chunk that never got its buffer gives back its
- * reservation. */
+ * reservation; a buffer the full pool has no room for is freed. */
 static void reclaim(struct rc_ring *r, uint64_t head)
 {
 	for (; r->reclaimed < head; r->reclaimed++) {
 		struct rc_slot *s = &r->slots[r->reclaimed % r->nslots];
-		if (s->buf != NULL)
+		if (s->buf != NULL && r->npool < r->nslots) {
 			r->pool[r->npool++] =
 			    (struct rc_buf){s->buf, s->bufcap};
-		else
+		} else {
+			/* No buffer yet, or the pool is full of shorter ones
+			 * that the longer chunks since did not take. */
+			if (s->buf != NULL)
+				r->held -= s->bufcap;
+			free(s->buf);
 			r->alloc -= s->bufcap;
+		}
 		s->buf = NULL;
 		s->bufcap = 0;
 	}

@@ -174,6 +174,19 @@ static void growth(void)
 	CHECK(atomic_load(&r->peak) == 10 && r->alloc == 10);
 	rc_ring_free(r);
 
+	/* chunks that get longer each time: no released buffer fits the
+	 * next chunk, and the pool (room for nslots) must not overflow */
+	r = rc_ring_new(2, 100, 10000);
+	pos = total = 0;
+	for (uint64_t q = 0, off = 0; q < 40; off += q + 1, q++) {
+		CHECK(rc_ring_claim(r, off, q + 1) == q);
+		put(r, q, 0, q + 1);
+		drain(r, &pos, &total, &bad);
+	}
+	CHECK(bad == 0 && total == 40 * 41 / 2 && r->npool <= 2);
+	CHECK(r->alloc <= r->budget && r->held <= r->alloc);
+	rc_ring_free(r);
+
 	/* a ring of one slot never grows, and still works */
 	r = rc_ring_new(1, 10, 10);
 	CHECK(r->cap == 1 && rc_ring_claim(r, 0, 10) == 0 &&
