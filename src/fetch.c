@@ -109,6 +109,7 @@ struct xfer {
 struct rc_fetch {
 	const struct rc_opts *o;
 	struct rc_ring *ring;
+	struct rc_run *run; /* borrowed */
 	CURLM *multi;
 	pthread_t thread;
 	bool started;
@@ -652,9 +653,15 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 		}
 		uint64_t at = x->cur - s->off;
 		uint64_t k = atomic_load(&s->len) - at;
+		unsigned char *buf = rc_ring_buf(f->ring, x->seq);
+		if (buf == NULL) {
+			fail(f, RC_E_NOMEM,
+			     "out of memory for a %zu-byte chunk", s->bufcap);
+			return 0;
+		}
 		if (k > n)
 			k = n;
-		memcpy(s->buf + at, p, (size_t)k);
+		memcpy(buf + at, p, (size_t)k);
 		x->cur += k;
 		x->got += k;
 		f->rx += k;
@@ -780,7 +787,7 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	x->connected = false;
 	rc_log("GET bytes=%s%s", range, x->probe ? " (probe)" : "");
 	curl_multi_add_handle(f->multi, x->h);
-	atomic_fetch_add(&f->ring->stat_active, 1);
+	atomic_fetch_add(&f->run->active, 1);
 }
 
 /*
@@ -973,11 +980,23 @@ static void decide_after_probe(struct xfer *x)
 				       "Date"
 				     : "");
 	}
+	/* The default buffer is at most 5% of the download (beyond a
+	 * floor); a --memory given is the user's call. */
+	if (!f->o->memory_set && f->end != RC_UNKNOWN) {
+		rc_ring_lower_budget(
+		    f->ring,
+		    rc_ring_budget_for(f->o->memory, f->end - f->start),
+		    f->mode == MODE_PARALLEL ? f->o->connections + 1 : 2,
+		    f->o->chunk_set);
+		rc_log("buffer up to %" PRIu64 " bytes for %" PRIu64
+		       " bytes (5%%, at least 2 MiB), chunks up to %zu bytes",
+		       f->ring->budget, f->end - f->start, f->ring->slot_size);
+	}
 	/* The probe claimed a chunk; the file may end before it does. */
 	if (x->seq != UINT64_MAX && f->end != RC_UNKNOWN) {
 		struct rc_slot *s = rc_ring_slot(f->ring, x->seq);
 		if (s->off + atomic_load(&s->len) > f->end)
-			atomic_store(&s->len, f->end - s->off);
+			rc_ring_trim(f->ring, x->seq, f->end - s->off);
 		if (!x->spanning && segs_of(f, x->seq)[0].end > f->end)
 			segs_of(f, x->seq)[0].end = f->end;
 		if (x->end == RC_UNKNOWN || x->end > f->end)
@@ -989,11 +1008,11 @@ static void decide_after_probe(struct xfer *x)
 	f->pin_lm = f->info.last_modified;
 	f->pinned = f->info.validator != RC_VAL_NONE;
 	set_pin_line(f);
-	atomic_store(&f->ring->stat_first, f->start);
-	atomic_store(&f->ring->stat_end, f->end);
+	atomic_store(&f->run->first, f->start);
+	atomic_store(&f->run->end, f->end);
 	/* Published before the first byte lands (the probe is judged before
 	 * its body is copied), so the consumer sees it with that byte. */
-	atomic_store(&f->ring->seekable, f->mode == MODE_PARALLEL);
+	atomic_store(&f->run->seekable, f->mode == MODE_PARALLEL);
 	if (x->seq != UINT64_MAX) {
 		struct rc_slot *s = rc_ring_slot(f->ring, x->seq);
 		f->plan_off = s->off + atomic_load(&s->len);
@@ -1139,7 +1158,7 @@ static bool try_split(struct rc_fetch *f, struct xfer *idle, bool only_slow)
 /* Plans and starts work for idle transfers while slots are free. */
 static void schedule(struct rc_fetch *f)
 {
-	if (f->failed || f->mode == MODE_PROBE || atomic_load(&f->ring->hold))
+	if (f->failed || f->mode == MODE_PROBE || atomic_load(&f->run->hold))
 		return;
 	for (unsigned i = 0; i < f->nx; i++) {
 		struct xfer *x = &f->x[i];
@@ -1260,7 +1279,7 @@ static void retry(struct rc_fetch *f, struct xfer *x, const char *why,
 		rc_log("at byte %" PRIu64 ": %s; retry at once", x->cur, why);
 		break;
 	}
-	atomic_fetch_add(&f->ring->stat_retries, 1);
+	atomic_fetch_add(&f->run->retries, 1);
 	f->info.retries++;
 	x->waiting = true;
 	x->retry_at = now_s() + delay;
@@ -1525,7 +1544,7 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	char why[CURL_ERROR_SIZE + 64];
 
 	curl_multi_remove_handle(f->multi, x->h);
-	atomic_fetch_sub(&f->ring->stat_active, 1);
+	atomic_fetch_sub(&f->run->active, 1);
 	x->busy = false;
 	rc_log("xfer %u: ended at byte %" PRIu64 ", %" PRIu64
 	       " bytes in %.3f s",
@@ -1711,7 +1730,7 @@ static void drop_stalled(struct rc_fetch *f, double t)
 		    t - x->last_byte < (double)f->o->stall_timeout)
 			continue;
 		curl_multi_remove_handle(f->multi, x->h);
-		atomic_fetch_sub(&f->ring->stat_active, 1);
+		atomic_fetch_sub(&f->run->active, 1);
 		x->busy = false;
 		snprintf(why, sizeof why, "no data for %ld s",
 			 f->o->stall_timeout);
@@ -1857,14 +1876,15 @@ static void *run(void *arg)
 		if (f->x[i].busy) {
 			curl_multi_remove_handle(f->multi, f->x[i].h);
 			f->x[i].busy = false;
-			atomic_fetch_sub(&f->ring->stat_active, 1);
+			atomic_fetch_sub(&f->run->active, 1);
 		}
 	return NULL;
 }
 
 struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_auth *auth,
-			      struct rc_ring *ring, uint64_t start,
-			      uint64_t last, bool suffix, uint64_t suffix_len)
+			      struct rc_ring *ring, struct rc_run *run,
+			      uint64_t start, uint64_t last, bool suffix,
+			      uint64_t suffix_len)
 {
 	struct rc_fetch *f = calloc(1, sizeof *f);
 
@@ -1873,6 +1893,7 @@ struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_auth *auth,
 	f->o = o;
 	f->auth = auth;
 	f->ring = ring;
+	f->run = run;
 	f->start = start;
 	f->want_end = last == RC_UNKNOWN ? RC_UNKNOWN : last + 1;
 	f->end = RC_UNKNOWN;

@@ -18,6 +18,7 @@
 #include "options.h"
 #include "probe.h"
 #include "ring.h"
+#include "run.h"
 
 /* What the run learnt; read by main only after rc_fetch_join. */
 struct rc_fetch_info {
@@ -40,12 +41,14 @@ struct rc_fetch;
 /*
  * Creates a fetcher of auth's URL, with its credentials, for the bytes
  * [start, last] (last inclusive, RC_UNKNOWN for "to the end"); suffix
- * asks for the last suffix_len bytes instead. o, auth and ring must
- * outlive it. Returns NULL when out of memory.
+ * asks for the last suffix_len bytes instead. o, auth, ring and run (the
+ * figures and flags it shares with the consumer) must outlive it.
+ * Returns NULL when out of memory.
  */
 struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_auth *auth,
-			      struct rc_ring *ring, uint64_t start,
-			      uint64_t last, bool suffix, uint64_t suffix_len);
+			      struct rc_ring *ring, struct rc_run *run,
+			      uint64_t start, uint64_t last, bool suffix,
+			      uint64_t suffix_len);
 
 /* Starts the fetcher thread. */
 enum rc_err rc_fetch_start(struct rc_fetch *f);

@@ -31,11 +31,13 @@
 #include "log.h"
 #include "options.h"
 #include "output.h"
+#include "plan.h"
 #include "progress.h"
 #include "ranged.h"
 #include "resume.h"
 #include "reader.h"
 #include "ring.h"
+#include "run.h"
 #include "sched.h"
 #include "sink_decode.h"
 #include "sink_raw.h"
@@ -229,8 +231,9 @@ static enum rc_err output_begin(struct rc_output *out, struct rc_reader *r,
 /* Reads the ring (or a --cache hit) to the end through the sink o->mode
  * asks for; out is -o's FILE.part (or NULL), in what the fetcher (or the
  * cache) learnt of the file. */
-static enum rc_err consume(struct rc_ring *ring, struct rc_cache *cache,
-			   const struct rc_opts *o, struct rc_output *out,
+static enum rc_err consume(struct rc_ring *ring, struct rc_run *run,
+			   struct rc_cache *cache, const struct rc_opts *o,
+			   struct rc_output *out,
 			   const struct rc_fetch_info *in, uint64_t *delivered,
 			   bool *want_zip, char *msg, size_t msglen)
 {
@@ -238,7 +241,7 @@ static enum rc_err consume(struct rc_ring *ring, struct rc_cache *cache,
 	struct rc_reader r;
 	enum rc_err err;
 
-	rc_reader_init(&r, ring, &got_signal, pg);
+	rc_reader_init(&r, ring, run, &got_signal, pg);
 	rc_cache_attach(cache, &r);
 	if (o->digest != RC_DIGEST_NONE) {
 		r.digest = rc_digest_new(o->digest);
@@ -270,7 +273,7 @@ static enum rc_err consume(struct rc_ring *ring, struct rc_cache *cache,
 		/* The last figures: logs in line mode end on a full line. */
 		rc_progress_update(pg, r.consumed + r.pending,
 				   r.consumed + r.pending, 0,
-				   atomic_load(&ring->stat_retries), true);
+				   atomic_load(&run->retries), true);
 	}
 	rc_progress_end(pg);
 	rc_progress_free(pg);
@@ -363,7 +366,7 @@ static void resume_hint(enum rc_err err, int argc, char *argv[],
 
 /* --stats: one key=value line for scripts, success or not. */
 static void print_stats(const struct rc_opts *o, const struct rc_fetch_info *in,
-			uint64_t delivered, enum rc_err err)
+			uint64_t delivered, uint64_t peak, enum rc_err err)
 {
 	struct timespec t;
 	char etag[1024];
@@ -371,12 +374,12 @@ static void print_stats(const struct rc_opts *o, const struct rc_fetch_info *in,
 	double secs = (double)(t.tv_sec - run_start.tv_sec) +
 		      (double)(t.tv_nsec - run_start.tv_nsec) / 1e9;
 
-	rc_log_error("stats: bytes=%" PRIu64 " seconds=%.3f rate=%.0f "
-		     "retries=%u connections=%u exit=%d etag=%s",
-		     delivered, secs, secs > 0 ? (double)delivered / secs : 0,
-		     in->retries, o->connections, rc_err_exit_status(err),
-		     in->etag[0] ? rc_escape(in->etag, etag, sizeof etag)
-				 : "-");
+	rc_log_error(
+	    "stats: bytes=%" PRIu64 " seconds=%.3f rate=%.0f "
+	    "retries=%u connections=%u exit=%d peak_buffer=%" PRIu64 " etag=%s",
+	    delivered, secs, secs > 0 ? (double)delivered / secs : 0,
+	    in->retries, o->connections, rc_err_exit_status(err), peak,
+	    in->etag[0] ? rc_escape(in->etag, etag, sizeof etag) : "-");
 }
 
 /* --cacert FILE must be a readable file: a usage error naming both,
@@ -547,6 +550,7 @@ int main(int argc, char *argv[])
 		}
 	}
 	rc_sink_raw_prepare(1);
+	struct rc_run run;
 	struct rc_ring *ring;
 	struct rc_fetch *f;
 	bool want_zip;
@@ -556,9 +560,16 @@ int main(int argc, char *argv[])
 			o.if_match =
 			    rc_output_pin(out) ? rc_output_pin(out) : user_pin;
 		}
-		ring =
-		    rc_ring_new(o.memory / o.chunk_size, (size_t)o.chunk_size);
-		f = ring ? rc_fetch_new(&o, auth, ring, start, last,
+		rc_run_init(&run);
+		/* Slots for chunks down to 256 KiB (the first ones are that
+		 * small), buffers allocated as chunks are claimed, up to
+		 * --memory. */
+		uint64_t nslots =
+		    o.memory / (o.chunk_size < RC_FIRST_CHUNK ? o.chunk_size
+							      : RC_FIRST_CHUNK);
+		ring = rc_ring_new(nslots > 4096 ? 4096 : nslots,
+				   (size_t)o.chunk_size, o.memory);
+		f = ring ? rc_fetch_new(&o, auth, ring, &run, start, last,
 					o.has_range && o.range_suffix,
 					o.range_last)
 			 : NULL;
@@ -573,10 +584,10 @@ int main(int argc, char *argv[])
 			curl_global_cleanup();
 			return rc_err_exit_status(RC_E_NOMEM);
 		}
-		rc_log("rangecat %s: %u connections, %zu slots of %" PRIu64
-		       " bytes, start at %" PRIu64,
-		       RC_VERSION, o.connections, ring->nslots, o.chunk_size,
-		       start);
+		rc_log(
+		    "rangecat %s: %u connections, chunks up to %" PRIu64
+		    " bytes, buffer up to %" PRIu64 " bytes, start at %" PRIu64,
+		    RC_VERSION, o.connections, o.chunk_size, o.memory, start);
 
 		/* The fetcher thread must not take the signals: block them
 		 * while it is created so it inherits the mask, then unblock
@@ -593,11 +604,11 @@ int main(int argc, char *argv[])
 		want_zip = false;
 		if ((o.mode == RC_MODE_LIST || o.mode == RC_MODE_MEMBER) &&
 		    o.digest == RC_DIGEST_NONE)
-			atomic_store(&ring->hold, 1);
+			atomic_store(&run.hold, 1);
 		err = hit ? RC_OK : rc_fetch_start(f);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (err == RC_OK)
-			err = consume(ring, cache, &o, out,
+			err = consume(ring, &run, cache, &o, out,
 				      hit ? rc_cache_info(cache)
 					  : rc_fetch_info(f),
 				      &delivered, &want_zip, why, sizeof why);
@@ -641,7 +652,7 @@ int main(int argc, char *argv[])
 		       in->retries);
 	}
 	if (o.stats)
-		print_stats(&o, in, delivered, err);
+		print_stats(&o, in, delivered, atomic_load(&ring->peak), err);
 	rc_cache_free(cache);
 	rc_fetch_free(f);
 	rc_ring_free(ring);

@@ -14,9 +14,11 @@
 #include "sched.h"
 
 void rc_reader_init(struct rc_reader *r, struct rc_ring *ring,
-		    volatile sig_atomic_t *sig, struct rc_progress_state *pg)
+		    struct rc_run *run, volatile sig_atomic_t *sig,
+		    struct rc_progress_state *pg)
 {
 	r->ring = ring;
+	r->run = run;
 	r->sig = sig;
 	r->pg = pg;
 	r->digest = NULL;
@@ -100,14 +102,14 @@ static ssize_t src_next(struct rc_reader *r, const unsigned char **p)
 
 static void progress(struct rc_reader *r)
 {
-	if (r->pg == NULL)
+	if (r->pg == NULL || r->run == NULL)
 		return;
-	uint64_t end = atomic_load(&r->ring->stat_end);
-	uint64_t first = atomic_load(&r->ring->stat_first);
+	uint64_t end = atomic_load(&r->run->end);
+	uint64_t first = atomic_load(&r->run->first);
 	rc_progress_update(r->pg, r->consumed + r->pending,
 			   end == UINT64_MAX ? UINT64_MAX : end - first,
-			   atomic_load(&r->ring->stat_active),
-			   atomic_load(&r->ring->stat_retries), false);
+			   atomic_load(&r->run->active),
+			   atomic_load(&r->run->retries), false);
 }
 
 static bool interrupted(struct rc_reader *r)

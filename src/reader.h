@@ -17,9 +17,11 @@
 #include "err.h"
 #include "progress.h"
 #include "ring.h"
+#include "run.h"
 
 struct rc_reader {
 	struct rc_ring *ring;
+	struct rc_run *run;	      /* may be NULL; borrowed */
 	volatile sig_atomic_t *sig;   /* set by the signal handler */
 	struct rc_progress_state *pg; /* may be NULL */
 	struct rc_digest *digest;     /* may be NULL; borrowed */
@@ -42,9 +44,11 @@ struct rc_reader {
 	void *tap_arg;
 };
 
-/* Sets r up over ring; sig and pg are borrowed. */
+/* Sets r up over ring; run (its figures for progress, may be NULL), sig
+ * and pg are borrowed. */
 void rc_reader_init(struct rc_reader *r, struct rc_ring *ring,
-		    volatile sig_atomic_t *sig, struct rc_progress_state *pg);
+		    struct rc_run *run, volatile sig_atomic_t *sig,
+		    struct rc_progress_state *pg);
 
 /*
  * Counts the previous block as consumed (adding its consumed bytes to

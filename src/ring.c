@@ -13,12 +13,15 @@
 #include "ring.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-struct rc_ring *rc_ring_new(size_t nslots, size_t slot_size)
+#include "log.h"
+
+struct rc_ring *rc_ring_new(size_t nslots, size_t slot_size, uint64_t budget)
 {
 	struct rc_ring *r = calloc(1, sizeof *r);
 	pthread_condattr_t ca;
@@ -26,16 +29,15 @@ struct rc_ring *rc_ring_new(size_t nslots, size_t slot_size)
 	if (r == NULL || nslots == 0 || slot_size == 0 ||
 	    nslots > SIZE_MAX / slot_size)
 		goto fail;
-	r->mem = malloc(nslots * slot_size);
 	r->slots = calloc(nslots, sizeof *r->slots);
-	if (r->mem == NULL || r->slots == NULL)
+	r->pool = calloc(nslots, sizeof *r->pool);
+	if (r->slots == NULL || r->pool == NULL)
 		goto fail;
 	r->nslots = nslots;
 	r->slot_size = slot_size;
-	for (size_t i = 0; i < nslots; i++)
-		r->slots[i].buf = r->mem + i * slot_size;
+	r->cap = nslots < 2 ? nslots : 2;
+	r->budget = budget < slot_size ? slot_size : budget;
 	atomic_init(&r->nchunks, UINT64_MAX);
-	atomic_init(&r->stat_end, UINT64_MAX);
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -44,8 +46,8 @@ struct rc_ring *rc_ring_new(size_t nslots, size_t slot_size)
 	return r;
 fail:
 	if (r) {
-		free(r->mem);
 		free(r->slots);
+		free(r->pool);
 		free(r);
 	}
 	return NULL;
@@ -57,9 +59,140 @@ void rc_ring_free(struct rc_ring *r)
 		return;
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv);
-	free(r->mem);
+	for (size_t i = 0; i < r->nslots; i++)
+		free(r->slots[i].buf);
+	for (size_t i = 0; i < r->npool; i++)
+		free(r->pool[i].p);
 	free(r->slots);
+	free(r->pool);
 	free(r);
+}
+
+uint64_t rc_ring_budget_for(uint64_t memory, uint64_t size)
+{
+	uint64_t b = size == UINT64_MAX ? memory : size / 20;
+
+	if (b < RC_RING_FLOOR)
+		b = RC_RING_FLOOR;
+	return b < memory ? b : memory;
+}
+
+void rc_ring_lower_budget(struct rc_ring *r, uint64_t budget, size_t min_slots,
+			  bool keep_chunk)
+{
+	const uint64_t unit = 64u << 10;
+
+	if (keep_chunk) {
+		/* The chunk length asked for stays; two of them fit, unless
+		 * the budget was smaller already. */
+		uint64_t two = 2 * (uint64_t)r->slot_size;
+		if (budget < two)
+			budget = two;
+	} else {
+		if (budget < unit)
+			budget = unit;
+		uint64_t c = budget / (min_slots ? min_slots : 1) / unit * unit;
+		if (c < unit)
+			c = unit;
+		if (c < r->slot_size)
+			r->slot_size = (size_t)c;
+	}
+	if (budget < r->budget)
+		r->budget = budget < r->slot_size ? r->slot_size : budget;
+}
+
+/* Takes back the buffers of the chunks the consumer released: they are
+ * the fetcher's again (head was loaded after the consumer stopped
+ * reading them). A chunk that never got its buffer gives back its
+ * reservation; a buffer the full pool has no room for is freed. */
+static void reclaim(struct rc_ring *r, uint64_t head)
+{
+	for (; r->reclaimed < head; r->reclaimed++) {
+		struct rc_slot *s = &r->slots[r->reclaimed % r->nslots];
+		if (s->buf != NULL && r->npool < r->nslots) {
+			r->pool[r->npool++] =
+			    (struct rc_buf){s->buf, s->bufcap};
+		} else {
+			/* No buffer yet, or the pool is full of shorter ones
+			 * that the longer chunks since did not take. */
+			if (s->buf != NULL)
+				r->held -= s->bufcap;
+			free(s->buf);
+			r->alloc -= s->bufcap;
+		}
+		s->buf = NULL;
+		s->bufcap = 0;
+	}
+}
+
+/* Gives slot s a buffer of at least len bytes: the smallest pooled one
+ * that fits, else a reservation of len bytes (rc_ring_buf allocates it at
+ * the first byte, when a probe's chunk may have shrunk to a small file's
+ * size), after freeing pooled buffers (too small to serve) as the budget
+ * requires. False when the budget does not allow. */
+static bool give_buffer(struct rc_ring *r, struct rc_slot *s, size_t len)
+{
+	size_t best = r->npool;
+
+	for (size_t i = 0; i < r->npool; i++)
+		if (r->pool[i].cap >= len &&
+		    (best == r->npool || r->pool[i].cap < r->pool[best].cap))
+			best = i;
+	if (best < r->npool) {
+		s->buf = r->pool[best].p;
+		s->bufcap = r->pool[best].cap;
+		r->pool[best] = r->pool[--r->npool];
+		return true;
+	}
+	while (r->npool > 0 && r->alloc + len > r->budget) {
+		r->npool--;
+		r->alloc -= r->pool[r->npool].cap;
+		r->held -= r->pool[r->npool].cap;
+		free(r->pool[r->npool].p);
+	}
+	if (r->alloc + len > r->budget)
+		return false;
+	s->buf = NULL;
+	s->bufcap = len;
+	r->alloc += len;
+	return true;
+}
+
+unsigned char *rc_ring_buf(struct rc_ring *r, uint64_t seq)
+{
+	struct rc_slot *s = &r->slots[seq % r->nslots];
+
+	if (s->buf == NULL) {
+		/* At least one byte: malloc(0) may return NULL. */
+		s->buf = malloc(s->bufcap ? s->bufcap : 1);
+		if (s->buf == NULL)
+			return NULL;
+		r->held += s->bufcap;
+		if (r->held >
+		    atomic_load_explicit(&r->peak, memory_order_relaxed))
+			atomic_store(&r->peak, r->held);
+	}
+	return s->buf;
+}
+
+/* The window is full: growing it is worth it only while the output waits
+ * on the network, i.e. the head chunk is still incomplete. When the head
+ * is complete the consumer is behind, and a bigger buffer would only
+ * fill. */
+static bool worth_growing(struct rc_ring *r, uint64_t head)
+{
+	const struct rc_slot *hs = &r->slots[head % r->nslots];
+
+	return r->cap < r->nslots &&
+	       atomic_load(&hs->filled) < atomic_load(&hs->len);
+}
+
+/* For -v: the window grew by one because a connection waited. */
+static void log_growth(const struct rc_ring *r)
+{
+	rc_log("buffer grows to %zu slots (%" PRIu64 " of %" PRIu64
+	       " bytes): a connection waited for a free slot",
+	       r->cap, r->alloc, r->budget);
 }
 
 /* Wakes the consumer if it announced it is going to sleep. */
@@ -75,22 +208,44 @@ static void wake_consumer(struct rc_ring *r)
 uint64_t rc_ring_free_slots(struct rc_ring *r)
 {
 	uint64_t c = atomic_load_explicit(&r->claimed, memory_order_relaxed);
-	return atomic_load(&r->head) + r->nslots - c;
+	return atomic_load(&r->head) + r->cap - c;
 }
 
 uint64_t rc_ring_claim(struct rc_ring *r, uint64_t off, uint64_t len)
 {
 	uint64_t seq = atomic_load_explicit(&r->claimed, memory_order_relaxed);
+	uint64_t head = atomic_load(&r->head);
+	bool grow = seq >= head + r->cap;
 
-	if (seq >= atomic_load(&r->head) + r->nslots || len > r->slot_size)
+	if (len > r->slot_size || (grow && !worth_growing(r, head)))
 		return UINT64_MAX;
+	reclaim(r, head);
+	/* seq < head + cap <= head + nslots: the chunk that used this slot
+	 * before (seq - nslots) was released and its buffer reclaimed. */
 	struct rc_slot *s = &r->slots[seq % r->nslots];
+	if (!give_buffer(r, s, (size_t)len))
+		return UINT64_MAX;
+	if (grow) {
+		r->cap++;
+		log_growth(r);
+	}
 	s->off = off;
 	atomic_store(&s->len, len);
 	atomic_store(&s->filled, 0);
 	atomic_store(&r->claimed, seq + 1);
 	wake_consumer(r);
 	return seq;
+}
+
+void rc_ring_trim(struct rc_ring *r, uint64_t seq, uint64_t len)
+{
+	struct rc_slot *s = &r->slots[seq % r->nslots];
+
+	if (s->buf == NULL && len < s->bufcap) {
+		r->alloc -= s->bufcap - len;
+		s->bufcap = (size_t)len;
+	}
+	atomic_store(&s->len, len);
 }
 
 struct rc_slot *rc_ring_slot(struct rc_ring *r, uint64_t seq)
@@ -236,9 +391,8 @@ void rc_ring_stop(struct rc_ring *r, enum rc_err err, const char *msg)
 		r->wake_fetcher(r->wake_arg);
 }
 
-void rc_ring_go(struct rc_ring *r)
+void rc_ring_wake(struct rc_ring *r)
 {
-	atomic_store(&r->hold, 0);
 	if (r->wake_fetcher)
 		r->wake_fetcher(r->wake_arg);
 }

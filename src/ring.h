@@ -1,15 +1,24 @@
 /* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
- * The reorder ring: a fixed number of slots of one chunk each, allocated
- * once. Chunk number seq lives in slot seq % nslots and may be claimed only
- * when seq < head + nslots, so memory never grows. The fetcher thread fills
+ * The reorder ring. Chunk number seq lives in slot seq % nslots and may be
+ * claimed only while seq < head + cap, so the live chunks [head, claimed)
+ * always sit in distinct slots. The window cap starts at two and grows by
+ * one whenever a claim finds it full while the head chunk still waits on
+ * the network (a connection would otherwise idle, not the output); it
+ * never shrinks, and growing never moves a slot, since the slot of a seq
+ * does not depend on cap. Each claimed chunk gets a buffer of its own
+ * length, from the buffers of released chunks or newly allocated; the
+ * bytes in buffers never exceed the budget (--memory, or less once the
+ * file's size is known: rc_ring_budget_for). The fetcher thread fills
  * slots (out of order across slots, in order within one); the consumer
  * thread writes the head slot's filled prefix as soon as it lands, then
  * releases the slot for refilling.
  *
- * This is the only object the two threads share. Field by field:
+ * The two threads share this and struct rc_run (run.h: progress figures
+ * and the flags around the probe). Field by field:
  *   mu, cv          guard err/errmsg/stopped and the sleep handshake
- *   slots[].off     written by the fetcher before claimed is published
+ *   slots[].off,buf written by the fetcher before claimed is published;
+ *                   the consumer reads buf only after filled says so
  *   slots[].len     atomic; fetcher stores (claim, or shrink at EOF)
  *   slots[].filled  atomic; fetcher stores with release after the bytes,
  *                   consumer loads with acquire before reading them
@@ -17,6 +26,10 @@
  *   head            atomic; consumer stores, fetcher loads
  *   nchunks         atomic; fetcher stores once the end is known
  *   sleeping        atomic; the consumer's "about to wait" flag
+ *   slot_size, cap, budget, pool, alloc, held, reclaimed: fetcher only
+ *                   (main reads them before the fetcher starts or after
+ *                   it ended)
+ *   peak            atomic; fetcher stores, anyone loads
  */
 #ifndef RC_RING_H
 #define RC_RING_H
@@ -29,20 +42,39 @@
 
 #include "err.h"
 
+/* The largest a buffer may be with an unknown size: the floor of the 5%
+ * rule (rc_ring_budget_for). */
+#define RC_RING_FLOOR (2u << 20)
+
 struct rc_slot {
 	uint64_t off;		 /* file offset of buf[0] */
 	_Atomic uint64_t len;	 /* bytes this chunk holds */
 	_Atomic uint64_t filled; /* contiguous bytes landed */
-	unsigned char *buf;	 /* into rc_ring.mem */
+	unsigned char *buf;	 /* owned while claimed; NULL until the
+				  * first byte (rc_ring_buf) */
+	size_t bufcap;		 /* bytes buf has, or will have */
+};
+
+/* A buffer a released chunk gave back (fetcher only). */
+struct rc_buf {
+	unsigned char *p;
+	size_t cap;
 };
 
 struct rc_ring {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	unsigned char *mem;    /* nslots * slot_size, owned */
-	struct rc_slot *slots; /* owned */
-	size_t nslots;
-	size_t slot_size;
+	struct rc_slot *slots; /* nslots, owned */
+	size_t nslots;	       /* most chunks ever live at once */
+	size_t slot_size;      /* the longest chunk a claim may ask */
+	size_t cap;	       /* chunks live at once now: the window */
+	uint64_t budget;       /* bytes in buffers at most */
+	uint64_t alloc;	       /* bytes in buffers, pooled, live or reserved */
+	uint64_t held;	       /* ... of which allocated */
+	struct rc_buf *pool;   /* nslots, owned: buffers of released chunks */
+	size_t npool;
+	uint64_t reclaimed;    /* chunks before it gave their buffers back */
+	_Atomic uint64_t peak; /* the most bytes ever held */
 
 	_Atomic uint64_t claimed; /* chunks claimed so far */
 	_Atomic uint64_t head;	  /* chunk the consumer needs next */
@@ -53,42 +85,56 @@ struct rc_ring {
 	char errmsg[512]; /* under mu */
 	bool stopped;	  /* under mu: consumer gave up */
 
-	/* Figures for the progress display: fetcher stores, consumer loads. */
-	_Atomic uint64_t stat_end;     /* absolute end offset, UINT64_MAX */
-	_Atomic uint64_t stat_first;   /* absolute offset of chunk 0 */
-	_Atomic unsigned stat_active;  /* transfers in flight */
-	_Atomic unsigned stat_retries; /* retries so far */
-
-	/* Consumer to fetcher: fetch nothing past the probe until the
-	 * consumer has seen the first bytes (set before the fetcher starts,
-	 * cleared by rc_ring_go). Fetcher to consumer: the probe found
-	 * ranges, a size and a validator, so random access works. */
-	_Atomic int hold;
-	_Atomic int seekable;
-
 	void (*wake_fetcher)(void *arg); /* called when a slot frees */
 	void *wake_arg;
 };
 
-/* Allocates a ring of nslots slots of slot_size bytes. Returns NULL when
- * memory is short. Free with rc_ring_free (NULL is fine). */
-struct rc_ring *rc_ring_new(size_t nslots, size_t slot_size);
+/* Makes a ring for at most nslots live chunks of at most slot_size bytes
+ * each, and at most budget bytes in their buffers (at least one chunk).
+ * No chunk buffer is allocated yet. Returns NULL when memory is short.
+ * Free with rc_ring_free (NULL is fine). */
+struct rc_ring *rc_ring_new(size_t nslots, size_t slot_size, uint64_t budget);
 void rc_ring_free(struct rc_ring *r);
+
+/* The buffer budget for a download of size bytes (UINT64_MAX: not known)
+ * under a cap of memory bytes: 5% of the size, but never less than
+ * RC_RING_FLOOR, and never more than memory. */
+uint64_t rc_ring_budget_for(uint64_t memory, uint64_t size);
+
+/* Lowers the budget to budget bytes (it never rises) and the longest
+ * chunk so that min_slots of them fit, in multiples of 64 KiB; with
+ * keep_chunk the chunk length (a --chunk-size given) stays and the budget
+ * keeps room for two chunks instead. The budget always holds one chunk,
+ * so a claim with nothing else live never fails. Fetcher side, or before
+ * it starts. */
+void rc_ring_lower_budget(struct rc_ring *r, uint64_t budget, size_t min_slots,
+			  bool keep_chunk);
 
 /* --- fetcher side --- */
 
-/* Claims the next chunk for file bytes [off, off+len); len <= slot_size.
- * Returns its seq, or UINT64_MAX when the ring is full. */
+/* Claims the next chunk for file bytes [off, off+len); len <= slot_size,
+ * with a buffer of at least len bytes. When the window is full it grows
+ * by one slot if the head chunk is still incomplete (the output waits on
+ * the network) and the budget allows the buffer. Returns its seq, or
+ * UINT64_MAX when the ring is full. */
 uint64_t rc_ring_claim(struct rc_ring *r, uint64_t off, uint64_t len);
 
-/* Number of chunks that could be claimed now. */
+/* Number of chunks that could be claimed now without growing. */
 uint64_t rc_ring_free_slots(struct rc_ring *r);
+
+/* The buffer of chunk seq, allocated at the first call (bufcap bytes);
+ * NULL when memory is short. Fetcher side, for writing the chunk. */
+unsigned char *rc_ring_buf(struct rc_ring *r, uint64_t seq);
 
 /* The slot holding chunk seq. Valid while seq is claimed and unreleased. */
 struct rc_slot *rc_ring_slot(struct rc_ring *r, uint64_t seq);
 
 /* Publishes that chunk seq now holds filled contiguous bytes. */
 void rc_ring_filled(struct rc_ring *r, uint64_t seq, uint64_t filled);
+
+/* Chunk seq, before any byte of it landed, becomes len bytes long (the
+ * file ends sooner than planned) and its buffer shrinks to fit. */
+void rc_ring_trim(struct rc_ring *r, uint64_t seq, uint64_t len);
 
 /* Shrinks chunk seq to len bytes (a stream ended early) and records that
  * it is the last chunk. */
@@ -128,8 +174,9 @@ enum rc_next rc_ring_next(struct rc_ring *r, uint64_t pos,
 /* Frees the head slot for the fetcher and moves to the next chunk. */
 void rc_ring_release(struct rc_ring *r);
 
-/* Lets a held fetcher go on past the probe. */
-void rc_ring_go(struct rc_ring *r);
+/* Wakes the fetcher (after the consumer changed something it waits on,
+ * such as struct rc_run's hold). */
+void rc_ring_wake(struct rc_ring *r);
 
 /* The consumer gives up with err (EPIPE is passed as RC_OK): the fetcher
  * sees rc_ring_stopped and winds down. */

@@ -1253,11 +1253,14 @@ static enum rc_err unpack_run(struct rc_reader *r, const struct rc_opts *o,
 	*want_zip = false;
 	if ((o->mode == RC_MODE_LIST || o->mode == RC_MODE_MEMBER) &&
 	    o->digest == RC_DIGEST_NONE && n >= 4 &&
-	    memcmp(p, "PK\3\4", 4) == 0 && atomic_load(&r->ring->seekable)) {
+	    memcmp(p, "PK\3\4", 4) == 0 && r->run &&
+	    atomic_load(&r->run->seekable)) {
 		*want_zip = true;
 		return RC_OK;
 	}
-	rc_ring_go(r->ring);
+	if (r->run)
+		atomic_store(&r->run->hold, 0);
+	rc_ring_wake(r->ring);
 	/* One decoder for every mode, the one -d uses: libarchive's own
 	 * filters skip checks (Debian 12's gzip filter ignores the CRC-32)
 	 * and stop quietly before trailing data. */

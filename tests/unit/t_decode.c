@@ -25,19 +25,25 @@ static enum rc_err decode(struct buf in, size_t chunk, enum rc_format fmt,
 			  struct buf *out, char *msg)
 {
 	size_t nch = (in.n + chunk - 1) / chunk;
-	struct rc_ring *ring = rc_ring_new(nch + 1, chunk);
+	struct rc_ring *ring = rc_ring_new(nch + 1, chunk, (nch + 1) * chunk);
 	struct rc_reader r;
 	enum rc_err err = RC_OK;
 
+	/* Every chunk is claimed before any lands: the ring grows to hold
+	 * them all while the head waits. */
 	for (size_t i = 0; i < nch; i++) {
 		size_t len =
 		    in.n - i * chunk < chunk ? in.n - i * chunk : chunk;
-		uint64_t seq = rc_ring_claim(ring, i * chunk, len);
-		memcpy(rc_ring_slot(ring, seq)->buf, in.p + i * chunk, len);
-		rc_ring_filled(ring, seq, len);
+		rc_ring_claim(ring, i * chunk, len);
+	}
+	for (size_t i = 0; i < nch; i++) {
+		size_t len =
+		    in.n - i * chunk < chunk ? in.n - i * chunk : chunk;
+		memcpy(rc_ring_buf(ring, i), in.p + i * chunk, len);
+		rc_ring_filled(ring, i, len);
 	}
 	rc_ring_set_nchunks(ring, nch);
-	rc_reader_init(&r, ring, &sig, NULL);
+	rc_reader_init(&r, ring, NULL, &sig, NULL);
 	struct rc_dec *d = rc_dec_new(&r, fmt);
 	out->p = NULL;
 	out->n = 0;

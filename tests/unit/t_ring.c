@@ -1,5 +1,7 @@
-/* The ring: partial head, out-of-order fills, wrap-around, end, errors,
- * and a producer thread racing the consumer over many wraps. */
+/* The ring: partial head, out-of-order fills, wrap-around, end, errors;
+ * the window that grows only while the head waits, buffers within the
+ * budget, the 5% rule; and producer threads racing the consumer over many
+ * wraps, with fixed and with varying chunk lengths. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +17,9 @@ static unsigned char pat(uint64_t off)
 static void put(struct rc_ring *r, uint64_t seq, uint64_t from, uint64_t to)
 {
 	struct rc_slot *s = rc_ring_slot(r, seq);
+	unsigned char *b = rc_ring_buf(r, seq);
 	for (uint64_t i = from; i < to; i++)
-		s->buf[i] = pat(s->off + i);
+		b[i] = pat(s->off + i);
 	rc_ring_filled(r, seq, to);
 }
 
@@ -64,7 +67,7 @@ static void *producer(void *arg)
 
 static void threaded(void)
 {
-	struct rc_ring *r = rc_ring_new(4, SLOT);
+	struct rc_ring *r = rc_ring_new(4, SLOT, 4 * SLOT);
 	pthread_t t;
 	uint64_t pos = 0, total = 0;
 	int bad = 0;
@@ -95,9 +98,284 @@ static void threaded(void)
 	rc_ring_free(r);
 }
 
+/* Consumes whatever landed in order; returns the bytes handed out. */
+static uint64_t drain(struct rc_ring *r, uint64_t *pos, uint64_t *total,
+		      int *bad)
+{
+	const unsigned char *p;
+	size_t n;
+	uint64_t got = 0;
+
+	for (;;) {
+		enum rc_next k = rc_ring_next(r, *pos, &p, &n, 0);
+		if (k == RC_NEXT_DATA) {
+			for (size_t i = 0; i < n; i++)
+				*bad += p[i] != pat(*total + i);
+			*pos += n;
+			*total += n;
+			got += n;
+		} else if (k == RC_NEXT_SLOT_DONE) {
+			rc_ring_release(r);
+			*pos = 0;
+		} else {
+			return got;
+		}
+	}
+}
+
+/* The window starts at two slots and grows only while the head chunk is
+ * incomplete; buffers are allocated at the first byte, reused after
+ * release, and never exceed the budget. */
+static void growth(void)
+{
+	struct rc_ring *r = rc_ring_new(8, 100, 350);
+	uint64_t pos = 0, total = 0;
+	int bad = 0;
+
+	CHECK(r->cap == 2 && atomic_load(&r->peak) == 0);
+	CHECK(rc_ring_claim(r, 0, 100) == 0 && rc_ring_claim(r, 100, 100) == 1);
+	CHECK(atomic_load(&r->peak) == 0); /* reserved, not allocated */
+	/* the head complete but unwritten: the consumer is behind, so a
+	 * waiting connection does not grow the ring */
+	put(r, 0, 0, 100);
+	CHECK(rc_ring_free_slots(r) == 0);
+	CHECK(rc_ring_claim(r, 200, 100) == UINT64_MAX && r->cap == 2);
+	CHECK(drain(r, &pos, &total, &bad) == 100 && bad == 0);
+	/* the head (chunk 1) still waits on the network: grow */
+	CHECK(rc_ring_claim(r, 200, 100) == 2 && r->cap == 2);
+	CHECK(rc_ring_claim(r, 300, 100) == 3 && r->cap == 3);
+	/* 100 pooled + 300 reserved would pass 350: the pooled one (chunk
+	 * 0's) served chunk 2, so 300 are in buffers; 100 more do not fit,
+	 * 50 do */
+	CHECK(r->alloc == 300);
+	CHECK(rc_ring_claim(r, 400, 100) == UINT64_MAX && r->cap == 3);
+	CHECK(rc_ring_claim(r, 400, 50) == 4 && r->cap == 4 && r->alloc == 350);
+	/* live chunks sit in distinct slots with distinct buffers */
+	for (uint64_t a = 1; a <= 4; a++)
+		for (uint64_t b = a + 1; b <= 4; b++)
+			CHECK(rc_ring_slot(r, a) != rc_ring_slot(r, b) &&
+			      rc_ring_buf(r, a) != rc_ring_buf(r, b));
+	CHECK(atomic_load(&r->peak) <= r->budget);
+	for (uint64_t q = 1; q <= 4; q++)
+		put(r, q, 0, q == 4 ? 50 : 100);
+	rc_ring_set_nchunks(r, 5);
+	CHECK(drain(r, &pos, &total, &bad) == 350 && bad == 0);
+	CHECK(total == 450);
+	CHECK(rc_ring_next(r, pos, &(const unsigned char *){NULL}, &(size_t){0},
+			   0) == RC_NEXT_END);
+	rc_ring_free(r);
+
+	/* a probe's chunk that shrinks before its first byte (a small file)
+	 * allocates only what it holds */
+	r = rc_ring_new(4, 1000, 4000);
+	CHECK(rc_ring_claim(r, 0, 1000) == 0);
+	rc_ring_trim(r, 0, 10);
+	put(r, 0, 0, 10);
+	CHECK(atomic_load(&r->peak) == 10 && r->alloc == 10);
+	rc_ring_free(r);
+
+	/* chunks that get longer each time: no released buffer fits the
+	 * next chunk, and the pool (room for nslots) must not overflow */
+	r = rc_ring_new(2, 100, 10000);
+	pos = total = 0;
+	for (uint64_t q = 0, off = 0; q < 40; off += q + 1, q++) {
+		CHECK(rc_ring_claim(r, off, q + 1) == q);
+		put(r, q, 0, q + 1);
+		drain(r, &pos, &total, &bad);
+	}
+	CHECK(bad == 0 && total == 40 * 41 / 2 && r->npool <= 2);
+	CHECK(r->alloc <= r->budget && r->held <= r->alloc);
+	rc_ring_free(r);
+
+	/* a ring of one slot never grows, and still works */
+	r = rc_ring_new(1, 10, 10);
+	CHECK(r->cap == 1 && rc_ring_claim(r, 0, 10) == 0 &&
+	      rc_ring_claim(r, 10, 10) == UINT64_MAX);
+	rc_ring_free(r);
+}
+
+/* The 5% rule and what lowering the budget does to the chunk length. */
+static void budget_rule(void)
+{
+	const uint64_t M = 1u << 20;
+
+	CHECK(rc_ring_budget_for(64 * M, 1024) == RC_RING_FLOOR);
+	CHECK(rc_ring_budget_for(64 * M, M) == RC_RING_FLOOR);
+	CHECK(rc_ring_budget_for(64 * M, 20 * M) == RC_RING_FLOOR);
+	CHECK(rc_ring_budget_for(64 * M, 100000000) == 5000000);
+	CHECK(rc_ring_budget_for(64 * M, 1ull << 40) == 64 * M);
+	CHECK(rc_ring_budget_for(64 * M, UINT64_MAX) == 64 * M);
+	CHECK(rc_ring_budget_for(M, 100000000) == M);
+
+	struct rc_ring *r = rc_ring_new(256, 4 * M, 64 * M);
+	/* 2 MiB for 9 chunks: 227 KiB, in 64 KiB steps */
+	rc_ring_lower_budget(r, 2 * M, 9, false);
+	CHECK(r->budget == 2 * M && r->slot_size == 192u << 10);
+	CHECK(rc_ring_claim(r, 0, 256u << 10) == UINT64_MAX);
+	rc_ring_lower_budget(r, 32 * M, 9, false); /* never rises */
+	CHECK(r->budget == 2 * M);
+	rc_ring_free(r);
+	/* a --chunk-size given stays; the budget keeps two chunks */
+	r = rc_ring_new(64, 16 * M, 64 * M);
+	rc_ring_lower_budget(r, 2 * M, 9, true);
+	CHECK(r->budget == 32 * M && r->slot_size == 16 * M);
+	rc_ring_free(r);
+	/* ... but not more than it had */
+	r = rc_ring_new(64, 16 * M, 16 * M);
+	rc_ring_lower_budget(r, 2 * M, 9, true);
+	CHECK(r->budget == 16 * M);
+	rc_ring_free(r);
+}
+
+/*
+ * A model check, one thread: random claims of random lengths, random
+ * fills, random consumption. After every step the window invariant
+ * holds (claimed - head <= cap <= nslots), live chunks occupy distinct
+ * slots and disjoint buffers, the bytes in buffers stay in the budget,
+ * and every byte read is the right one.
+ */
+static void model(void)
+{
+	enum { NS = 6, SZ = 64, BUDGET = 4 * SZ, N = 3000 };
+	struct rc_ring *r = rc_ring_new(NS, SZ, BUDGET);
+	uint64_t off = 0, pos = 0, total = 0, fill[NS];
+	unsigned seed = 11;
+	int bad = 0, broken = 0;
+	uint64_t nclaimed = 0;
+
+	while (total < (uint64_t)N * SZ / 2) {
+		unsigned op = (unsigned)rand_r(&seed) % 3;
+		uint64_t head = atomic_load(&r->head);
+		uint64_t claimed = atomic_load(&r->claimed);
+		if (op == 0) {
+			uint64_t len = 1 + (unsigned)rand_r(&seed) % SZ;
+			uint64_t seq = rc_ring_claim(r, off, len);
+			if (seq != UINT64_MAX) {
+				broken += seq != claimed;
+				fill[seq % NS] = 0;
+				off += len;
+				nclaimed++;
+			}
+		} else if (op == 1 && claimed > head) {
+			uint64_t seq =
+			    head + (unsigned)rand_r(&seed) % (claimed - head);
+			struct rc_slot *s = rc_ring_slot(r, seq);
+			uint64_t len = atomic_load(&s->len);
+			uint64_t k = (unsigned)rand_r(&seed) % (SZ / 2 + 1);
+			uint64_t *f = &fill[seq % NS];
+			if (*f + k > len)
+				k = len - *f;
+			put(r, seq, *f, *f + k);
+			*f += k;
+		} else {
+			drain(r, &pos, &total, &bad);
+		}
+		head = atomic_load(&r->head);
+		claimed = atomic_load(&r->claimed);
+		broken += claimed - head > r->cap || r->cap > NS;
+		broken += r->alloc > BUDGET || atomic_load(&r->peak) > BUDGET;
+		for (uint64_t a = head; a < claimed; a++) {
+			struct rc_slot *sa = rc_ring_slot(r, a);
+			for (uint64_t b = a + 1; b < claimed; b++) {
+				struct rc_slot *sb = rc_ring_slot(r, b);
+				broken += sa == sb;
+				broken += sa->buf && sb->buf &&
+					  sa->buf < sb->buf + sb->bufcap &&
+					  sb->buf < sa->buf + sa->bufcap;
+			}
+			broken += sa->bufcap < atomic_load(&sa->len);
+		}
+	}
+	CHECK(bad == 0 && broken == 0);
+	CHECK(r->cap > 2 && nclaimed > 1000); /* it did grow, and wrap */
+	rc_ring_free(r);
+}
+
+/* Two threads, chunks of varying length (as adaptive chunk sizes make
+ * them), a window that starts at two and a budget below nslots chunks:
+ * the consumer gets every byte once, in order. */
+#define VNCHUNK 3000
+static void *producer_varying(void *arg)
+{
+	struct rc_ring *r = arg;
+	uint64_t next = 0, off = 0;
+	unsigned seed = 5;
+
+	while (next < VNCHUNK) {
+		uint64_t seqs[4], lens[4], done[4] = {0, 0, 0, 0};
+		int n = 0;
+		while (n < 4 && next < VNCHUNK) {
+			uint64_t len = 1 + (unsigned)rand_r(&seed) % SLOT;
+			uint64_t seq = rc_ring_claim(r, off, len);
+			if (seq == UINT64_MAX)
+				break;
+			seqs[n] = seq;
+			lens[n++] = len;
+			off += len;
+			next++;
+		}
+		if (n == 0) {
+			sched_yield();
+			continue;
+		}
+		/* the later chunks first, in scrambled pieces, the first of
+		 * the batch last: the ring grows while it waits */
+		for (int left = n; left > 0;) {
+			int i = left == 1 && done[0] < lens[0]
+				    ? 0
+				    : 1 + (int)((unsigned)rand_r(&seed) %
+						(unsigned)(n > 1 ? n - 1 : 1));
+			if (i >= n || done[i] == lens[i])
+				continue;
+			uint64_t k = 1 + (unsigned)rand_r(&seed) % 1500;
+			if (done[i] + k > lens[i])
+				k = lens[i] - done[i];
+			put(r, seqs[i], done[i], done[i] + k);
+			done[i] += k;
+			left -= done[i] == lens[i];
+		}
+	}
+	rc_ring_set_nchunks(r, VNCHUNK);
+	return NULL;
+}
+
+static void threaded_varying(void)
+{
+	struct rc_ring *r = rc_ring_new(16, SLOT, 6 * SLOT);
+	pthread_t t;
+	uint64_t pos = 0, total = 0;
+	int bad = 0;
+
+	pthread_create(&t, NULL, producer_varying, r);
+	for (;;) {
+		const unsigned char *p;
+		size_t n;
+		enum rc_next k = rc_ring_next(r, pos, &p, &n, 1000);
+		if (k == RC_NEXT_DATA) {
+			for (size_t i = 0; i < n; i++)
+				bad += p[i] != pat(total + i);
+			pos += n;
+			total += n;
+		} else if (k == RC_NEXT_SLOT_DONE) {
+			rc_ring_release(r);
+			pos = 0;
+		} else if (k == RC_NEXT_END) {
+			break;
+		} else if (k == RC_NEXT_ERROR) {
+			bad++;
+			break;
+		}
+	}
+	pthread_join(t, NULL);
+	CHECK(bad == 0);
+	CHECK(atomic_load(&r->claimed) == VNCHUNK);
+	CHECK(atomic_load(&r->peak) <= 6 * SLOT && r->cap <= 16);
+	rc_ring_free(r);
+}
+
 int main(void)
 {
-	struct rc_ring *r = rc_ring_new(3, 100);
+	struct rc_ring *r = rc_ring_new(3, 100, 300);
 	const unsigned char *p;
 	size_t n;
 
@@ -127,8 +405,11 @@ int main(void)
 	rc_ring_release(r);
 	/* wrap-around: chunk 3 reuses slot 0 */
 	CHECK(rc_ring_free_slots(r) == 1);
+	unsigned char *b0 = rc_ring_buf(r, 0);
 	uint64_t d = rc_ring_claim(r, 250, 60);
 	CHECK(d == 3 && rc_ring_slot(r, 3) == rc_ring_slot(r, 0));
+	/* the released chunk's buffer serves the next one: no allocation */
+	CHECK(rc_ring_buf(r, 3) == b0 && atomic_load(&r->peak) == 250);
 	CHECK(rc_ring_next(r, 0, &p, &n, 10) == RC_NEXT_DATA && n == 100 &&
 	      p[0] == pat(100));
 	CHECK(rc_ring_next(r, 100, &p, &n, 10) == RC_NEXT_SLOT_DONE);
@@ -146,7 +427,7 @@ int main(void)
 	rc_ring_free(r);
 
 	/* an error still lets the landed prefix out, then reports */
-	r = rc_ring_new(2, 10);
+	r = rc_ring_new(2, 10, 20);
 	rc_ring_claim(r, 0, 10);
 	put(r, 0, 0, 4);
 	rc_ring_fail(r, RC_E_NETWORK, "boom");
@@ -162,7 +443,11 @@ int main(void)
 	rc_ring_free(r);
 	rc_ring_free(NULL);
 
-	CHECK(rc_ring_new(0, 10) == NULL);
+	CHECK(rc_ring_new(0, 10, 10) == NULL);
 	threaded();
+	growth();
+	budget_rule();
+	model();
+	threaded_varying();
 	return DONE();
 }
