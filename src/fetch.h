@@ -30,6 +30,7 @@ struct rc_fetch_info {
 	char etag[RC_ETAG_MAX]; /* the probe's ETag (strong or weak) */
 	char last_modified[RC_DATE_MAX];
 	unsigned retries;
+	unsigned connections; /* the count the run ended with (1: a stream) */
 	uint64_t shard_first; /* --shard: absolute offset of the shard */
 };
 

@@ -338,13 +338,15 @@ static void print_stats(const struct rc_opts *o, const struct rc_fetch_info *in,
 	struct timespec t;
 	char etag[1024];
 	clock_gettime(CLOCK_MONOTONIC, &t);
+	/* The count the fetcher ended with; -n when it never ran. */
+	unsigned conns = in->connections ? in->connections : o->connections;
 	double secs = (double)(t.tv_sec - run_start.tv_sec) +
 		      (double)(t.tv_nsec - run_start.tv_nsec) / 1e9;
 
 	rc_log_error("stats: bytes=%" PRIu64 " seconds=%.3f rate=%.0f "
 		     "retries=%u connections=%u exit=%d etag=%s",
 		     delivered, secs, secs > 0 ? (double)delivered / secs : 0,
-		     in->retries, o->connections, rc_err_exit_status(err),
+		     in->retries, conns, rc_err_exit_status(err),
 		     in->etag[0] ? rc_escape(in->etag, etag, sizeof etag)
 				 : "-");
 }
@@ -484,9 +486,12 @@ int main(int argc, char *argv[])
 		curl_global_cleanup();
 		return rc_err_exit_status(RC_E_NOMEM);
 	}
-	rc_log("rangecat %s: %u connections, %zu slots of %" PRIu64
+	rc_log("rangecat %s: %u connections%s, %zu slots of %" PRIu64
 	       " bytes, start at %" PRIu64,
-	       RC_VERSION, o.connections, ring->nslots, o.chunk_size, start);
+	       RC_VERSION,
+	       o.connections_set ? o.connections : RC_SCHED_CONN_CAP,
+	       o.connections_set ? "" : " at most (adaptive)", ring->nslots,
+	       o.chunk_size, start);
 
 	/* The fetcher thread must not take the signals: block them while it
 	 * is created so it inherits the mask, then unblock them here. */

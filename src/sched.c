@@ -281,11 +281,13 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 	/* New connections need a handshake and a request before their
 	 * first byte, then slow start: the rate is taken once it stops
 	 * rising from one window of two round trips to the next, but not
-	 * before three windows (the old connections carry most of the
-	 * rate, so the new ones' first doublings hardly show). A gain
-	 * proven earlier is taken at once, and so is the first step from
-	 * the starting count: a long path then ramps in a few round trips
-	 * per step, and only "no gain" waits for the rate to settle. */
+	 * before five windows, the time slow start takes to reach a few
+	 * MiB in flight (the old connections carry most of the rate, so
+	 * the new ones' first doublings hardly show). A gain
+	 * over the settled rate of the count before is taken after three: a
+	 * long path then ramps in a few round trips per step. The
+	 * starting count's rate is always a settled one, so that every
+	 * later step is judged against a true baseline. */
 	double span = rtt > 0 ? 2 * rtt : 0.25;
 	if (span < 0.1)
 		span = 0.1;
@@ -313,11 +315,11 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 		return false;
 	}
 	++c->windows;
-	bool gain =
-	    c->windows >= RC_SCHED_MIN_WINDOWS &&
-	    (c->prev_n == 0 || rate >= c->prev_rate * (1 + RC_SCHED_GAIN));
+	bool gain = c->windows >= RC_SCHED_MIN_WINDOWS && c->prev_n &&
+		    rate >= c->prev_rate * (1 + RC_SCHED_GAIN);
 	if (!gain && c->windows < RC_SCHED_MAX_WINDOWS &&
-	    (c->windows < RC_SCHED_MIN_WINDOWS || rate > c->last_rate * 1.05)) {
+	    (c->windows < RC_SCHED_SETTLE_WINDOWS ||
+	     rate > c->last_rate * 1.05)) {
 		c->last_rate = rate; /* still rising */
 		return false;
 	}
@@ -381,8 +383,19 @@ bool rc_sched_conn_shed(struct rc_sched_conn *c, double t,
 			 from, c->n);
 		return true;
 	}
-	if (others == 0 || others >= c->cap)
+	if (others == 0 || (others >= c->cap && !c->limited))
 		return false;
+	if (others >= c->cap) {
+		/* Launched with more open than the limit found since. */
+		snprintf(c->why, sizeof c->why,
+			 "a connection opened before the server's limit (%u) "
+			 "was found %s",
+			 c->cap,
+			 what == RC_SCHED_SHED_REFUSED ? "was refused"
+						       : "was reset");
+		return true;
+	}
+	c->limited = true;
 	c->cap = others;
 	c->max_cap = others;
 	if (c->n > others)
@@ -419,7 +432,8 @@ bool rc_sched_is_slow(const struct rc_sched_range *r, double t,
 		return typical_wait > 0 && t - r->started > 4 * typical_wait;
 	double el = t - r->first_byte;
 	double normal = (double)(r->left + r->got) / typical_rate;
-	if (el < 0.05 || el < normal / 2)
+	if (el < 0.05 || el < normal / 2 ||
+	    (r->new_conn && el < RC_SCHED_SLOW_START * typical_wait))
 		return false;
 	return (double)r->got / el < typical_rate / 3;
 }

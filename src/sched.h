@@ -123,8 +123,9 @@ uint64_t rc_sched_cgroup_limit(const char *proc_cgroup, const char *sysfs);
 uint64_t rc_sched_memory_for_limit(uint64_t limit);
 
 /*
- * Connections. Unless -n pins the count, the fetcher starts a few
- * transfers and doubles them while the rate of all of them together
+ * Connections. Unless -n pins the count, the fetcher starts 8 transfers
+ * (the old fixed default: 4 ramped too slowly at 100 ms, measured) and
+ * doubles them while the rate of all of them together
  * still rises by RC_SCHED_GAIN per step. The rate of a count is taken
  * once it stops rising between windows of two round trips (new
  * connections need a handshake and slow start); the first step that
@@ -136,12 +137,13 @@ uint64_t rc_sched_memory_for_limit(uint64_t limit);
  * RC_SCHED_CONN_CAP per host. Pure: time is an argument, so the
  * simulator (tests/unit/t_sim.c) drives the same code.
  */
-#define RC_SCHED_CONN_START 4	/* transfers at first */
-#define RC_SCHED_CONN_CAP 32	/* transfers per host, at most */
-#define RC_SCHED_GAIN 0.10	/* a step must raise the rate by this */
-#define RC_SCHED_MIN_WINDOWS 3	/* take the rate after at least */
-#define RC_SCHED_MAX_WINDOWS 12 /* take the rate after this many */
-#define RC_SCHED_CALM 10.0	/* s after a 429/503 before growing again */
+#define RC_SCHED_CONN_START 8	  /* transfers at first */
+#define RC_SCHED_CONN_CAP 32	  /* transfers per host, at most */
+#define RC_SCHED_GAIN 0.10	  /* a step must raise the rate by this */
+#define RC_SCHED_MIN_WINDOWS 3	  /* take the rate after at least */
+#define RC_SCHED_SETTLE_WINDOWS 5 /* "no gain" after at least */
+#define RC_SCHED_MAX_WINDOWS 12	  /* take the rate after this many */
+#define RC_SCHED_CALM 10.0	  /* s after a 429/503 before growing again */
 
 struct rc_sched_conn {
 	unsigned n;	  /* transfers to run now */
@@ -160,6 +162,7 @@ struct rc_sched_conn {
 	unsigned max_cap; /* the cap without 429/503 */
 	double last_rate; /* the last window's rate while rising */
 	unsigned windows; /* windows measured since the step */
+	bool limited;	  /* a server's connection limit set cap */
 	char why[128];	  /* the last decision, for -v */
 };
 
@@ -187,10 +190,13 @@ enum rc_sched_shed {
 /*
  * A transfer failed with what (at time t) while others other
  * transfers were delivering. Returns true when the count or the cap
- * dropped (c->why says why). For a refused or reset connection that
- * means the failure was the server's connection limit, not the range's,
- * and its retry need not count against --retries: each such answer
- * lowers the cap, so there are finitely many. A 429/503 halves the
+ * dropped (c->why says why), or when the transfer was launched with more
+ * others open than a limit found since. For a refused or reset
+ * connection that means the failure was the server's connection limit,
+ * not the range's, and its retry need not count against --retries:
+ * each such answer lowers the cap or concerns a transfer launched before
+ * it was lowered (none is launched over the cap after), so there are
+ * finitely many. A 429/503 halves the
  * count at most once a second (one storm hits every transfer at once)
  * and its retry counts as usual.
  */
@@ -216,6 +222,7 @@ uint64_t rc_sched_chunk(double rate, double rtt, uint64_t lo, uint64_t hi);
 struct rc_sched_range {
 	double started, first_byte;
 	uint64_t got, left;
+	bool new_conn; /* its connection was opened for it: slow start */
 };
 
 /*
@@ -223,8 +230,14 @@ struct rc_sched_range {
  * (bytes/s from their first body byte) after typical_wait (s to it):
  * under a third of that rate once it ran half the time its range
  * normally takes (50 ms at least), timed from its first body byte; or
- * still without one after four typical waits.
+ * still without one after four typical waits. A range on a new
+ * connection is in slow start for several round trips (to 2 MiB in
+ * flight takes seven doublings): it is not judged before
+ * RC_SCHED_SLOW_START typical waits after its first byte, or every
+ * connection added mid-run would be split, and the split owner's
+ * connection closed and opened again, slow once more.
  */
+#define RC_SCHED_SLOW_START 10
 bool rc_sched_is_slow(const struct rc_sched_range *r, double t,
 		      double typical_rate, double typical_wait);
 

@@ -61,6 +61,7 @@ struct sx {
 	uint64_t got;
 	unsigned fails;
 	unsigned others; /* transfers running when it was launched */
+	bool new_conn;	 /* its connection was opened for it */
 	bool busy503;
 };
 
@@ -112,7 +113,8 @@ static struct rc_sched_range range_of(const struct sx *x, uint64_t left)
 	return (struct rc_sched_range){.started = x->started,
 				       .first_byte = x->first_byte,
 				       .got = x->got,
-				       .left = left};
+				       .left = left,
+				       .new_conn = x->new_conn};
 }
 
 static unsigned delivering(const struct sim *s, const struct sx * not )
@@ -163,6 +165,7 @@ static void launch(struct sim *s, struct sx *x)
 	double extra;
 	x->others = delivering(s, x);
 	x->conn = take_conn(s, &extra);
+	x->new_conn = extra > 0;
 	x->st = S_WAIT;
 	x->started = s->t;
 	x->first_at = s->t + s->w->rtt + extra;
@@ -652,8 +655,13 @@ static void units(void)
 	CHECK(!rc_sched_conn_shed(&c, 3, RC_SCHED_SHED_RESET, 0));
 	CHECK(rc_sched_conn_shed(&c, 3, RC_SCHED_SHED_REFUSED, 3) && c.n == 3 &&
 	      c.cap == 3);
-	CHECK(!rc_sched_conn_shed(&c, 4, RC_SCHED_SHED_RESET, 3));
 	CHECK(strstr(c.why, "limit, 3") != NULL);
+	/* One launched with 3 others open before the limit was found: the
+	 * limit's too; a count without a limit found does not shed. */
+	CHECK(rc_sched_conn_shed(&c, 4, RC_SCHED_SHED_RESET, 3) && c.n == 3 &&
+	      strstr(c.why, "limit (3)") != NULL);
+	rc_sched_conn_init(&c, 8, 8, false, 0);
+	CHECK(!rc_sched_conn_shed(&c, 1, RC_SCHED_SHED_RESET, 9) && c.n == 8);
 	/* Chunks: the cap without a measurement, BDP between, the floor
 	 * below. */
 	CHECK(rc_sched_chunk(0, 0.1, 256 << 10, 8 << 20) == 8 << 20);
