@@ -995,10 +995,12 @@ static unsigned active(const struct rc_fetch *f, double t)
 }
 
 /*
- * The length a new range aims at: --chunk-size (a slot), or 8 x the
- * bandwidth-delay product (rc_sched_chunk), at most a slot and the
- * buffer's share of each of the n transfers. Before anything was
- * measured, a slot: the plan doubles toward it from a small first chunk.
+ * The length a new range aims at: a slot. The bandwidth-delay target
+ * (rc_sched_chunk) is bounded below by the slot too, as long as slots
+ * have one fixed size: a range shorter than its slot leaves the rest of
+ * the slot unused, so the ring holds less and (measured on loopback,
+ * where the product is tiny) the run is slower. It caps the length at
+ * the buffer's share of each of the n transfers.
  */
 static uint64_t chunk_target(const struct rc_fetch *f)
 {
@@ -1007,7 +1009,7 @@ static uint64_t chunk_target(const struct rc_fetch *f)
 
 	if (f->o->chunk_set)
 		return slot;
-	return rc_sched_chunk(f->typical_rate, f->typical_wait, RC_FIRST_CHUNK,
+	return rc_sched_chunk(f->typical_rate, f->typical_wait, slot,
 			      share < slot ? share : slot);
 }
 
