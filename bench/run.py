@@ -61,7 +61,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-# BENCH_RC_BIN: another rangecat binary as "this build" (for BENCH_RC_ALT)
+# BENCH_RC_BIN: another rangecat binary as "this build" (for BENCH_RC_ALT;
+# lat_scenario runs BENCH_RC_ALT's defaults too, named BENCH_RC_ALT_NAME)
 BIN = os.environ.get("BENCH_RC_BIN") or os.path.join(ROOT, "rangecat")
 TMP = os.path.join(HERE, "tmp")
 OUT = os.path.join(HERE, "results")
@@ -917,6 +918,11 @@ def lat_scenario(key, title, url, size, want, ns, sweep_file=None,
                ("rangecat " + best[0], c["rc"](best[0].split())),
                ("aria2c -x16 -s16", c["aria2c -x16 -s16"]),
                ("axel -n 16", c["axel -n 16"])]
+    alt = os.environ.get("BENCH_RC_ALT")
+    if alt:   # another build's defaults in the same interleaved rounds
+        entries.insert(1, ("rangecat %s (defaults)" % os.environ.get(
+            "BENCH_RC_ALT_NAME", "other build"),
+            c["rc"]([]).replace(BIN, alt, 1)))
     if not curl_once:
         entries.append(("curl", c["curl"]))
     res = {k: [] for k, _ in entries}

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <zstd.h>
 
@@ -86,6 +87,8 @@ struct xfer {
 	uint64_t skip;	    /* body bytes to drop (200 at offset) */
 	uint64_t got;	    /* bytes written in this attempt */
 	unsigned fails;	    /* failures in a row without progress */
+	unsigned others;    /* other transfers running at its launch */
+	bool new_conn;	    /* this attempt opened its connection */
 	double started;
 	double first_byte; /* when this attempt's first body byte came, 0 */
 	double last_byte;  /* when the last body byte came */
@@ -145,13 +148,15 @@ struct rc_fetch {
 	struct xfer *refresher; /* the transfer asking it now, or NULL */
 	unsigned refreshes;	/* asked again without a usable target */
 
-	struct xfer *x;	      /* o->connections transfers, owned */
+	struct xfer *x;	      /* nx transfers, owned */
 	struct seg *segs;     /* MAX_SEGS per slot, owned */
 	double typical_rate;  /* bytes/s of a finished range from its first
 			       * body byte (EWMA), 0 = none */
 	double typical_wait;  /* s from request to first byte (EWMA) */
 	unsigned char *nsegs; /* segments in use per slot, owned */
 	unsigned nx;
+	struct rc_sched_conn conn; /* how many transfers run (sched.c) */
+	bool overlap; /* a range's successor may start before it ends */
 	struct rc_fetch_info info;
 	bool failed;
 	struct rc_sched_retry policy; /* attempts, backoff, jitter */
@@ -278,6 +283,25 @@ static uint64_t span_room(struct xfer *x)
 
 static void decide_after_probe(struct xfer *x);
 static bool all_idle(struct rc_fetch *f);
+
+/* Transfers in the multi handle. */
+static unsigned running(const struct rc_fetch *f)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < f->nx; i++)
+		k += f->x[i].busy;
+	return k;
+}
+
+/* The most transfers that may run at once: the controller's count, and
+ * half as many again starting while others end (f->overlap). */
+static unsigned run_cap(const struct rc_fetch *f)
+{
+	unsigned n = f->conn.n;
+
+	return f->overlap ? n + n / 2 : n;
+}
 
 static struct seg *segs_of(struct rc_fetch *f, uint64_t seq)
 {
@@ -632,10 +656,12 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 		f->typical_wait =
 		    f->typical_wait > 0 ? 0.7 * f->typical_wait + 0.3 * w : w;
 	}
-	if (x->got == 0 && n > 0 && rc_log_verbose()) {
-		/* For bench/timeline.py: waiting time and connection reuse. */
+	if (x->got == 0 && n > 0) {
+		/* Slow start (rc_sched_is_slow); for bench/timeline.py,
+		 * waiting time and connection reuse. */
 		long conns = 0;
 		curl_easy_getinfo(x->h, CURLINFO_NUM_CONNECTS, &conns);
+		x->new_conn = conns > 0;
 		rc_log("xfer %u: first byte at %" PRIu64 " after %.3f s (%s "
 		       "connection)",
 		       (unsigned)(x - f->x), x->cur, x->last_byte - x->started,
@@ -780,11 +806,13 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	x->got = 0;
 	x->errbuf[0] = '\0';
 	x->waiting = false;
+	x->others = running(f);
 	x->busy = true;
 	x->started = now_s();
 	x->first_byte = 0;
 	x->last_byte = x->started;
 	x->connected = false;
+	x->new_conn = false;
 	rc_log("GET bytes=%s%s", range, x->probe ? " (probe)" : "");
 	curl_multi_add_handle(f->multi, x->h);
 	atomic_fetch_add(&f->run->active, 1);
@@ -1036,46 +1064,34 @@ static void decide_after_probe(struct xfer *x)
 	       f->mode == MODE_PARALLEL ? "parallel" : "one stream");
 }
 
-/*
- * A straggler: at under a third of the rate finished ranges typically
- * reach, once it has run for half the time its range would normally take
- * (and 50 ms at least, so one slow start is not enough). Both are timed
- * from the first body byte: before it, every range waits a round trip
- * and would look slow, and a split cannot help, as its taker has to wait
- * as long. A range still waiting after four typical waits is a laggard.
- * Splitting costs the owner its connection, so only a clear laggard is
- * worth it.
- */
-static bool is_slow(const struct rc_fetch *f, const struct xfer *x, double t)
+/* x's range as the policies in sched.c see it, left counted to end. */
+static struct rc_sched_range range_of(const struct xfer *x, uint64_t end)
 {
-	if (!x->busy || f->typical_rate <= 0)
-		return false;
-	if (x->first_byte == 0)
-		return f->typical_wait > 0 &&
-		       t - x->started > 4 * f->typical_wait;
-	double el = t - x->first_byte;
-	double normal =
-	    (double)(x->asked_end - x->cur + x->got) / f->typical_rate;
-	if (el < 0.05 || el < normal / 2)
-		return false;
-	return (double)x->got / el < f->typical_rate / 3;
+	return (struct rc_sched_range){
+	    .started = x->started,
+	    .first_byte = x->first_byte,
+	    .got = x->got,
+	    .left = end > x->cur ? end - x->cur : 0,
+	    .new_conn = x->new_conn,
+	};
 }
 
-/*
- * Whether halving the left bytes R of o's segment ends it sooner: o goes
- * on at its rate r, the taker waits about typical_wait (w) before its
- * first byte, so w + R / 2r' < R / r must hold with the taker's rate r'
- * at least r: R > 2 r w is enough. A range before its first byte has no
- * rate yet (a split could not beat its wait): only is_slow judges it.
- */
+/* A straggler (rc_sched_is_slow), judged against the range it asked. */
+static bool is_slow(const struct rc_fetch *f, const struct xfer *x, double t)
+{
+	struct rc_sched_range r = range_of(x, x->asked_end);
+
+	return x->busy &&
+	       rc_sched_is_slow(&r, t, f->typical_rate, f->typical_wait);
+}
+
+/* Whether halving o's left bytes pays (rc_sched_split_pays). */
 static bool split_pays(const struct rc_fetch *f, const struct xfer *o,
 		       uint64_t left, double t)
 {
-	if (o->first_byte == 0 || t <= o->first_byte)
-		return false;
-	double r = (double)o->got / (t - o->first_byte);
+	struct rc_sched_range r = range_of(o, o->end);
 
-	return (double)left > 2 * r * f->typical_wait;
+	return rc_sched_split_pays(&r, left, t, f->typical_wait);
 }
 
 /* The transfer that owns segment i of chunk seq, or NULL. */
@@ -1155,19 +1171,69 @@ static bool try_split(struct rc_fetch *f, struct xfer *idle, bool only_slow)
 	return false;
 }
 
-/* Plans and starts work for idle transfers while slots are free. */
+/*
+ * Transfers that hold a range, not counting those about to end
+ * (rc_sched_ending): their successors may start now, so that a
+ * connection does not idle one round trip per range.
+ */
+static unsigned active(const struct rc_fetch *f, double t)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < f->nx; i++) {
+		const struct xfer *x = &f->x[i];
+		struct rc_sched_range r = range_of(x, x->end);
+		if (x->waiting)
+			k++;
+		else if (x->busy &&
+			 !(f->overlap && !x->spanning && x->end != RC_UNKNOWN &&
+			   rc_sched_ending(&r, t, f->typical_wait)))
+			k++;
+	}
+	return k;
+}
+
+/*
+ * The length a new range aims at: a slot. The bandwidth-delay target
+ * (rc_sched_chunk) is bounded below by the slot too, as long as slots
+ * have one fixed size: a range shorter than its slot leaves the rest of
+ * the slot unused, so the ring holds less and (measured on loopback,
+ * where the product is tiny) the run is slower. It caps the length at
+ * the buffer's share of each of the n transfers.
+ */
+static uint64_t chunk_target(const struct rc_fetch *f)
+{
+	uint64_t slot = f->ring->slot_size;
+	uint64_t share = (uint64_t)f->ring->nslots * slot / f->conn.n;
+
+	if (f->o->chunk_set)
+		return slot;
+	return rc_sched_chunk(f->typical_rate, f->typical_wait, slot,
+			      share < slot ? share : slot);
+}
+
+/* Plans and starts work for idle transfers while slots are free, as many
+ * as the connection controller allows. A successor started early claims
+ * new work only: splitting is for the count itself, or a full ring would
+ * have every spare transfer split ranges (and close their connections). */
 static void schedule(struct rc_fetch *f)
 {
 	if (f->failed || f->mode == MODE_PROBE || atomic_load(&f->run->hold))
 		return;
+	unsigned act = active(f, now_s()), run = running(f);
 	for (unsigned i = 0; i < f->nx; i++) {
 		struct xfer *x = &f->x[i];
 		if (x->busy || x->waiting)
 			continue;
+		if (act >= f->conn.n || run >= run_cap(f))
+			return;
 		if (f->plan_done) {
-			if (f->mode == MODE_PARALLEL &&
-			    (try_split(f, x, true) || try_split(f, x, false)))
+			if (f->mode == MODE_PARALLEL && run < f->conn.n &&
+			    (try_split(f, x, true) || try_split(f, x, false))) {
+				act++;
+				run++;
 				continue;
+			}
 			return;
 		}
 		if (f->mode == MODE_STREAM) {
@@ -1194,10 +1260,13 @@ static void schedule(struct rc_fetch *f)
 		}
 		/* A clear straggler is split before new work is claimed:
 		 * it would hold the output long before the ring fills. */
-		if (try_split(f, x, true))
+		if (try_split(f, x, true)) {
+			act++;
+			run++;
 			continue;
+		}
 		uint64_t len = rc_plan_next(f->plan_prev, f->plan_off, f->end,
-					    f->ring->slot_size);
+					    chunk_target(f));
 		if (len == 0) {
 			f->plan_done = true;
 			rc_ring_set_nchunks(f->ring,
@@ -1206,8 +1275,12 @@ static void schedule(struct rc_fetch *f)
 		}
 		uint64_t seq = rc_ring_claim(f->ring, f->plan_off, len);
 		if (seq == UINT64_MAX) {
-			if (try_split(f, x, true) || try_split(f, x, false))
+			if (run < f->conn.n &&
+			    (try_split(f, x, true) || try_split(f, x, false))) {
+				act++;
+				run++;
 				continue;
+			}
 			return;
 		}
 		x->probe = false;
@@ -1226,6 +1299,8 @@ static void schedule(struct rc_fetch *f)
 			rc_ring_set_nchunks(f->ring, seq + 1);
 		}
 		launch(f, x);
+		act++;
+		run++;
 	}
 }
 
@@ -1538,6 +1613,39 @@ static void probe_next(struct rc_fetch *f, struct xfer *x)
 	}
 }
 
+/*
+ * A connection refused, or reset before any reply, while others were
+ * open: the server's connection limit (rc_sched_conn_shed lowers the
+ * count and its cap). The range goes again once a transfer is free,
+ * without counting against --retries, and no successor starts early any
+ * more (that would open one connection too many). Returns true when
+ * that is what happened.
+ */
+static bool limit_hit(struct rc_fetch *f, struct xfer *x, CURLcode res,
+		      const char *why)
+{
+	bool refused = res == CURLE_COULDNT_CONNECT;
+
+	if (f->mode != MODE_PARALLEL || x->got > 0 || x->resp.status != 0 ||
+	    !(refused || res == CURLE_RECV_ERROR || res == CURLE_SEND_ERROR ||
+	      res == CURLE_GOT_NOTHING))
+		return false;
+	if (!rc_sched_conn_shed(&f->conn, now_s(),
+				refused ? RC_SCHED_SHED_REFUSED
+					: RC_SCHED_SHED_RESET,
+				x->others))
+		return false;
+	f->overlap = false;
+	rc_log("connections: %s", f->conn.why);
+	rc_log("at byte %" PRIu64 ": %s; again when a connection is free",
+	       x->cur, why);
+	x->probe = false;
+	x->suffix = false;
+	x->waiting = true;
+	x->retry_at = now_s() + (f->typical_wait > 0 ? f->typical_wait : 0.1);
+	return true;
+}
+
 /* A transfer ended (well or not): decide what comes next for it. */
 static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 {
@@ -1623,6 +1731,11 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 			}
 			snprintf(why, sizeof why, "HTTP %ld: %s",
 				 x->resp.status, x->v.why);
+			if ((x->resp.status == 429 || x->resp.status == 503) &&
+			    f->mode == MODE_PARALLEL &&
+			    rc_sched_conn_shed(&f->conn, now_s(),
+					       RC_SCHED_SHED_BUSY, x->others))
+				rc_log("connections: %s", f->conn.why);
 			retry(f, x, why, x->resp.retry_after);
 			return;
 		}
@@ -1674,6 +1787,8 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 			rc_escape(x->errbuf[0] ? x->errbuf
 					       : curl_easy_strerror(res),
 				  why, sizeof why);
+			if (limit_hit(f, x, res, why))
+				return;
 			retry(f, x, why, -1);
 			return;
 		}
@@ -1774,11 +1889,19 @@ static void check_speed(struct rc_fetch *f, double t)
 	f->slow_rx = f->rx;
 }
 
+/* Whether a waiting transfer may go again now: in parallel mode, only
+ * while fewer than run_cap transfers run (a server's connection limit
+ * may have lowered it). */
+static bool may_resume(const struct rc_fetch *f)
+{
+	return f->mode != MODE_PARALLEL || running(f) < run_cap(f);
+}
+
 static void resume_waiting(struct rc_fetch *f, double t)
 {
 	for (unsigned i = 0; i < f->nx && !f->failed; i++) {
 		struct xfer *x = &f->x[i];
-		if (x->waiting && t >= x->retry_at)
+		if (x->waiting && t >= x->retry_at && may_resume(f))
 			launch(f, x);
 		else if (x->paused && x->busy && span_room(x) > 0) {
 			x->paused = false;
@@ -1798,10 +1921,11 @@ static bool all_idle(struct rc_fetch *f)
 static int poll_ms(struct rc_fetch *f, double t)
 {
 	double wait = 1.0;
+	bool resumable = may_resume(f); /* else a transfer's end wakes us */
 
 	for (unsigned i = 0; i < f->nx; i++) {
 		const struct xfer *x = &f->x[i];
-		if (x->waiting && x->retry_at - t < wait)
+		if (x->waiting && resumable && x->retry_at - t < wait)
 			wait = x->retry_at - t;
 		double stall = x->last_byte + (double)f->o->stall_timeout - t;
 		if (x->busy && !x->paused && x->connected && stall < wait)
@@ -1814,7 +1938,7 @@ static void *run(void *arg)
 {
 	struct rc_fetch *f = arg;
 	struct xfer *p = &f->x[0];
-	int running;
+	int still;
 
 	/* The probe: the first chunk, which also teaches the file. */
 	p->probe = true;
@@ -1845,7 +1969,7 @@ static void *run(void *arg)
 			break;
 		if (f->mode != MODE_PROBE && f->plan_done && all_idle(f))
 			break;
-		CURLMcode mc = curl_multi_perform(f->multi, &running);
+		CURLMcode mc = curl_multi_perform(f->multi, &still);
 		if (mc != CURLM_OK) {
 			fail(f, RC_E_NETWORK, "curl: %s",
 			     curl_multi_strerror(mc));
@@ -1864,6 +1988,10 @@ static void *run(void *arg)
 		double t = now_s();
 		drop_stalled(f, t);
 		check_speed(f, t);
+		if (f->mode == MODE_PARALLEL && !f->plan_done &&
+		    rc_sched_conn_tick(&f->conn, t, f->rx, running(f),
+				       f->typical_wait))
+			rc_log("connections: %s", f->conn.why);
 		resume_waiting(f, t);
 		schedule(f);
 		if (f->mode == MODE_PROBE && all_idle(f) && !f->failed) {
@@ -1878,7 +2006,33 @@ static void *run(void *arg)
 			f->x[i].busy = false;
 			atomic_fetch_sub(&f->run->active, 1);
 		}
+	f->info.connections = f->mode == MODE_PARALLEL ? f->conn.n : 1;
 	return NULL;
+}
+
+/*
+ * The adaptive count's cap, fitted to the open-file limit: each of its
+ * transfers, and the half again that may start while others end, needs
+ * a socket. The soft limit is raised toward the hard one first.
+ */
+static unsigned fd_cap(unsigned cap)
+{
+	struct rlimit rl;
+	const rlim_t spare = 32;
+	rlim_t need = cap + cap / 2 + spare;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+		return cap;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need
+			  ? need
+			  : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur >= need)
+		return cap;
+	rlim_t fit =
+	    rl.rlim_cur > spare + 3 ? (rl.rlim_cur - spare) * 2 / 3 : 1;
+	return fit < cap ? (unsigned)fit : cap;
 }
 
 struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_auth *auth,
@@ -1907,7 +2061,18 @@ struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_auth *auth,
 	f->origin_url = strdup(rc_auth_url(auth));
 	rc_sched_retry_init(&f->policy, o->retries, o->retry_delay,
 			    rc_sched_seed());
-	f->nx = o->connections;
+	/* -n pins the count; otherwise the controller (sched.c) finds it,
+	 * up to RC_SCHED_CONN_CAP and half the ring's slots (more
+	 * transfers than the ring can feed only wait or split), with room
+	 * for successors that start while their ranges end. */
+	bool adapt = !o->connections_set;
+	unsigned cap = adapt ? fd_cap(RC_SCHED_CONN_CAP) : o->connections;
+	if (adapt && cap > ring->nslots / 2) /* two slots keep one busy */
+		cap = ring->nslots / 2 > 1 ? (unsigned)ring->nslots / 2 : 1;
+	f->nx = adapt ? cap + cap / 2 : cap;
+	f->overlap = adapt;
+	rc_sched_conn_init(&f->conn, adapt ? RC_SCHED_CONN_START : cap, cap,
+			   !adapt, now_s());
 	f->x = calloc(f->nx, sizeof *f->x);
 	f->segs = calloc(ring->nslots * MAX_SEGS, sizeof *f->segs);
 	f->nsegs = calloc(ring->nslots, 1);

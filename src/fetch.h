@@ -33,6 +33,7 @@ struct rc_fetch_info {
 	char last_modified[RC_DATE_MAX];
 	unsigned retries;
 	bool no_store; /* the probe's reply said Cache-Control: no-store */
+	unsigned connections; /* the count the run ended with (1: a stream) */
 	uint64_t shard_first; /* --shard: absolute offset of the shard */
 };
 

@@ -371,6 +371,8 @@ static void print_stats(const struct rc_opts *o, const struct rc_fetch_info *in,
 	struct timespec t;
 	char etag[1024];
 	clock_gettime(CLOCK_MONOTONIC, &t);
+	/* The count the fetcher ended with; -n when it never ran. */
+	unsigned conns = in->connections ? in->connections : o->connections;
 	double secs = (double)(t.tv_sec - run_start.tv_sec) +
 		      (double)(t.tv_nsec - run_start.tv_nsec) / 1e9;
 
@@ -378,7 +380,7 @@ static void print_stats(const struct rc_opts *o, const struct rc_fetch_info *in,
 	    "stats: bytes=%" PRIu64 " seconds=%.3f rate=%.0f "
 	    "retries=%u connections=%u exit=%d peak_buffer=%" PRIu64 " etag=%s",
 	    delivered, secs, secs > 0 ? (double)delivered / secs : 0,
-	    in->retries, o->connections, rc_err_exit_status(err), peak,
+	    in->retries, conns, rc_err_exit_status(err), peak,
 	    in->etag[0] ? rc_escape(in->etag, etag, sizeof etag) : "-");
 }
 
@@ -584,10 +586,13 @@ int main(int argc, char *argv[])
 			curl_global_cleanup();
 			return rc_err_exit_status(RC_E_NOMEM);
 		}
-		rc_log(
-		    "rangecat %s: %u connections, chunks up to %" PRIu64
-		    " bytes, buffer up to %" PRIu64 " bytes, start at %" PRIu64,
-		    RC_VERSION, o.connections, o.chunk_size, o.memory, start);
+		rc_log("rangecat %s: %u connections%s, chunks up to %" PRIu64
+		       " bytes, buffer up to %" PRIu64
+		       " bytes, start at %" PRIu64,
+		       RC_VERSION,
+		       o.connections_set ? o.connections : RC_SCHED_CONN_CAP,
+		       o.connections_set ? "" : " at most (adaptive)",
+		       o.chunk_size, o.memory, start);
 
 		/* The fetcher thread must not take the signals: block them
 		 * while it is created so it inherits the mask, then unblock

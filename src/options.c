@@ -102,8 +102,10 @@ void rc_options_usage(void *fp)
 	    "range requests.\n"
 	    "URL is http://, https:// or s3://BUCKET/KEY.\n"
 	    "\n"
-	    "  -n, --connections N     parallel connections (default 8; 1 = one"
-	    " plain stream)\n"
+	    "  -n, --connections N     parallel connections (default adaptive:"
+	    "\n"
+	    "                          from 8, at most 32; 1 = one plain "
+	    "stream)\n"
 	    "      --chunk-size SIZE   bytes per range request (default 4M;"
 	    " K/M/G/T suffixes)\n"
 	    "      --memory SIZE       cap on the reorder buffer, which grows "
@@ -627,7 +629,10 @@ static int group_of(int c)
 static void reset_group(struct rc_opts *o, int g)
 {
 	switch (g) {
-	case 'n': o->connections = RC_DEFAULT_CONNECTIONS; break;
+	case 'n':
+		o->connections = RC_DEFAULT_CONNECTIONS;
+		o->connections_set = false;
+		break;
 	case OPT_CHUNK:
 		o->chunk_size = RC_DEFAULT_CHUNK;
 		o->chunk_set = false;
@@ -693,6 +698,7 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 			return rc_err_usage(why, whylen, "%s: expected 1 to %d",
 					    name, RC_MAX_CONNECTIONS);
 		o->connections = (unsigned)v;
+		o->connections_set = true;
 		break;
 	case OPT_CHUNK:
 		if (rc_parse_size(arg, &o->chunk_size, &w))

@@ -12,7 +12,7 @@
 
 #include "err.h"
 
-#define RC_DEFAULT_CONNECTIONS 8
+#define RC_DEFAULT_CONNECTIONS 8 /* what the default buffer is sized for */
 #define RC_MAX_CONNECTIONS 256
 #define RC_DEFAULT_CHUNK (4u << 20)
 #define RC_MIN_CHUNK (64u << 10)
@@ -63,6 +63,7 @@ struct rc_opts {
 	uint64_t chunk_size; /* after validation: bytes per slot */
 	uint64_t memory;     /* after validation: slots * chunk_size */
 	bool chunk_set, memory_set;
+	bool connections_set; /* -n pins the count; else it adapts */
 
 	enum rc_start start; /* -C */
 	uint64_t offset;     /* -C N */

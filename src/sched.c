@@ -244,3 +244,220 @@ uint64_t rc_sched_memory_for_limit(uint64_t limit)
 		return UINT64_MAX;
 	return limit / 4 / (64u << 10) * (64u << 10);
 }
+
+void rc_sched_conn_init(struct rc_sched_conn *c, unsigned n, unsigned cap,
+			bool pinned, double t)
+{
+	memset(c, 0, sizeof *c);
+	c->cap = cap ? cap : 1;
+	c->max_cap = c->cap;
+	c->n = n == 0 ? 1 : n > c->cap ? c->cap : n;
+	c->pinned = pinned;
+	c->step_at = t;
+	c->last_t = t;
+}
+
+bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
+			unsigned running, double rtt)
+{
+	double dt = t - c->last_t;
+
+	c->last_t = t;
+	if (c->pinned)
+		return false;
+	if (c->settled) {
+		if (c->calm_at == 0 || t < c->calm_at)
+			return false;
+		/* No 429/503 for a while: measure from here, and grow
+		 * again if it pays. */
+		c->settled = false;
+		c->calm_at = 0;
+		c->cap = c->max_cap;
+		c->prev_n = 0;
+		c->step_at = t;
+		c->win_at = 0;
+		c->last_rate = 0;
+		c->windows = 0;
+	}
+	/* New connections need a handshake and a request before their
+	 * first byte, then slow start: the rate is taken once it stops
+	 * rising from one window of two round trips to the next, but not
+	 * before five windows, the time slow start takes to reach a few
+	 * MiB in flight (the old connections carry most of the rate, so
+	 * the new ones' first doublings hardly show). A gain
+	 * over the settled rate of the count before is taken after three: a
+	 * long path then ramps in a few round trips per step. The
+	 * starting count's rate is always a settled one, so that every
+	 * later step is judged against a true baseline. */
+	double span = rtt > 0 ? 2 * rtt : 0.25;
+	if (span < 0.1)
+		span = 0.1;
+	if (c->win_at == 0) {
+		if (t - c->step_at < span)
+			return false;
+		c->win_at = t;
+		c->win_rx = rx;
+		c->win_busy = 0;
+		return false;
+	}
+	c->win_busy += (double)running * dt;
+	double el = t - c->win_at;
+	if (el < span)
+		return false;
+	double rate = (double)(rx - c->win_rx) / el;
+	double busy = c->win_busy / el;
+	c->win_at = t;
+	c->win_rx = rx;
+	c->win_busy = 0;
+	if (busy < 0.75 * c->n) {
+		/* The buffer or the file limits, not n: measure again. */
+		c->last_rate = 0;
+		c->windows = 0;
+		return false;
+	}
+	++c->windows;
+	bool gain = c->windows >= RC_SCHED_MIN_WINDOWS && c->prev_n &&
+		    rate >= c->prev_rate * (1 + RC_SCHED_GAIN);
+	if (!gain && c->windows < RC_SCHED_MAX_WINDOWS &&
+	    (c->windows < RC_SCHED_SETTLE_WINDOWS ||
+	     rate > c->last_rate * 1.05)) {
+		c->last_rate = rate; /* still rising */
+		return false;
+	}
+	if (c->last_rate > rate)
+		rate = c->last_rate;
+	c->last_rate = 0;
+	c->windows = 0;
+	if (c->prev_n && rate < c->prev_rate * (1 + RC_SCHED_GAIN)) {
+		snprintf(c->why, sizeof c->why,
+			 "no gain past %u connections (%+.0f%% with %u): "
+			 "settled at %u",
+			 c->prev_n, 100 * (rate / c->prev_rate - 1), c->n,
+			 c->prev_n);
+		c->n = c->prev_n;
+		c->settled = true;
+		return true;
+	}
+	if (c->n >= c->cap) {
+		snprintf(c->why, sizeof c->why,
+			 "%.1f MiB/s with %u connections: settled at the cap",
+			 rate / 1048576, c->n);
+		c->settled = true;
+		return true;
+	}
+	unsigned next = c->n + (c->n > 2 ? c->n : 2);
+	if (next > c->cap)
+		next = c->cap;
+	if (c->prev_n)
+		snprintf(c->why, sizeof c->why,
+			 "rate rose %.0f%% with %u connections: trying %u",
+			 100 * (rate / c->prev_rate - 1), c->n, next);
+	else
+		snprintf(c->why, sizeof c->why,
+			 "%.1f MiB/s with %u connections: trying %u",
+			 rate / 1048576, c->n, next);
+	c->prev_n = c->n;
+	c->prev_rate = rate;
+	c->n = next;
+	c->step_at = t;
+	c->win_at = 0;
+	return true;
+}
+
+bool rc_sched_conn_shed(struct rc_sched_conn *c, double t,
+			enum rc_sched_shed what, unsigned others)
+{
+	if (c->pinned)
+		return false;
+	if (what == RC_SCHED_SHED_BUSY) {
+		if (c->n <= 1 || (c->shed_at > 0 && t - c->shed_at < 1.0))
+			return false;
+		unsigned from = c->n;
+		c->n /= 2;
+		c->cap = c->n;
+		c->shed_at = t;
+		c->calm_at = t + RC_SCHED_CALM;
+		c->settled = true;
+		snprintf(c->why, sizeof c->why,
+			 "the server is busy (429/503): shedding from %u to "
+			 "%u connections",
+			 from, c->n);
+		return true;
+	}
+	if (others == 0 || (others >= c->cap && !c->limited))
+		return false;
+	if (others >= c->cap) {
+		/* Launched with more open than the limit found since. */
+		snprintf(c->why, sizeof c->why,
+			 "a connection opened before the server's limit (%u) "
+			 "was found %s",
+			 c->cap,
+			 what == RC_SCHED_SHED_REFUSED ? "was refused"
+						       : "was reset");
+		return true;
+	}
+	c->limited = true;
+	c->cap = others;
+	c->max_cap = others;
+	if (c->n > others)
+		c->n = others;
+	c->settled = true;
+	snprintf(c->why, sizeof c->why,
+		 "a connection %s while %u delivered: the server's limit, "
+		 "%u connections",
+		 what == RC_SCHED_SHED_REFUSED ? "was refused"
+					       : "was reset before its reply",
+		 others, others);
+	return true;
+}
+
+uint64_t rc_sched_chunk(double rate, double rtt, uint64_t lo, uint64_t hi)
+{
+	if (lo > hi)
+		lo = hi;
+	if (rate <= 0 || rtt <= 0)
+		return hi;
+	double want = RC_SCHED_BDP_FACTOR * rate * rtt;
+	if (want >= (double)hi)
+		return hi;
+	uint64_t c = (uint64_t)want & ~(uint64_t)0xffff;
+	return c < lo ? lo : c;
+}
+
+bool rc_sched_is_slow(const struct rc_sched_range *r, double t,
+		      double typical_rate, double typical_wait)
+{
+	if (typical_rate <= 0)
+		return false;
+	if (r->first_byte == 0)
+		return typical_wait > 0 && t - r->started > 4 * typical_wait;
+	double el = t - r->first_byte;
+	double normal = (double)(r->left + r->got) / typical_rate;
+	if (el < 0.05 || el < normal / 2 ||
+	    (r->new_conn && el < RC_SCHED_SLOW_START * typical_wait))
+		return false;
+	return (double)r->got / el < typical_rate / 3;
+}
+
+/* r's own rate from its first body byte, 0 before it. */
+static double own_rate(const struct rc_sched_range *r, double t)
+{
+	if (r->first_byte == 0 || t <= r->first_byte)
+		return 0;
+	return (double)r->got / (t - r->first_byte);
+}
+
+bool rc_sched_split_pays(const struct rc_sched_range *r, uint64_t left,
+			 double t, double typical_wait)
+{
+	double rate = own_rate(r, t);
+
+	return rate > 0 && (double)left > 2 * rate * typical_wait;
+}
+
+bool rc_sched_ending(const struct rc_sched_range *r, double t, double rtt)
+{
+	double rate = own_rate(r, t);
+
+	return rate > 0 && rtt > 0 && (double)r->left < rate * rtt;
+}

@@ -123,4 +123,139 @@ uint64_t rc_sched_cgroup_limit(const char *proc_cgroup, const char *sysfs);
  * no limit): a quarter of it in whole 64 KiB units, or UINT64_MAX. */
 uint64_t rc_sched_memory_for_limit(uint64_t limit);
 
+/*
+ * Connections. Unless -n pins the count, the fetcher starts 8 transfers
+ * (the old fixed default: 4 ramped too slowly at 100 ms, measured) and
+ * doubles them while the rate of all of them together
+ * still rises by RC_SCHED_GAIN per step. The rate of a count is taken
+ * once it stops rising between windows of two round trips (new
+ * connections need a handshake and slow start); the first step that
+ * does not pay is undone and the count settles there. 429 and 503 halve
+ * the count (growth resumes after RC_SCHED_CALM quiet seconds), and a
+ * connection refused, or reset before its first byte, while others are
+ * open, is a server's connection limit: the count drops to the
+ * connections that work and stays there. Never more than
+ * RC_SCHED_CONN_CAP per host. Pure: time is an argument, so the
+ * simulator (tests/unit/t_sim.c) drives the same code.
+ */
+#define RC_SCHED_CONN_START 8	  /* transfers at first */
+#define RC_SCHED_CONN_CAP 32	  /* transfers per host, at most */
+#define RC_SCHED_GAIN 0.10	  /* a step must raise the rate by this */
+#define RC_SCHED_MIN_WINDOWS 3	  /* take the rate after at least */
+#define RC_SCHED_SETTLE_WINDOWS 5 /* "no gain" after at least */
+#define RC_SCHED_MAX_WINDOWS 12	  /* take the rate after this many */
+#define RC_SCHED_CALM 10.0	  /* s after a 429/503 before growing again */
+
+struct rc_sched_conn {
+	unsigned n;	  /* transfers to run now */
+	unsigned cap;	  /* never more than this */
+	bool pinned;	  /* -n: n never changes */
+	bool settled;	  /* no gain past n, or shed: stop adding */
+	unsigned prev_n;  /* count before the last step, 0 none */
+	double prev_rate; /* bytes/s measured with prev_n */
+	double step_at;	  /* when n last changed */
+	double win_at;	  /* start of the measuring window, 0 settling */
+	uint64_t win_rx;  /* bytes received when it started */
+	double win_busy;  /* transfer-seconds running within it */
+	double last_t;	  /* time of the last tick */
+	double shed_at;	  /* when a 429/503 last shed, 0 never */
+	double calm_at;	  /* grow again from then on, 0 never */
+	unsigned max_cap; /* the cap without 429/503 */
+	double last_rate; /* the last window's rate while rising */
+	unsigned windows; /* windows measured since the step */
+	bool limited;	  /* a server's connection limit set cap */
+	char why[128];	  /* the last decision, for -v */
+};
+
+/* n transfers at time t, at most cap; pinned keeps n for good. */
+void rc_sched_conn_init(struct rc_sched_conn *c, unsigned n, unsigned cap,
+			bool pinned, double t);
+
+/*
+ * One look at the run at time t: rx is every body byte received so far,
+ * running the transfers receiving now, rtt the round trip (request to
+ * first byte, 0 unknown). Returns true when it decided something (n
+ * changed, or the count settled); c->why says what and why. A window in
+ * which fewer than three quarters of n transfers ran (the buffer is
+ * full, the file nearly done) proves nothing and is measured again.
+ */
+bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
+			unsigned running, double rtt);
+
+enum rc_sched_shed {
+	RC_SCHED_SHED_BUSY,    /* 429 or 503 */
+	RC_SCHED_SHED_REFUSED, /* connect refused */
+	RC_SCHED_SHED_RESET,   /* reset before the first byte */
+};
+
+/*
+ * A transfer failed with what (at time t) while others other
+ * transfers were delivering. Returns true when the count or the cap
+ * dropped (c->why says why), or when the transfer was launched with more
+ * others open than a limit found since. For a refused or reset
+ * connection that means the failure was the server's connection limit,
+ * not the range's, and its retry need not count against --retries:
+ * each such answer lowers the cap or concerns a transfer launched before
+ * it was lowered (none is launched over the cap after), so there are
+ * finitely many. A 429/503 halves the
+ * count at most once a second (one storm hits every transfer at once)
+ * and its retry counts as usual.
+ */
+bool rc_sched_conn_shed(struct rc_sched_conn *c, double t,
+			enum rc_sched_shed what, unsigned others);
+
+/*
+ * Chunks. The length of a range request from the bandwidth-delay
+ * product: RC_SCHED_BDP_FACTOR x rate x rtt makes the round trip before
+ * each range an eighth of its time or less. Clamped to [lo, hi] (hi: the
+ * buffer's share per connection, or a slot); hi when nothing was
+ * measured yet (rate or rtt 0), where the plan's doubling from a small
+ * first chunk (plan.c) governs. Rounded down to 64 KiB.
+ */
+#define RC_SCHED_BDP_FACTOR 8.0
+uint64_t rc_sched_chunk(double rate, double rtt, uint64_t lo, uint64_t hi);
+
+/*
+ * A range's progress as the policies below see it: when it was asked
+ * (started), its first body byte (0: not yet), the bytes it delivered
+ * (got) and the bytes it still has to fetch (left).
+ */
+struct rc_sched_range {
+	double started, first_byte;
+	uint64_t got, left;
+	bool new_conn; /* its connection was opened for it: slow start */
+};
+
+/*
+ * A straggler at time t, against ranges that finished at typical_rate
+ * (bytes/s from their first body byte) after typical_wait (s to it):
+ * under a third of that rate once it ran half the time its range
+ * normally takes (50 ms at least), timed from its first body byte; or
+ * still without one after four typical waits. A range on a new
+ * connection is in slow start for several round trips (to 2 MiB in
+ * flight takes seven doublings): it is not judged before
+ * RC_SCHED_SLOW_START typical waits after its first byte, or every
+ * connection added mid-run would be split, and the split owner's
+ * connection closed and opened again, slow once more.
+ */
+#define RC_SCHED_SLOW_START 10
+bool rc_sched_is_slow(const struct rc_sched_range *r, double t,
+		      double typical_rate, double typical_wait);
+
+/*
+ * Whether giving half of the left bytes of r to another connection ends
+ * them sooner: the taker waits about typical_wait for its first byte, so
+ * at r's own rate the split pays when left > 2 x rate x wait. A range
+ * before its first byte has no rate: never.
+ */
+bool rc_sched_split_pays(const struct rc_sched_range *r, uint64_t left,
+			 double t, double typical_wait);
+
+/*
+ * Whether r is about to end: it has fewer bytes left than one round trip
+ * carries at its rate, so the next range should be asked now, on another
+ * connection, instead of after its end (the idle round trip per range).
+ */
+bool rc_sched_ending(const struct rc_sched_range *r, double t, double rtt);
+
 #endif

@@ -107,6 +107,10 @@ target (bool), generation, Authorization sent (bool), status.
 Caching (cases_cache.py), on every reply of the file:
   nostore     Cache-Control: private, no-store
   ccprivate   Cache-Control: private, max-age=0
+The connection count (engine, cases_engine.py):
+  limit4      at most 4 connections of the token open at once: a request
+              on a 5th connection gets no reply, its connection is reset
+  rate2m      every body at 2 MiB/s (a per-request cap, as a CDN's)
 Version k of a file is its bytes rotated left by k.
 Prints "PORT <n>" on stdout once listening.
 """
@@ -124,6 +128,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 DATA = sys.argv[1] if len(sys.argv) > 1 else "."
 COUNTS = {}
+OPEN = {}   # token -> its connections open now (limit4)
 LOCK = threading.Lock()
 MTIME = "Sun, 09 Sep 2001 01:46:40 GMT"
 MB = 1024 * 1024
@@ -162,6 +167,40 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    # -- the connection count (limit4, rate2m; cases_engine.py) --
+    def over_limit(self, token, modes):
+        """limit4: counts this connection for the token on its first
+        request; true when 4 others are open (it is then reset)."""
+        if "limit4" not in modes or getattr(self, "counted", None):
+            return False
+        with LOCK:
+            if OPEN.get(token, 0) >= 4:
+                return True
+            OPEN[token] = OPEN.get(token, 0) + 1
+        self.counted = token
+        return False
+
+    def finish(self):
+        token = getattr(self, "counted", None)
+        if token:
+            with LOCK:
+                OPEN[token] -= 1
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    def paced(self, chunk):
+        """rate2m: the body at 2 MiB/s, in 64 KiB pieces."""
+        t0 = time.monotonic()
+        for i in range(0, len(chunk), 65536):
+            self.wfile.write(chunk[i:i + 65536])
+            self.wfile.flush()
+            ahead = t0 + (i + 65536) / (2 * MB) - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
+    # -- end of the connection count --
+
     def reset(self):
         self.connection.setsockopt(
             socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -186,6 +225,9 @@ class Handler(BaseHTTPRequestHandler):
 
         def fires(kind):
             return any(k == kind and at <= n < at + c for k, at, c in faults)
+
+        if self.over_limit(token, modes):
+            return self.reset()
 
         def since(kind):
             return any(k == kind and n >= at for k, at, c in faults)
@@ -492,6 +534,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 time.sleep(0.5)
             return
+        if "rate2m" in modes:
+            return self.paced(chunk)
         if fires("slow"):
             for i in range(0, len(chunk), 16384):
                 self.wfile.write(chunk[i:i + 16384])

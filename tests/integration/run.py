@@ -1537,7 +1537,7 @@ def t_json_stats(env):
                err=r"^rangecat: at byte \d+: HTTP 503: server error; "
                r"retry 1/5 in 1\.0 s\n"
                r"rangecat: stats: bytes=4194305 seconds=[0-9.]+ "
-               r"rate=\d+ retries=1 connections=8 exit=0 peak_buffer=\d+ "
+               r"rate=\d+ retries=1 connections=4 exit=0 peak_buffer=\d+ "
                r"etag=\"v1-4194305"
                r"\"$")
 

@@ -1,0 +1,83 @@
+# The connection count adapts (issue 13, item 2): it grows while the rate
+# rises, keeps to a server's connection limit, sheds on 503, and -n pins
+# it. Exec'd into run.py's namespace.
+
+
+def stats_connections(r):
+    m = re.search(r"stats: .* connections=(\d+) ", r.err)
+    expect(m, "no stats line: %s" % r.err[-400:])
+    return int(m.group(1))
+
+
+@case("adaptive connections grow while a per-request cap holds the rate")
+def t_engine_grow(env):
+    # nginx's /slow/ sends each request at 1 MiB/s: eight connections
+    # carry 8 MiB/s, sixteen nearly twice that, so the count must grow.
+    # 60 MiB of the big file in 1 MiB chunks (64 slots: the cap is 32)
+    # leave the count time to measure before the file is all planned.
+    with open(os.path.join(env.data, "big"), "rb") as f:
+        want = f.read(60 * MB)
+    r = run(env, ["-v", "--stats", "--chunk-size", "1M", "-r",
+                  "0-%d" % (60 * MB - 1), env.url("slow/big")])
+    expect_run(r, 0, want,
+               err=r"connections: [0-9.]+ MiB/s with 8 connections: "
+               r"trying 16\n")
+    expect(re.search(r"connections: rate rose \d+% with 16 connections: "
+                     r"trying 32", r.err), "did not grow past 16: %s"
+           % "\n".join(l for l in r.err.splitlines() if "connections" in l))
+    expect(stats_connections(r) >= 16, "ended with %d connections"
+           % stats_connections(r))
+    name = "f20971520"
+    # 8 slots feed 4 connections at most: the count starts there.
+    r = run(env, ["-v", "--stats", "--chunk-size", "1M", "--memory", "8M",
+                  env.url("slow/" + name)])
+    expect_run(r, 0, env.files[name],
+               err=r"connections: [0-9.]+ MiB/s with 4 connections: "
+               r"settled at the cap")
+    expect(stats_connections(r) == 4, "ended with %d connections"
+           % stats_connections(r))
+
+
+@case("-n pins the connection count: no adapting, stats say N")
+def t_engine_pinned(env):
+    name = "f20971520"
+    r = run(env, ["-v", "--stats", "-n", "3", env.url("slow/f4194305")])
+    expect_run(r, 0, env.files["f4194305"])
+    expect("connections: " not in r.err, "-n 3 adapted: %s" % r.err[-400:])
+    expect(stats_connections(r) == 3, "stats: %d" % stats_connections(r))
+    r = run(env, ["--stats", "-n", "1", env.url(name)])
+    expect_run(r, 0, env.files[name])
+    expect(stats_connections(r) == 1, "stats: %d" % stats_connections(r))
+
+
+@case("a server's connection limit: the count keeps to it, no retry "
+      "counted")
+def t_engine_limit(env):
+    # limit4 resets every connection past the fourth before its reply;
+    # rate2m makes the run long enough for the count to try more than 4
+    # (by growing, or by starting a range's successor early).
+    name = "f20971520"
+    r = run(env, ["--stats", env.furl("lim", "limit4,rate2m", name)])
+    expect_run(r, 0, env.files[name],
+               err=r"^rangecat: stats: bytes=20971520 seconds=[0-9.]+ "
+               r"rate=\d+ retries=0 connections=[1-4] exit=0 ")
+    expect(r.err.count("\n") == 1, "more than the stats line: %s"
+           % r.err[-600:])
+    r = run(env, ["-v", env.furl("lim2", "limit4,rate2m", name)])
+    expect_run(r, 0, env.files[name],
+               err=r"connections: a connection was reset before its "
+               r"reply while [1-4] delivered: the server's limit, [1-4] "
+               r"connections")
+
+
+@case("503 sheds connections; the file still completes")
+def t_engine_503(env):
+    name = "f20971520"
+    r = run(env, ["-v", "--stats",
+                  env.furl("shed", "rate2m,s503@6x4", name)])
+    expect_run(r, 0, env.files[name],
+               err=r"connections: the server is busy \(429/503\): "
+               r"shedding from (\d+) to (\d+) connections")
+    m = re.search(r"shedding from (\d+) to (\d+)", r.err)
+    expect(int(m.group(2)) == int(m.group(1)) // 2, "not halved: %s"
+           % m.group(0))

@@ -1,0 +1,705 @@
+/*
+ * A deterministic simulator for the scheduler's policies: a virtual
+ * clock, simulated connections (a per-connection rate cap, a round trip,
+ * TCP slow start, a handshake for each new connection), a bottleneck
+ * they share, slow connections, resets, a server's connection limit and
+ * 503 storms. It drives the same sched.c functions fetch.c uses (the
+ * connection controller, chunk sizes from the bandwidth-delay product,
+ * straggler detection, split-must-pay, asking the next range before one
+ * ends) with a loop shaped like fetch.c's schedule(), so a policy is
+ * checked in milliseconds at sizes the lab cannot run (1000
+ * connections, 1 TB, 300 ms).
+ *
+ * Each scenario asserts something a broken policy fails: break the
+ * controller (never add, never shed) and the first scenarios fail.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness.h"
+#include "plan.h"
+#include "sched.h"
+
+#define KiB 1024.0
+#define MiB (1024.0 * 1024.0)
+#define GiB (1024.0 * MiB)
+
+/* The world. */
+struct net {
+	double rtt;	     /* s */
+	double conn_rate;    /* per-connection cap, bytes/s */
+	double bottleneck;   /* shared by all, bytes/s; 0 none */
+	unsigned limit;	     /* server's open connections; 0 none */
+	unsigned slow_every; /* every k-th new connection is slow; 0 none */
+	double slow_factor;  /* ... at this share of conn_rate */
+	double reset_rate;   /* resets per connection-second */
+	double storm_from, storm_to; /* every reply 503 in between */
+	uint64_t size;		     /* file bytes */
+	uint64_t memory;	     /* reorder buffer */
+	unsigned pin;		     /* -n N; 0 adaptive */
+	unsigned cap;		     /* controller cap */
+	double dt;		     /* time step */
+	double max_t;		     /* give up (a bug) after this */
+};
+
+struct sconn {
+	bool open, busy, slow, doomed;
+	double cwnd; /* bytes per round trip */
+};
+
+enum sstate { S_IDLE, S_WAIT, S_RECV, S_BACKOFF };
+
+struct sx {
+	enum sstate st;
+	int conn;
+	uint64_t cur, end;
+	double started, first_at, first_byte, retry_at;
+	uint64_t got;
+	unsigned fails;
+	unsigned others; /* transfers running when it was launched */
+	bool new_conn;	 /* its connection was opened for it */
+	bool busy503;
+};
+
+struct result {
+	double secs;   /* to the last byte, or max_t */
+	bool done;     /* every byte delivered */
+	bool failed;   /* a range ran out of retries */
+	unsigned n;    /* the controller's final count */
+	unsigned peak; /* most transfers running at once */
+	unsigned sheds, splits, new_conns;
+	unsigned max_open; /* most connections open at once */
+	unsigned low;	   /* fewest transfers the controller allowed */
+	double half;	   /* when half of the file was delivered */
+};
+
+struct sim {
+	const struct net *w;
+	struct sconn *c;
+	unsigned nc, ncap;
+	struct sx *x;
+	unsigned nx;
+	struct rc_sched_conn ctl;
+	struct rc_sched_rng rng;
+	double t, typical_rate, typical_wait;
+	uint64_t claim, rx, plan_prev;
+	bool no_overlap;
+	bool verbose;
+	struct result r;
+};
+
+static unsigned open_conns(const struct sim *s)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < s->nc; i++)
+		k += s->c[i].open;
+	return k;
+}
+
+static unsigned count(const struct sim *s, enum sstate st)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < s->nx; i++)
+		k += s->x[i].st == st;
+	return k;
+}
+
+static struct rc_sched_range range_of(const struct sx *x, uint64_t left)
+{
+	return (struct rc_sched_range){.started = x->started,
+				       .first_byte = x->first_byte,
+				       .got = x->got,
+				       .left = left,
+				       .new_conn = x->new_conn};
+}
+
+static unsigned delivering(const struct sim *s, const struct sx * not )
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < s->nx; i++)
+		k += &s->x[i] != not &&s->x[i].st == S_RECV;
+	return k;
+}
+
+/* An idle open connection, or a new one (which the server may refuse). */
+static int take_conn(struct sim *s, double *extra)
+{
+	for (unsigned i = 0; i < s->nc; i++)
+		if (s->c[i].open && !s->c[i].busy) {
+			s->c[i].busy = true;
+			*extra = 0;
+			return (int)i;
+		}
+	unsigned i = 0, before = open_conns(s);
+	while (i < s->nc && s->c[i].open)
+		i++;
+	if (i == s->nc) {
+		if (s->nc == s->ncap) {
+			s->ncap = s->ncap ? 2 * s->ncap : 64;
+			s->c = realloc(s->c, s->ncap * sizeof *s->c);
+		}
+		s->nc++;
+	}
+	s->r.new_conns++;
+	const struct net *w = s->w;
+	s->c[i] = (struct sconn){
+	    .open = true,
+	    .busy = true,
+	    .slow = w->slow_every && s->r.new_conns % w->slow_every == 0,
+	    .doomed = w->limit && before >= w->limit,
+	    .cwnd = 10 * 1460,
+	};
+	unsigned o = open_conns(s);
+	if (o > s->r.max_open)
+		s->r.max_open = o;
+	*extra = w->rtt; /* the handshake */
+	return (int)i;
+}
+
+static void launch(struct sim *s, struct sx *x)
+{
+	double extra;
+	x->others = delivering(s, x);
+	x->conn = take_conn(s, &extra);
+	x->new_conn = extra > 0;
+	x->st = S_WAIT;
+	x->started = s->t;
+	x->first_at = s->t + s->w->rtt + extra;
+	if (s->c[x->conn].doomed)
+		x->first_at = s->t + s->w->rtt; /* reset at connect */
+	x->first_byte = 0;
+	x->got = 0;
+	x->busy503 = s->t >= s->w->storm_from && s->t < s->w->storm_to;
+}
+
+static void drop_conn(struct sim *s, struct sx *x)
+{
+	s->c[x->conn].open = false;
+	s->c[x->conn].busy = false;
+	x->conn = -1;
+}
+
+/* A failed attempt: the retry policy of fetch.c, simplified. */
+static void failed(struct sim *s, struct sx *x, bool free_retry, double wait)
+{
+	x->st = S_BACKOFF;
+	if (free_retry || x->got >= RC_SCHED_MIN_PROGRESS) {
+		x->fails = 0;
+		x->retry_at = s->t + (free_retry ? 0.05 : 0);
+		return;
+	}
+	if (++x->fails > 5)
+		s->r.failed = true;
+	x->retry_at = s->t + wait * (double)(1u << (x->fails - 1));
+}
+
+static void first_bytes(struct sim *s)
+{
+	for (unsigned i = 0; i < s->nx; i++) {
+		struct sx *x = &s->x[i];
+		if (x->st != S_WAIT || s->t < x->first_at)
+			continue;
+		if (s->c[x->conn].doomed) {
+			/* Over the server's limit: reset before the reply. */
+			drop_conn(s, x);
+			bool shed = rc_sched_conn_shed(
+			    &s->ctl, s->t, RC_SCHED_SHED_RESET, x->others);
+			if (shed) {
+				s->r.sheds++;
+				s->no_overlap = true;
+				if (s->verbose)
+					printf("  %.2f s: %s\n", s->t,
+					       s->ctl.why);
+			}
+			failed(s, x, shed, 0.5);
+			continue;
+		}
+		if (x->busy503) {
+			s->c[x->conn].busy = false;
+			x->conn = -1;
+			if (rc_sched_conn_shed(&s->ctl, s->t,
+					       RC_SCHED_SHED_BUSY, 0)) {
+				s->r.sheds++;
+				if (s->verbose)
+					printf("  %.2f s: %s\n", s->t,
+					       s->ctl.why);
+			}
+			failed(s, x, false, 1.0);
+			continue;
+		}
+		x->st = S_RECV;
+		x->first_byte = s->t;
+		double w = s->t - x->started;
+		s->typical_wait =
+		    s->typical_wait > 0 ? 0.7 * s->typical_wait + 0.3 * w : w;
+	}
+}
+
+static void transfer(struct sim *s)
+{
+	const struct net *w = s->w;
+	double dt = w->dt, total = 0;
+
+	for (unsigned i = 0; i < s->nx; i++) {
+		struct sx *x = &s->x[i];
+		if (x->st != S_RECV)
+			continue;
+		struct sconn *c = &s->c[x->conn];
+		double cap =
+		    c->slow ? w->conn_rate * w->slow_factor : w->conn_rate;
+		double r = c->cwnd / w->rtt;
+		total += r < cap ? r : cap;
+	}
+	double scale = w->bottleneck > 0 && total > w->bottleneck
+			   ? w->bottleneck / total
+			   : 1;
+	for (unsigned i = 0; i < s->nx; i++) {
+		struct sx *x = &s->x[i];
+		if (x->st != S_RECV)
+			continue;
+		struct sconn *c = &s->c[x->conn];
+		double cap =
+		    c->slow ? w->conn_rate * w->slow_factor : w->conn_rate;
+		double r = c->cwnd / w->rtt;
+		r = (r < cap ? r : cap) * scale;
+		uint64_t d = (uint64_t)(r * dt);
+		if (d > x->end - x->cur)
+			d = x->end - x->cur;
+		/* Slow start: the window grows by what was acknowledged,
+		 * up to what the path can carry. */
+		double most = 2 * cap * w->rtt;
+		c->cwnd =
+		    c->cwnd + (double)d > most ? most : c->cwnd + (double)d;
+		x->cur += d;
+		x->got += d;
+		s->rx += d;
+		if (w->reset_rate > 0 &&
+		    rc_sched_rng_unit(&s->rng) < w->reset_rate * dt) {
+			drop_conn(s, x);
+			failed(s, x, false, 0.5);
+			continue;
+		}
+		if (x->cur == x->end) {
+			double el = s->t - x->first_byte;
+			if (x->got >= 64 * 1024 && el > 0) {
+				double rate = (double)x->got / el;
+				s->typical_rate =
+				    s->typical_rate > 0
+					? 0.7 * s->typical_rate + 0.3 * rate
+					: rate;
+			}
+			c->busy = false;
+			x->conn = -1;
+			x->st = S_IDLE;
+		}
+	}
+}
+
+/* The first byte not yet delivered in order. */
+static uint64_t head(const struct sim *s)
+{
+	uint64_t h = s->claim;
+	for (unsigned i = 0; i < s->nx; i++)
+		if (s->x[i].st != S_IDLE && s->x[i].cur < h)
+			h = s->x[i].cur;
+	return h;
+}
+
+/* fetch.c's try_split: the earliest range that is slow (or, with nothing
+ * else to do, any whose split pays) gives its back half to idle. */
+static bool try_split(struct sim *s, struct sx *idle, bool only_slow)
+{
+	struct sx *best = NULL;
+	for (unsigned i = 0; i < s->nx; i++) {
+		struct sx *x = &s->x[i];
+		if ((x->st != S_WAIT && x->st != S_RECV) ||
+		    x->end - x->cur < 128 * 1024)
+			continue;
+		struct rc_sched_range r = range_of(x, x->end - x->cur);
+		bool ok = only_slow
+			      ? rc_sched_is_slow(&r, s->t, s->typical_rate,
+						 s->typical_wait) &&
+				    (x->first_byte == 0 ||
+				     rc_sched_split_pays(&r, r.left, s->t,
+							 s->typical_wait))
+			      : rc_sched_split_pays(&r, r.left, s->t,
+						    s->typical_wait);
+		if (ok && (best == NULL || x->cur < best->cur))
+			best = x;
+	}
+	if (best == NULL)
+		return false;
+	uint64_t mid = best->cur + (best->end - best->cur) / 2;
+	idle->cur = mid;
+	idle->end = best->end;
+	idle->fails = 0;
+	best->end = mid;
+	s->r.splits++;
+	launch(s, idle);
+	return true;
+}
+
+/* fetch.c's schedule(): as many ranges in flight as the controller says,
+ * not counting those about to end, each as long as the BDP says. */
+static void schedule(struct sim *s)
+{
+	const struct net *w = s->w;
+	unsigned n = s->ctl.n, running = 0, active = 0;
+
+	for (unsigned i = 0; i < s->nx; i++) {
+		struct sx *x = &s->x[i];
+		if (x->st == S_WAIT || x->st == S_RECV)
+			running++;
+		if (x->st == S_IDLE)
+			continue;
+		struct rc_sched_range r = range_of(x, x->end - x->cur);
+		if (x->st == S_RECV && !s->no_overlap && !w->pin &&
+		    rc_sched_ending(&r, s->t, s->typical_wait))
+			continue;
+		active++;
+	}
+	for (unsigned i = 0; i < s->nx; i++) {
+		struct sx *x = &s->x[i];
+		if (x->st == S_BACKOFF && s->t >= x->retry_at && running < n) {
+			launch(s, x);
+			running++;
+		}
+	}
+	for (unsigned i = 0; i < s->nx && active < n; i++) {
+		struct sx *x = &s->x[i];
+		if (x->st != S_IDLE)
+			continue;
+		if (running >= (s->no_overlap ? n : n + n / 2))
+			break;
+		if (try_split(s, x, true)) {
+			active++;
+			running++;
+			continue;
+		}
+		uint64_t hi = s->w->memory / n;
+		uint64_t len = rc_plan_next(s->plan_prev, s->claim, w->size,
+					    rc_sched_chunk(s->typical_rate,
+							   s->typical_wait,
+							   RC_FIRST_CHUNK, hi));
+		if (len == 0 || s->claim + len - head(s) > w->memory) {
+			if (try_split(s, x, false)) {
+				active++;
+				running++;
+				continue;
+			}
+			break;
+		}
+		x->cur = s->claim;
+		x->end = s->claim + len;
+		x->fails = 0;
+		s->claim += len;
+		s->plan_prev = len;
+		launch(s, x);
+		active++;
+		running++;
+	}
+	if (running > s->r.peak)
+		s->r.peak = running;
+}
+
+static struct result simulate(const struct net *w, bool verbose)
+{
+	struct sim s = {.w = w, .verbose = verbose, .r.low = UINT32_MAX};
+	unsigned cap = w->cap ? w->cap : RC_SCHED_CONN_CAP;
+
+	s.nx = w->pin ? w->pin : cap + cap / 2;
+	s.x = calloc(s.nx, sizeof *s.x);
+	rc_sched_rng_init(&s.rng, 42);
+	rc_sched_conn_init(&s.ctl, w->pin ? w->pin : RC_SCHED_CONN_START, cap,
+			   w->pin != 0, 0);
+	for (s.t = 0; s.t < w->max_t && !s.r.failed; s.t += w->dt) {
+		first_bytes(&s);
+		transfer(&s);
+		if (s.r.half == 0 && head(&s) >= w->size / 2)
+			s.r.half = s.t;
+		if (s.ctl.n < s.r.low)
+			s.r.low = s.ctl.n;
+		if (head(&s) == w->size && s.claim == w->size) {
+			s.r.done = true;
+			break;
+		}
+		if (rc_sched_conn_tick(&s.ctl, s.t, s.rx,
+				       count(&s, S_RECV) + count(&s, S_WAIT),
+				       s.typical_wait) &&
+		    verbose)
+			printf("  %.2f s: %s\n", s.t, s.ctl.why);
+		schedule(&s);
+	}
+	s.r.secs = s.t;
+	s.r.n = s.ctl.n;
+	free(s.x);
+	free(s.c);
+	return s.r;
+}
+
+static double rate_of(const struct net *w, const struct result *r)
+{
+	return (double)w->size / r->secs;
+}
+
+/* The rate over the second half of the file: where the count settled. */
+static double steady(const struct net *w, const struct result *r)
+{
+	return (double)(w->size - w->size / 2) / (r->secs - r->half);
+}
+
+static void show(const char *what, const struct net *w, const struct result *r)
+{
+	printf("%-34s %7.2f s %8.1f MiB/s n=%-4u peak=%-4u open=%-4u "
+	       "new=%-5u splits=%-3u sheds=%u%s\n",
+	       what, r->secs, rate_of(w, r) / MiB, r->n, r->peak, r->max_open,
+	       r->new_conns, r->splits, r->sheds,
+	       r->failed ? " FAILED"
+	       : r->done ? ""
+			 : " UNFINISHED");
+}
+
+/* The best fixed -n among powers of two up to cap, as a user sweeping
+ * would find it. */
+static double best_fixed(struct net w, unsigned *best_n, double *best_steady)
+{
+	double best = 0;
+	*best_steady = 0;
+	for (unsigned n = 1; n <= (w.cap ? w.cap : RC_SCHED_CONN_CAP); n *= 2) {
+		w.pin = n;
+		struct result r = simulate(&w, false);
+		if (r.done && rate_of(&w, &r) > best) {
+			best = rate_of(&w, &r);
+			*best_n = n;
+		}
+		if (r.done && steady(&w, &r) > *best_steady)
+			*best_steady = steady(&w, &r);
+	}
+	return best;
+}
+
+static struct net base(void)
+{
+	return (struct net){
+	    .rtt = 0.1,
+	    .conn_rate = 20 * MiB,
+	    .size = (uint64_t)(4 * GiB),
+	    .memory = (uint64_t)(256 * MiB),
+	    .dt = 0.005,
+	    .max_t = 3600,
+	    .slow_factor = 0.05,
+	};
+}
+
+/*
+ * 20 MiB/s per connection at 100 and 200 ms: once settled, adaptive
+ * runs at 90% of the best fixed count or more, and over the whole file
+ * (its ramp included) at 75% (60% at 200 ms) or more.
+ */
+static void per_connection_cap(void)
+{
+	static const double rtts[] = {0.1, 0.2};
+	/* The ramp (three doublings from 4, each waiting out slow start
+	 * for a few windows of two round trips) costs more of a 4 GiB run
+	 * the longer the path. */
+	static const double whole[] = {0.75, 0.6};
+
+	for (unsigned i = 0; i < 2; i++) {
+		struct net w = base();
+		char what[64];
+		unsigned bn = 0;
+		double bs;
+		w.rtt = rtts[i];
+		w.memory = (uint64_t)(1 * GiB); /* memory does not bind */
+		double best = best_fixed(w, &bn, &bs);
+		struct result r = simulate(&w, true);
+		snprintf(what, sizeof what, "per-connection cap, %.0f ms",
+			 w.rtt * 1000);
+		show(what, &w, &r);
+		printf("  best fixed: -n %u, %.1f MiB/s (%.1f settled); "
+		       "adaptive %.0f%% of it (%.0f%% settled)\n",
+		       bn, best / MiB, bs / MiB, 100 * rate_of(&w, &r) / best,
+		       100 * steady(&w, &r) / bs);
+		CHECK(r.done && !r.failed);
+		CHECK(steady(&w, &r) >= 0.9 * bs);
+		CHECK(rate_of(&w, &r) >= whole[i] * best);
+		CHECK(r.n >= 16);
+	}
+}
+
+/* A shared 1 Gbit/s bottleneck: more connections stop paying. */
+static void shared_bottleneck(void)
+{
+	struct net w = base();
+	w.bottleneck = 125e6;
+	w.size = (uint64_t)(2 * GiB);
+	struct result r = simulate(&w, true);
+	show("1 Gbit bottleneck, 100 ms", &w, &r);
+	CHECK(r.done);
+	CHECK(r.n <= 16);   /* stopped adding */
+	CHECK(r.peak < 32); /* never went near the cap */
+	CHECK(rate_of(&w, &r) >= 0.85 * w.bottleneck);
+	unsigned bn = 0;
+	double bs, best = best_fixed(w, &bn, &bs);
+	printf("  best fixed: -n %u, %.1f MiB/s\n", bn, best / MiB);
+	CHECK(rate_of(&w, &r) >= 0.9 * best);
+}
+
+/* Loopback-like: a fast link where one or two connections fill it. */
+static void fast_link(void)
+{
+	struct net w = base();
+	w.rtt = 0.0004;
+	w.conn_rate = 900 * MiB;
+	w.bottleneck = 1200 * MiB;
+	w.size = (uint64_t)(2 * GiB);
+	w.dt = 0.0001;
+	w.memory = (uint64_t)(64 * MiB);
+	struct result r = simulate(&w, true);
+	show("loopback-like, 0.4 ms", &w, &r);
+	CHECK(r.done && r.n <= 8);
+	unsigned bn = 0;
+	double bs, best = best_fixed(w, &bn, &bs);
+	printf("  best fixed: -n %u, %.1f MiB/s\n", bn, best / MiB);
+	CHECK(rate_of(&w, &r) >= 0.85 * best);
+}
+
+/* A server that allows 4 connections: settle at 4 or fewer, no error. */
+static void server_limit(void)
+{
+	struct net w = base();
+	w.limit = 4;
+	w.size = (uint64_t)(1 * GiB);
+	struct result r = simulate(&w, true);
+	show("server limit 4", &w, &r);
+	CHECK(r.done && !r.failed);
+	CHECK(r.n <= 4);
+	CHECK(r.sheds >= 1);
+	/* After the shed nothing more is refused: few new connections. */
+	CHECK(r.new_conns <= 12);
+	CHECK(rate_of(&w, &r) >= 0.8 * 4 * w.conn_rate);
+}
+
+/* 503 for two seconds: the count halves (and grows again once the
+ * server is calm), the file still completes. */
+static void storm(void)
+{
+	struct net w = base();
+	w.size = (uint64_t)(2 * GiB);
+	w.storm_from = 3.0;
+	w.storm_to = 5.0;
+	struct result r = simulate(&w, true);
+	show("503 storm at 3-5 s", &w, &r);
+	CHECK(r.done && !r.failed);
+	CHECK(r.sheds >= 1);
+	CHECK(r.low <= 8);
+	CHECK(r.n >= 16);
+}
+
+/* Slow connections and resets: stragglers are split, resets retried. */
+static void stragglers(void)
+{
+	struct net w = base();
+	w.size = (uint64_t)(1 * GiB);
+	struct result clean = simulate(&w, false);
+	w.slow_every = 5;
+	w.reset_rate = 0.02;
+	struct result r = simulate(&w, true);
+	show("every 5th connection at 5%, resets", &w, &r);
+	CHECK(r.done && !r.failed);
+	CHECK(r.splits > 0);
+	CHECK(r.secs <= 1.6 * clean.secs);
+}
+
+/* 1000 connections allowed, a 1 TB file, 300 ms: bounded time, and the
+ * count grows far past the default cap. */
+static void huge(void)
+{
+	struct net w = base();
+	w.rtt = 0.3;
+	w.cap = 1000;
+	w.size = (uint64_t)1 << 40;
+	w.memory = (uint64_t)(64 * GiB);
+	w.dt = 0.02;
+	clock_t c0 = clock();
+	struct result r = simulate(&w, true);
+	double cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
+	show("1 TB, 300 ms, cap 1000", &w, &r);
+	printf("  simulated in %.2f s of CPU\n", cpu);
+	CHECK(r.done && !r.failed);
+	CHECK(r.n >= 500);
+	CHECK(cpu < 30);
+}
+
+/* The policies alone, at their edges. */
+static void units(void)
+{
+	struct rc_sched_conn c;
+
+	/* Pinned: nothing changes it. */
+	rc_sched_conn_init(&c, 6, 32, true, 0);
+	for (int i = 1; i < 100; i++)
+		CHECK(!rc_sched_conn_tick(&c, i * 0.1, (uint64_t)i << 30, 6,
+					  0.1));
+	CHECK(!rc_sched_conn_shed(&c, 1, RC_SCHED_SHED_BUSY, 3));
+	CHECK(c.n == 6);
+	/* A 503 halves once per second; a limit needs others open. */
+	rc_sched_conn_init(&c, 16, 32, false, 0);
+	CHECK(rc_sched_conn_shed(&c, 1, RC_SCHED_SHED_BUSY, 0) && c.n == 8);
+	CHECK(!rc_sched_conn_shed(&c, 1.5, RC_SCHED_SHED_BUSY, 0) && c.n == 8);
+	CHECK(rc_sched_conn_shed(&c, 2.1, RC_SCHED_SHED_BUSY, 0) && c.n == 4);
+	CHECK(!rc_sched_conn_shed(&c, 3, RC_SCHED_SHED_RESET, 0));
+	CHECK(rc_sched_conn_shed(&c, 3, RC_SCHED_SHED_REFUSED, 3) && c.n == 3 &&
+	      c.cap == 3);
+	CHECK(strstr(c.why, "limit, 3") != NULL);
+	/* One launched with 3 others open before the limit was found: the
+	 * limit's too; a count without a limit found does not shed. */
+	CHECK(rc_sched_conn_shed(&c, 4, RC_SCHED_SHED_RESET, 3) && c.n == 3 &&
+	      strstr(c.why, "limit (3)") != NULL);
+	rc_sched_conn_init(&c, 8, 8, false, 0);
+	CHECK(!rc_sched_conn_shed(&c, 1, RC_SCHED_SHED_RESET, 9) && c.n == 8);
+	/* Chunks: the cap without a measurement, BDP between, the floor
+	 * below. */
+	CHECK(rc_sched_chunk(0, 0.1, 256 << 10, 8 << 20) == 8 << 20);
+	CHECK(rc_sched_chunk(20 * MiB, 0.1, 256 << 10, 64 << 20) == 16 << 20);
+	CHECK(rc_sched_chunk(20 * MiB, 0.1, 256 << 10, 4 << 20) == 4 << 20);
+	CHECK(rc_sched_chunk(1 * MiB, 0.0001, 256 << 10, 4 << 20) == 256 << 10);
+	CHECK(rc_sched_chunk(1 * MiB, 0.1, 8 << 20, 4 << 20) == 4 << 20);
+	/* Ending: fewer bytes left than one round trip carries. */
+	struct rc_sched_range r = {
+	    .started = 0, .first_byte = 0.1, .got = 10 << 20, .left = 1 << 20};
+	CHECK(rc_sched_ending(&r, 0.6, 0.1)); /* 20 MiB/s: 2 MiB per RTT */
+	CHECK(!rc_sched_ending(&r, 0.6, 0.01));
+	r.first_byte = 0;
+	CHECK(!rc_sched_ending(&r, 0.6, 0.1));
+	/* A split pays only with a rate and enough left. */
+	r.first_byte = 0.1;
+	CHECK(rc_sched_split_pays(&r, 8 << 20, 0.6, 0.1));
+	CHECK(!rc_sched_split_pays(&r, 2 << 20, 0.6, 0.1));
+	/* Slow: a third of the typical rate, after half its normal time. */
+	r = (struct rc_sched_range){
+	    .started = 0, .first_byte = 0.1, .got = 1 << 20, .left = 7 << 20};
+	CHECK(rc_sched_is_slow(&r, 1.1, 20 * MiB, 0.1));
+	CHECK(!rc_sched_is_slow(&r, 0.12, 20 * MiB, 0.1));
+	CHECK(!rc_sched_is_slow(&r, 1.1, 2 * MiB, 0.1));
+	r.first_byte = 0;
+	CHECK(rc_sched_is_slow(&r, 0.5, 20 * MiB, 0.1));
+	CHECK(!rc_sched_is_slow(&r, 0.3, 20 * MiB, 0.1));
+}
+
+int main(void)
+{
+	units();
+	per_connection_cap();
+	shared_bottleneck();
+	fast_link();
+	server_limit();
+	storm();
+	stragglers();
+	huge();
+	return DONE();
+}
