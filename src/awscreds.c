@@ -1372,8 +1372,23 @@ done:
 	return err;
 }
 
-/* Runs credential_process with sh -c, stdin and stderr on /dev/null (its
- * stderr might show secrets), and parses its stdout. */
+/* Ends the credential_process group at once: it is a helper whose output
+ * is no longer wanted, and one that ignores SIGTERM must not hold the
+ * run. */
+static void kill_group(pid_t pid)
+{
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+}
+
+/*
+ * Runs credential_process with sh -c, stdin and stderr on /dev/null (its
+ * stderr might show secrets), and parses its stdout. It gets as long as a
+ * credential request (--connect-timeout plus --stall-timeout), in its own
+ * process group, which is killed after that: a helper that hangs, or
+ * leaves a child holding its stdout, would otherwise stop the download
+ * for good, at its start or at a refresh.
+ */
 static enum rc_err fetch_process(struct rc_awscreds *c, struct rc_aws_cred *out,
 				 char *why, size_t whylen)
 {
@@ -1385,7 +1400,9 @@ static enum rc_err fetch_process(struct rc_awscreds *c, struct rc_aws_cred *out,
 	struct reply r = {0};
 	enum rc_err err = RC_OK;
 	const char *pwhy = "";
-	bool killed = false;
+	bool killed = false, late = false;
+	long limit = c->o->connect_timeout + c->o->stall_timeout;
+	double deadline = mono() + (double)limit;
 
 	if ((r.buf = malloc(MAX_REPLY + 1)) == NULL)
 		return RC_E_NOMEM;
@@ -1409,8 +1426,10 @@ static enum rc_err fetch_process(struct rc_awscreds *c, struct rc_aws_cred *out,
 	sigaddset(&def, SIGTERM);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &def);
+	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
-					  POSIX_SPAWN_SETSIGDEF);
+					  POSIX_SPAWN_SETSIGDEF |
+					  POSIX_SPAWN_SETPGROUP);
 	char *argv[] = {"sh", "-c", c->process, NULL};
 	int e = posix_spawn(&pid, "/bin/sh", &fa, &at, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
@@ -1427,12 +1446,13 @@ static enum rc_err fetch_process(struct rc_awscreds *c, struct rc_aws_cred *out,
 	}
 	for (;;) {
 		struct pollfd p = {.fd = fd[0], .events = POLLIN};
-		if (rc_sched_signal() || r.too_big) {
-			kill(pid, SIGTERM);
+		late = mono() >= deadline;
+		if (rc_sched_signal() || r.too_big || late) {
+			kill_group(pid);
 			killed = true;
 			break;
 		}
-		int k = poll(&p, 1, 500);
+		int k = poll(&p, 1, 200);
 		if (k < 0 && errno != EINTR)
 			break;
 		if (k <= 0)
@@ -1447,12 +1467,39 @@ static enum rc_err fetch_process(struct rc_awscreds *c, struct rc_aws_cred *out,
 			r.too_big = true;
 	}
 	close(fd[0]);
+	/* Its stdout closed: it may still not exit (it closed stdout and
+	 * went on), so the same deadline holds while it is reaped. */
 	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+	pid_t w;
+	while ((w = waitpid(pid, &st, killed ? 0 : WNOHANG)) == 0 ||
+	       (w < 0 && errno == EINTR)) {
+		if (w < 0)
+			continue;
+		late = mono() >= deadline;
+		if (rc_sched_signal() || late) {
+			kill_group(pid);
+			killed = true;
+			continue;
+		}
+		struct timespec ts = {0, 20 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
 	r.buf[r.n] = '\0';
 	if (killed && rc_sched_signal()) {
 		err = rc_sched_signal_err(rc_sched_signal(), why, whylen);
+	} else if (killed && late) {
+		err = RC_E_USAGE;
+		snprintf(why, whylen,
+			 "credential_process of AWS profile %s did not finish "
+			 "within %ld s (--connect-timeout + --stall-timeout): "
+			 "killed",
+			 c->profile, limit);
+	} else if (r.too_big) {
+		err = RC_E_USAGE;
+		snprintf(why, whylen,
+			 "credential_process of AWS profile %s printed no "
+			 "usable credentials: its output is over 64 KiB",
+			 c->profile);
 	} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		err = RC_E_USAGE;
 		if (WIFEXITED(st))
@@ -1467,13 +1514,12 @@ static enum rc_err fetch_process(struct rc_awscreds *c, struct rc_aws_cred *out,
 				 "killed by signal %d",
 				 c->profile,
 				 WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-	} else if (r.too_big || !rc_aws_parse_json(r.buf, r.n, out, &pwhy)) {
+	} else if (!rc_aws_parse_json(r.buf, r.n, out, &pwhy)) {
 		err = RC_E_USAGE;
 		snprintf(why, whylen,
 			 "credential_process of AWS profile %s printed no "
 			 "usable credentials: %s",
-			 c->profile,
-			 r.too_big ? "its output is over 64 KiB" : pwhy);
+			 c->profile, pwhy);
 	}
 	reply_free(&r);
 	return err;
