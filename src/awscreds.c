@@ -301,11 +301,28 @@ bool rc_aws_parse_time(const char *s, time_t *out)
 	if (*p == '.')
 		for (p++; *p >= '0' && *p <= '9'; p++)
 			;
-	if (strcmp(p, "Z") != 0 && strcmp(p, "+00:00") != 0 &&
-	    strcmp(p, "UTC") != 0)
+	/* An offset (+02:00, -0500) as RFC 3339 allows and the SDKs
+	 * accept: a credential_process may print local time. */
+	long off = 0;
+	if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) &&
+	    isdigit((unsigned char)p[2])) {
+		const char *m = p + 3 + (p[3] == ':');
+		if (!isdigit((unsigned char)m[0]) ||
+		    !isdigit((unsigned char)m[1]) || m[2] != '\0')
+			return false;
+		long hh = (p[1] - '0') * 10 + (p[2] - '0');
+		long mm = (m[0] - '0') * 10 + (m[1] - '0');
+		if (hh > 23 || mm > 59)
+			return false;
+		off = (hh * 60 + mm) * 60 * (*p == '-' ? -1 : 1);
+	} else if (strcasecmp(p, "Z") != 0 && strcmp(p, "UTC") != 0) {
 		return false;
+	}
 	*out = timegm(&tm);
-	return *out != (time_t)-1;
+	if (*out == (time_t)-1)
+		return false;
+	*out -= off;
+	return true;
 }
 
 /* A value that may go into a header: printable, no blank. */
@@ -345,7 +362,7 @@ static bool take_cred(const char *ak, const char *sk, const char *tok,
 		return false;
 	}
 	if (exp && !rc_aws_parse_time(exp, &t)) {
-		*why = "the reply's Expiration is not an ISO 8601 UTC time";
+		*why = "the reply's Expiration is not an ISO 8601 time";
 		return false;
 	}
 	c->access_key = strdup(ak);

@@ -61,8 +61,8 @@ bool rc_aws_ini_has(const struct rc_aws_ini *ini, const char *section);
 /* Wipes (values may be secrets) and frees ini. Accepts NULL. */
 void rc_aws_ini_free(struct rc_aws_ini *ini);
 
-/* Parses an ISO 8601 UTC time ("2026-11-30T08:40:00Z", fractions and a
- * "+00:00" offset allowed) into *out. */
+/* Parses an ISO 8601 time ("2026-11-30T08:40:00Z", fractions allowed,
+ * "Z" or an offset such as "+02:00" or "-0500") into *out, UTC. */
 bool rc_aws_parse_time(const char *s, time_t *out);
 
 /*

@@ -125,7 +125,18 @@ static void t_time(void)
 	      t == 1796028000);
 	CHECK(rc_aws_parse_time("2026-11-30T08:40:00+00:00", &t) &&
 	      t == 1796028000);
-	CHECK(!rc_aws_parse_time("2026-11-30T08:40:00+02:00", &t));
+	/* Offsets, as RFC 3339 and the AWS SDKs allow. */
+	CHECK(rc_aws_parse_time("2026-11-30T10:40:00+02:00", &t) &&
+	      t == 1796028000);
+	CHECK(rc_aws_parse_time("2026-11-30T03:10:00.5-05:30", &t) &&
+	      t == 1796028000);
+	CHECK(rc_aws_parse_time("2026-11-30T10:40:00+0200", &t) &&
+	      t == 1796028000);
+	CHECK(rc_aws_parse_time("2026-11-30T08:40:00z", &t) && t == 1796028000);
+	CHECK(!rc_aws_parse_time("2026-11-30T08:40:00+2:00", &t));
+	CHECK(!rc_aws_parse_time("2026-11-30T08:40:00+24:00", &t));
+	CHECK(!rc_aws_parse_time("2026-11-30T08:40:00+02:00junk", &t));
+	CHECK(!rc_aws_parse_time("2026-11-30T08:40:00+02:", &t));
 	CHECK(!rc_aws_parse_time("2026-11-30 08:40:00Z", &t));
 	CHECK(!rc_aws_parse_time("2026-11-30T08:40:00", &t));
 	CHECK(!rc_aws_parse_time("tomorrow", &t));
