@@ -829,8 +829,16 @@ static enum rc_err read_profile(struct rc_awscreds *c, rc_getenv_fn get,
 	struct rc_aws_ini *cred = NULL, *conf = NULL;
 	enum rc_err err;
 
-	if (prof == NULL)
+	const char *profvar = "AWS_PROFILE";
+	if (prof == NULL) {
 		prof = var(get, "AWS_DEFAULT_PROFILE");
+		profvar = "AWS_DEFAULT_PROFILE";
+	}
+	/* Cut short, the name could be another profile's. */
+	if (prof && strlen(prof) >= sizeof c->profile)
+		return rc_err_usage(why, whylen,
+				    "%s is too long (over %zu bytes)", profvar,
+				    sizeof c->profile - 1);
 	snprintf(c->profile, sizeof c->profile, "%s", prof ? prof : "default");
 	for (char *p = c->profile; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)

@@ -384,6 +384,21 @@ static void t_chain(void)
 	fake = e4b;
 	CHECK(source_is("AWS profile keys (~/.aws/config)"));
 
+	/* A name too long to keep is refused, never cut short to another
+	 * profile's name. */
+	char longname[300], longprof[320], longsec[400];
+	memset(longname, 'p', 200);
+	longname[200] = '\0';
+	snprintf(longprof, sizeof longprof, "AWS_PROFILE=%s", longname);
+	snprintf(longsec, sizeof longsec,
+		 "[%.127s]\naws_access_key_id = A\naws_secret_access_key = S\n",
+		 longname);
+	snprintf(f1, sizeof f1, "AWS_SHARED_CREDENTIALS_FILE=%s",
+		 file("long", longsec));
+	const char *e4c[] = {home, f1, longprof, NULL};
+	fake = e4c;
+	CHECK(refused("AWS_PROFILE is too long (over 127 bytes)"));
+
 	/* Errors name the profile, the file and the key. */
 	const char *e5[] = {home, "AWS_PROFILE=half", NULL};
 	fake = e5;
