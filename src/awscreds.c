@@ -200,10 +200,21 @@ struct rc_aws_ini *rc_aws_ini_parse(const char *text, size_t n, unsigned *line,
 		if (tl == 0 || t[0] == '#' || t[0] == ';')
 			continue;
 		if (!indented && t[0] == '[') {
-			if (t[tl - 1] != ']') {
+			/* "[default]  # main account": a comment may follow,
+			 * as the AWS CLI's parser ignores what does. */
+			const char *rb = memchr(t, ']', tl);
+			if (rb == NULL) {
 				*why = "a section header lacks its ']'";
 				goto bad;
 			}
+			size_t rest = tl - (size_t)(rb + 1 - t);
+			const char *after = trim(rb + 1, &rest);
+			if (rest > 0 && after[0] != '#' && after[0] != ';') {
+				*why = "a section header has text after its "
+				       "']'";
+				goto bad;
+			}
+			tl = (size_t)(rb + 1 - t);
 			size_t sl = tl - 2;
 			const char *s = trim(t + 1, &sl);
 			if (sl == 0) {

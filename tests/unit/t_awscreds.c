@@ -109,6 +109,14 @@ static void t_ini(void)
 	CHECK(ini_bad("[a]\nk = v\rw\n", 2, "stray CR"));
 	i = rc_aws_ini_parse("[a]\nk = v\0w\n", 12, &line, &why);
 	CHECK(i == NULL && line == 2 && strstr(why, "NUL"));
+	/* A comment after a section header, as the AWS CLI allows. */
+	i = ini("[a] # main\nk = 1\n[b];x\nk = 2\n", &line, &why);
+	CHECK(i && rc_aws_ini_has(i, "a") && rc_aws_ini_has(i, "b") &&
+	      strcmp(rc_aws_ini_get(i, "a", "k"), "1") == 0 &&
+	      strcmp(rc_aws_ini_get(i, "b", "k"), "2") == 0);
+	rc_aws_ini_free(i);
+	CHECK(ini_bad("[a] b\n", 1, "text after its ']'"));
+	CHECK(ini_bad("[a\n", 1, "lacks its ']'"));
 	/* A nested block ends at the next unindented key. */
 	i = ini("[a]\ns3 =\n  x = 1\ny = 2\n", &line, &why);
 	CHECK(i && rc_aws_ini_get(i, "a", "s3.x") &&
