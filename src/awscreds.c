@@ -795,6 +795,10 @@ static enum rc_err profile_source(struct rc_awscreds *c,
 			    ak ? "aws_access_key_id" : "aws_secret_access_key",
 			    ak ? "aws_secret_access_key" : "aws_access_key_id");
 		const char *tok = rc_aws_ini_get(f, sec, "aws_session_token");
+		/* "aws_session_token =" is no token, as for the AWS CLI (and
+		 * as an empty AWS_SESSION_TOKEN is). */
+		if (tok && *tok == '\0')
+			tok = NULL;
 		if (!header_safe(ak) || !header_safe(sk) ||
 		    (tok && !header_safe(tok)))
 			return rc_err_usage(why, whylen,

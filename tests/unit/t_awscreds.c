@@ -407,6 +407,15 @@ static void t_chain(void)
 	fake = e4c;
 	CHECK(refused("AWS_PROFILE is too long (over 127 bytes)"));
 
+	/* An empty aws_session_token is none. */
+	snprintf(f1, sizeof f1, "AWS_SHARED_CREDENTIALS_FILE=%s",
+		 file("emptytok", "[default]\naws_access_key_id = A\n"
+				  "aws_secret_access_key = S\n"
+				  "aws_session_token =\n"));
+	const char *e4d[] = {home, f1, NULL};
+	fake = e4d;
+	CHECK(source_is("AWS profile default (AWS_SHARED_CREDENTIALS_FILE)"));
+
 	/* Errors name the profile, the file and the key. */
 	const char *e5[] = {home, "AWS_PROFILE=half", NULL};
 	fake = e5;
