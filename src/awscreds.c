@@ -446,6 +446,13 @@ bool rc_aws_parse_json(const char *body, size_t n, struct rc_aws_cred *c,
 		*why = "the reply's Version is not 1";
 		goto done;
 	}
+	/* An Expiration that is no string (epoch seconds, say) would read
+	 * as none: credentials used past their end. */
+	if (json_object_object_get_ex(j, "Expiration", &v) && v != NULL &&
+	    !json_object_is_type(v, json_type_string)) {
+		*why = "the reply's Expiration is not an ISO 8601 time";
+		goto done;
+	}
 	const char *token = jstr(j, "Token");
 	if (token == NULL)
 		token = jstr(j, "SessionToken");

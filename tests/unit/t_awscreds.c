@@ -216,6 +216,16 @@ static void t_json(void)
 	CHECK(json_bad("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\","
 		       "\"Expiration\":\"soon\"}",
 		       "Expiration"));
+	/* An Expiration that is no string is no "never expires". */
+	CHECK(json_bad("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\","
+		       "\"Expiration\":1796028000}",
+		       "Expiration"));
+	CHECK(json_bad("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\","
+		       "\"Expiration\":1e400}",
+		       "Expiration"));
+	CHECK(json_ok("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\","
+		      "\"Expiration\":null}",
+		      "A", "S", NULL, 0));
 	CHECK(json_bad("[1]", "not a JSON object"));
 	CHECK(json_bad("{\"AccessKeyId\":", "not a JSON object"));
 	CHECK(json_bad("{} x", "not a JSON object"));
