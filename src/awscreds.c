@@ -177,6 +177,11 @@ struct rc_aws_ini *rc_aws_ini_parse(const char *text, size_t n, unsigned *line,
 	const char *section = NULL;
 	char nested[256] = "";	/* the key whose nested block this is */
 	bool value_set = false; /* the last line was "key = value" */
+	/* As in the AWS CLI's parser (Python's configparser), a line is
+	 * nested under the key before it when it is indented deeper than
+	 * that key: keys indented alike under their section are keys. */
+	bool have_key = false; /* a key line since the section header */
+	size_t base = 0;       /* indentation of that key or the header */
 
 	*line = 0;
 	*why = "out of memory";
@@ -194,7 +199,10 @@ struct rc_aws_ini *rc_aws_ini_parse(const char *text, size_t n, unsigned *line,
 			*why = "it holds a NUL or a stray CR";
 			goto bad;
 		}
-		bool indented = len > 0 && blank(l[0]);
+		size_t ind = 0;
+		while (ind < len && blank(l[ind]))
+			ind++;
+		bool indented = have_key && ind > base;
 		size_t tl = len;
 		const char *t = trim(l, &tl);
 		if (tl == 0 || t[0] == '#' || t[0] == ';')
@@ -244,6 +252,8 @@ struct rc_aws_ini *rc_aws_ini_parse(const char *text, size_t n, unsigned *line,
 			section = name;
 			nested[0] = '\0';
 			value_set = false;
+			have_key = false;
+			base = ind;
 			continue;
 		}
 		if (section == NULL) {
@@ -278,6 +288,8 @@ struct rc_aws_ini *rc_aws_ini_parse(const char *text, size_t n, unsigned *line,
 		else
 			snprintf(key, sizeof key, "%.*s", (int)kl, k);
 		if (!indented) {
+			have_key = true;
+			base = ind;
 			nested[0] = '\0';
 			if (vl == 0 && kl < sizeof nested)
 				snprintf(nested, sizeof nested, "%.*s", (int)kl,

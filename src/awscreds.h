@@ -40,13 +40,13 @@ struct rc_aws_ini;
 /*
  * Parses text[0..n) in the AWS files' INI dialect: "[section]" headers,
  * "key = value" lines (keys case-insensitive, both sides trimmed), full
- * line comments starting with '#' or ';', and indented lines after a key
- * with an empty value (a nested block such as "s3 =", kept as
- * "key.sub"). Returns the parsed file in *out (free it with
- * rc_aws_ini_free), or NULL with *line set to the first bad line and *why
- * to a static message (*line 0 and "out of memory" when allocation
- * failed). A key outside any section, a line that is neither, and a
- * section or key given twice are errors, as in the AWS CLI.
+ * line comments starting with '#' or ';', and lines indented deeper than
+ * a key with an empty value (a nested block such as "s3 =", kept as
+ * "key.sub"); keys indented alike are keys, as for the AWS CLI. Returns the
+ * parsed file in *out (free it with rc_aws_ini_free), or NULL with *line set to
+ * the first bad line and *why to a static message (*line 0 and "out of memory"
+ * when allocation failed). A key outside any section, a line that is neither,
+ * and a section or key given twice are errors, as in the AWS CLI.
  */
 struct rc_aws_ini *rc_aws_ini_parse(const char *text, size_t n, unsigned *line,
 				    const char **why);

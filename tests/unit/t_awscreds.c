@@ -104,7 +104,17 @@ static void t_ini(void)
 	CHECK(ini_bad("[a]\n[b]\n[a]\n", 3, "appears twice"));
 	CHECK(ini_bad("[a]\nk = 1\nK = 2\n", 3, "key appears twice"));
 	CHECK(ini_bad("[a]\n = v\n", 2, "no key"));
-	CHECK(ini_bad("[a]\n  x = 1\n", 2, "follows no key"));
+	/* Keys indented alike under their section are keys, as for the
+	 * AWS CLI; deeper ones after a value continue it. */
+	i = ini("[a]\n  x = 1\n  s3 =\n    y = 2\n  z = 3\n  [b]\n\tw = 4\n",
+		&line, &why);
+	CHECK(i && strcmp(rc_aws_ini_get(i, "a", "x"), "1") == 0 &&
+	      strcmp(rc_aws_ini_get(i, "a", "s3.y"), "2") == 0 &&
+	      strcmp(rc_aws_ini_get(i, "a", "z"), "3") == 0 &&
+	      !rc_aws_ini_get(i, "a", "y") &&
+	      strcmp(rc_aws_ini_get(i, "b", "w"), "4") == 0);
+	rc_aws_ini_free(i);
+	CHECK(ini_bad("[a]\n  k = v\n    more\n", 3, "continues a value"));
 	CHECK(ini_bad("[a]\nk = v\n  more\n", 3, "continues a value"));
 	CHECK(ini_bad("[a]\nk = v\rw\n", 2, "stray CR"));
 	i = rc_aws_ini_parse("[a]\nk = v\0w\n", 12, &line, &why);
