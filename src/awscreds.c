@@ -762,6 +762,12 @@ static enum rc_err profile_source(struct rc_awscreds *c,
 	const char *wif = PGET("web_identity_token_file");
 
 	if (role && wif) {
+		char abs[4096];
+		/* Relative to where rangecat started (see -x). */
+		if (wif[0] != '/' && c->o->start_dir &&
+		    snprintf(abs, sizeof abs, "%s/%s", c->o->start_dir, wif) <
+			(int)sizeof abs)
+			wif = abs;
 		if (!dup_to(&c->role_arn, role) ||
 		    !dup_to(&c->token_file, wif) ||
 		    !dup_to(&c->session_name, PGET("role_session_name")))
@@ -1475,6 +1481,10 @@ static enum rc_err fetch_process(struct rc_awscreds *c, struct rc_aws_cred *out,
 	posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	/* Where rangecat started, not the directory -x unpacks into: a
+	 * relative command must not run a member of the archive. */
+	if (c->o->start_dir)
+		posix_spawn_file_actions_addchdir_np(&fa, c->o->start_dir);
 	posix_spawnattr_init(&at);
 	/* The fetcher thread blocks signals and main ignores SIGPIPE: the
 	 * child starts with neither. */

@@ -64,3 +64,48 @@ def t_review6_process_hangs(env):
     if not gone:
         os.kill(child, signal.SIGKILL)
     expect(gone, "credential_process's child %d still runs" % child)
+
+
+@case("-x DIR: relative AWS_CONFIG_FILE and credential_process are the "
+      "start directory's, never a file in DIR the archive could plant")
+def t_review6_extract_relative(env):
+    start = os.path.join(env.work, "r6-start")
+    dest = os.path.join(start, "out")
+    os.makedirs(os.path.join(dest, "bin"), exist_ok=True)
+    home = home_dir(env, "home-r6-rel")
+    k = {"Version": 1, "AccessKeyId": "AKIDR6REL",
+         "SecretAccessKey": "r6-rel-secret-" + secrets.token_hex(6)}
+    SECRETS.append(k["SecretAccessKey"])
+    # The user's helper and config, in the start directory.
+    os.makedirs(os.path.join(start, "bin"), exist_ok=True)
+    write(os.path.join(start, "bin", "creds.sh"),
+          "#!/bin/sh\ntouch ran-here\nprintf '%%s' '%s'\n" % json.dumps(k),
+          0o700)
+    port = free_port()
+    write(os.path.join(start, "aws.cfg"),
+          "[profile rel]\nendpoint_url = http://127.0.0.1:%d\n"
+          "credential_process = bin/creds.sh\n" % port)
+    # What an archive unpacked into DIR could hold under the same names.
+    write(os.path.join(dest, "bin", "creds.sh"),
+          "#!/bin/sh\ntouch planted-ran\nexit 9\n", 0o700)
+    write(os.path.join(dest, "aws.cfg"), "[profile rel]\nregion = x y\n")
+    e = dict(os.environ)
+    for key, v in cenv(env, home, AWS_PROFILE="rel",
+                       AWS_CONFIG_FILE="aws.cfg").items():
+        if v is None:
+            e.pop(key, None)
+        else:
+            e[key] = v
+    p = subprocess.run([BIN, "-v", "--retries", "0", "-x", "out",
+                        "s3://rc-test/a.tar"], cwd=start, env=e,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=60)
+    r = Result(p.returncode, p.stdout, p.stderr.decode(errors="replace"))
+    # Nothing listens at the endpoint: exit 3 after the credentials.
+    expect_run(r, 3, b"", err=r"credentials from credential_process of AWS "
+               r"profile rel")
+    expect(os.path.exists(os.path.join(start, "ran-here")),
+           "the helper did not run in the start directory")
+    expect(not os.path.exists(os.path.join(dest, "planted-ran")) and
+           not os.path.exists(os.path.join(start, "planted-ran")),
+           "the file in DIR ran as credential_process")
