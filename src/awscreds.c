@@ -1439,7 +1439,8 @@ done:
 
 /* Ends the credential_process group at once: it is a helper whose output
  * is no longer wanted, and one that ignores SIGTERM must not hold the
- * run. */
+ * run. A group of its own costs a helper nothing it could do here: its
+ * stdin is /dev/null and its stderr discarded, so it cannot prompt. */
 static void kill_group(pid_t pid)
 {
 	kill(-pid, SIGKILL);
