@@ -177,6 +177,11 @@ struct rc_aws_ini *rc_aws_ini_parse(const char *text, size_t n, unsigned *line,
 	const char *section = NULL;
 	char nested[256] = "";	/* the key whose nested block this is */
 	bool value_set = false; /* the last line was "key = value" */
+	/* As in the AWS CLI's parser (Python's configparser), a line is
+	 * nested under the key before it when it is indented deeper than
+	 * that key: keys indented alike under their section are keys. */
+	bool have_key = false; /* a key line since the section header */
+	size_t base = 0;       /* indentation of that key or the header */
 
 	*line = 0;
 	*why = "out of memory";
@@ -194,16 +199,30 @@ struct rc_aws_ini *rc_aws_ini_parse(const char *text, size_t n, unsigned *line,
 			*why = "it holds a NUL or a stray CR";
 			goto bad;
 		}
-		bool indented = len > 0 && blank(l[0]);
+		size_t ind = 0;
+		while (ind < len && blank(l[ind]))
+			ind++;
+		bool indented = have_key && ind > base;
 		size_t tl = len;
 		const char *t = trim(l, &tl);
 		if (tl == 0 || t[0] == '#' || t[0] == ';')
 			continue;
 		if (!indented && t[0] == '[') {
-			if (t[tl - 1] != ']') {
+			/* "[default]  # main account": a comment may follow,
+			 * as the AWS CLI's parser ignores what does. */
+			const char *rb = memchr(t, ']', tl);
+			if (rb == NULL) {
 				*why = "a section header lacks its ']'";
 				goto bad;
 			}
+			size_t rest = tl - (size_t)(rb + 1 - t);
+			const char *after = trim(rb + 1, &rest);
+			if (rest > 0 && after[0] != '#' && after[0] != ';') {
+				*why = "a section header has text after its "
+				       "']'";
+				goto bad;
+			}
+			tl = (size_t)(rb + 1 - t);
 			size_t sl = tl - 2;
 			const char *s = trim(t + 1, &sl);
 			if (sl == 0) {
@@ -233,6 +252,8 @@ struct rc_aws_ini *rc_aws_ini_parse(const char *text, size_t n, unsigned *line,
 			section = name;
 			nested[0] = '\0';
 			value_set = false;
+			have_key = false;
+			base = ind;
 			continue;
 		}
 		if (section == NULL) {
@@ -267,6 +288,8 @@ struct rc_aws_ini *rc_aws_ini_parse(const char *text, size_t n, unsigned *line,
 		else
 			snprintf(key, sizeof key, "%.*s", (int)kl, k);
 		if (!indented) {
+			have_key = true;
+			base = ind;
 			nested[0] = '\0';
 			if (vl == 0 && kl < sizeof nested)
 				snprintf(nested, sizeof nested, "%.*s", (int)kl,
@@ -301,11 +324,28 @@ bool rc_aws_parse_time(const char *s, time_t *out)
 	if (*p == '.')
 		for (p++; *p >= '0' && *p <= '9'; p++)
 			;
-	if (strcmp(p, "Z") != 0 && strcmp(p, "+00:00") != 0 &&
-	    strcmp(p, "UTC") != 0)
+	/* An offset (+02:00, -0500) as RFC 3339 allows and the SDKs
+	 * accept: a credential_process may print local time. */
+	long off = 0;
+	if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) &&
+	    isdigit((unsigned char)p[2])) {
+		const char *m = p + 3 + (p[3] == ':');
+		if (!isdigit((unsigned char)m[0]) ||
+		    !isdigit((unsigned char)m[1]) || m[2] != '\0')
+			return false;
+		long hh = (p[1] - '0') * 10 + (p[2] - '0');
+		long mm = (m[0] - '0') * 10 + (m[1] - '0');
+		if (hh > 23 || mm > 59)
+			return false;
+		off = (hh * 60 + mm) * 60 * (*p == '-' ? -1 : 1);
+	} else if (strcasecmp(p, "Z") != 0 && strcmp(p, "UTC") != 0) {
 		return false;
+	}
 	*out = timegm(&tm);
-	return *out != (time_t)-1;
+	if (*out == (time_t)-1)
+		return false;
+	*out -= off;
+	return true;
 }
 
 /* A value that may go into a header: printable, no blank. */
@@ -345,7 +385,7 @@ static bool take_cred(const char *ak, const char *sk, const char *tok,
 		return false;
 	}
 	if (exp && !rc_aws_parse_time(exp, &t)) {
-		*why = "the reply's Expiration is not an ISO 8601 UTC time";
+		*why = "the reply's Expiration is not an ISO 8601 time";
 		return false;
 	}
 	c->access_key = strdup(ak);
@@ -416,6 +456,13 @@ bool rc_aws_parse_json(const char *body, size_t n, struct rc_aws_cred *c,
 	if (json_object_object_get_ex(j, "Version", &v) &&
 	    json_object_get_int(v) != 1) {
 		*why = "the reply's Version is not 1";
+		goto done;
+	}
+	/* An Expiration that is no string (epoch seconds, say) would read
+	 * as none: credentials used past their end. */
+	if (json_object_object_get_ex(j, "Expiration", &v) && v != NULL &&
+	    !json_object_is_type(v, json_type_string)) {
+		*why = "the reply's Expiration is not an ISO 8601 time";
 		goto done;
 	}
 	const char *token = jstr(j, "Token");
@@ -715,6 +762,12 @@ static enum rc_err profile_source(struct rc_awscreds *c,
 	const char *wif = PGET("web_identity_token_file");
 
 	if (role && wif) {
+		char abs[4096];
+		/* Relative to where rangecat started (see -x). */
+		if (wif[0] != '/' && c->o->start_dir &&
+		    snprintf(abs, sizeof abs, "%s/%s", c->o->start_dir, wif) <
+			(int)sizeof abs)
+			wif = abs;
 		if (!dup_to(&c->role_arn, role) ||
 		    !dup_to(&c->token_file, wif) ||
 		    !dup_to(&c->session_name, PGET("role_session_name")))
@@ -767,6 +820,10 @@ static enum rc_err profile_source(struct rc_awscreds *c,
 			    ak ? "aws_access_key_id" : "aws_secret_access_key",
 			    ak ? "aws_secret_access_key" : "aws_access_key_id");
 		const char *tok = rc_aws_ini_get(f, sec, "aws_session_token");
+		/* "aws_session_token =" is no token, as for the AWS CLI (and
+		 * as an empty AWS_SESSION_TOKEN is). */
+		if (tok && *tok == '\0')
+			tok = NULL;
 		if (!header_safe(ak) || !header_safe(sk) ||
 		    (tok && !header_safe(tok)))
 			return rc_err_usage(why, whylen,
@@ -812,8 +869,16 @@ static enum rc_err read_profile(struct rc_awscreds *c, rc_getenv_fn get,
 	struct rc_aws_ini *cred = NULL, *conf = NULL;
 	enum rc_err err;
 
-	if (prof == NULL)
+	const char *profvar = "AWS_PROFILE";
+	if (prof == NULL) {
 		prof = var(get, "AWS_DEFAULT_PROFILE");
+		profvar = "AWS_DEFAULT_PROFILE";
+	}
+	/* Cut short, the name could be another profile's. */
+	if (prof && strlen(prof) >= sizeof c->profile)
+		return rc_err_usage(why, whylen,
+				    "%s is too long (over %zu bytes)", profvar,
+				    sizeof c->profile - 1);
 	snprintf(c->profile, sizeof c->profile, "%s", prof ? prof : "default");
 	for (char *p = c->profile; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -1372,8 +1437,24 @@ done:
 	return err;
 }
 
-/* Runs credential_process with sh -c, stdin and stderr on /dev/null (its
- * stderr might show secrets), and parses its stdout. */
+/* Ends the credential_process group at once: it is a helper whose output
+ * is no longer wanted, and one that ignores SIGTERM must not hold the
+ * run. A group of its own costs a helper nothing it could do here: its
+ * stdin is /dev/null and its stderr discarded, so it cannot prompt. */
+static void kill_group(pid_t pid)
+{
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+}
+
+/*
+ * Runs credential_process with sh -c, stdin and stderr on /dev/null (its
+ * stderr might show secrets), and parses its stdout. It gets as long as a
+ * credential request (--connect-timeout plus --stall-timeout), in its own
+ * process group, which is killed after that: a helper that hangs, or
+ * leaves a child holding its stdout, would otherwise stop the download
+ * for good, at its start or at a refresh.
+ */
 static enum rc_err fetch_process(struct rc_awscreds *c, struct rc_aws_cred *out,
 				 char *why, size_t whylen)
 {
@@ -1385,7 +1466,9 @@ static enum rc_err fetch_process(struct rc_awscreds *c, struct rc_aws_cred *out,
 	struct reply r = {0};
 	enum rc_err err = RC_OK;
 	const char *pwhy = "";
-	bool killed = false;
+	bool killed = false, late = false;
+	long limit = c->o->connect_timeout + c->o->stall_timeout;
+	double deadline = mono() + (double)limit;
 
 	if ((r.buf = malloc(MAX_REPLY + 1)) == NULL)
 		return RC_E_NOMEM;
@@ -1399,6 +1482,10 @@ static enum rc_err fetch_process(struct rc_awscreds *c, struct rc_aws_cred *out,
 	posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	/* Where rangecat started, not the directory -x unpacks into: a
+	 * relative command must not run a member of the archive. */
+	if (c->o->start_dir)
+		posix_spawn_file_actions_addchdir_np(&fa, c->o->start_dir);
 	posix_spawnattr_init(&at);
 	/* The fetcher thread blocks signals and main ignores SIGPIPE: the
 	 * child starts with neither. */
@@ -1409,8 +1496,10 @@ static enum rc_err fetch_process(struct rc_awscreds *c, struct rc_aws_cred *out,
 	sigaddset(&def, SIGTERM);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &def);
+	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
-					  POSIX_SPAWN_SETSIGDEF);
+					  POSIX_SPAWN_SETSIGDEF |
+					  POSIX_SPAWN_SETPGROUP);
 	char *argv[] = {"sh", "-c", c->process, NULL};
 	int e = posix_spawn(&pid, "/bin/sh", &fa, &at, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
@@ -1427,12 +1516,13 @@ static enum rc_err fetch_process(struct rc_awscreds *c, struct rc_aws_cred *out,
 	}
 	for (;;) {
 		struct pollfd p = {.fd = fd[0], .events = POLLIN};
-		if (rc_sched_signal() || r.too_big) {
-			kill(pid, SIGTERM);
+		late = mono() >= deadline;
+		if (rc_sched_signal() || r.too_big || late) {
+			kill_group(pid);
 			killed = true;
 			break;
 		}
-		int k = poll(&p, 1, 500);
+		int k = poll(&p, 1, 200);
 		if (k < 0 && errno != EINTR)
 			break;
 		if (k <= 0)
@@ -1447,12 +1537,39 @@ static enum rc_err fetch_process(struct rc_awscreds *c, struct rc_aws_cred *out,
 			r.too_big = true;
 	}
 	close(fd[0]);
+	/* Its stdout closed: it may still not exit (it closed stdout and
+	 * went on), so the same deadline holds while it is reaped. */
 	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+	pid_t w;
+	while ((w = waitpid(pid, &st, killed ? 0 : WNOHANG)) == 0 ||
+	       (w < 0 && errno == EINTR)) {
+		if (w < 0)
+			continue;
+		late = mono() >= deadline;
+		if (rc_sched_signal() || late) {
+			kill_group(pid);
+			killed = true;
+			continue;
+		}
+		struct timespec ts = {0, 20 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
 	r.buf[r.n] = '\0';
 	if (killed && rc_sched_signal()) {
 		err = rc_sched_signal_err(rc_sched_signal(), why, whylen);
+	} else if (killed && late) {
+		err = RC_E_USAGE;
+		snprintf(why, whylen,
+			 "credential_process of AWS profile %s did not finish "
+			 "within %ld s (--connect-timeout + --stall-timeout): "
+			 "killed",
+			 c->profile, limit);
+	} else if (r.too_big) {
+		err = RC_E_USAGE;
+		snprintf(why, whylen,
+			 "credential_process of AWS profile %s printed no "
+			 "usable credentials: its output is over 64 KiB",
+			 c->profile);
 	} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		err = RC_E_USAGE;
 		if (WIFEXITED(st))
@@ -1467,13 +1584,12 @@ static enum rc_err fetch_process(struct rc_awscreds *c, struct rc_aws_cred *out,
 				 "killed by signal %d",
 				 c->profile,
 				 WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-	} else if (r.too_big || !rc_aws_parse_json(r.buf, r.n, out, &pwhy)) {
+	} else if (!rc_aws_parse_json(r.buf, r.n, out, &pwhy)) {
 		err = RC_E_USAGE;
 		snprintf(why, whylen,
 			 "credential_process of AWS profile %s printed no "
 			 "usable credentials: %s",
-			 c->profile,
-			 r.too_big ? "its output is over 64 KiB" : pwhy);
+			 c->profile, pwhy);
 	}
 	reply_free(&r);
 	return err;

@@ -40,13 +40,13 @@ struct rc_aws_ini;
 /*
  * Parses text[0..n) in the AWS files' INI dialect: "[section]" headers,
  * "key = value" lines (keys case-insensitive, both sides trimmed), full
- * line comments starting with '#' or ';', and indented lines after a key
- * with an empty value (a nested block such as "s3 =", kept as
- * "key.sub"). Returns the parsed file in *out (free it with
- * rc_aws_ini_free), or NULL with *line set to the first bad line and *why
- * to a static message (*line 0 and "out of memory" when allocation
- * failed). A key outside any section, a line that is neither, and a
- * section or key given twice are errors, as in the AWS CLI.
+ * line comments starting with '#' or ';', and lines indented deeper than
+ * a key with an empty value (a nested block such as "s3 =", kept as
+ * "key.sub"); keys indented alike are keys, as for the AWS CLI. Returns the
+ * parsed file in *out (free it with rc_aws_ini_free), or NULL with *line set to
+ * the first bad line and *why to a static message (*line 0 and "out of memory"
+ * when allocation failed). A key outside any section, a line that is neither,
+ * and a section or key given twice are errors, as in the AWS CLI.
  */
 struct rc_aws_ini *rc_aws_ini_parse(const char *text, size_t n, unsigned *line,
 				    const char **why);
@@ -61,8 +61,8 @@ bool rc_aws_ini_has(const struct rc_aws_ini *ini, const char *section);
 /* Wipes (values may be secrets) and frees ini. Accepts NULL. */
 void rc_aws_ini_free(struct rc_aws_ini *ini);
 
-/* Parses an ISO 8601 UTC time ("2026-11-30T08:40:00Z", fractions and a
- * "+00:00" offset allowed) into *out. */
+/* Parses an ISO 8601 time ("2026-11-30T08:40:00Z", fractions allowed,
+ * "Z" or an offset such as "+02:00" or "-0500") into *out, UTC. */
 bool rc_aws_parse_time(const char *s, time_t *out);
 
 /*

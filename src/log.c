@@ -195,9 +195,11 @@ void rc_log_redact_url(const char *url, char *out, size_t outlen)
 		p++;
 		size_t vl = strcspn(p, "&#");
 		/* sig: Azure's sig=, CloudFront's Signature; jwt: the token
-		 * in GitHub's release-asset URLs. */
+		 * in GitHub's release-asset URLs; hmac, hdnts, hdnea:
+		 * Akamai's token ("exp=...~acl=...~hmac=..."). */
 		if (rc_log_secret_header(key, kl) || contains(key, kl, "sig") ||
-		    contains(key, kl, "jwt")) {
+		    contains(key, kl, "jwt") || contains(key, kl, "hmac") ||
+		    contains(key, kl, "hdnts") || contains(key, kl, "hdnea")) {
 			for (const char *r = "[redacted]"; *r; r++)
 				PUT(*r);
 		} else {

@@ -165,6 +165,27 @@ static enum rc_err enter_dir(struct rc_opts *o)
 		if (val && *val && val[0] != '/' && realpath(val, path))
 			setenv(v, path, 1);
 	}
+	/* Files the credentials come from, read again at every refresh
+	 * while the archive is unpacked here: a relative name must not
+	 * find a member of it (nor miss the user's file). */
+	static char start[2048];
+	static const char *const files[] = {
+	    "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
+	    "AWS_WEB_IDENTITY_TOKEN_FILE",
+	    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "NETRC"};
+	if (getcwd(start, sizeof start) == NULL) {
+		rc_log_error("--extract: the current directory: %s",
+			     strerror(errno));
+		return RC_E_OUTPUT;
+	}
+	o->start_dir = start;
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+		const char *val = getenv(files[i]);
+		if (val && *val && val[0] != '/' && strncmp(val, "~/", 2) &&
+		    snprintf(path, sizeof path, "%s/%s", start, val) <
+			(int)sizeof path)
+			setenv(files[i], path, 1);
+	}
 	snprintf(path, sizeof path, "%s", o->extract_dir);
 	for (char *p = path + 1; *p; p++) {
 		if (*p != '/')

@@ -91,6 +91,7 @@ struct rc_opts {
 	enum rc_format format;	 /* -d=FMT */
 	bool passthrough;	 /* -d=auto,passthrough */
 	const char *extract_dir; /* -x */
+	const char *start_dir;	 /* the directory -x left, absolute, or NULL */
 	const char *member;	 /* --member */
 	unsigned strip;		 /* --strip-components */
 	bool strip_set;

@@ -104,11 +104,29 @@ static void t_ini(void)
 	CHECK(ini_bad("[a]\n[b]\n[a]\n", 3, "appears twice"));
 	CHECK(ini_bad("[a]\nk = 1\nK = 2\n", 3, "key appears twice"));
 	CHECK(ini_bad("[a]\n = v\n", 2, "no key"));
-	CHECK(ini_bad("[a]\n  x = 1\n", 2, "follows no key"));
+	/* Keys indented alike under their section are keys, as for the
+	 * AWS CLI; deeper ones after a value continue it. */
+	i = ini("[a]\n  x = 1\n  s3 =\n    y = 2\n  z = 3\n  [b]\n\tw = 4\n",
+		&line, &why);
+	CHECK(i && strcmp(rc_aws_ini_get(i, "a", "x"), "1") == 0 &&
+	      strcmp(rc_aws_ini_get(i, "a", "s3.y"), "2") == 0 &&
+	      strcmp(rc_aws_ini_get(i, "a", "z"), "3") == 0 &&
+	      !rc_aws_ini_get(i, "a", "y") &&
+	      strcmp(rc_aws_ini_get(i, "b", "w"), "4") == 0);
+	rc_aws_ini_free(i);
+	CHECK(ini_bad("[a]\n  k = v\n    more\n", 3, "continues a value"));
 	CHECK(ini_bad("[a]\nk = v\n  more\n", 3, "continues a value"));
 	CHECK(ini_bad("[a]\nk = v\rw\n", 2, "stray CR"));
 	i = rc_aws_ini_parse("[a]\nk = v\0w\n", 12, &line, &why);
 	CHECK(i == NULL && line == 2 && strstr(why, "NUL"));
+	/* A comment after a section header, as the AWS CLI allows. */
+	i = ini("[a] # main\nk = 1\n[b];x\nk = 2\n", &line, &why);
+	CHECK(i && rc_aws_ini_has(i, "a") && rc_aws_ini_has(i, "b") &&
+	      strcmp(rc_aws_ini_get(i, "a", "k"), "1") == 0 &&
+	      strcmp(rc_aws_ini_get(i, "b", "k"), "2") == 0);
+	rc_aws_ini_free(i);
+	CHECK(ini_bad("[a] b\n", 1, "text after its ']'"));
+	CHECK(ini_bad("[a\n", 1, "lacks its ']'"));
 	/* A nested block ends at the next unindented key. */
 	i = ini("[a]\ns3 =\n  x = 1\ny = 2\n", &line, &why);
 	CHECK(i && rc_aws_ini_get(i, "a", "s3.x") &&
@@ -125,7 +143,18 @@ static void t_time(void)
 	      t == 1796028000);
 	CHECK(rc_aws_parse_time("2026-11-30T08:40:00+00:00", &t) &&
 	      t == 1796028000);
-	CHECK(!rc_aws_parse_time("2026-11-30T08:40:00+02:00", &t));
+	/* Offsets, as RFC 3339 and the AWS SDKs allow. */
+	CHECK(rc_aws_parse_time("2026-11-30T10:40:00+02:00", &t) &&
+	      t == 1796028000);
+	CHECK(rc_aws_parse_time("2026-11-30T03:10:00.5-05:30", &t) &&
+	      t == 1796028000);
+	CHECK(rc_aws_parse_time("2026-11-30T10:40:00+0200", &t) &&
+	      t == 1796028000);
+	CHECK(rc_aws_parse_time("2026-11-30T08:40:00z", &t) && t == 1796028000);
+	CHECK(!rc_aws_parse_time("2026-11-30T08:40:00+2:00", &t));
+	CHECK(!rc_aws_parse_time("2026-11-30T08:40:00+24:00", &t));
+	CHECK(!rc_aws_parse_time("2026-11-30T08:40:00+02:00junk", &t));
+	CHECK(!rc_aws_parse_time("2026-11-30T08:40:00+02:", &t));
 	CHECK(!rc_aws_parse_time("2026-11-30 08:40:00Z", &t));
 	CHECK(!rc_aws_parse_time("2026-11-30T08:40:00", &t));
 	CHECK(!rc_aws_parse_time("tomorrow", &t));
@@ -197,6 +226,16 @@ static void t_json(void)
 	CHECK(json_bad("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\","
 		       "\"Expiration\":\"soon\"}",
 		       "Expiration"));
+	/* An Expiration that is no string is no "never expires". */
+	CHECK(json_bad("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\","
+		       "\"Expiration\":1796028000}",
+		       "Expiration"));
+	CHECK(json_bad("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\","
+		       "\"Expiration\":1e400}",
+		       "Expiration"));
+	CHECK(json_ok("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\","
+		      "\"Expiration\":null}",
+		      "A", "S", NULL, 0));
 	CHECK(json_bad("[1]", "not a JSON object"));
 	CHECK(json_bad("{\"AccessKeyId\":", "not a JSON object"));
 	CHECK(json_bad("{} x", "not a JSON object"));
@@ -372,6 +411,30 @@ static void t_chain(void)
 	const char *e4b[] = {home, "AWS_DEFAULT_PROFILE=keys", NULL};
 	fake = e4b;
 	CHECK(source_is("AWS profile keys (~/.aws/config)"));
+
+	/* A name too long to keep is refused, never cut short to another
+	 * profile's name. */
+	char longname[300], longprof[320], longsec[400];
+	memset(longname, 'p', 200);
+	longname[200] = '\0';
+	snprintf(longprof, sizeof longprof, "AWS_PROFILE=%s", longname);
+	snprintf(longsec, sizeof longsec,
+		 "[%.127s]\naws_access_key_id = A\naws_secret_access_key = S\n",
+		 longname);
+	snprintf(f1, sizeof f1, "AWS_SHARED_CREDENTIALS_FILE=%s",
+		 file("long", longsec));
+	const char *e4c[] = {home, f1, longprof, NULL};
+	fake = e4c;
+	CHECK(refused("AWS_PROFILE is too long (over 127 bytes)"));
+
+	/* An empty aws_session_token is none. */
+	snprintf(f1, sizeof f1, "AWS_SHARED_CREDENTIALS_FILE=%s",
+		 file("emptytok", "[default]\naws_access_key_id = A\n"
+				  "aws_secret_access_key = S\n"
+				  "aws_session_token =\n"));
+	const char *e4d[] = {home, f1, NULL};
+	fake = e4d;
+	CHECK(source_is("AWS profile default (AWS_SHARED_CREDENTIALS_FILE)"));
 
 	/* Errors name the profile, the file and the key. */
 	const char *e5[] = {home, "AWS_PROFILE=half", NULL};

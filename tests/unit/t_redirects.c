@@ -71,5 +71,12 @@ int main(void)
 		       "SIGX",
 		       "SIGX"));
 	CHECK(redacted("https://h/k?token=TOKX", "TOKX"));
+	/* Akamai's token, in the query under hdnts / hdnea, or as hmac. */
+	CHECK(redacted("https://a.akamaized.net/f?hdnts=exp=1~acl=/*~hmac="
+		       "HMACX",
+		       "HMACX"));
+	CHECK(redacted("https://a.akamaized.net/f?hdnea=exp=1~hmac=HMACX",
+		       "HMACX"));
+	CHECK(redacted("https://cdn/f?e=1&hmac=HMACX", "HMACX"));
 	return DONE();
 }
