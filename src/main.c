@@ -411,6 +411,8 @@ static int finish(const struct rc_opts *o, enum rc_err err, const char *why,
 	int status = rc_err_exit_status(err);
 
 	rc_progress_finish(progress, status);
+	rc_progress_free(progress);
+	progress = NULL;
 	if (o->progress == RC_PROGRESS_JSON)
 		rc_progress_json_end(status, why, delivered);
 	return status;
