@@ -45,6 +45,9 @@
 
 static volatile sig_atomic_t got_signal;
 static struct timespec run_start; /* for --stats */
+/* The progress display of the whole run, from the command line's end to
+ * finish(): a restart of -o's file does not start it over. */
+static struct rc_progress_state *progress;
 
 /* The first signal wins: a SIGTERM after --max-time fired (SIGALRM) does
  * not turn a timeout into a termination, nor the other way round. */
@@ -258,7 +261,7 @@ static enum rc_err consume(struct rc_ring *ring, struct rc_run *run,
 			   const struct rc_fetch_info *in, uint64_t *delivered,
 			   bool *want_zip, char *msg, size_t msglen)
 {
-	struct rc_progress_state *pg = rc_progress_new(o->progress);
+	struct rc_progress_state *pg = progress;
 	struct rc_reader r;
 	enum rc_err err;
 
@@ -269,7 +272,6 @@ static enum rc_err consume(struct rc_ring *ring, struct rc_run *run,
 		if (r.digest == NULL) {
 			snprintf(msg, msglen, "out of memory for %s",
 				 rc_digest_option(o->digest));
-			rc_progress_free(pg);
 			rc_ring_stop(ring, RC_E_NOMEM, msg);
 			return RC_E_NOMEM;
 		}
@@ -297,7 +299,6 @@ static enum rc_err consume(struct rc_ring *ring, struct rc_run *run,
 				   atomic_load(&run->retries), true);
 	}
 	rc_progress_end(pg);
-	rc_progress_free(pg);
 	rc_ring_stop(ring, err, msg);
 	return err;
 }
@@ -430,6 +431,9 @@ static int finish(const struct rc_opts *o, enum rc_err err, const char *why,
 {
 	int status = rc_err_exit_status(err);
 
+	rc_progress_finish(progress, status);
+	rc_progress_free(progress);
+	progress = NULL;
 	if (o->progress == RC_PROGRESS_JSON)
 		rc_progress_json_end(status, why, delivered);
 	return status;
@@ -470,6 +474,8 @@ int main(int argc, char *argv[])
 	}
 	if (o.version)
 		return version();
+	/* Before argv is wiped: the start line names the URL. */
+	progress = rc_progress_new(o.progress, o.url);
 	if (o.cacert && (err = check_cacert(o.cacert, why, sizeof why))) {
 		rc_log_error("%s", why);
 		return finish(&o, err, why, 0);

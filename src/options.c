@@ -136,7 +136,12 @@ void rc_options_usage(void *fp)
 	    "      --cacert FILE       CA certificates to verify with\n"
 	    "  -q, --quiet             no progress display\n"
 	    "  -v, --verbose           log requests, retries and timings\n"
-	    "      --progress[=bar|line|json|none]  progress on stderr\n"
+	    "      --progress[=STYLE]  progress on stderr: bar, line (start, "
+	    "every 5 s,\n"
+	    "                          end: for logs), json, none, or auto "
+	    "(bar on a\n"
+	    "                          terminal, else line); unset: a bar on "
+	    "a terminal\n"
 	    "      --stats             a key=value summary line at the end\n"
 	    "      --shard K/N         only the K-th of N equal parts\n"
 	    "  -d, --decompress[=FMT]  decode to stdout: auto (default), "
@@ -178,7 +183,8 @@ void rc_options_usage(void *fp)
 	    "failed, 7 --sha256/--sha512 mismatch, 130 SIGINT,\n"
 	    "143 SIGTERM.\n"
 	    "Every long option can also be set as RANGECAT_<OPTION>\n"
-	    "(RANGECAT_CONNECTIONS=16); the command line wins.\n"
+	    "(RANGECAT_CONNECTIONS=16); the command line wins, and\n"
+	    "RANGECAT_QUIET wins over RANGECAT_PROGRESS.\n"
 	    "Credentials come from the environment only, one kind per run:\n"
 	    "RANGECAT_TOKEN (bearer), RANGECAT_USER and RANGECAT_PASSWORD,\n"
 	    "RANGECAT_HEADERS, NETRC, AWS_ACCESS_KEY_ID and "
@@ -528,7 +534,7 @@ static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 	if (o->cache_size && o->cache_dir == NULL)
 		return rc_err_usage(why, whylen,
 				    "--cache-size goes with --cache");
-	if (o->quiet && o->progress != RC_PROGRESS_AUTO &&
+	if (o->quiet && o->progress != RC_PROGRESS_DEFAULT &&
 	    o->progress != RC_PROGRESS_NONE)
 		return rc_err_usage(
 		    why, whylen, "--quiet and --progress cannot be combined");
@@ -656,7 +662,7 @@ static void reset_group(struct rc_opts *o, int g)
 	case OPT_CACERT: o->cacert = NULL; break;
 	case 'q':
 		o->quiet = false;
-		o->progress = RC_PROGRESS_AUTO;
+		o->progress = RC_PROGRESS_DEFAULT;
 		break;
 	case 'v': o->verbose = 0; break;
 	case OPT_STATS: o->stats = false; break;
@@ -803,10 +809,13 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 			o->progress = RC_PROGRESS_JSON;
 		else if (strcmp(arg, "none") == 0)
 			o->progress = RC_PROGRESS_NONE;
+		else if (strcmp(arg, "auto") == 0)
+			o->progress = RC_PROGRESS_AUTO;
 		else
-			return rc_err_usage(
-			    why, whylen, "%s: expected bar, line, json or none",
-			    name);
+			return rc_err_usage(why, whylen,
+					    "%s: expected bar, line, json, "
+					    "auto or none",
+					    name);
 		break;
 	case 'd':
 	case 'x':
@@ -966,6 +975,12 @@ static enum rc_err from_env(struct rc_opts *o, rc_getenv_fn get, char *why,
 			return RC_E_USAGE;
 		o->env_groups[o->nenv_groups++] = group_of(lo->val);
 	}
+	/* RANGECAT_QUIET with RANGECAT_PROGRESS: quiet wins, no error. An
+	 * image sets RANGECAT_PROGRESS for its logs; whoever adds
+	 * RANGECAT_QUIET=1 asks for silence. Given both on the command
+	 * line, the two still conflict (validate). */
+	if (o->quiet)
+		o->progress = RC_PROGRESS_DEFAULT;
 	return RC_OK;
 }
 

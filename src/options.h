@@ -26,7 +26,10 @@
 #define RC_OPT_SHA256 0x300
 #define RC_OPT_SHA512 0x301
 
+/* DEFAULT: no setting (a bar on a terminal, else nothing); AUTO: a bar on
+ * a terminal, else lines (--progress=auto, for container images). */
 enum rc_progress {
+	RC_PROGRESS_DEFAULT,
 	RC_PROGRESS_AUTO,
 	RC_PROGRESS_BAR,
 	RC_PROGRESS_LINE,

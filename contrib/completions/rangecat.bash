@@ -4,7 +4,7 @@
 _rangecat_values()
 {
 	case $1 in
-	--progress) compgen -W "bar line json none" -- "$2" ;;
+	--progress) compgen -W "auto bar line json none" -- "$2" ;;
 	-d | --decompress)
 		compgen -W "auto zstd gzip xz bzip2 lz4 auto,passthrough" -- "$2"
 		;;

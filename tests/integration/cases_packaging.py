@@ -85,7 +85,7 @@ def t_pkg_bash_equals(env):
         open(os.path.join(d, name), "w").close()
     for words, want in (
             # bash's default COMP_WORDBREAKS holds "=": three words
-            (["--progress", "="], ["bar", "json", "line", "none"]),
+            (["--progress", "="], ["auto", "bar", "json", "line", "none"]),
             (["--progress", "=", "li"], ["line"]),
             (["--decompress", "=", "z"], ["zstd"]),
             (["--cacert", "=", "ca"], ["ca file.pem"]),

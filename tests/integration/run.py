@@ -1589,8 +1589,8 @@ def t_dockerfile(env):
     expect("COPY --from=build" in rt, "runtime copies from build")
     # Numeric, so that runAsNonRoot can check it.
     expect(re.search(r"^USER 10001:10001$", rt, re.M), "USER 10001:10001")
-    expect(re.search(r"^ENV RANGECAT_PROGRESS=line$", rt, re.M),
-           "no line progress for the logs")
+    expect(re.search(r"^ENV RANGECAT_PROGRESS=auto$", rt, re.M),
+           "no line progress for the logs (a bar on a terminal)")
     expect(re.search(r'^ENTRYPOINT \["rangecat"\]', rt, re.M),
            "rangecat entrypoint")
     expect("-dev" not in rt, "a -dev package in the runtime stage")

@@ -88,8 +88,11 @@ static void digest_options(void)
 
 /* A fake environment for rc_options_parse_env. */
 static const char *env_conn, *env_range, *env_quiet, *env_sha256;
+static const char *env_progress;
 static const char *fake_getenv(const char *name)
 {
+	if (strcmp(name, "RANGECAT_PROGRESS") == 0)
+		return env_progress;
 	if (strcmp(name, "RANGECAT_CONNECTIONS") == 0)
 		return env_conn;
 	if (strcmp(name, "RANGECAT_RANGE") == 0)
@@ -107,6 +110,52 @@ static enum rc_err parse_env(struct rc_opts *o, const char *a1, const char *a2,
 	char *argv[4] = {"rangecat", (char *)a1, (char *)a2, NULL};
 	int argc = a2 ? 3 : 2;
 	return rc_options_parse_env(o, argc, argv, fake_getenv, why, 256);
+}
+
+/*
+ * -q and --progress: the command line wins over the environment; of two
+ * environment settings quiet wins, without an error; both on the command
+ * line conflict, in the flags' names.
+ */
+static void progress_rules(void)
+{
+	struct rc_opts o;
+	char why[256];
+
+	env_quiet = NULL;
+	env_progress = NULL;
+	CHECK(parse_env(&o, "http://h/x", NULL, why) == RC_OK &&
+	      o.progress == RC_PROGRESS_DEFAULT && !o.quiet);
+	env_progress = "auto";
+	CHECK(parse_env(&o, "http://h/x", NULL, why) == RC_OK &&
+	      o.progress == RC_PROGRESS_AUTO);
+	CHECK(parse_env(&o, "--progress", "http://h/x", why) == RC_OK &&
+	      o.progress == RC_PROGRESS_BAR);
+	env_progress = "line";
+	env_quiet = "1";
+	CHECK(parse_env(&o, "http://h/x", NULL, why) == RC_OK && o.quiet &&
+	      o.progress == RC_PROGRESS_NONE);
+	CHECK(parse_env(&o, "--progress=json", "http://h/x", why) == RC_OK &&
+	      !o.quiet && o.progress == RC_PROGRESS_JSON);
+	env_quiet = NULL;
+	CHECK(parse_env(&o, "-q", "http://h/x", why) == RC_OK && o.quiet &&
+	      o.progress == RC_PROGRESS_NONE);
+	env_progress = "lines";
+	CHECK(parse_env(&o, "http://h/x", NULL, why) == RC_E_USAGE &&
+	      strstr(why, "RANGECAT_PROGRESS: expected bar, line, json, auto "
+			  "or none") &&
+	      !strstr(why, "lines"));
+	/* A bad variable is refused even when argv would replace it. */
+	CHECK(parse_env(&o, "-q", "http://h/x", why) == RC_E_USAGE);
+	env_progress = NULL;
+	CHECK(parse(&o, "-q", "--progress=line", "http://h/x", NULL) ==
+		  RC_E_USAGE &&
+	      strcmp(last_why, "--quiet and --progress cannot be combined") ==
+		  0);
+	CHECK(parse(&o, "-q", "--progress=none", "http://h/x", NULL) == RC_OK);
+	CHECK(parse(&o, "--progress=auto", "http://h/x", NULL, NULL) == RC_OK &&
+	      o.progress == RC_PROGRESS_AUTO);
+	env_quiet = "1";
 }
 
 static void env_options(void)
@@ -136,6 +185,7 @@ static void env_options(void)
 	      !o.quiet && o.progress == RC_PROGRESS_LINE);
 	env_quiet = "off";
 	CHECK(parse_env(&o, "http://h/x", NULL, why) == RC_OK && !o.quiet);
+	progress_rules();
 	env_quiet = "sometimes";
 	CHECK(parse_env(&o, "http://h/x", NULL, why) == RC_E_USAGE &&
 	      strstr(why, "RANGECAT_QUIET"));
