@@ -467,11 +467,14 @@ static bool slice(struct rc_cache *c, uint64_t start)
 			return false;
 		first = size > o->range_last ? size - o->range_last : 0;
 	} else if (o->has_range) {
+		/* start is past range_first by the bytes -o's FILE.part
+		 * keeps. */
 		if (o->range_first >= size)
 			return false;
-		first = o->range_first;
 		if (o->range_last != UINT64_MAX && o->range_last < size)
 			end = o->range_last + 1;
+		if (start > end)
+			return false;
 	} else if (start > size) {
 		return false;
 	}

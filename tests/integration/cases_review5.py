@@ -1,0 +1,46 @@
+# A hostile review of -o FILE and --cache DIR together and apart: each case
+# failed before the fix it names. Exec'd into run.py's namespace, after
+# cases_output.py and cases_cache.py (their helpers are used here).
+
+import urllib.request
+
+
+def r5_etag(env, name):
+    """nginx's ETag of name as it is now."""
+    req = urllib.request.Request(env.url(name), method="HEAD")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return resp.headers["ETag"]
+
+
+def r5_plant_part(part, data, url, etag, extra, total):
+    """A FILE.part as a killed run leaves it: data, and the resume xattr
+    for url (+ extra, the range or shard line) pinned to etag."""
+    with open(part, "wb") as f:
+        f.write(data)
+    key = hashlib.sha256((url + extra).encode()).hexdigest()
+    length = total
+    m = re.match(r"\nrange (\d+)-(\d+)$", extra)
+    if m:
+        length = int(m.group(2)) - int(m.group(1)) + 1
+    meta = ("rangecat-part 1\nkey %s\netag %s\nlast-modified -\n"
+            "length %d\ntotal %d\n" % (key, etag, length, total))
+    os.setxattr(part, XATTR, meta.encode())
+
+
+@case("review5: -o -r resumed from a --cache hit holds the range once")
+def t_r5_cache_range_resume(env):
+    data = env.files["f4194305"]
+    url = env.url("f4194305")
+    d = cache_dir(env, "r5range")
+    r = run(env, ["-v", "--cache", d, url])
+    expect_run(r, 0, data, err=r"cache: stored")
+    od = out_dir(env, "r5range")
+    dest = os.path.join(od, "slice")
+    first, last, kept = 1000, 1999999, 300000
+    _ = r5_plant_part(dest + ".part", data[first:first + kept], url,
+                      r5_etag(env, "f4194305"),
+                      "\nrange %d-%d" % (first, last), len(data))
+    r = run(env, ["-v", "--cache", d, "-r", "%d-%d" % (first, last),
+                  "-o", dest, url])
+    expect_run(r, 0, b"", err=r"continuing after its %d bytes" % kept)
+    expect_file(dest, data[first:last + 1], "-r resumed from a hit")
