@@ -618,6 +618,9 @@ void rc_cache_attach(struct rc_cache *c, struct rc_reader *r)
 		rc_reader_from_fd(r, c->datafd, c->len, c->buf, BUF_SIZE);
 		return;
 	}
+	/* -o starting over attaches again: the first copy goes. */
+	drop_copy(c);
+	c->written = 0;
 	/* Only a whole file becomes an entry. */
 	if (o->start != RC_START_ZERO || o->has_range || o->shard_n)
 		return;

@@ -44,3 +44,43 @@ def t_r5_cache_range_resume(env):
                   "-o", dest, url])
     expect_run(r, 0, b"", err=r"continuing after its %d bytes" % kept)
     expect_file(dest, data[first:last + 1], "-r resumed from a hit")
+
+
+@case("review5: -o FILE.part of version A while --cache holds B")
+def t_r5_cache_part_other_version(env):
+    old = os.urandom(3 * MB + 17)
+    new = os.urandom(3 * MB + 17)
+    name = "r5ver"
+    url = env.url(name)
+    add_old(env, name, old, age=7200)
+    etag_a = r5_etag(env, name)
+    od = out_dir(env, "r5ver")
+    dest = os.path.join(od, "f")
+    d = cache_dir(env, "r5ver")
+    # .part of A; the cache stores B, the remote's current version.
+    add_old(env, name, new, age=3600)
+    r = run(env, ["--cache", d, url])
+    expect_run(r, 0, new)
+    cache_entry_ok(d, url, new)
+    r5_plant_part(dest + ".part", old[:MB], url, etag_a, "", len(old))
+    before = len(access_lines(env, "/" + name))
+    r = run(env, ["-v", "--cache", d, "-o", dest, url])
+    expect_run(r, 0, b"", err=r"no longer the version of its %d bytes: "
+               r"starting over" % MB)
+    expect_file(dest, new, "A's .part, B cached and current")
+    expect(len(access_lines(env, "/" + name)) - before <= 3,
+           "B was fetched, not served from the cache")
+    cache_entry_ok(d, url, new)
+    # .part of A, the cache holds A too, the remote moved on to C: the
+    # probe's 412 starts the file over; no copy is left behind in DIR.
+    add_old(env, name, old, age=7200)
+    d2 = cache_dir(env, "r5ver2")
+    r = run(env, ["--cache", d2, url])
+    expect_run(r, 0, old)
+    cur = os.urandom(2 * MB + 5)
+    add_old(env, name, cur, age=1800)
+    r5_plant_part(dest + ".part", old[:MB], url, etag_a, "", len(old))
+    r = run(env, ["-v", "--cache", d2, "-o", dest, url])
+    expect_run(r, 0, b"", err=r"starting over")
+    expect_file(dest, cur, "A's .part, A cached, C remote")
+    cache_entry_ok(d2, url, cur)
