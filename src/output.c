@@ -54,6 +54,7 @@ struct rc_output {
 	bool pinned;	 /* etag pins the probe (If-Match) */
 	char key[65];
 	char etag[RC_ETAG_MAX];
+	uint64_t total; /* the remote's size etag was stored with */
 };
 
 /* The URL (credentials and signatures redacted) and the part of the file
@@ -333,6 +334,7 @@ enum rc_err rc_output_open(const struct rc_opts *o, struct rc_output **outp,
 	}
 	if (out->pinned) {
 		memcpy(out->etag, m.etag, sizeof out->etag);
+		out->total = m.total;
 		/* A complete partial file (a run stopped before its rename)
 		 * fetches its last byte again: the probe then proves the
 		 * remote is still this version. */
@@ -390,6 +392,12 @@ enum rc_err rc_output_hash_prefix(struct rc_output *out, struct rc_digest *d,
 		off += (uint64_t)n;
 	}
 	return RC_OK;
+}
+
+bool rc_output_fits(const struct rc_output *out, const struct rc_fetch_info *in)
+{
+	return !out->pinned || out->prefix == 0 || out->total == RC_UNKNOWN ||
+	       in->total == RC_UNKNOWN || in->total == out->total;
 }
 
 void rc_output_began(struct rc_output *out, const struct rc_fetch_info *in)

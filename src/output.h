@@ -47,6 +47,15 @@ enum rc_err rc_output_hash_prefix(struct rc_output *out, struct rc_digest *d,
 				  char *msg, size_t msglen);
 
 /*
+ * Whether the probe's reply (in) can be the version the kept bytes belong
+ * to: a server that keeps an ETag for another size (a version number not
+ * bumped) is not trusted to have kept the bytes either. True when nothing
+ * pins the kept bytes or a size is unknown.
+ */
+bool rc_output_fits(const struct rc_output *out,
+		    const struct rc_fetch_info *in);
+
+/*
  * Records what FILE.part now holds, once the probe has been judged and
  * before its first byte is written: in's etag, validator, first, end and
  * total are published before the first byte lands in the ring. Does

@@ -84,3 +84,35 @@ def t_r5_cache_part_other_version(env):
     expect_run(r, 0, b"", err=r"starting over")
     expect_file(dest, cur, "A's .part, A cached, C remote")
     cache_entry_ok(d2, url, cur)
+
+
+@case("review5: -o: the same ETag with another size is another version")
+def t_r5_part_same_etag_other_size(env):
+    # The kept bytes' record names the remote's ETag but another size (a
+    # server whose ETag is a version number that was not bumped): the
+    # bytes kept cannot be of this file, so it starts over.
+    data = env.files["f4194305"]
+    url = env.url("f4194305")
+    od = out_dir(env, "r5size")
+    dest = os.path.join(od, "f")
+    etag = r5_etag(env, "f4194305")
+    other = os.urandom(MB)
+    for total in (len(data) + 4096, len(data) - 4096):
+        r5_plant_part(dest + ".part", other, url, etag, "", total)
+        r = run(env, ["-o", dest, url])
+        expect_run(r, 0, b"", err=r"no longer the version of its %d bytes"
+                   % MB)
+        expect_file(dest, data, "total %d recorded" % total)
+    # -r: the record's length is the range's, its total the file's.
+    r5_plant_part(dest + ".part", other, url, etag, "\nrange 0-2999999",
+                  len(data) + 1)
+    r = run(env, ["-r", "0-2999999", "-o", dest, url])
+    expect_run(r, 0, b"", err=r"no longer the version")
+    expect_file(dest, data[:3000000], "-r, total differs")
+    # --if-match names the version: the run refuses instead (exit 4).
+    os.unlink(dest)
+    r5_plant_part(dest + ".part", other, url, etag, "", len(data) + 1)
+    r = run(env, ["--if-match", etag, "-o", dest, url])
+    expect_run(r, 4, b"", err=r"has ETag .* but %d bytes, not the size "
+               r"recorded" % len(data))
+    expect(not os.path.exists(dest), "FILE exists after exit 4")
