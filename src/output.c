@@ -280,27 +280,48 @@ enum rc_err rc_output_open(const struct rc_opts *o, struct rc_output **outp,
 			 rc_escape(out->path, file, sizeof file));
 		return RC_E_OUTPUT;
 	}
-	out->fd =
-	    open(out->part, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
-	if (out->fd < 0)
-		return fail_errno(why, whylen, "cannot open", out);
-	if (fstat(out->fd, &st) != 0)
-		return fail_errno(why, whylen, "cannot stat", out);
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "--output: %s is not a regular file",
-			 out->shown);
-		return RC_E_OUTPUT;
-	}
-	if (flock(out->fd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno == EWOULDBLOCK) {
+	/* Another run may rename (or remove) FILE.part between our open and
+	 * our lock: then we hold a file that is no longer FILE.part (it may
+	 * be the finished FILE), so it is opened again. */
+	for (int tries = 0;; tries++) {
+		struct stat now;
+		if (out->fd >= 0)
+			close(out->fd);
+		out->fd = open(out->part,
+			       O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+		if (out->fd < 0)
+			return fail_errno(why, whylen, "cannot open", out);
+		if (fstat(out->fd, &st) != 0)
+			return fail_errno(why, whylen, "cannot stat", out);
+		if (!S_ISREG(st.st_mode)) {
 			snprintf(why, whylen,
-				 "--output: %s is being written by another "
-				 "process",
+				 "--output: %s is not a regular file",
 				 out->shown);
 			return RC_E_OUTPUT;
 		}
-		return fail_errno(why, whylen, "cannot lock", out);
+		if (flock(out->fd, LOCK_EX | LOCK_NB) != 0) {
+			if (errno == EWOULDBLOCK) {
+				snprintf(why, whylen,
+					 "--output: %s is being written by "
+					 "another process",
+					 out->shown);
+				return RC_E_OUTPUT;
+			}
+			return fail_errno(why, whylen, "cannot lock", out);
+		}
+		if (lstat(out->part, &now) == 0 && now.st_dev == st.st_dev &&
+		    now.st_ino == st.st_ino)
+			break;
+		if (tries == 8) {
+			snprintf(why, whylen,
+				 "--output: %s keeps being replaced by "
+				 "another process",
+				 out->shown);
+			return RC_E_OUTPUT;
+		}
 	}
+	if (fstat(out->fd, &st) != 0)
+		return fail_errno(why, whylen, "cannot stat", out);
 
 	uint64_t size = (uint64_t)st.st_size, keep = 0;
 	bool have = read_meta(out, &m);

@@ -116,3 +116,78 @@ def t_r5_part_same_etag_other_size(env):
     expect_run(r, 4, b"", err=r"has ETag .* but %d bytes, not the size "
                r"recorded" % len(data))
     expect(not os.path.exists(dest), "FILE exists after exit 4")
+
+
+R5_SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <unistd.h>
+/* Delays each non-blocking flock by R5_FLOCK_DELAY ms: the window between
+ * opening FILE.part and locking it, made wide. */
+int flock(int fd, int op)
+{
+	static int (*real)(int, int);
+	const char *d = getenv("R5_FLOCK_DELAY");
+	if (!real)
+		real = (int (*)(int, int))dlsym(RTLD_NEXT, "flock");
+	if (d && (op & LOCK_NB))
+		usleep((useconds_t)atoi(d) * 1000);
+	return real(fd, op);
+}
+"""
+
+
+def r5_shim(env):
+    so = os.path.join(env.work, "r5flock.so")
+    if not os.path.exists(so):
+        src = os.path.join(env.work, "r5flock.c")
+        with open(src, "w") as f:
+            f.write(R5_SHIM)
+        subprocess.run(["cc", "-shared", "-fPIC", "-o", so, src, "-ldl"],
+                       check=True)
+    return so
+
+
+@case("review5: -o: a run that locks FILE.part after another renamed it "
+      "leaves FILE whole")
+def t_r5_part_renamed_before_lock(env):
+    if valgrind:
+        raise Skip("LD_PRELOAD under valgrind")
+    data = env.files["f4194305"]
+    od = out_dir(env, "r5race")
+    dest = os.path.join(od, "f")
+    argv = ["-q", "-o", dest, env.url("slow/f4194305")]
+    first = subprocess.Popen([BIN] + argv, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    try:
+        t0 = time.time()
+        while not os.path.exists(dest + ".part") and time.time() - t0 < 10:
+            time.sleep(0.005)
+        e = dict(os.environ, LD_PRELOAD=r5_shim(env), R5_FLOCK_DELAY="3000")
+        # The second run opens the first one's FILE.part now and locks it
+        # only after the first renamed it to FILE and ended.
+        second = subprocess.Popen([BIN] + argv, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, env=e)
+        out, err = first.communicate(timeout=60)
+        expect_run(Result(first.returncode, out, err.decode()), 0, b"")
+        expect_file(dest, data, "the first run")
+        bad = []
+        while second.poll() is None:
+            try:
+                n = os.path.getsize(dest)
+                if n != len(data):
+                    bad.append(n)
+            except OSError:
+                bad.append(-1)
+            time.sleep(0.002)
+        out, err = second.communicate(timeout=60)
+    finally:
+        for p in (first, locals().get("second")):
+            if p and p.poll() is None:
+                p.kill()
+                p.wait()
+    expect(not bad, "FILE seen incomplete or gone: %r" % sorted(set(bad))[:5])
+    expect_run(Result(second.returncode, out, err.decode()), 0, b"")
+    expect_file(dest, data, "the second run")
