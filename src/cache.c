@@ -547,11 +547,28 @@ enum rc_err rc_cache_open(const struct rc_opts *o, struct rc_auth *auth,
 	rc_log_redact_url(url, c->url, sizeof c->url);
 	if (!make_dir(o->cache_dir) ||
 	    (c->dirfd =
-		 open(o->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    (c->lockfd = openat(c->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC,
-				0600)) < 0) {
+		 open(o->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		snprintf(why, whylen, "--cache %s: %s", c->shown,
 			 strerror(errno));
+		rc_cache_free(c);
+		return RC_E_OUTPUT;
+	}
+	/* Whoever may write to DIR decides what a hit serves. */
+	struct stat st;
+	const char *unsafe = NULL;
+	if (fstat(c->dirfd, &st) != 0)
+		unsafe = strerror(errno);
+	else if (st.st_uid != geteuid())
+		unsafe = "owned by another user: its entries cannot be trusted";
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		unsafe = "writable by other users: its entries cannot be "
+			 "trusted (chmod go-w)";
+	else if ((c->lockfd = openat(c->dirfd, "lock",
+				     O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+				     0600)) < 0)
+		unsafe = strerror(errno);
+	if (unsafe) {
+		snprintf(why, whylen, "--cache %s: %s", c->shown, unsafe);
 		rc_cache_free(c);
 		return RC_E_OUTPUT;
 	}

@@ -191,3 +191,38 @@ def t_r5_part_renamed_before_lock(env):
     expect(not bad, "FILE seen incomplete or gone: %r" % sorted(set(bad))[:5])
     expect_run(Result(second.returncode, out, err.decode()), 0, b"")
     expect_file(dest, data, "the second run")
+
+
+def r5_poison(d, url, bad, etag):
+    """An entry for url holding bad, as another user could plant it in a
+    DIR they may write to; its record names the remote's real ETag."""
+    k = cache_key(url)
+    with open(os.path.join(d, k + ".data"), "wb") as f:
+        f.write(bad)
+    with open(os.path.join(d, k + ".meta"), "w") as f:
+        f.write("rangecat-cache 1\nsize %d\nsha256 %s\netag %s\n"
+                % (len(bad), sha(bad), etag))
+
+
+@case("review5: --cache DIR others may write to, or another user's, is "
+      "refused")
+def t_r5_cache_dir_perms(env):
+    data = env.files["f65537"]
+    url = env.url("f65537")
+    bad = os.urandom(len(data))
+    for mode, uid in ((0o777, 0), (0o1777, 0), (0o770, 0), (0o700, 65533)):
+        d = cache_dir(env, "r5perm")
+        os.makedirs(d)
+        r5_poison(d, url, bad, r5_etag(env, "f65537"))
+        os.chown(d, uid, -1)
+        os.chmod(d, mode)
+        r = run(env, ["--cache", d, url])
+        expect(r.out != bad, "mode %o uid %d: the planted entry was served"
+               % (mode, uid))
+        why = "owned by another user" if uid else "writable by other users"
+        expect_run(r, 5, b"", err=r"^rangecat: --cache .*r5perm: %s" % why)
+    # Ours and private: used.
+    d = cache_dir(env, "r5perm")
+    r = run(env, ["-v", "--cache", d, url])
+    expect_run(r, 0, data, err=r"cache: stored")
+    expect(os.stat(d).st_mode & 0o777 == 0o700, "DIR is not 0700")
