@@ -322,6 +322,13 @@ enum rc_err rc_output_open(const struct rc_opts *o, struct rc_output **outp,
 	}
 	if (fstat(out->fd, &st) != 0)
 		return fail_errno(why, whylen, "cannot stat", out);
+	/* Another user's FILE.part (planted in a shared /tmp) holds bytes
+	 * and a record we cannot trust, and would stay theirs as FILE. */
+	if (st.st_uid != geteuid()) {
+		snprintf(why, whylen, "--output: %s belongs to another user",
+			 out->shown);
+		return RC_E_OUTPUT;
+	}
 
 	uint64_t size = (uint64_t)st.st_size, keep = 0;
 	bool have = read_meta(out, &m);

@@ -226,3 +226,34 @@ def t_r5_cache_dir_perms(env):
     r = run(env, ["-v", "--cache", d, url])
     expect_run(r, 0, data, err=r"cache: stored")
     expect(os.stat(d).st_mode & 0o777 == 0o700, "DIR is not 0700")
+
+
+@case("review5: -o: a FILE.part that belongs to another user is refused")
+def t_r5_part_other_owner(env):
+    # A shared sticky directory (/tmp) without fs.protected_regular: another
+    # user plants FILE.part, writable by all, with a record that names the
+    # real ETag. Continuing it would serve their bytes and leave FILE theirs.
+    data = env.files["f4194305"]
+    url = env.url("f4194305")
+    shared = os.path.join(env.work, "r5shared")
+    shutil.rmtree(shared, ignore_errors=True)
+    os.makedirs(shared)
+    os.chmod(shared, 0o1777)
+    dest = os.path.join(shared, "f")
+    bad = os.urandom(len(data) - 1)
+    r5_plant_part(dest + ".part", bad, url, r5_etag(env, "f4194305"), "",
+                  len(data))
+    os.chown(dest + ".part", 65533, 65533)
+    os.chmod(dest + ".part", 0o666)
+    p = subprocess.run([BIN, "-o", dest, url], capture_output=True,
+                       timeout=60, user=65534, group=65534,
+                       stdin=subprocess.DEVNULL)
+    r = Result(p.returncode, p.stdout, p.stderr.decode(errors="replace"))
+    if os.path.exists(dest):
+        expect(open(dest, "rb").read()[:len(bad)] != bad,
+               "the planted bytes became FILE (exit %d)" % r.rc)
+    expect_run(r, 5, b"", err=r"^rangecat: --output: .*f\.part belongs to "
+               r"another user")
+    expect(not os.path.exists(dest), "FILE was written")
+    expect(open(dest + ".part", "rb").read() == bad,
+           "the other user's file was changed")
