@@ -52,6 +52,7 @@ struct rc_output {
 	bool described;	 /* the stored metadata describes this run */
 	bool strong;	 /* ... with a strong ETag: resumable */
 	bool pinned;	 /* etag pins the probe (If-Match) */
+	bool direct;	 /* FILE written in place: no .part, no rename */
 	char key[65];
 	char etag[RC_ETAG_MAX];
 	uint64_t total; /* the remote's size etag was stored with */
@@ -241,6 +242,31 @@ static const char *distrust(const struct rc_output *out, bool have,
 	return NULL;
 }
 
+/* FILE is not a regular file to replace (see rc_output_open): it
+ * becomes stdout as it is (same: it already is stdout). */
+static enum rc_err open_direct(struct rc_output *out, bool same, char *why,
+			       size_t whylen)
+{
+	rc_escape(out->path, out->shown, sizeof out->shown);
+	if (out->o->start != RC_START_ZERO) {
+		snprintf(why, whylen,
+			 "--continue-at: %s is not a regular file to continue",
+			 out->shown);
+		return RC_E_USAGE;
+	}
+	out->direct = out->described = true;
+	if (!same) {
+		out->fd = open(out->path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (out->fd < 0 || dup2(out->fd, 1) < 0) {
+			snprintf(why, whylen, "--output: cannot open %s: %s",
+				 out->shown, strerror(errno));
+			return RC_E_OUTPUT;
+		}
+	}
+	rc_sink_raw_name(out->shown);
+	return RC_OK;
+}
+
 enum rc_err rc_output_open(const struct rc_opts *o, struct rc_output **outp,
 			   char *why, size_t whylen)
 {
@@ -272,6 +298,17 @@ enum rc_err rc_output_open(const struct rc_opts *o, struct rc_output **outp,
 	rc_escape(out->part, out->shown, sizeof out->shown);
 	make_key(o, out->key);
 
+	/* A device, FIFO or socket (-o /dev/null, a named pipe), or a link to
+	 * the file stdout already is (-o /dev/stdout), is written in place,
+	 * as > FILE would: a .part renamed over it would replace it. */
+	if (stat(out->path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		struct stat so, ln;
+		bool same = lstat(out->path, &ln) == 0 && S_ISLNK(ln.st_mode) &&
+			    fstat(1, &so) == 0 && so.st_dev == st.st_dev &&
+			    so.st_ino == st.st_ino;
+		if (!S_ISREG(st.st_mode) || same)
+			return open_direct(out, same, why, whylen);
+	}
 	/* rename(2) cannot put a file where a directory is: say so now,
 	 * not after the download. */
 	if (stat(out->path, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -469,6 +506,8 @@ enum rc_err rc_output_commit(struct rc_output *out, uint64_t delivered,
 	struct stat st;
 	char file[PATH_MAX];
 
+	if (out->direct)
+		return RC_OK;
 	if (fsync(out->fd) != 0)
 		return fail_errno(msg, msglen, "cannot fsync", out);
 	if (fstat(out->fd, &st) != 0)
@@ -510,6 +549,8 @@ void rc_output_fail(struct rc_output *out, enum rc_err err, uint64_t delivered)
 	struct stat st;
 	uint64_t size = fstat(out->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
 
+	if (out->direct)
+		return;
 	if (out->o->remove_on_error || size == 0) {
 		(void)unlink(out->part);
 		(void)unlink(out->side);

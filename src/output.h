@@ -27,6 +27,8 @@ struct rc_output;
  * decides how much of it the run keeps (see rc_output_prefix), cuts it
  * there and makes it the process's stdout (fd 1). Says on stderr (unless
  * -q) when an earlier partial file is not trusted and is started over.
+ * A FILE that is a device, FIFO or socket, or the file stdout is, is
+ * written in place instead (no FILE.part, nothing to resume or rename).
  * Returns RC_OK with *out set (free it with rc_output_free), RC_E_USAGE
  * when -C N does not match FILE.part's size, or RC_E_OUTPUT; why is set
  * on error.

@@ -2,6 +2,7 @@
 # failed before the fix it names. Exec'd into run.py's namespace, after
 # cases_output.py and cases_cache.py (their helpers are used here).
 
+import stat
 import urllib.request
 
 
@@ -257,3 +258,44 @@ def t_r5_part_other_owner(env):
     expect(not os.path.exists(dest), "FILE was written")
     expect(open(dest + ".part", "rb").read() == bad,
            "the other user's file was changed")
+
+
+@case("review5: -o to a device, a FIFO or the file stdout is written in "
+      "place, never replaces it")
+def t_r5_out_special(env):
+    # -o /dev/null as root renamed a regular file over /dev/null. Here a
+    # device node of our own stands for it.
+    data = env.files["f65537"]
+    url = env.url("f65537")
+    d = out_dir(env, "r5special")
+    null = os.path.join(d, "null")
+    os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    r = run(env, ["-o", null, url])
+    expect_run(r, 0, b"", quiet=True)
+    expect(stat.S_ISCHR(os.lstat(null).st_mode), "the device was replaced")
+    expect(os.listdir(d) == ["null"], "left: %s" % os.listdir(d))
+    # A named pipe: its reader gets the bytes.
+    fifo = os.path.join(d, "fifo")
+    os.mkfifo(fifo)
+    got = []
+    th = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()),
+                          daemon=True)
+    th.start()
+    r = run(env, ["-o", fifo, url])
+    th.join(10)
+    expect_run(r, 0, b"", quiet=True)
+    expect(got and got[0] == data, "the FIFO's reader got %s bytes"
+           % (len(got[0]) if got else "no"))
+    expect(stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced")
+    # A name for stdout (/dev/stdout, /dev/fd/1): stdout gets the bytes.
+    link = os.path.join(d, "stdout")
+    os.symlink("/proc/self/fd/1", link)
+    r = run(env, ["-o", link, url])
+    expect_run(r, 0, data, quiet=True)
+    expect(os.path.islink(link), "the link was replaced")
+    # Resuming makes no sense there.
+    r = run(env, ["-C", "5", "-o", null, url])
+    expect_run(r, 1, b"", err=r"^rangecat: --continue-at: .*null is not a "
+               r"regular file")
+    expect(sorted(os.listdir(d)) == ["fifo", "null", "stdout"],
+           "left: %s" % os.listdir(d))
