@@ -373,11 +373,16 @@ static bool revalidate(struct rc_cache *c, struct rc_auth *auth)
 		       "the entry is dropped");
 		drop_entry(c, &c->e);
 	} else if (k.resp.status == 304) {
-		/* A 304 that names another ETag contradicts itself. */
-		current = !k.resp.etag[0] || !c->e.etag[0] ||
-			  strcmp(k.resp.etag, c->e.etag) == 0;
+		/* A 304 that names another ETag contradicts itself. One
+		 * with another Last-Modified is a server that answers
+		 * If-Modified-Since by "not newer" (RFC 9110 13.1.3): a file
+		 * rolled back to an older copy is another version. */
+		current = (!k.resp.etag[0] || !c->e.etag[0] ||
+			   strcmp(k.resp.etag, c->e.etag) == 0) &&
+			  (!k.resp.last_modified[0] || !c->e.lm[0] ||
+			   strcmp(k.resp.last_modified, c->e.lm) == 0);
 		rc_log("cache: HTTP 304%s",
-		       current ? "" : " with another ETag");
+		       current ? "" : " with another validator");
 	} else if ((k.resp.status == 200 || k.resp.status == 206) &&
 		   same_version(&c->e, &k.resp)) {
 		rc_log("cache: HTTP %ld with the entry's validator and size "

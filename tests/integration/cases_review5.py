@@ -299,3 +299,32 @@ def t_r5_out_special(env):
                r"regular file")
     expect(sorted(os.listdir(d)) == ["fifo", "null", "stdout"],
            "left: %s" % os.listdir(d))
+
+
+@case("review5: -o: a kept FILE.part against a server that ignores Range")
+def t_r5_part_norange(env):
+    # Held up: the 200 is skipped to the kept bytes' end, or started over.
+    data = env.files["f4194305"]
+    url = env.url("norange/f4194305")
+    od = out_dir(env, "r5norange")
+    dest = os.path.join(od, "f")
+    r5_plant_part(dest + ".part", data[:MB], url, r5_etag(env, "f4194305"),
+                  "", len(data))
+    r = run(env, ["-o", dest, url])
+    expect_run(r, 0, b"")
+    expect_file(dest, data, "Range ignored")
+
+
+@case("review5: --cache: a 304 that names another Last-Modified is no hit")
+def t_r5_cache_304_other_date(env):
+    # A file rolled back to an older copy keeps its older mtime; a server
+    # answers If-Modified-Since with 304 whenever the file is not newer
+    # (RFC 9110 13.1.3, Apache), and says which date it has.
+    data = env.files["f65537"]
+    url = env.furl("r5ims", "lm,ims304,lmback@1", "f65537")
+    d = cache_dir(env, "r5ims")
+    r = run(env, ["-v", "--cache", d, url])
+    expect_run(r, 0, data, err=r"cache: stored")
+    r = run(env, ["-v", "--cache", d, url])
+    expect_run(r, 0, data[1:] + data[:1], err=r"HTTP 304 with another")
+    expect("cache: hit" not in r.err, "a hit: %s" % r.err[-300:])
