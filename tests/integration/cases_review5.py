@@ -328,3 +328,23 @@ def t_r5_cache_304_other_date(env):
     r = run(env, ["-v", "--cache", d, url])
     expect_run(r, 0, data[1:] + data[:1], err=r"HTTP 304 with another")
     expect("cache: hit" not in r.err, "a hit: %s" % r.err[-300:])
+
+
+@case("review5: --cache: a URL signed again is a miss; no signature in DIR")
+def t_r5_cache_signed_query(env):
+    # Held up, and now documented: the query is part of the key.
+    data = env.files["f65537"]
+    d = cache_dir(env, "r5sig")
+    sigs = ["%064x" % random.getrandbits(256) for _ in range(2)]
+    for s in sigs:
+        url = env.url("f65537?X-Amz-Expires=60&X-Amz-Signature=" + s)
+        r = run(env, ["-v", "--cache", d, url])
+        expect_run(r, 0, data, err=r"cache: miss(.|\n)*cache: stored")
+        expect(s not in r.err, "the signature was logged")
+    expect(len([f for f in os.listdir(d) if f.endswith(".data")]) == 2,
+           "entries: %s" % cache_listing(d))
+    for f in os.listdir(d):
+        with open(os.path.join(d, f), "rb") as fh:
+            body = fh.read()
+        expect(not any(s.encode() in body or s in f for s in sigs),
+               "a signature is in DIR/%s" % f)
