@@ -164,10 +164,18 @@ static bool read_meta(struct rc_output *out, struct meta *m)
 	ssize_t n = fgetxattr(out->fd, XATTR_NAME, buf, META_MAX);
 
 	if (n < 0) {
-		int fd = open(out->side, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		/* Only our own sidecar: another user's (planted in a shared
+		 * directory) could name any version for our bytes. */
+		struct stat st;
+		int fd = open(out->side,
+			      O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 		if (fd < 0)
 			return false;
-		n = read(fd, buf, META_MAX);
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    st.st_uid != geteuid())
+			n = -1;
+		else
+			n = read(fd, buf, META_MAX);
 		close(fd);
 	}
 	if (n <= 0)
@@ -191,9 +199,11 @@ static void write_meta(struct rc_output *out, const struct meta *m)
 	}
 	rc_log("%s: no user xattrs (%s): metadata in a sidecar file",
 	       out->shown, strerror(errno));
+	/* A new file of ours, never one that was there. */
+	(void)unlink(out->side);
 	int fd =
 	    open(out->side,
-		 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
+		 O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
 	size_t done;
 	volatile sig_atomic_t never = 0;
 	if (fd < 0 || rc_sink_raw_write(fd, buf, (size_t)n, &done, &never) ||

@@ -353,3 +353,37 @@ def t_r5_cache_signed_query(env):
             body = fh.read()
         expect(not any(s.encode() in body or s in f for s in sigs),
                "a signature is in DIR/%s" % f)
+
+
+@case("review5: -o: a sidecar record that belongs to another user is not "
+      "trusted")
+def t_r5_sidecar_other_owner(env):
+    # No user xattrs (ramfs), a shared sticky directory: another user
+    # planted FILE.part.rangecat before our first run and rewrote it after
+    # the remote changed, naming the new ETag for our old bytes.
+    if valgrind:
+        raise Skip("runs as another user")
+    d = mount(env, "r5side", "ramfs", "mode=1777")
+    try:
+        data = env.files["f4194305"]
+        url = env.url("f4194305")
+        dest = os.path.join(d, "f")
+        old = os.urandom(MB)
+        with open(dest + ".part", "wb") as f:
+            f.write(old)
+        os.chown(dest + ".part", 65534, 65534)
+        key = hashlib.sha256(url.encode()).hexdigest()
+        with open(dest + ".part.rangecat", "w") as f:
+            f.write("rangecat-part 1\nkey %s\netag %s\nlast-modified -\n"
+                    "length %d\ntotal %d\n" % (key, r5_etag(env, "f4194305"),
+                                               len(data), len(data)))
+        os.chown(dest + ".part.rangecat", 65533, 65533)
+        os.chmod(dest + ".part.rangecat", 0o666)
+        p = subprocess.run([BIN, "-o", dest, url], capture_output=True,
+                           timeout=60, user=65534, group=65534,
+                           stdin=subprocess.DEVNULL)
+        r = Result(p.returncode, p.stdout, p.stderr.decode(errors="replace"))
+        expect_run(r, 0, b"", err=r"missing or damaged: starting over")
+        expect(open(dest, "rb").read() == data, "FILE is not the file")
+    finally:
+        umount(d)
