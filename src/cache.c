@@ -373,11 +373,16 @@ static bool revalidate(struct rc_cache *c, struct rc_auth *auth)
 		       "the entry is dropped");
 		drop_entry(c, &c->e);
 	} else if (k.resp.status == 304) {
-		/* A 304 that names another ETag contradicts itself. */
-		current = !k.resp.etag[0] || !c->e.etag[0] ||
-			  strcmp(k.resp.etag, c->e.etag) == 0;
+		/* A 304 that names another ETag contradicts itself. One
+		 * with another Last-Modified is a server that answers
+		 * If-Modified-Since by "not newer" (RFC 9110 13.1.3): a file
+		 * rolled back to an older copy is another version. */
+		current = (!k.resp.etag[0] || !c->e.etag[0] ||
+			   strcmp(k.resp.etag, c->e.etag) == 0) &&
+			  (!k.resp.last_modified[0] || !c->e.lm[0] ||
+			   strcmp(k.resp.last_modified, c->e.lm) == 0);
 		rc_log("cache: HTTP 304%s",
-		       current ? "" : " with another ETag");
+		       current ? "" : " with another validator");
 	} else if ((k.resp.status == 200 || k.resp.status == 206) &&
 		   same_version(&c->e, &k.resp)) {
 		rc_log("cache: HTTP %ld with the entry's validator and size "
@@ -467,11 +472,14 @@ static bool slice(struct rc_cache *c, uint64_t start)
 			return false;
 		first = size > o->range_last ? size - o->range_last : 0;
 	} else if (o->has_range) {
+		/* start is past range_first by the bytes -o's FILE.part
+		 * keeps. */
 		if (o->range_first >= size)
 			return false;
-		first = o->range_first;
 		if (o->range_last != UINT64_MAX && o->range_last < size)
 			end = o->range_last + 1;
+		if (start > end)
+			return false;
 	} else if (start > size) {
 		return false;
 	}
@@ -544,11 +552,28 @@ enum rc_err rc_cache_open(const struct rc_opts *o, struct rc_auth *auth,
 	rc_log_redact_url(url, c->url, sizeof c->url);
 	if (!make_dir(o->cache_dir) ||
 	    (c->dirfd =
-		 open(o->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    (c->lockfd = openat(c->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC,
-				0600)) < 0) {
+		 open(o->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		snprintf(why, whylen, "--cache %s: %s", c->shown,
 			 strerror(errno));
+		rc_cache_free(c);
+		return RC_E_OUTPUT;
+	}
+	/* Whoever may write to DIR decides what a hit serves. */
+	struct stat st;
+	const char *unsafe = NULL;
+	if (fstat(c->dirfd, &st) != 0)
+		unsafe = strerror(errno);
+	else if (st.st_uid != geteuid())
+		unsafe = "owned by another user: its entries cannot be trusted";
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		unsafe = "writable by other users: its entries cannot be "
+			 "trusted (chmod go-w)";
+	else if ((c->lockfd = openat(c->dirfd, "lock",
+				     O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+				     0600)) < 0)
+		unsafe = strerror(errno);
+	if (unsafe) {
+		snprintf(why, whylen, "--cache %s: %s", c->shown, unsafe);
 		rc_cache_free(c);
 		return RC_E_OUTPUT;
 	}
@@ -615,6 +640,9 @@ void rc_cache_attach(struct rc_cache *c, struct rc_reader *r)
 		rc_reader_from_fd(r, c->datafd, c->len, c->buf, BUF_SIZE);
 		return;
 	}
+	/* -o starting over attaches again: the first copy goes. */
+	drop_copy(c);
+	c->written = 0;
 	/* Only a whole file becomes an entry. */
 	if (o->start != RC_START_ZERO || o->has_range || o->shard_n)
 		return;

@@ -25,10 +25,11 @@ struct rc_cache;
  * its ETag, else If-Modified-Since) and, on a 304 or a reply naming the
  * same validator and size, checks the entry's size and SHA-256 on disk.
  * *hit then says whether the run is served from the entry: the bytes
- * from start (as main computes it from -C, or inside --shard; -r from o)
- * to the end asked. Anything else is a miss, and the run fetches as
- * usual. Returns RC_E_OUTPUT with why set when DIR cannot be used, or
- * RC_E_NOMEM; *out is set on RC_OK (free with rc_cache_free).
+ * from start (as main computes it from -C, -r and the bytes -o's
+ * FILE.part keeps; inside --shard) to the end asked. Anything else is a miss,
+ * and the run fetches as usual. Returns RC_E_OUTPUT with why set when DIR
+ * cannot be used, or RC_E_NOMEM; *out is set on RC_OK (free with
+ * rc_cache_free).
  */
 enum rc_err rc_cache_open(const struct rc_opts *o, struct rc_auth *auth,
 			  uint64_t start, struct rc_cache **out, bool *hit,

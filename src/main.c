@@ -232,7 +232,9 @@ static enum rc_err check_digest(struct rc_reader *r, const struct rc_opts *o,
 }
 
 /*
- * -o: the digest starts with the bytes kept in FILE.part, and what
+ * -o: the digest starts with the bytes kept in FILE.part, the remote's
+ * size must be the one recorded with them (else RC_E_CHANGED, and main
+ * starts the file over), and what
  * FILE.part holds is recorded once the probe was judged, before its first
  * byte is written (the fetcher publishes what it learnt before that byte
  * lands, so the peek's acquire makes it visible here).
@@ -247,8 +249,18 @@ static enum rc_err output_begin(struct rc_output *out, struct rc_reader *r,
 	if (r->digest &&
 	    (err = rc_output_hash_prefix(out, r->digest, msg, msglen)))
 		return err;
-	if (rc_reader_peek(r, 1, &p) > 0)
-		rc_output_began(out, in);
+	if (rc_reader_peek(r, 1, &p) <= 0)
+		return RC_OK;
+	if (!rc_output_fits(out, in)) {
+		char tag[RC_ETAG_MAX * 4];
+		snprintf(msg, msglen,
+			 "the remote file has ETag %s but %" PRIu64
+			 " bytes, not the size recorded with its kept bytes",
+			 rc_escape(rc_output_pin(out), tag, sizeof tag),
+			 in->total);
+		return RC_E_CHANGED;
+	}
+	rc_output_began(out, in);
 	return RC_OK;
 }
 

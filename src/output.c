@@ -52,8 +52,10 @@ struct rc_output {
 	bool described;	 /* the stored metadata describes this run */
 	bool strong;	 /* ... with a strong ETag: resumable */
 	bool pinned;	 /* etag pins the probe (If-Match) */
+	bool direct;	 /* FILE written in place: no .part, no rename */
 	char key[65];
 	char etag[RC_ETAG_MAX];
+	uint64_t total; /* the remote's size etag was stored with */
 };
 
 /* The URL (credentials and signatures redacted) and the part of the file
@@ -162,10 +164,18 @@ static bool read_meta(struct rc_output *out, struct meta *m)
 	ssize_t n = fgetxattr(out->fd, XATTR_NAME, buf, META_MAX);
 
 	if (n < 0) {
-		int fd = open(out->side, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		/* Only our own sidecar: another user's (planted in a shared
+		 * directory) could name any version for our bytes. */
+		struct stat st;
+		int fd = open(out->side,
+			      O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 		if (fd < 0)
 			return false;
-		n = read(fd, buf, META_MAX);
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    st.st_uid != geteuid())
+			n = -1;
+		else
+			n = read(fd, buf, META_MAX);
 		close(fd);
 	}
 	if (n <= 0)
@@ -189,9 +199,11 @@ static void write_meta(struct rc_output *out, const struct meta *m)
 	}
 	rc_log("%s: no user xattrs (%s): metadata in a sidecar file",
 	       out->shown, strerror(errno));
+	/* A new file of ours, never one that was there. */
+	(void)unlink(out->side);
 	int fd =
 	    open(out->side,
-		 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
+		 O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
 	size_t done;
 	volatile sig_atomic_t never = 0;
 	if (fd < 0 || rc_sink_raw_write(fd, buf, (size_t)n, &done, &never) ||
@@ -240,6 +252,31 @@ static const char *distrust(const struct rc_output *out, bool have,
 	return NULL;
 }
 
+/* FILE is not a regular file to replace (see rc_output_open): it
+ * becomes stdout as it is (same: it already is stdout). */
+static enum rc_err open_direct(struct rc_output *out, bool same, char *why,
+			       size_t whylen)
+{
+	rc_escape(out->path, out->shown, sizeof out->shown);
+	if (out->o->start != RC_START_ZERO) {
+		snprintf(why, whylen,
+			 "--continue-at: %s is not a regular file to continue",
+			 out->shown);
+		return RC_E_USAGE;
+	}
+	out->direct = out->described = true;
+	if (!same) {
+		out->fd = open(out->path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (out->fd < 0 || dup2(out->fd, 1) < 0) {
+			snprintf(why, whylen, "--output: cannot open %s: %s",
+				 out->shown, strerror(errno));
+			return RC_E_OUTPUT;
+		}
+	}
+	rc_sink_raw_name(out->shown);
+	return RC_OK;
+}
+
 enum rc_err rc_output_open(const struct rc_opts *o, struct rc_output **outp,
 			   char *why, size_t whylen)
 {
@@ -271,6 +308,17 @@ enum rc_err rc_output_open(const struct rc_opts *o, struct rc_output **outp,
 	rc_escape(out->part, out->shown, sizeof out->shown);
 	make_key(o, out->key);
 
+	/* A device, FIFO or socket (-o /dev/null, a named pipe), or a link to
+	 * the file stdout already is (-o /dev/stdout), is written in place,
+	 * as > FILE would: a .part renamed over it would replace it. */
+	if (stat(out->path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		struct stat so, ln;
+		bool same = lstat(out->path, &ln) == 0 && S_ISLNK(ln.st_mode) &&
+			    fstat(1, &so) == 0 && so.st_dev == st.st_dev &&
+			    so.st_ino == st.st_ino;
+		if (!S_ISREG(st.st_mode) || same)
+			return open_direct(out, same, why, whylen);
+	}
 	/* rename(2) cannot put a file where a directory is: say so now,
 	 * not after the download. */
 	if (stat(out->path, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -279,26 +327,54 @@ enum rc_err rc_output_open(const struct rc_opts *o, struct rc_output **outp,
 			 rc_escape(out->path, file, sizeof file));
 		return RC_E_OUTPUT;
 	}
-	out->fd =
-	    open(out->part, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
-	if (out->fd < 0)
-		return fail_errno(why, whylen, "cannot open", out);
-	if (fstat(out->fd, &st) != 0)
-		return fail_errno(why, whylen, "cannot stat", out);
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "--output: %s is not a regular file",
-			 out->shown);
-		return RC_E_OUTPUT;
-	}
-	if (flock(out->fd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno == EWOULDBLOCK) {
+	/* Another run may rename (or remove) FILE.part between our open and
+	 * our lock: then we hold a file that is no longer FILE.part (it may
+	 * be the finished FILE), so it is opened again. */
+	for (int tries = 0;; tries++) {
+		struct stat now;
+		if (out->fd >= 0)
+			close(out->fd);
+		out->fd = open(out->part,
+			       O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+		if (out->fd < 0)
+			return fail_errno(why, whylen, "cannot open", out);
+		if (fstat(out->fd, &st) != 0)
+			return fail_errno(why, whylen, "cannot stat", out);
+		if (!S_ISREG(st.st_mode)) {
 			snprintf(why, whylen,
-				 "--output: %s is being written by another "
-				 "process",
+				 "--output: %s is not a regular file",
 				 out->shown);
 			return RC_E_OUTPUT;
 		}
-		return fail_errno(why, whylen, "cannot lock", out);
+		if (flock(out->fd, LOCK_EX | LOCK_NB) != 0) {
+			if (errno == EWOULDBLOCK) {
+				snprintf(why, whylen,
+					 "--output: %s is being written by "
+					 "another process",
+					 out->shown);
+				return RC_E_OUTPUT;
+			}
+			return fail_errno(why, whylen, "cannot lock", out);
+		}
+		if (lstat(out->part, &now) == 0 && now.st_dev == st.st_dev &&
+		    now.st_ino == st.st_ino)
+			break;
+		if (tries == 8) {
+			snprintf(why, whylen,
+				 "--output: %s keeps being replaced by "
+				 "another process",
+				 out->shown);
+			return RC_E_OUTPUT;
+		}
+	}
+	if (fstat(out->fd, &st) != 0)
+		return fail_errno(why, whylen, "cannot stat", out);
+	/* Another user's FILE.part (planted in a shared /tmp) holds bytes
+	 * and a record we cannot trust, and would stay theirs as FILE. */
+	if (st.st_uid != geteuid()) {
+		snprintf(why, whylen, "--output: %s belongs to another user",
+			 out->shown);
+		return RC_E_OUTPUT;
 	}
 
 	uint64_t size = (uint64_t)st.st_size, keep = 0;
@@ -333,6 +409,7 @@ enum rc_err rc_output_open(const struct rc_opts *o, struct rc_output **outp,
 	}
 	if (out->pinned) {
 		memcpy(out->etag, m.etag, sizeof out->etag);
+		out->total = m.total;
 		/* A complete partial file (a run stopped before its rename)
 		 * fetches its last byte again: the probe then proves the
 		 * remote is still this version. */
@@ -392,6 +469,12 @@ enum rc_err rc_output_hash_prefix(struct rc_output *out, struct rc_digest *d,
 	return RC_OK;
 }
 
+bool rc_output_fits(const struct rc_output *out, const struct rc_fetch_info *in)
+{
+	return !out->pinned || out->prefix == 0 || out->total == RC_UNKNOWN ||
+	       in->total == RC_UNKNOWN || in->total == out->total;
+}
+
 void rc_output_began(struct rc_output *out, const struct rc_fetch_info *in)
 {
 	struct meta m;
@@ -433,6 +516,8 @@ enum rc_err rc_output_commit(struct rc_output *out, uint64_t delivered,
 	struct stat st;
 	char file[PATH_MAX];
 
+	if (out->direct)
+		return RC_OK;
 	if (fsync(out->fd) != 0)
 		return fail_errno(msg, msglen, "cannot fsync", out);
 	if (fstat(out->fd, &st) != 0)
@@ -474,6 +559,8 @@ void rc_output_fail(struct rc_output *out, enum rc_err err, uint64_t delivered)
 	struct stat st;
 	uint64_t size = fstat(out->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
 
+	if (out->direct)
+		return;
 	if (out->o->remove_on_error || size == 0) {
 		(void)unlink(out->part);
 		(void)unlink(out->side);

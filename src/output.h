@@ -27,6 +27,8 @@ struct rc_output;
  * decides how much of it the run keeps (see rc_output_prefix), cuts it
  * there and makes it the process's stdout (fd 1). Says on stderr (unless
  * -q) when an earlier partial file is not trusted and is started over.
+ * A FILE that is a device, FIFO or socket, or the file stdout is, is
+ * written in place instead (no FILE.part, nothing to resume or rename).
  * Returns RC_OK with *out set (free it with rc_output_free), RC_E_USAGE
  * when -C N does not match FILE.part's size, or RC_E_OUTPUT; why is set
  * on error.
@@ -45,6 +47,15 @@ const char *rc_output_pin(const struct rc_output *out);
 /* Adds the kept bytes to d (--sha256 over the whole file). */
 enum rc_err rc_output_hash_prefix(struct rc_output *out, struct rc_digest *d,
 				  char *msg, size_t msglen);
+
+/*
+ * Whether the probe's reply (in) can be the version the kept bytes belong
+ * to: a server that keeps an ETag for another size (a version number not
+ * bumped) is not trusted to have kept the bytes either. True when nothing
+ * pins the kept bytes or a size is unknown.
+ */
+bool rc_output_fits(const struct rc_output *out,
+		    const struct rc_fetch_info *in);
 
 /*
  * Records what FILE.part now holds, once the probe has been judged and

@@ -382,7 +382,8 @@ def t_cache_errors(env):
     # DIR on a 2 MiB tmpfs, a 4 MiB file: the copy fails, the bytes do not.
     mnt = os.path.join(env.work, "cache-full")
     os.makedirs(mnt, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt],
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs",
+                    mnt],
                    check=True)
     try:
         url = env.url("f4194305")

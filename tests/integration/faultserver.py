@@ -107,6 +107,11 @@ target (bool), generation, Authorization sent (bool), status.
 Caching (cases_cache.py), on every reply of the file:
   nostore     Cache-Control: private, no-store
   ccprivate   Cache-Control: private, max-age=0
+Revalidation as RFC 9110 13.1.3 allows (review5, cases_review5.py):
+  ims304      an If-Modified-Since no older than the Last-Modified is
+              answered 304 with that Last-Modified (as Apache does)
+  lmback@N    from request N on, a Last-Modified a day older and other
+              bytes of the same size (a file rolled back, its mtime kept)
 The connection count (engine, cases_engine.py):
   limit4      at most 4 connections of the token open at once: a request
               on a 5th connection gets no reply, its connection is reset
@@ -287,6 +292,24 @@ class Handler(BaseHTTPRequestHandler):
             version = 1
         if since("dropetag"):
             version = 1
+        # -- review5: a rollback, and If-Modified-Since as Apache does --
+        if since("lmback"):
+            lm_value = email.utils.formatdate(1000000000 - 86400,
+                                              usegmt=True)
+            version = 1
+        ims = self.headers.get("If-Modified-Since")
+        if "ims304" in modes and ims:
+            lm_t = email.utils.parsedate_to_datetime(lm_value)
+            try:
+                ims_t = email.utils.parsedate_to_datetime(ims)
+            except (TypeError, ValueError):
+                ims_t = None
+            if ims_t and lm_t <= ims_t:
+                self.send_response(304)
+                self.send_header("Last-Modified", lm_value)
+                self.end_headers()
+                return
+        # -- end review5 --
         noetag_now = since("dropetag") or ("gainetag" in modes and n == 0)
         if "gainetag" in modes and n == 0:
             version = 1
