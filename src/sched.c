@@ -414,10 +414,14 @@ bool rc_sched_conn_shed(struct rc_sched_conn *c, double t,
 bool rc_sched_conn_feed(struct rc_sched_conn *c, uint64_t budget,
 			uint64_t chunk)
 {
-	uint64_t feed = chunk ? budget / chunk / 2 : 1;
+	uint64_t chunks = chunk ? budget / chunk : 1;
+	uint64_t feed = chunks / 2;
 
-	if (feed < 1)
-		feed = 1;
+	/* Two chunks still feed two: the consumer writes a chunk's bytes as
+	 * they land, so the head's slot frees when its last byte does, and
+	 * a second transfer can take half of a straggler's range. */
+	if (feed < 2)
+		feed = chunks < 2 ? 1 : 2;
 	if (c->pinned || feed >= c->max_cap)
 		return false;
 	c->max_cap = (unsigned)feed;

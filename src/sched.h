@@ -191,8 +191,10 @@ enum rc_sched_shed {
 /*
  * What the buffer can feed. A transfer needs a chunk to write while the
  * one before it waits for the output, so budget bytes in chunks of up to
- * chunk bytes feed budget / chunk / 2 transfers (at least 1): more only
- * wait for a slot or split ranges. Lowers c's cap, and the cap a 429/503
+ * chunk bytes feed budget / chunk / 2 transfers: more only wait for a
+ * slot or split ranges. Two chunks feed two (the head's slot frees as
+ * its last byte is written, and a second transfer can split a
+ * straggler), one feeds one. Lowers c's cap, and the cap a 429/503
  * returns to, to that (never raises them); n follows. -n (pinned) is the
  * user's call and stays. Returns true when the cap dropped (c->why says
  * so).

@@ -669,6 +669,8 @@ static void units(void)
 	CHECK(rc_sched_conn_feed(&c, 8 << 20, 1 << 20) && c.cap == 4 &&
 	      c.max_cap == 4 && c.n == 4);
 	CHECK(!rc_sched_conn_feed(&c, 64 << 20, 1 << 20) && c.cap == 4);
+	CHECK(rc_sched_conn_feed(&c, 3 << 20, 1 << 20) && c.cap == 2 &&
+	      c.n == 2);
 	CHECK(rc_sched_conn_feed(&c, 1 << 20, 1 << 20) && c.cap == 1 &&
 	      c.n == 1);
 	rc_sched_conn_init(&c, 8, 32, false, 0);
