@@ -282,6 +282,13 @@ static uint64_t span_room(struct xfer *x)
 }
 
 static void decide_after_probe(struct xfer *x);
+
+/* The most transfers the count may reach: -n, or the controller's cap. */
+static unsigned reach(const struct rc_fetch *f)
+{
+	return f->conn.pinned ? f->conn.n : f->conn.max_cap;
+}
+
 static bool all_idle(struct rc_fetch *f);
 
 /* Transfers in the multi handle. */
@@ -1011,14 +1018,20 @@ static void decide_after_probe(struct xfer *x)
 	/* The default buffer is at most 5% of the download (beyond a
 	 * floor); a --memory given is the user's call. */
 	if (!f->o->memory_set && f->end != RC_UNKNOWN) {
-		rc_ring_lower_budget(
-		    f->ring,
-		    rc_ring_budget_for(f->o->memory, f->end - f->start),
-		    f->mode == MODE_PARALLEL ? f->o->connections + 1 : 2,
-		    f->o->chunk_set);
+		uint64_t b =
+		    rc_ring_budget_for(f->o->memory, f->end - f->start);
+		rc_ring_lower_budget(f->ring, b,
+				     f->mode == MODE_PARALLEL
+					 ? rc_sched_feed_slots(b, reach(f))
+					 : 2,
+				     f->o->chunk_set);
 		rc_log("buffer up to %" PRIu64 " bytes for %" PRIu64
 		       " bytes (5%%, at least 2 MiB), chunks up to %zu bytes",
 		       f->ring->budget, f->end - f->start, f->ring->slot_size);
+		if (f->mode == MODE_PARALLEL &&
+		    rc_sched_conn_feed(&f->conn, f->ring->budget,
+				       f->ring->slot_size))
+			rc_log("connections: %s", f->conn.why);
 	}
 	/* The probe claimed a chunk; the file may end before it does. */
 	if (x->seq != UINT64_MAX && f->end != RC_UNKNOWN) {
@@ -2067,12 +2080,19 @@ struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_auth *auth,
 	 * for successors that start while their ranges end. */
 	bool adapt = !o->connections_set;
 	unsigned cap = adapt ? fd_cap(RC_SCHED_CONN_CAP) : o->connections;
-	if (adapt && cap > ring->nslots / 2) /* two slots keep one busy */
-		cap = ring->nslots / 2 > 1 ? (unsigned)ring->nslots / 2 : 1;
 	f->nx = adapt ? cap + cap / 2 : cap;
 	f->overlap = adapt;
 	rc_sched_conn_init(&f->conn, adapt ? RC_SCHED_CONN_START : cap, cap,
 			   !adapt, now_s());
+	/* Chunks short enough that the budget gives each transfer the
+	 * count may reach two of them (unless --chunk-size was given), and
+	 * no more transfers than that feeds. The probe's size lowers both
+	 * again (decide_after_probe). */
+	if (adapt && !o->chunk_set)
+		rc_ring_lower_budget(ring, ring->budget,
+				     rc_sched_feed_slots(ring->budget, cap),
+				     false);
+	rc_sched_conn_feed(&f->conn, ring->budget, ring->slot_size);
 	f->x = calloc(f->nx, sizeof *f->x);
 	f->segs = calloc(ring->nslots * MAX_SEGS, sizeof *f->segs);
 	f->nsegs = calloc(ring->nslots, 1);

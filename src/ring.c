@@ -255,8 +255,13 @@ struct rc_slot *rc_ring_slot(struct rc_ring *r, uint64_t seq)
 
 void rc_ring_filled(struct rc_ring *r, uint64_t seq, uint64_t filled)
 {
-	atomic_store(&r->slots[seq % r->nslots].filled, filled);
-	if (seq == atomic_load(&r->head))
+	struct rc_slot *s = &r->slots[seq % r->nslots];
+
+	atomic_store(&s->filled, filled);
+	/* Only a batch (or the chunk's end) is worth a wake-up; the consumer
+	 * looks again on its own within RC_RING_BATCH_MS. */
+	if (seq == atomic_load(&r->head) && atomic_load(&r->sleeping) &&
+	    (filled >= atomic_load(&r->want) || filled >= atomic_load(&s->len)))
 		wake_consumer(r);
 }
 
@@ -342,16 +347,28 @@ static void deadline(struct timespec *ts, int ms)
 	}
 }
 
+static bool before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
 enum rc_next rc_ring_next(struct rc_ring *r, uint64_t pos,
 			  const unsigned char **p, size_t *n, int timeout_ms)
 {
 	enum rc_next k = peek(r, pos, p, n);
-	struct timespec ts;
+	struct timespec ts, batch;
 
 	if (k != RC_NEXT_TIMEOUT)
 		return k;
 	deadline(&ts, timeout_ms);
+	/* First wait for a batch, briefly; then for any byte. */
+	bool batching = pos > 0 || atomic_load(&r->head) > 0;
+	deadline(&batch, RC_RING_BATCH_MS);
+	if (!batching || before(&ts, &batch))
+		batch = ts;
 	pthread_mutex_lock(&r->mu);
+	atomic_store(&r->want, batching ? pos + RC_RING_BATCH : pos + 1);
 	atomic_store(&r->sleeping, 1);
 	for (;;) {
 		k = peek(r, pos, p, n);
@@ -361,11 +378,17 @@ enum rc_next rc_ring_next(struct rc_ring *r, uint64_t pos,
 			k = RC_NEXT_ERROR;
 			break;
 		}
-		if (pthread_cond_timedwait(&r->cv, &r->mu, &ts) == ETIMEDOUT) {
+		if (pthread_cond_timedwait(&r->cv, &r->mu, &batch) ==
+		    ETIMEDOUT) {
 			k = peek(r, pos, p, n);
 			if (k == RC_NEXT_TIMEOUT && r->err != RC_OK)
 				k = RC_NEXT_ERROR;
-			break;
+			if (k != RC_NEXT_TIMEOUT || !before(&batch, &ts))
+				break;
+			/* No byte within the batch time: the next one
+			 * wakes us. */
+			atomic_store(&r->want, pos + 1);
+			batch = ts;
 		}
 	}
 	atomic_store(&r->sleeping, 0);

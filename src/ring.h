@@ -26,6 +26,7 @@
  *   head            atomic; consumer stores, fetcher loads
  *   nchunks         atomic; fetcher stores once the end is known
  *   sleeping        atomic; the consumer's "about to wait" flag
+ *   want            atomic; consumer stores before sleeping, fetcher loads
  *   slot_size, cap, budget, pool, alloc, held, reclaimed: fetcher only
  *                   (main reads them before the fetcher starts or after
  *                   it ended)
@@ -45,6 +46,14 @@
 /* The largest a buffer may be with an unknown size: the floor of the 5%
  * rule (rc_ring_budget_for). */
 #define RC_RING_FLOOR (2u << 20)
+
+/* A consumer that caught up with the head sleeps until RC_RING_BATCH more
+ * bytes of it landed (or the chunk is complete), but at most
+ * RC_RING_BATCH_MS: waking it for every write the fetcher makes cost a
+ * sixth of the CPU on loopback, and a slow link's bytes wait that long at
+ * most. The run's first bytes are not held back. */
+#define RC_RING_BATCH (256u << 10)
+#define RC_RING_BATCH_MS 10
 
 struct rc_slot {
 	uint64_t off;		 /* file offset of buf[0] */
@@ -80,6 +89,8 @@ struct rc_ring {
 	_Atomic uint64_t head;	  /* chunk the consumer needs next */
 	_Atomic uint64_t nchunks; /* total chunks, UINT64_MAX until known */
 	_Atomic int sleeping;
+	_Atomic uint64_t want; /* the consumer sleeps until the head holds
+				* this many bytes (set before sleeping) */
 
 	enum rc_err err;  /* under mu: first error wins */
 	char errmsg[512]; /* under mu */

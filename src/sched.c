@@ -411,6 +411,43 @@ bool rc_sched_conn_shed(struct rc_sched_conn *c, double t,
 	return true;
 }
 
+bool rc_sched_conn_feed(struct rc_sched_conn *c, uint64_t budget,
+			uint64_t chunk)
+{
+	uint64_t chunks = chunk ? budget / chunk : 1;
+	uint64_t feed = chunks / 2;
+
+	/* Two chunks still feed two: the consumer writes a chunk's bytes as
+	 * they land, so the head's slot frees when its last byte does, and
+	 * a second transfer can take half of a straggler's range. */
+	if (feed < 2)
+		feed = chunks < 2 ? 1 : 2;
+	if (c->pinned || feed >= c->max_cap)
+		return false;
+	c->max_cap = (unsigned)feed;
+	if (c->cap > c->max_cap)
+		c->cap = c->max_cap;
+	if (c->n > c->cap)
+		c->n = c->cap;
+	if (c->prev_n >= c->n)
+		c->prev_n = 0; /* the step it would undo to is gone */
+	snprintf(c->why, sizeof c->why,
+		 "a %" PRIu64 "-byte buffer of chunks up to %" PRIu64
+		 " bytes feeds %u at most",
+		 budget, chunk, c->max_cap);
+	return true;
+}
+
+size_t rc_sched_feed_slots(uint64_t budget, unsigned reach)
+{
+	uint64_t most = budget / RC_SCHED_FEED_FLOOR;
+	uint64_t want = 2 * (uint64_t)(reach ? reach : 1);
+
+	if (most < 2)
+		most = 2;
+	return (size_t)(want < most ? want : most);
+}
+
 uint64_t rc_sched_chunk(double rate, double rtt, uint64_t lo, uint64_t hi)
 {
 	if (lo > hi)

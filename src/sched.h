@@ -189,6 +189,31 @@ enum rc_sched_shed {
 };
 
 /*
+ * What the buffer can feed. A transfer needs a chunk to write while the
+ * one before it waits for the output, so budget bytes in chunks of up to
+ * chunk bytes feed budget / chunk / 2 transfers: more only wait for a
+ * slot or split ranges. Two chunks feed two (the head's slot frees as
+ * its last byte is written, and a second transfer can split a
+ * straggler), one feeds one. Lowers c's cap, and the cap a 429/503
+ * returns to, to that (never raises them); n follows. -n (pinned) is the
+ * user's call and stays. Returns true when the cap dropped (c->why says
+ * so).
+ */
+bool rc_sched_conn_feed(struct rc_sched_conn *c, uint64_t budget,
+			uint64_t chunk);
+
+/*
+ * The chunks a budget is cut into so that reach transfers can each have
+ * two: 2 x reach, but no more than budget / RC_SCHED_FEED_FLOOR (and at
+ * least 2), since chunks shorter than the floor cost a request each for
+ * little data (a round trip per 512 KiB is a fifth of a 20 MiB/s
+ * transfer's time at 100 ms). The ring's longest chunk becomes budget /
+ * this (rc_ring_lower_budget's min_slots).
+ */
+#define RC_SCHED_FEED_FLOOR (512u << 10)
+size_t rc_sched_feed_slots(uint64_t budget, unsigned reach);
+
+/*
  * A transfer failed with what (at time t) while others other
  * transfers were delivering. Returns true when the count or the cap
  * dropped (c->why says why), or when the transfer was launched with more

@@ -13,12 +13,13 @@ def stats_connections(r):
 def t_engine_grow(env):
     # nginx's /slow/ sends each request at 1 MiB/s: eight connections
     # carry 8 MiB/s, sixteen nearly twice that, so the count must grow.
-    # 60 MiB of the big file in 1 MiB chunks (64 slots: the cap is 32)
-    # leave the count time to measure before the file is all planned.
+    # 60 MiB of the big file in 1 MiB chunks leave the count time to
+    # measure before the file is all planned; a 64 MiB buffer of them
+    # feeds 32 (by default 5% of 60 MiB would feed one).
     with open(os.path.join(env.data, "big"), "rb") as f:
         want = f.read(60 * MB)
-    r = run(env, ["-v", "--stats", "--chunk-size", "1M", "-r",
-                  "0-%d" % (60 * MB - 1), env.url("slow/big")])
+    r = run(env, ["-v", "--stats", "--chunk-size", "1M", "--memory", "64M",
+                  "-r", "0-%d" % (60 * MB - 1), env.url("slow/big")])
     expect_run(r, 0, want,
                err=r"connections: [0-9.]+ MiB/s with 8 connections: "
                r"trying 16\n")
@@ -28,7 +29,8 @@ def t_engine_grow(env):
     expect(stats_connections(r) >= 16, "ended with %d connections"
            % stats_connections(r))
     name = "f20971520"
-    # 8 slots feed 4 connections at most: the count starts there.
+    # 8 MiB of 1 MiB chunks feed 4 connections at most: the count
+    # starts there.
     r = run(env, ["-v", "--stats", "--chunk-size", "1M", "--memory", "8M",
                   env.url("slow/" + name)])
     expect_run(r, 0, env.files[name],
@@ -55,15 +57,18 @@ def t_engine_pinned(env):
 def t_engine_limit(env):
     # limit4 resets every connection past the fourth before its reply;
     # rate2m makes the run long enough for the count to try more than 4
-    # (by growing, or by starting a range's successor early).
+    # (by growing, or by starting a range's successor early); a 64 MiB
+    # buffer feeds that many (5% of 20 MiB would feed two).
     name = "f20971520"
-    r = run(env, ["--stats", env.furl("lim", "limit4,rate2m", name)])
+    r = run(env, ["--stats", "--memory", "64M",
+                  env.furl("lim", "limit4,rate2m", name)])
     expect_run(r, 0, env.files[name],
                err=r"^rangecat: stats: bytes=20971520 seconds=[0-9.]+ "
                r"rate=\d+ retries=0 connections=[1-4] exit=0 ")
     expect(r.err.count("\n") == 1, "more than the stats line: %s"
            % r.err[-600:])
-    r = run(env, ["-v", env.furl("lim2", "limit4,rate2m", name)])
+    r = run(env, ["-v", "--memory", "64M",
+                  env.furl("lim2", "limit4,rate2m", name)])
     expect_run(r, 0, env.files[name],
                err=r"connections: a connection was reset before its "
                r"reply while [1-4] delivered: the server's limit, [1-4] "
