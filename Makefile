@@ -53,7 +53,8 @@ LIB_SRC := src/err.c src/options.c src/http.c src/probe.c src/plan.c \
 	src/ring.c src/fetch.c src/sink_raw.c src/progress.c src/log.c \
 	src/resume.c src/reader.c src/sink_decode.c src/sink_unpack.c \
 	src/ranged.c src/sigv4.c src/auth.c src/oauth.c \
-	src/escape.c src/beneath.c src/digest.c src/sched.c
+	src/escape.c src/beneath.c src/digest.c src/sched.c \
+	src/inputs.c
 LIB_OBJ := $(LIB_SRC:.c=.o)
 UNIT_SRC := $(wildcard tests/unit/t_*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)

@@ -26,6 +26,7 @@
 #include "err.h"
 #include "escape.h"
 #include "fetch.h"
+#include "inputs.h"
 #include "log.h"
 #include "options.h"
 #include "progress.h"
@@ -109,15 +110,16 @@ static enum rc_err append_offset(uint64_t *off)
 }
 
 /*
- * Each connection needs a socket; curl, stdio and the wake-up pipe need a
+ * Each connection needs a socket (of each of the fetchers that may run at
+ * once: two with several URLs); curl, stdio and the wake-up pipe need a
  * few more. Raise the soft open-file limit as far as the hard one allows,
  * then lower -n to fit what is left, saying so once.
  */
-static void fit_fd_limit(struct rc_opts *o)
+static void fit_fd_limit(struct rc_opts *o, unsigned fetchers)
 {
 	struct rlimit rl;
 	const rlim_t spare = 16;
-	rlim_t need = o->connections + spare;
+	rlim_t need = (rlim_t)o->connections * fetchers + spare;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
 		return;
@@ -127,8 +129,9 @@ static void fit_fd_limit(struct rc_opts *o)
 			return;
 	}
 	getrlimit(RLIMIT_NOFILE, &rl);
-	unsigned fit =
-	    rl.rlim_cur > spare + 1 ? (unsigned)(rl.rlim_cur - spare) : 1;
+	unsigned fit = rl.rlim_cur > spare + fetchers
+			   ? (unsigned)((rl.rlim_cur - spare) / fetchers)
+			   : 1;
 	if (fit < o->connections) {
 		if (!o->quiet)
 			rc_log_error(
@@ -200,16 +203,19 @@ static enum rc_err check_digest(struct rc_reader *r, const struct rc_opts *o,
 			       msglen);
 }
 
-/* Reads the ring to the end through the sink o->mode asks for. */
-static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
-			   uint64_t *delivered, bool *want_zip, char *msg,
-			   size_t msglen)
+/* Reads the ring (and with chain, the rings after it) to the end through
+ * the sink o->mode asks for. */
+static enum rc_err consume(struct rc_ring *ring,
+			   const struct rc_reader_chain *chain,
+			   const struct rc_opts *o, uint64_t *delivered,
+			   bool *want_zip, char *msg, size_t msglen)
 {
 	struct rc_progress_state *pg = rc_progress_new(o->progress);
 	struct rc_reader r;
 	enum rc_err err;
 
 	rc_reader_init(&r, ring, &got_signal, pg);
+	r.chain = chain;
 	if (o->digest != RC_DIGEST_NONE) {
 		r.digest = rc_digest_new(o->digest);
 		if (r.digest == NULL) {
@@ -240,11 +246,11 @@ static enum rc_err consume(struct rc_ring *ring, const struct rc_opts *o,
 		/* The last figures: logs in line mode end on a full line. */
 		rc_progress_update(pg, r.consumed + r.pending,
 				   r.consumed + r.pending, 0,
-				   atomic_load(&ring->stat_retries), true);
+				   atomic_load(&r.ring->stat_retries), true);
 	}
 	rc_progress_end(pg);
 	rc_progress_free(pg);
-	rc_ring_stop(ring, err, msg);
+	rc_ring_stop(r.ring, err, msg);
 	return err;
 }
 
@@ -388,9 +394,283 @@ static int version(void)
 	return 0;
 }
 
+/* One URL of the run: its credentials, and once started its ring and
+ * fetcher. */
+struct job {
+	const char *url;      /* into argv or the -i list */
+	struct rc_auth *auth; /* owned */
+	struct rc_ring *ring; /* owned; NULL until started, after reaped */
+	struct rc_fetch *f;   /* owned; likewise */
+	bool started;
+	enum rc_err err; /* starting it failed: why in msg */
+	char msg[512];
+	uint64_t base; /* stream offset of its first byte, once reached */
+};
+
+/*
+ * Every URL of the run, in order. The consumer reads job cur; job cur + 1
+ * starts as soon as job cur's fetcher has claimed its last chunk, so its
+ * probe and first chunks overlap cur's tail. Two rings at most, each half
+ * of --memory (rc_options: geometry). Consumer (main) thread only.
+ */
+struct run {
+	const struct rc_opts *o;
+	struct job *jobs; /* owned */
+	size_t njobs;
+	size_t cur;
+	size_t nslots; /* per ring */
+	uint64_t start, last;
+	bool hold;	  /* -t/--member: the zip reader may take over */
+	unsigned retries; /* of the jobs reaped */
+	struct rc_fetch_info info; /* of the last job reaped */
+	uint64_t at;		   /* job cur's base, for its failure */
+};
+
+/* Starts job k's fetcher; a failure is kept in the job until the reader
+ * reaches it. */
+static void start_job(struct run *run, size_t k)
+{
+	const struct rc_opts *o = run->o;
+	struct job *j = &run->jobs[k];
+
+	j->started = true;
+	/* The first job's token was fetched before the run. */
+	if (k > 0 && (j->err = rc_auth_start(j->auth, o, j->msg,
+					     sizeof j->msg)) != RC_OK)
+		return;
+	j->ring = rc_ring_new(run->nslots, (size_t)o->chunk_size);
+	j->f =
+	    j->ring
+		? rc_fetch_new(o, j->auth, j->ring, run->start, run->last,
+			       o->has_range && o->range_suffix, o->range_last)
+		: NULL;
+	if (j->f == NULL) {
+		snprintf(j->msg, sizeof j->msg,
+			 "out of memory for a %" PRIu64 "-byte buffer",
+			 (uint64_t)run->nslots * o->chunk_size);
+		j->err = RC_E_NOMEM;
+		return;
+	}
+	rc_log("rangecat %s: %u connections, %zu slots of %" PRIu64
+	       " bytes, start at %" PRIu64 " (URL %zu of %zu)",
+	       RC_VERSION, o->connections, j->ring->nslots, o->chunk_size,
+	       run->start, k + 1, run->njobs);
+	if (run->hold)
+		atomic_store(&j->ring->hold, 1);
+	/* The fetcher thread must not take the signals: block them while it
+	 * is created so it inherits the mask, then unblock them here. */
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	if (rc_fetch_start(j->f) != RC_OK) {
+		snprintf(j->msg, sizeof j->msg,
+			 "cannot start the fetcher thread");
+		j->err = RC_E_NOMEM;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Stops job k's fetcher (if it still runs), keeps what it learnt in
+ * run->info, and frees its ring and handles. */
+static void reap_job(struct run *run, size_t k, enum rc_err err,
+		     const char *msg)
+{
+	struct job *j = &run->jobs[k];
+
+	if (j->f) {
+		rc_ring_stop(j->ring, err, msg);
+		rc_fetch_join(j->f);
+		run->info = *rc_fetch_info(j->f);
+		run->retries += run->info.retries;
+	}
+	rc_fetch_free(j->f);
+	rc_ring_free(j->ring);
+	j->f = NULL;
+	j->ring = NULL;
+}
+
+/* rc_reader_chain.poll: once the current fetcher has every chunk claimed,
+ * the next URL starts. */
+static void chain_poll_cb(void *arg, struct rc_ring *ring)
+{
+	struct run *run = arg;
+	size_t k = run->cur + 1;
+
+	if (k >= run->njobs || run->jobs[k].started)
+		return;
+	uint64_t n = atomic_load(&ring->nchunks);
+	if (n != UINT64_MAX && atomic_load(&ring->claimed) >= n)
+		start_job(run, k);
+}
+
+/* rc_reader_chain.next: the current URL is all read. */
+static struct rc_ring *chain_next_cb(void *arg, struct rc_reader *r)
+{
+	struct run *run = arg;
+	size_t k = run->cur + 1;
+
+	if (k >= run->njobs)
+		return NULL; /* the last one: main reaps it */
+	reap_job(run, run->cur, RC_OK, "");
+	run->cur = k;
+	run->at = r->consumed;
+	run->jobs[k].base = r->consumed;
+	if (!run->jobs[k].started)
+		start_job(run, k);
+	if (run->jobs[k].err != RC_OK) {
+		r->err = run->jobs[k].err;
+		snprintf(r->msg, sizeof r->msg, "%s", run->jobs[k].msg);
+		return NULL;
+	}
+	return run->jobs[k].ring;
+}
+
+/*
+ * The resume hint of a run of several URLs that failed in job cur after
+ * delivering bytes: continue cur with -C, then the URLs after it. One
+ * line, ending with the command.
+ */
+static void multi_hint(enum rc_err err, int argc, char *argv[],
+		       const struct run *run, uint64_t delivered)
+{
+	const struct rc_opts *o = run->o;
+	const struct rc_fetch_info *in = &run->info;
+	size_t k = run->cur, rest = run->njobs - k;
+	uint64_t here = delivered > run->at ? delivered - run->at : 0;
+	char red[1024];
+
+	if (err == RC_E_INTEGRITY)
+		return; /* every byte was delivered, and they are wrong */
+	rc_log_redact_url(run->jobs[k].url, red, sizeof red);
+	if (o->mode == RC_MODE_RAW)
+		rc_log_error("URL %zu of %zu failed at its byte %" PRIu64
+			     ": %s",
+			     k + 1, run->njobs, in->first + here, red);
+	else /* decoded bytes say nothing of the place in the URL */
+		rc_log_error("URL %zu of %zu failed: %s", k + 1, run->njobs,
+			     red);
+	if (delivered == 0)
+		return; /* the same command starts over */
+	if (o->mode != RC_MODE_RAW) {
+		rc_log_error("delivered %" PRIu64 " decoded bytes; decoding "
+			     "cannot resume mid-stream: run the command "
+			     "again",
+			     delivered);
+		return;
+	}
+	if (here > 0 && err == RC_E_CHANGED) {
+		rc_log_error("delivered %" PRIu64 " bytes, the last %" PRIu64
+			     " of them of the earlier version of URL %zu; "
+			     "they cannot be continued",
+			     delivered, here, k + 1);
+		return;
+	}
+	if (here > 0 && !in->ranges) {
+		rc_log_error("delivered %" PRIu64 " bytes; the server of URL "
+			     "%zu does not support ranges, so it cannot be "
+			     "resumed",
+			     delivered, k + 1);
+		return;
+	}
+	size_t cap = 16384;
+	const char **urls = malloc(rest * sizeof *urls);
+	for (size_t i = 0; urls && i < rest; i++) {
+		urls[i] = run->jobs[k + i].url;
+		cap += strlen(urls[i]) * 4 + 4;
+	}
+	char *cmd = urls ? malloc(cap * 2 + 8) : NULL;
+	if (cmd == NULL) {
+		free(urls);
+		rc_log_error("delivered %" PRIu64 " bytes", delivered);
+		return;
+	}
+	if (here == 0) {
+		rc_resume_command_urls(argc, argv, RC_UNKNOWN, NULL, urls, rest,
+				       cmd, cap);
+	} else {
+		rc_resume_command_urls(argc, argv, in->first + here,
+				       in->validator == RC_VAL_ETAG ? in->etag
+								    : NULL,
+				       urls, 1, cmd, cap);
+		if (rest > 1) {
+			size_t n = strlen(cmd);
+			memcpy(cmd + n, " && ", 5);
+			rc_resume_command_urls(argc, argv, RC_UNKNOWN, NULL,
+					       urls + 1, rest - 1, cmd + n + 4,
+					       cap);
+		}
+	}
+	rc_log_error("delivered %" PRIu64 " bytes in all; resume with: %s",
+		     delivered, cmd);
+	if (here > 0 && in->validator != RC_VAL_ETAG)
+		rc_log_error("no strong ETag: the resumed bytes cannot be "
+			     "checked against the earlier version");
+	if (o->digest != RC_DIGEST_NONE)
+		rc_log_error("%s is left out: a continuation cannot check the "
+			     "whole digest; check the finished output with %s",
+			     rc_digest_option(o->digest),
+			     o->digest == RC_DIGEST_SHA512 ? "sha512sum"
+							   : "sha256sum");
+	if (strstr(cmd, "[redacted]@"))
+		rc_log_error("the URL's password is not repeated: give it as "
+			     "RANGECAT_USER and RANGECAT_PASSWORD instead");
+	free(cmd);
+	free(urls);
+}
+
+/* The URLs of the run: the operands, then -i FILE's lines. */
+static enum rc_err list_urls(const struct rc_opts *o, struct rc_inputs *in,
+			     struct run *run, char *why, size_t whylen)
+{
+	memset(in, 0, sizeof *in);
+	if (o->input_file) {
+		enum rc_err err =
+		    rc_inputs_read(o->input_file, in, why, whylen);
+		if (err != RC_OK)
+			return err;
+	}
+	run->njobs = o->nurls + in->n;
+	if (run->njobs == 0) {
+		char shown[256];
+		return rc_err_usage(
+		    why, whylen, "no URL given (--input-file %s holds none)",
+		    rc_escape(o->input_file, shown, sizeof shown));
+	}
+	run->jobs = calloc(run->njobs, sizeof *run->jobs);
+	if (run->jobs == NULL) {
+		snprintf(why, whylen, "out of memory for %zu URLs", run->njobs);
+		return RC_E_NOMEM;
+	}
+	for (size_t i = 0; i < run->njobs; i++)
+		run->jobs[i].url =
+		    i < o->nurls ? o->urls[i] : in->urls[i - o->nurls];
+	return RC_OK;
+}
+
+/* Frees every job, stopping the fetchers still running with err. */
+static void free_jobs(struct run *run, enum rc_err err, const char *msg)
+{
+	for (size_t i = 0; run->jobs && i < run->njobs; i++) {
+		if (run->jobs[i].f) {
+			rc_ring_stop(run->jobs[i].ring, err, msg);
+			rc_fetch_join(run->jobs[i].f);
+		}
+		rc_fetch_free(run->jobs[i].f);
+		rc_ring_free(run->jobs[i].ring);
+		rc_auth_free(run->jobs[i].auth);
+	}
+	free(run->jobs);
+	run->jobs = NULL;
+}
+
 int main(int argc, char *argv[])
 {
 	struct rc_opts o;
+	struct rc_inputs inputs = {0};
+	struct run run = {.o = &o};
 	char why[512];
 	uint64_t delivered = 0, start = 0;
 	enum rc_err err;
@@ -415,6 +695,13 @@ int main(int argc, char *argv[])
 		rc_log_error("%s", why);
 		return finish(&o, err, why, 0);
 	}
+	/* Before -x changes the directory: -i names a file from here. */
+	if ((err = list_urls(&o, &inputs, &run, why, sizeof why)) != RC_OK) {
+		rc_log_error("%s", why);
+		free(run.jobs);
+		rc_inputs_free(&inputs);
+		return finish(&o, err, why, 0);
+	}
 	/* With -t, one -v asks for the detailed listing, as in tar -tv;
 	 * -vv also logs. */
 	rc_log_init(o.mode == RC_MODE_LIST && o.verbose > 0 ? o.verbose - 1
@@ -432,7 +719,7 @@ int main(int argc, char *argv[])
 		? o.range_last
 		: RC_UNKNOWN;
 
-	fit_fd_limit(&o);
+	fit_fd_limit(&o, run.njobs > 1 ? 2 : 1);
 	/* In a container, the default buffer stays well inside its memory
 	 * limit (a given --memory is the user's call). */
 	uint64_t limit =
@@ -452,80 +739,95 @@ int main(int argc, char *argv[])
 		rc_log_error("libcurl failed to initialise");
 		return rc_err_exit_status(RC_E_NETWORK);
 	}
-	/* Credentials: read once, then wiped from the environment and argv
-	 * as /proc shows them. The process is not dumpable from start-up
-	 * (a URL password is in argv from exec) and stays so while it
-	 * holds any secret. */
-	struct rc_auth *auth = NULL;
-	err = rc_auth_new(&o, rc_getenv, &auth, why, sizeof why);
+	/* Credentials: read once, for every URL (each gets its own origin's:
+	 * netrc by host, a URL's user:password for that URL alone), then
+	 * wiped from the environment and argv as /proc shows them. The
+	 * process is not dumpable from start-up (a URL password is in argv
+	 * from exec) and stays so while it holds any secret. */
+	bool secret = false;
+	err = RC_OK;
+	for (size_t i = 0; i < run.njobs && err == RC_OK; i++) {
+		struct job *j = &run.jobs[i];
+		o.url = j->url; /* rc_auth_new reads it; nothing else does */
+		err = rc_auth_new(&o, rc_getenv, &j->auth, why, sizeof why);
+		secret = secret || rc_auth_holds_secret(j->auth);
+		if (err != RC_OK && run.njobs > 1) {
+			char red[1024], m[512];
+			rc_log_redact_url(j->url, red, sizeof red);
+			snprintf(m, sizeof m, "%s", why);
+			snprintf(why, sizeof why,
+				 "%.300s (URL %zu of %zu: %.150s)", m, i + 1,
+				 run.njobs, red);
+		}
+	}
+	o.url = run.jobs[0].url;
 	bool held = rc_auth_scrub(argc, argv);
-	if (dumpable == 1 && !held && !rc_auth_holds_secret(auth))
+	if (dumpable == 1 && !held && !secret)
 		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	if (err == RC_OK)
-		err = rc_auth_start(auth, &o, why, sizeof why);
+		err = rc_auth_start(run.jobs[0].auth, &o, why, sizeof why);
 	if (err != RC_OK) {
 		rc_log_error("%s", why);
-		rc_auth_free(auth);
+		free_jobs(&run, err, why);
+		rc_inputs_free(&inputs);
 		curl_global_cleanup();
 		return finish(&o, err, why, 0);
 	}
 	rc_sink_raw_prepare(1);
-	struct rc_ring *ring =
-	    rc_ring_new(o.memory / o.chunk_size, (size_t)o.chunk_size);
-	struct rc_fetch *f =
-	    ring ? rc_fetch_new(&o, auth, ring, start, last,
-				o.has_range && o.range_suffix, o.range_last)
-		 : NULL;
-	if (f == NULL) {
-		rc_log_error("out of memory for a %" PRIu64 "-byte buffer",
-			     o.memory);
-		rc_ring_free(ring);
-		rc_auth_free(auth);
+	/* Several URLs: two rings at most, each half the buffer. */
+	run.nslots = (size_t)(o.memory / o.chunk_size);
+	if (run.njobs > 1 && run.nslots > 1)
+		run.nslots /= 2;
+	run.start = start;
+	run.last = last;
+	/* -t and --member may read a zip by ranges instead of streaming
+	 * it: the fetcher waits after the probe until the consumer
+	 * decides. Not across several URLs: they are one stream. */
+	run.hold = run.njobs == 1 &&
+		   (o.mode == RC_MODE_LIST || o.mode == RC_MODE_MEMBER) &&
+		   o.digest == RC_DIGEST_NONE;
+	start_job(&run, 0);
+	if (run.jobs[0].err == RC_E_NOMEM && run.jobs[0].f == NULL) {
+		rc_log_error("%s", run.jobs[0].msg);
+		free_jobs(&run, RC_E_NOMEM, "");
+		rc_inputs_free(&inputs);
 		curl_global_cleanup();
 		return rc_err_exit_status(RC_E_NOMEM);
 	}
-	rc_log("rangecat %s: %u connections, %zu slots of %" PRIu64
-	       " bytes, start at %" PRIu64,
-	       RC_VERSION, o.connections, ring->nslots, o.chunk_size, start);
 
-	/* The fetcher thread must not take the signals: block them while it
-	 * is created so it inherits the mask, then unblock them here. */
-	sigset_t set, old;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGALRM);
-	pthread_sigmask(SIG_BLOCK, &set,
-			&old); /* -t and --member may read a zip by ranges
-				* instead of streaming it: the fetcher waits
-				* after the probe until the consumer decides. */
+	const struct rc_reader_chain chain = {
+	    .poll = chain_poll_cb, .next = chain_next_cb, .arg = &run};
 	bool want_zip = false;
-	if ((o.mode == RC_MODE_LIST || o.mode == RC_MODE_MEMBER) &&
-	    o.digest == RC_DIGEST_NONE)
-		atomic_store(&ring->hold, 1);
-	err = rc_fetch_start(f);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	err = run.jobs[0].err;
 	if (err == RC_OK)
-		err = consume(ring, &o, &delivered, &want_zip, why, sizeof why);
+		err = consume(run.jobs[0].ring, run.njobs > 1 ? &chain : NULL,
+			      &o, &delivered, &want_zip, why, sizeof why);
 	else
-		snprintf(why, sizeof why, "cannot start the fetcher thread");
-	rc_fetch_join(f);
+		snprintf(why, sizeof why, "%s", run.jobs[0].msg);
+	struct job *j = &run.jobs[run.cur];
+	if (j->f)
+		rc_fetch_join(j->f);
 	if (err == RC_OK && want_zip)
-		err = zip_by_ranges(&o, auth, f, &delivered, why, sizeof why);
+		err = zip_by_ranges(&o, j->auth, j->f, &delivered, why,
+				    sizeof why);
+	reap_job(&run, run.cur, err, why);
 
-	const struct rc_fetch_info *in = rc_fetch_info(f);
+	const struct rc_fetch_info *in = &run.info;
+	run.info.retries = run.retries;
 	if (err != RC_OK) {
 		rc_log_error("%s", why);
-		resume_hint(err, argc, argv, &o, in, delivered);
+		if (run.njobs > 1)
+			multi_hint(err, argc, argv, &run, delivered);
+		else
+			resume_hint(err, argc, argv, &o, in, delivered);
 	} else {
 		rc_log("delivered %" PRIu64 " bytes, %u retries", delivered,
 		       in->retries);
 	}
 	if (o.stats)
 		print_stats(&o, in, delivered, err);
-	rc_fetch_free(f);
-	rc_ring_free(ring);
-	rc_auth_free(auth);
+	free_jobs(&run, err, why);
+	rc_inputs_free(&inputs);
 	curl_global_cleanup();
 	return finish(&o, err, why, delivered);
 }

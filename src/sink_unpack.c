@@ -1252,7 +1252,8 @@ static enum rc_err unpack_run(struct rc_reader *r, const struct rc_opts *o,
 	*want_zip = false;
 	if ((o->mode == RC_MODE_LIST || o->mode == RC_MODE_MEMBER) &&
 	    o->digest == RC_DIGEST_NONE && n >= 4 &&
-	    memcmp(p, "PK\3\4", 4) == 0 && atomic_load(&r->ring->seekable)) {
+	    memcmp(p, "PK\3\4", 4) == 0 && atomic_load(&r->ring->seekable) &&
+	    r->chain == NULL) {
 		*want_zip = true;
 		return RC_OK;
 	}

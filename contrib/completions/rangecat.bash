@@ -11,8 +11,8 @@ _rangecat()
 		--stats --shard --decompress --extract --list --member
 		--strip-components --strict --same-owner --same-permissions
 		--max-size --sha256 --sha512
-		--version --help
-		-n -C -r -H -k -q -v -V -h -d -x -t"
+		--version --help --input-file
+		-n -C -r -H -k -q -v -V -h -d -x -t -i"
 	case $cur in
 	--progress=*)
 		COMPREPLY=($(compgen -P --progress= -W "bar line json none" -- "${cur#--progress=}"))
@@ -24,7 +24,7 @@ _rangecat()
 		;;
 	esac
 	case $prev in
-	--cacert)
+	--cacert | -i | --input-file)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
