@@ -408,19 +408,28 @@ struct job {
 };
 
 /*
- * Every URL of the run, in order. The consumer reads job cur; job cur + 1
- * starts as soon as job cur's fetcher has claimed its last chunk, so its
- * probe and first chunks overlap cur's tail. Two rings at most, each half
- * of --memory (rc_options: geometry). Consumer (main) thread only.
+ * Every URL of the run, in order. The consumer reads job cur; the next job
+ * starts as soon as the one before it has claimed its last chunk, so its
+ * probe and first chunks overlap the tail of the files before it. Each
+ * ring is half of --memory (rc_options: geometry), and the rings in flight
+ * hold no more than --memory between them: a ring's pages are touched
+ * only as chunks land in them, so once a file's size is known its ring
+ * counts as that size, which lets several small files run ahead (up to
+ * MAX_AHEAD jobs besides cur). Consumer (main) thread only.
  */
+#define MAX_AHEAD 3
+
 struct run {
 	const struct rc_opts *o;
 	struct job *jobs; /* owned */
 	size_t njobs;
 	size_t cur;
+	size_t next;   /* the first job not started */
 	size_t nslots; /* per ring */
 	uint64_t start, last;
 	bool hold;	  /* -t/--member: the zip reader may take over */
+	size_t done;	  /* a finished job not reaped yet, or SIZE_MAX */
+	unsigned polls;	  /* polls since it finished */
 	unsigned retries; /* of the jobs reaped */
 	struct rc_fetch_info info; /* of the last job reaped */
 	uint64_t at;		   /* job cur's base, for its failure */
@@ -434,6 +443,7 @@ static void start_job(struct run *run, size_t k)
 	struct job *j = &run->jobs[k];
 
 	j->started = true;
+	run->next = k + 1;
 	/* The first job's token was fetched before the run. */
 	if (k > 0 && (j->err = rc_auth_start(j->auth, o, j->msg,
 					     sizeof j->msg)) != RC_OK)
@@ -492,17 +502,58 @@ static void reap_job(struct run *run, size_t k, enum rc_err err,
 	j->ring = NULL;
 }
 
-/* rc_reader_chain.poll: once the current fetcher has every chunk claimed,
- * the next URL starts. */
+/* Reaps the finished job, if any. */
+static void reap_done(struct run *run)
+{
+	if (run->done == SIZE_MAX)
+		return;
+	reap_job(run, run->done, RC_OK, "");
+	run->done = SIZE_MAX;
+}
+
+/* The memory job j's ring may come to hold: all of it, or the file's
+ * size once the probe told it. */
+static uint64_t footprint(const struct run *run, const struct job *j)
+{
+	uint64_t all = (uint64_t)run->nslots * run->o->chunk_size;
+
+	if (j->ring == NULL)
+		return 0;
+	uint64_t end = atomic_load(&j->ring->stat_end);
+	uint64_t first = atomic_load(&j->ring->stat_first);
+	return end != UINT64_MAX && end - first < all ? end - first : all;
+}
+
+/* rc_reader_chain.poll: once the last job started has every chunk
+ * claimed, the next URL starts, while the memory allows. */
 static void chain_poll_cb(void *arg, struct rc_ring *ring)
 {
 	struct run *run = arg;
-	size_t k = run->cur + 1;
+	size_t k = run->next;
 
-	if (k >= run->njobs || run->jobs[k].started)
+	(void)ring;
+	/* Freeing a finished job's handles and ring takes milliseconds:
+	 * not at the seam, but once the next URL's first bytes are out. */
+	if (run->done != SIZE_MAX && ++run->polls > 1)
+		reap_done(run);
+	if (k >= run->njobs || k > run->cur + MAX_AHEAD)
 		return;
-	uint64_t n = atomic_load(&ring->nchunks);
-	if (n != UINT64_MAX && atomic_load(&ring->claimed) >= n)
+	const struct job *prev = &run->jobs[k - 1];
+	if (prev->ring == NULL)
+		return; /* it failed to start: its error comes first */
+	uint64_t n = atomic_load(&prev->ring->nchunks);
+	if (n == UINT64_MAX || atomic_load(&prev->ring->claimed) < n)
+		return;
+	uint64_t held = (uint64_t)run->nslots * run->o->chunk_size;
+	for (size_t i = run->cur; i < k; i++)
+		held += footprint(run, &run->jobs[i]);
+	if (run->done != SIZE_MAX)
+		held += footprint(run, &run->jobs[run->done]);
+	if (held > run->o->memory && run->done != SIZE_MAX) {
+		held -= footprint(run, &run->jobs[run->done]);
+		reap_done(run);
+	}
+	if (held <= run->o->memory)
 		start_job(run, k);
 }
 
@@ -514,12 +565,21 @@ static struct rc_ring *chain_next_cb(void *arg, struct rc_reader *r)
 
 	if (k >= run->njobs)
 		return NULL; /* the last one: main reaps it */
-	reap_job(run, run->cur, RC_OK, "");
+	reap_done(run);
+	/* Its fetcher ends by itself: every byte landed. */
+	run->done = run->cur;
+	run->polls = 0;
 	run->cur = k;
 	run->at = r->consumed;
 	run->jobs[k].base = r->consumed;
-	if (!run->jobs[k].started)
+	if (!run->jobs[k].started) {
+		reap_done(run);
 		start_job(run, k);
+	}
+	if (run->jobs[k].ring)
+		rc_log("URL %zu of %zu: %" PRIu64 " bytes ready at its start",
+		       k + 1, run->njobs,
+		       atomic_load(&run->jobs[k].ring->slots[0].filled));
 	if (run->jobs[k].err != RC_OK) {
 		r->err = run->jobs[k].err;
 		snprintf(r->msg, sizeof r->msg, "%s", run->jobs[k].msg);
@@ -670,7 +730,7 @@ int main(int argc, char *argv[])
 {
 	struct rc_opts o;
 	struct rc_inputs inputs = {0};
-	struct run run = {.o = &o};
+	struct run run = {.o = &o, .done = SIZE_MAX};
 	char why[512];
 	uint64_t delivered = 0, start = 0;
 	enum rc_err err;
@@ -719,7 +779,8 @@ int main(int argc, char *argv[])
 		? o.range_last
 		: RC_UNKNOWN;
 
-	fit_fd_limit(&o, run.njobs > 1 ? 2 : 1);
+	fit_fd_limit(&o, run.njobs > MAX_AHEAD ? MAX_AHEAD + 1
+					       : (unsigned)run.njobs);
 	/* In a container, the default buffer stays well inside its memory
 	 * limit (a given --memory is the user's call). */
 	uint64_t limit =
@@ -804,6 +865,7 @@ int main(int argc, char *argv[])
 			      &o, &delivered, &want_zip, why, sizeof why);
 	else
 		snprintf(why, sizeof why, "%s", run.jobs[0].msg);
+	reap_done(&run);
 	struct job *j = &run.jobs[run.cur];
 	if (j->f)
 		rc_fetch_join(j->f);

@@ -251,3 +251,20 @@ def t_multi_creds(env):
     mine = [l for l in lines if re.search(r"/f6553[67]$", l)]
     expect(mine and all("Bearer " + SECRET in l for l in mine),
            "a URL without the token")
+
+
+@case("several URLs: the next files start while the current one finishes")
+def t_multi_overlap(env):
+    # The first file is slow (limit_rate 1m per connection); the small
+    # ones after it are fetched meanwhile, so each is all there when the
+    # output reaches it (the -v log says how many bytes were ready). Three
+    # small files run ahead at once (their sizes are known); the ones
+    # after them start as the output moves on.
+    names = ["slow/f4194304", "f65537", "f65536", "f1", "f0", "f2"]
+    want = b"".join(env.files[n.split("/")[-1]] for n in names)
+    r = run(env, ["-v"] + [env.url(n) for n in names])
+    expect_run(r, 0, want)
+    for k, n in ((2, 65537), (3, 65536), (4, 1)):
+        expect(re.search(r"URL %d of 6: %d bytes ready at its start" % (
+            k, n), r.err), "URL %d was not ready: %s" % (k, "\n".join(
+                l for l in r.err.splitlines() if "URL" in l)))
