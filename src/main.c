@@ -275,6 +275,38 @@ static enum rc_err zip_by_ranges(const struct rc_opts *o, struct rc_auth *auth,
 	return err;
 }
 
+/*
+ * "rangecat: HEAD CMD" on one line. A log line holds 2 KiB (log.c); the
+ * resume command of a long argv or of many URLs is longer, and a command
+ * cut short would be wrong, so such a line is written whole here. The
+ * command is shell-quoted, with $'...' for any control byte (resume.c),
+ * so it is safe on a terminal as it is.
+ */
+static void say_resume(const char *head, const char *cmd)
+{
+	size_t hl = strlen(head), cl = strlen(cmd);
+
+	if (hl + cl < 1900) {
+		rc_log_error("%s%s", head, cmd);
+		return;
+	}
+	char *line = malloc(hl + cl + 12);
+	if (line == NULL) {
+		rc_log_error("%s(the command does not fit in memory)", head);
+		return;
+	}
+	int n = snprintf(line, hl + cl + 12, "rangecat: %s%s\n", head, cmd);
+	for (size_t off = 0; n > 0 && off < (size_t)n;) {
+		ssize_t w = write(2, line + off, (size_t)n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	free(line);
+}
+
 /* Tells the user how to continue after a failure that delivered bytes. */
 static void resume_hint(enum rc_err err, int argc, char *argv[],
 			const struct rc_opts *o, const struct rc_fetch_info *in,
@@ -316,8 +348,10 @@ static void resume_hint(enum rc_err err, int argc, char *argv[],
 			  in->validator == RC_VAL_ETAG ? in->etag : NULL, cmd,
 			  sizeof cmd);
 	/* The command ends its line, so the whole line can be pasted. */
-	rc_log_error("delivered %" PRIu64 " bytes; resume with: %s", delivered,
-		     cmd);
+	char head[128];
+	snprintf(head, sizeof head,
+		 "delivered %" PRIu64 " bytes; resume with: ", delivered);
+	say_resume(head, cmd);
 	if (in->validator != RC_VAL_ETAG)
 		rc_log_error("no strong ETag: the resumed bytes cannot be "
 			     "checked against the earlier version");
@@ -417,7 +451,7 @@ struct job {
  * counts as that size, which lets several small files run ahead (up to
  * MAX_AHEAD jobs besides cur). Consumer (main) thread only.
  */
-#define MAX_AHEAD 3
+#define MAX_AHEAD 7
 
 struct run {
 	const struct rc_opts *o;
@@ -635,7 +669,9 @@ static void multi_hint(enum rc_err err, int argc, char *argv[],
 			     delivered, k + 1);
 		return;
 	}
-	size_t cap = 16384;
+	size_t cap = 1024; /* room for -C, --if-match and quoting */
+	for (int i = 1; i < argc; i++)
+		cap += strlen(argv[i]) * 4 + 4;
 	const char **urls = malloc(rest * sizeof *urls);
 	for (size_t i = 0; urls && i < rest; i++) {
 		urls[i] = run->jobs[k + i].url;
@@ -663,8 +699,11 @@ static void multi_hint(enum rc_err err, int argc, char *argv[],
 					       cap);
 		}
 	}
-	rc_log_error("delivered %" PRIu64 " bytes in all; resume with: %s",
-		     delivered, cmd);
+	char head[128];
+	snprintf(
+	    head, sizeof head,
+	    "delivered %" PRIu64 " bytes in all; resume with: ", delivered);
+	say_resume(head, cmd);
 	if (here > 0 && in->validator != RC_VAL_ETAG)
 		rc_log_error("no strong ETag: the resumed bytes cannot be "
 			     "checked against the earlier version");

@@ -190,6 +190,19 @@ def t_multi_fail(env):
                     r"--chunk-size 1M -n 8 \S+/f20971520 && rangecat "
                     r"--retries 0 --chunk-size 1M -n 8 \S+/f65537$" %
                     (len(r.out) - head), cmd), "resume command: %s" % cmd)
+    # Many URLs left: the command is longer than a log line (2 KiB), and
+    # is printed whole.
+    urls = [env.url("f1"), env.url("nope")] + [env.url("f65537")] * 100
+    r = run(env, ["-q"] + urls)
+    expect_run(r, 2, env.files["f1"], err=r"URL 2 of 102 failed")
+    env.add("nope", env.files["f2"])
+    try:
+        cmd = multi_resume(env, r, env.files["f1"] + env.files["f2"] +
+                           env.files["f65537"] * 100)
+    finally:
+        os.unlink(os.path.join(env.data, "nope"))
+        del env.files["nope"]
+    expect(len(cmd) > 2048, "a short command: %d bytes" % len(cmd))
     # The same from -i: the resume command lists the URLs left.
     lst = os.path.join(env.work, "fail.txt")
     with open(lst, "w") as f:
@@ -257,14 +270,13 @@ def t_multi_creds(env):
 def t_multi_overlap(env):
     # The first file is slow (limit_rate 1m per connection); the small
     # ones after it are fetched meanwhile, so each is all there when the
-    # output reaches it (the -v log says how many bytes were ready). Three
-    # small files run ahead at once (their sizes are known); the ones
-    # after them start as the output moves on.
+    # output reaches it (the -v log says how many bytes were ready):
+    # several small files run ahead at once, their sizes being known.
     names = ["slow/f4194304", "f65537", "f65536", "f1", "f0", "f2"]
     want = b"".join(env.files[n.split("/")[-1]] for n in names)
     r = run(env, ["-v"] + [env.url(n) for n in names])
     expect_run(r, 0, want)
-    for k, n in ((2, 65537), (3, 65536), (4, 1)):
+    for k, n in ((2, 65537), (3, 65536), (4, 1), (6, 2)):
         expect(re.search(r"URL %d of 6: %d bytes ready at its start" % (
             k, n), r.err), "URL %d was not ready: %s" % (k, "\n".join(
                 l for l in r.err.splitlines() if "URL" in l)))
