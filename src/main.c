@@ -312,7 +312,6 @@ static void resume_hint(enum rc_err err, int argc, char *argv[],
 			const struct rc_opts *o, const struct rc_fetch_info *in,
 			uint64_t delivered)
 {
-	static char cmd[16384];
 	uint64_t next = in->first + delivered;
 
 	if (o->shard_n)
@@ -344,9 +343,19 @@ static void resume_hint(enum rc_err err, int argc, char *argv[],
 		return;
 	}
 	bool ranged = o->has_range && in->end != RC_UNKNOWN;
+	/* Room for every word quoted at worst (4 bytes a byte): a command
+	 * cut short would be a wrong one. */
+	size_t cap = 1024 + RC_ETAG_MAX * 4;
+	for (int i = 1; i < argc; i++)
+		cap += strlen(argv[i]) * 4 + 4;
+	char *cmd = malloc(cap);
+	if (cmd == NULL) {
+		rc_log_error("delivered %" PRIu64 " bytes", delivered);
+		return;
+	}
 	rc_resume_command(argc, argv, next, ranged ? in->end - 1 : RC_UNKNOWN,
 			  in->validator == RC_VAL_ETAG ? in->etag : NULL, cmd,
-			  sizeof cmd);
+			  cap);
 	/* The command ends its line, so the whole line can be pasted. */
 	char head[128];
 	snprintf(head, sizeof head,
@@ -369,6 +378,7 @@ static void resume_hint(enum rc_err err, int argc, char *argv[],
 	if (strstr(cmd, "[redacted]@"))
 		rc_log_error("the URL's password is not repeated: give it as "
 			     "RANGECAT_USER and RANGECAT_PASSWORD instead");
+	free(cmd);
 }
 
 /* --stats: one key=value line for scripts, success or not. */
@@ -669,7 +679,7 @@ static void multi_hint(enum rc_err err, int argc, char *argv[],
 			     delivered, k + 1);
 		return;
 	}
-	size_t cap = 1024; /* room for -C, --if-match and quoting */
+	size_t cap = 1024 + RC_ETAG_MAX * 4; /* -C, --if-match, quoting */
 	for (int i = 1; i < argc; i++)
 		cap += strlen(argv[i]) * 4 + 4;
 	const char **urls = malloc(rest * sizeof *urls);

@@ -280,3 +280,16 @@ def t_multi_overlap(env):
         expect(re.search(r"URL %d of 6: %d bytes ready at its start" % (
             k, n), r.err), "URL %d was not ready: %s" % (k, "\n".join(
                 l for l in r.err.splitlines() if "URL" in l)))
+
+
+@case("a resume command longer than a log line is printed whole")
+def t_multi_long_hint(env):
+    # One URL, an argv of over 4 KiB: the line is not cut at 2 KiB.
+    pad = ["-H", "X-Pad: " + "p" * 300] * 14
+    r = run(env, ["--retries", "0", "--chunk-size", "1M"] + pad +
+            [env.furl("long-hint", "s404@5", "f20971520")])
+    expect_run(r, 2, None, err=r"HTTP 404")
+    m = re.search(r"resume with: (.*)$", r.err, re.M)
+    expect(m and len(m.group(1)) > 4096, "short or no command: %s" %
+           r.err[-300:])
+    resume(env, r, env.files["f20971520"])
