@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * The run's state that both threads see, apart from the ring: the figures
  * the progress display and --stats read, and the two flags that pass
