@@ -59,7 +59,7 @@ LIB_SRC := src/err.c src/options.c src/http.c src/probe.c src/plan.c \
 	src/resume.c src/reader.c src/sink_decode.c src/sink_unpack.c \
 	src/ranged.c src/sigv4.c src/auth.c src/oauth.c \
 	src/escape.c src/beneath.c src/digest.c src/sched.c \
-	src/output.c src/handle.c src/awscreds.c src/cache.c
+	src/output.c src/handle.c src/awscreds.c src/cache.c src/inputs.c
 LIB_OBJ := $(LIB_SRC:.c=.o)
 UNIT_SRC := $(wildcard tests/unit/t_*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)

@@ -28,6 +28,7 @@
 #include "err.h"
 #include "escape.h"
 #include "fetch.h"
+#include "inputs.h"
 #include "log.h"
 #include "options.h"
 #include "output.h"
@@ -114,15 +115,16 @@ static enum rc_err append_offset(uint64_t *off)
 }
 
 /*
- * Each connection needs a socket; curl, stdio and the wake-up pipe need a
+ * Each connection needs a socket (of each of the fetchers that may run at
+ * once: two with several URLs); curl, stdio and the wake-up pipe need a
  * few more. Raise the soft open-file limit as far as the hard one allows,
  * then lower -n to fit what is left, saying so once.
  */
-static void fit_fd_limit(struct rc_opts *o)
+static void fit_fd_limit(struct rc_opts *o, unsigned fetchers)
 {
 	struct rlimit rl;
 	const rlim_t spare = 16;
-	rlim_t need = o->connections + spare;
+	rlim_t need = (rlim_t)o->connections * fetchers + spare;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
 		return;
@@ -132,8 +134,9 @@ static void fit_fd_limit(struct rc_opts *o)
 			return;
 	}
 	getrlimit(RLIMIT_NOFILE, &rl);
-	unsigned fit =
-	    rl.rlim_cur > spare + 1 ? (unsigned)(rl.rlim_cur - spare) : 1;
+	unsigned fit = rl.rlim_cur > spare + fetchers
+			   ? (unsigned)((rl.rlim_cur - spare) / fetchers)
+			   : 1;
 	if (fit < o->connections) {
 		if (!o->quiet)
 			rc_log_error(
@@ -265,9 +268,11 @@ static enum rc_err output_begin(struct rc_output *out, struct rc_reader *r,
 }
 
 /* Reads the ring (or a --cache hit) to the end through the sink o->mode
- * asks for; out is -o's FILE.part (or NULL), in what the fetcher (or the
- * cache) learnt of the file. */
+ * asks for, and with chain the rings of the URLs after it; out is -o's
+ * FILE.part (or NULL), in what the fetcher (or the cache) learnt of the
+ * file. */
 static enum rc_err consume(struct rc_ring *ring, struct rc_run *run,
+			   const struct rc_reader_chain *chain,
 			   struct rc_cache *cache, const struct rc_opts *o,
 			   struct rc_output *out,
 			   const struct rc_fetch_info *in, uint64_t *delivered,
@@ -278,6 +283,7 @@ static enum rc_err consume(struct rc_ring *ring, struct rc_run *run,
 	enum rc_err err;
 
 	rc_reader_init(&r, ring, run, &got_signal, pg);
+	r.chain = chain;
 	rc_cache_attach(cache, &r);
 	if (o->digest != RC_DIGEST_NONE) {
 		r.digest = rc_digest_new(o->digest);
@@ -308,10 +314,10 @@ static enum rc_err consume(struct rc_ring *ring, struct rc_run *run,
 		/* The last figures: logs in line mode end on a full line. */
 		rc_progress_update(pg, r.consumed + r.pending,
 				   r.consumed + r.pending, 0,
-				   atomic_load(&run->retries), true);
+				   atomic_load(&r.run->retries), true);
 	}
 	rc_progress_end(pg);
-	rc_ring_stop(ring, err, msg);
+	rc_ring_stop(r.ring, err, msg);
 	return err;
 }
 
@@ -336,12 +342,43 @@ static enum rc_err zip_by_ranges(const struct rc_opts *o, struct rc_auth *auth,
 	return err;
 }
 
+/*
+ * "rangecat: HEAD CMD" on one line. A log line holds 2 KiB (log.c); the
+ * resume command of a long argv or of many URLs is longer, and a command
+ * cut short would be wrong, so such a line is written whole here. The
+ * command is shell-quoted, with $'...' for any control byte (resume.c),
+ * so it is safe on a terminal as it is.
+ */
+static void say_resume(const char *head, const char *cmd)
+{
+	size_t hl = strlen(head), cl = strlen(cmd);
+
+	if (hl + cl < 1900) {
+		rc_log_error("%s%s", head, cmd);
+		return;
+	}
+	char *line = malloc(hl + cl + 12);
+	if (line == NULL) {
+		rc_log_error("%s(the command does not fit in memory)", head);
+		return;
+	}
+	int n = snprintf(line, hl + cl + 12, "rangecat: %s%s\n", head, cmd);
+	for (size_t off = 0; n > 0 && off < (size_t)n;) {
+		ssize_t w = write(2, line + off, (size_t)n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	free(line);
+}
+
 /* Tells the user how to continue after a failure that delivered bytes. */
 static void resume_hint(enum rc_err err, int argc, char *argv[],
 			const struct rc_opts *o, const struct rc_fetch_info *in,
 			uint64_t delivered)
 {
-	static char cmd[16384];
 	uint64_t next = in->first + delivered;
 
 	if (o->shard_n)
@@ -373,12 +410,24 @@ static void resume_hint(enum rc_err err, int argc, char *argv[],
 		return;
 	}
 	bool ranged = o->has_range && in->end != RC_UNKNOWN;
+	/* Room for every word quoted at worst (4 bytes a byte): a command
+	 * cut short would be a wrong one. */
+	size_t cap = 1024 + RC_ETAG_MAX * 4;
+	for (int i = 1; i < argc; i++)
+		cap += strlen(argv[i]) * 4 + 4;
+	char *cmd = malloc(cap);
+	if (cmd == NULL) {
+		rc_log_error("delivered %" PRIu64 " bytes", delivered);
+		return;
+	}
 	rc_resume_command(argc, argv, next, ranged ? in->end - 1 : RC_UNKNOWN,
 			  in->validator == RC_VAL_ETAG ? in->etag : NULL, cmd,
-			  sizeof cmd);
+			  cap);
 	/* The command ends its line, so the whole line can be pasted. */
-	rc_log_error("delivered %" PRIu64 " bytes; resume with: %s", delivered,
-		     cmd);
+	char head[128];
+	snprintf(head, sizeof head,
+		 "delivered %" PRIu64 " bytes; resume with: ", delivered);
+	say_resume(head, cmd);
 	if (in->validator != RC_VAL_ETAG)
 		rc_log_error("no strong ETag: the resumed bytes cannot be "
 			     "checked against the earlier version");
@@ -396,6 +445,7 @@ static void resume_hint(enum rc_err err, int argc, char *argv[],
 	if (strstr(cmd, "[redacted]@"))
 		rc_log_error("the URL's password is not repeated: give it as "
 			     "RANGECAT_USER and RANGECAT_PASSWORD instead");
+	free(cmd);
 }
 
 /* --stats: one key=value line for scripts, success or not. */
@@ -460,9 +510,383 @@ static int version(void)
 	return 0;
 }
 
+/* One URL of the run: its credentials, and once started its ring, the
+ * figures its fetcher shares with the reader, and the fetcher. */
+struct job {
+	const char *url;      /* into argv or the -i list */
+	struct rc_auth *auth; /* owned */
+	struct rc_ring *ring; /* owned; NULL until started, after reaped */
+	struct rc_fetch *f;   /* owned; likewise */
+	struct rc_run figs;   /* run.h; valid while ring is */
+	bool started;
+	enum rc_err err; /* starting it failed: why in msg */
+	char msg[512];
+	uint64_t base; /* stream offset of its first byte, once reached */
+};
+
+/*
+ * Every URL of the run, in order. The consumer reads job cur; the next job
+ * starts as soon as the one before it has claimed its last chunk, so its
+ * probe and first chunks overlap the tail of the files before it. Each
+ * ring's budget is half of --memory (rc_options: geometry), and the rings
+ * in flight hold no more than --memory between them: a ring allocates
+ * buffers only as chunks are claimed, so once a file's size is known its
+ * ring counts as that size, which lets several small files run ahead (up
+ * to MAX_AHEAD jobs besides cur). With one URL the ring has all of
+ * --memory, -o and --cache may apply, and the -o restart reuses job 0.
+ * Consumer (main) thread only.
+ */
+#define MAX_AHEAD 7
+
+struct run {
+	const struct rc_opts *o;
+	struct job *jobs; /* owned */
+	size_t njobs;
+	size_t cur;
+	size_t next;	 /* the first job not started */
+	size_t nslots;	 /* per ring */
+	uint64_t budget; /* bytes per ring at most */
+	uint64_t start, last;
+	bool hold;	  /* -t/--member: the zip reader may take over */
+	bool hit;	  /* --cache serves job 0: its fetcher never starts */
+	uint64_t peak;	  /* the most bytes one ring held (--stats) */
+	size_t done;	  /* a finished job not reaped yet, or SIZE_MAX */
+	unsigned polls;	  /* polls since it finished */
+	unsigned retries; /* of the jobs reaped */
+	struct rc_fetch_info info; /* of the last job reaped */
+	uint64_t at;		   /* job cur's base, for its failure */
+};
+
+/* Starts job k's fetcher; a failure is kept in the job until the reader
+ * reaches it. */
+static void start_job(struct run *run, size_t k)
+{
+	const struct rc_opts *o = run->o;
+	struct job *j = &run->jobs[k];
+
+	j->started = true;
+	run->next = k + 1;
+	/* The first job's token was fetched before the run. */
+	if (k > 0 && (j->err = rc_auth_start(j->auth, o, j->msg,
+					     sizeof j->msg)) != RC_OK)
+		return;
+	rc_run_init(&j->figs);
+	j->ring = rc_ring_new(run->nslots, (size_t)o->chunk_size, run->budget);
+	j->f = j->ring
+		   ? rc_fetch_new(o, j->auth, j->ring, &j->figs, run->start,
+				  run->last, o->has_range && o->range_suffix,
+				  o->range_last)
+		   : NULL;
+	if (j->f == NULL) {
+		snprintf(j->msg, sizeof j->msg,
+			 "out of memory for a %" PRIu64 "-byte buffer",
+			 run->budget);
+		j->err = RC_E_NOMEM;
+		return;
+	}
+	char which[64] = "";
+	if (run->njobs > 1)
+		snprintf(which, sizeof which, " (URL %zu of %zu)", k + 1,
+			 run->njobs);
+	rc_log("rangecat %s: %u connections%s, chunks up to %" PRIu64
+	       " bytes, buffer up to %" PRIu64 " bytes, start at %" PRIu64 "%s",
+	       RC_VERSION,
+	       o->connections_set ? o->connections : RC_SCHED_CONN_CAP,
+	       o->connections_set ? "" : " at most (adaptive)", o->chunk_size,
+	       run->budget, run->start, which);
+	/* -t and --member may read a zip by ranges instead of streaming
+	 * it: the fetcher waits after the probe until the consumer
+	 * decides. */
+	if (run->hold)
+		atomic_store(&j->figs.hold, 1);
+	if (run->hit)
+		return; /* --cache: the entry is read instead */
+	/* The fetcher thread must not take the signals: block them while it
+	 * is created so it inherits the mask, then unblock them here. */
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	if (rc_fetch_start(j->f) != RC_OK) {
+		snprintf(j->msg, sizeof j->msg,
+			 "cannot start the fetcher thread");
+		j->err = RC_E_NOMEM;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Stops job k's fetcher (if it still runs), keeps what it learnt in
+ * run->info, and frees its ring and handles. */
+static void reap_job(struct run *run, size_t k, enum rc_err err,
+		     const char *msg)
+{
+	struct job *j = &run->jobs[k];
+
+	if (j->f) {
+		rc_ring_stop(j->ring, err, msg);
+		rc_fetch_join(j->f);
+		run->info = *rc_fetch_info(j->f);
+		run->retries += run->info.retries;
+	}
+	if (j->ring && atomic_load(&j->ring->peak) > run->peak)
+		run->peak = atomic_load(&j->ring->peak);
+	rc_fetch_free(j->f);
+	rc_ring_free(j->ring);
+	j->f = NULL;
+	j->ring = NULL;
+}
+
+/* Reaps the finished job, if any. */
+static void reap_done(struct run *run)
+{
+	if (run->done == SIZE_MAX)
+		return;
+	reap_job(run, run->done, RC_OK, "");
+	run->done = SIZE_MAX;
+}
+
+/* The memory job j's ring may come to hold: its budget, or the file's
+ * size once the probe told it (the fetcher's figures). */
+static uint64_t footprint(const struct run *run, const struct job *j)
+{
+	uint64_t all = run->budget;
+
+	if (j->ring == NULL)
+		return 0;
+	uint64_t end = atomic_load(&j->figs.end);
+	uint64_t first = atomic_load(&j->figs.first);
+	return end != UINT64_MAX && end - first < all ? end - first : all;
+}
+
+/* rc_reader_chain.poll: once the last job started has every chunk
+ * claimed, the next URL starts, while the memory allows. */
+static void chain_poll_cb(void *arg, struct rc_ring *ring)
+{
+	struct run *run = arg;
+	size_t k = run->next;
+
+	(void)ring;
+	/* Freeing a finished job's handles and ring takes milliseconds:
+	 * not at the seam, but once the next URL's first bytes are out. */
+	if (run->done != SIZE_MAX && ++run->polls > 1)
+		reap_done(run);
+	if (k >= run->njobs || k > run->cur + MAX_AHEAD)
+		return;
+	const struct job *prev = &run->jobs[k - 1];
+	if (prev->ring == NULL)
+		return; /* it failed to start: its error comes first */
+	uint64_t n = atomic_load(&prev->ring->nchunks);
+	if (n == UINT64_MAX || atomic_load(&prev->ring->claimed) < n)
+		return;
+	uint64_t held = run->budget;
+	for (size_t i = run->cur; i < k; i++)
+		held += footprint(run, &run->jobs[i]);
+	if (run->done != SIZE_MAX)
+		held += footprint(run, &run->jobs[run->done]);
+	if (held > run->o->memory && run->done != SIZE_MAX) {
+		held -= footprint(run, &run->jobs[run->done]);
+		reap_done(run);
+	}
+	if (held <= run->o->memory)
+		start_job(run, k);
+}
+
+/* rc_reader_chain.next: the current URL is all read. */
+static struct rc_ring *chain_next_cb(void *arg, struct rc_reader *r)
+{
+	struct run *run = arg;
+	size_t k = run->cur + 1;
+
+	if (k >= run->njobs)
+		return NULL; /* the last one: main reaps it */
+	reap_done(run);
+	/* Its fetcher ends by itself: every byte landed. */
+	run->done = run->cur;
+	run->polls = 0;
+	run->cur = k;
+	run->at = r->consumed;
+	run->jobs[k].base = r->consumed;
+	if (!run->jobs[k].started) {
+		reap_done(run);
+		start_job(run, k);
+	}
+	if (run->jobs[k].ring)
+		rc_log("URL %zu of %zu: %" PRIu64 " bytes ready at its start",
+		       k + 1, run->njobs,
+		       atomic_load(&run->jobs[k].ring->slots[0].filled));
+	if (run->jobs[k].err != RC_OK) {
+		r->err = run->jobs[k].err;
+		snprintf(r->msg, sizeof r->msg, "%s", run->jobs[k].msg);
+		return NULL;
+	}
+	r->run = &run->jobs[k].figs;
+	return run->jobs[k].ring;
+}
+
+/*
+ * The resume hint of a run of several URLs that failed in job cur after
+ * delivering bytes: continue cur with -C, then the URLs after it. One
+ * line, ending with the command.
+ */
+static void multi_hint(enum rc_err err, int argc, char *argv[],
+		       const struct run *run, uint64_t delivered)
+{
+	const struct rc_opts *o = run->o;
+	const struct rc_fetch_info *in = &run->info;
+	size_t k = run->cur, rest = run->njobs - k;
+	uint64_t here = delivered > run->at ? delivered - run->at : 0;
+	char red[1024];
+
+	if (err == RC_E_INTEGRITY)
+		return; /* every byte was delivered, and they are wrong */
+	rc_log_redact_url(run->jobs[k].url, red, sizeof red);
+	if (o->mode == RC_MODE_RAW)
+		rc_log_error("URL %zu of %zu failed at its byte %" PRIu64
+			     ": %s",
+			     k + 1, run->njobs, in->first + here, red);
+	else /* decoded bytes say nothing of the place in the URL */
+		rc_log_error("URL %zu of %zu failed: %s", k + 1, run->njobs,
+			     red);
+	if (delivered == 0)
+		return; /* the same command starts over */
+	if (o->mode != RC_MODE_RAW) {
+		rc_log_error("delivered %" PRIu64 " decoded bytes; decoding "
+			     "cannot resume mid-stream: run the command "
+			     "again",
+			     delivered);
+		return;
+	}
+	if (here > 0 && err == RC_E_CHANGED) {
+		rc_log_error("delivered %" PRIu64 " bytes, the last %" PRIu64
+			     " of them of the earlier version of URL %zu; "
+			     "they cannot be continued",
+			     delivered, here, k + 1);
+		return;
+	}
+	if (here > 0 && !in->ranges) {
+		rc_log_error("delivered %" PRIu64 " bytes; the server of URL "
+			     "%zu does not support ranges, so it cannot be "
+			     "resumed",
+			     delivered, k + 1);
+		return;
+	}
+	size_t cap = 1024 + RC_ETAG_MAX * 4; /* -C, --if-match, quoting */
+	for (int i = 1; i < argc; i++)
+		cap += strlen(argv[i]) * 4 + 4;
+	const char **urls = malloc(rest * sizeof *urls);
+	for (size_t i = 0; urls && i < rest; i++) {
+		urls[i] = run->jobs[k + i].url;
+		cap += strlen(urls[i]) * 4 + 4;
+	}
+	char *cmd = urls ? malloc(cap * 2 + 8) : NULL;
+	if (cmd == NULL) {
+		free(urls);
+		rc_log_error("delivered %" PRIu64 " bytes", delivered);
+		return;
+	}
+	if (here == 0) {
+		rc_resume_command_urls(argc, argv, RC_UNKNOWN, NULL, urls, rest,
+				       cmd, cap);
+	} else {
+		rc_resume_command_urls(argc, argv, in->first + here,
+				       in->validator == RC_VAL_ETAG ? in->etag
+								    : NULL,
+				       urls, 1, cmd, cap);
+		if (rest > 1) {
+			size_t n = strlen(cmd);
+			memcpy(cmd + n, " && ", 5);
+			rc_resume_command_urls(argc, argv, RC_UNKNOWN, NULL,
+					       urls + 1, rest - 1, cmd + n + 4,
+					       cap);
+		}
+	}
+	char head[128];
+	snprintf(
+	    head, sizeof head,
+	    "delivered %" PRIu64 " bytes in all; resume with: ", delivered);
+	say_resume(head, cmd);
+	if (here > 0 && in->validator != RC_VAL_ETAG)
+		rc_log_error("no strong ETag: the resumed bytes cannot be "
+			     "checked against the earlier version");
+	if (o->digest != RC_DIGEST_NONE)
+		rc_log_error("%s is left out: a continuation cannot check the "
+			     "whole digest; check the finished output with %s",
+			     rc_digest_option(o->digest),
+			     o->digest == RC_DIGEST_SHA512 ? "sha512sum"
+							   : "sha256sum");
+	if (strstr(cmd, "[redacted]@"))
+		rc_log_error("the URL's password is not repeated: give it as "
+			     "RANGECAT_USER and RANGECAT_PASSWORD instead");
+	free(cmd);
+	free(urls);
+}
+
+/* The URLs of the run: the operands, then -i FILE's lines. */
+static enum rc_err list_urls(const struct rc_opts *o, struct rc_inputs *in,
+			     struct run *run, char *why, size_t whylen)
+{
+	memset(in, 0, sizeof *in);
+	if (o->input_file) {
+		enum rc_err err =
+		    rc_inputs_read(o->input_file, in, why, whylen);
+		if (err != RC_OK)
+			return err;
+	}
+	run->njobs = o->nurls + in->n;
+	if (run->njobs == 0) {
+		char shown[256];
+		return rc_err_usage(
+		    why, whylen, "no URL given (--input-file %s holds none)",
+		    rc_escape(o->input_file, shown, sizeof shown));
+	}
+	run->jobs = calloc(run->njobs, sizeof *run->jobs);
+	if (run->jobs == NULL) {
+		snprintf(why, whylen, "out of memory for %zu URLs", run->njobs);
+		return RC_E_NOMEM;
+	}
+	for (size_t i = 0; i < run->njobs; i++)
+		run->jobs[i].url =
+		    i < o->nurls ? o->urls[i] : in->urls[i - o->nurls];
+	return RC_OK;
+}
+
+/* Frees every job, stopping the fetchers still running with err. */
+static void free_jobs(struct run *run, enum rc_err err, const char *msg)
+{
+	for (size_t i = 0; run->jobs && i < run->njobs; i++) {
+		if (run->jobs[i].f) {
+			rc_ring_stop(run->jobs[i].ring, err, msg);
+			rc_fetch_join(run->jobs[i].f);
+		}
+		rc_fetch_free(run->jobs[i].f);
+		rc_ring_free(run->jobs[i].ring);
+		rc_auth_free(run->jobs[i].auth);
+	}
+	free(run->jobs);
+	run->jobs = NULL;
+}
+
+/* Ends the run before the first job started: what main set up is freed. */
+static int give_up(struct run *run, struct rc_inputs *inputs,
+		   struct rc_output *out, struct rc_cache *cache,
+		   const struct rc_opts *o, enum rc_err err, const char *why)
+{
+	rc_log_error("%s", why);
+	rc_cache_free(cache);
+	rc_output_free(out);
+	free_jobs(run, err, why);
+	rc_inputs_free(inputs);
+	curl_global_cleanup();
+	return finish(o, err, why, 0);
+}
+
 int main(int argc, char *argv[])
 {
 	struct rc_opts o;
+	struct rc_inputs inputs = {0};
+	struct run run = {.o = &o, .done = SIZE_MAX};
 	char why[512];
 	uint64_t delivered = 0, start = 0;
 	enum rc_err err;
@@ -486,12 +910,21 @@ int main(int argc, char *argv[])
 	}
 	if (o.version)
 		return version();
-	/* Before argv is wiped: the start line names the URL. */
-	progress = rc_progress_new(o.progress, o.url);
 	if (o.cacert && (err = check_cacert(o.cacert, why, sizeof why))) {
 		rc_log_error("%s", why);
 		return finish(&o, err, why, 0);
 	}
+	/* Before -x changes the directory: -i names a file from here. */
+	if ((err = list_urls(&o, &inputs, &run, why, sizeof why)) != RC_OK) {
+		rc_log_error("%s", why);
+		free(run.jobs);
+		rc_inputs_free(&inputs);
+		return finish(&o, err, why, 0);
+	}
+	/* Before argv is wiped: the start line names the (first) URL, which
+	 * may come from -i. */
+	progress =
+	    rc_progress_new(o.progress, run.njobs ? run.jobs[0].url : o.url);
 	/* With -t, one -v asks for the detailed listing, as in tar -tv;
 	 * -vv also logs. */
 	rc_log_init(o.mode == RC_MODE_LIST && o.verbose > 0 ? o.verbose - 1
@@ -509,7 +942,8 @@ int main(int argc, char *argv[])
 		? o.range_last
 		: RC_UNKNOWN;
 
-	fit_fd_limit(&o);
+	fit_fd_limit(&o, run.njobs > MAX_AHEAD ? MAX_AHEAD + 1
+					       : (unsigned)run.njobs);
 	/* In a container, the default buffer stays well inside its memory
 	 * limit (a given --memory is the user's call). */
 	uint64_t limit =
@@ -529,52 +963,55 @@ int main(int argc, char *argv[])
 		rc_log_error("libcurl failed to initialise");
 		return rc_err_exit_status(RC_E_NETWORK);
 	}
-	/* Credentials: read once, then wiped from the environment and argv
-	 * as /proc shows them. The process is not dumpable from start-up
-	 * (a URL password is in argv from exec) and stays so while it
-	 * holds any secret. */
-	struct rc_auth *auth = NULL;
-	err = rc_auth_new(&o, rc_getenv, &auth, why, sizeof why);
+	/* Credentials: read once, for every URL (each gets its own origin's:
+	 * netrc by host, a URL's user:password for that URL alone), then
+	 * wiped from the environment and argv as /proc shows them. The
+	 * process is not dumpable from start-up (a URL password is in argv
+	 * from exec) and stays so while it holds any secret. */
+	bool secret = false;
+	err = RC_OK;
+	for (size_t i = 0; i < run.njobs && err == RC_OK; i++) {
+		struct job *j = &run.jobs[i];
+		o.url = j->url; /* rc_auth_new reads it; nothing else does */
+		err = rc_auth_new(&o, rc_getenv, &j->auth, why, sizeof why);
+		secret = secret || rc_auth_holds_secret(j->auth);
+		if (err != RC_OK && run.njobs > 1) {
+			char red[1024], m[512];
+			rc_log_redact_url(j->url, red, sizeof red);
+			snprintf(m, sizeof m, "%s", why);
+			snprintf(why, sizeof why,
+				 "%.300s (URL %zu of %zu: %.150s)", m, i + 1,
+				 run.njobs, red);
+		}
+	}
+	o.url = run.jobs[0].url;
 	bool held = rc_auth_scrub(argc, argv);
-	if (dumpable == 1 && !held && !rc_auth_holds_secret(auth))
+	if (dumpable == 1 && !held && !secret)
 		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	if (err == RC_OK)
-		err = rc_auth_start(auth, &o, why, sizeof why);
-	if (err != RC_OK) {
-		rc_log_error("%s", why);
-		rc_auth_free(auth);
-		curl_global_cleanup();
-		return finish(&o, err, why, 0);
-	}
-	/* -o: FILE.part becomes stdout; the bytes it keeps move the start,
-	 * pinned to their ETag. A probe that finds another version starts
-	 * the file over, once. */
+		err = rc_auth_start(run.jobs[0].auth, &o, why, sizeof why);
+	if (err != RC_OK)
+		return give_up(&run, &inputs, NULL, NULL, &o, err, why);
+	/* -o (one URL only: options.c): FILE.part becomes stdout; the bytes
+	 * it keeps move the start, pinned to their ETag. A probe that finds
+	 * another version starts the file over, once. */
 	struct rc_output *out = NULL;
 	const char *user_pin = o.if_match;
 	uint64_t base = o.has_range && !o.range_suffix ? o.range_first : 0;
-	if (o.output && (err = rc_output_open(&o, &out, why, sizeof why))) {
-		rc_log_error("%s", why);
-		rc_output_free(out);
-		rc_auth_free(auth);
-		curl_global_cleanup();
-		return finish(&o, err, why, 0);
-	}
-	/* --cache: one conditional request; a hit is read from disk. Bytes
-	 * FILE.part keeps must be of the version the entry holds, or the
-	 * file starts over (and the entry is asked again from byte 0). */
+	if (o.output && (err = rc_output_open(&o, &out, why, sizeof why)))
+		return give_up(&run, &inputs, out, NULL, &o, err, why);
+	/* --cache (one URL only): one conditional request; a hit is read
+	 * from disk. Bytes FILE.part keeps must be of the version the entry
+	 * holds, or the file starts over (and the entry is asked again from
+	 * byte 0). */
 	struct rc_cache *cache = NULL;
 	bool hit = false;
 	for (int pass = 0; o.cache_dir && pass < 2; pass++) {
 		if (out)
 			start = base + rc_output_prefix(out);
-		if ((err = rc_cache_open(&o, auth, start, &cache, &hit, why,
-					 sizeof why)) != RC_OK) {
-			rc_log_error("%s", why);
-			rc_output_free(out);
-			rc_auth_free(auth);
-			curl_global_cleanup();
-			return finish(&o, err, why, 0);
-		}
+		if ((err = rc_cache_open(&o, run.jobs[0].auth, start, &cache,
+					 &hit, why, sizeof why)) != RC_OK)
+			return give_up(&run, &inputs, out, cache, &o, err, why);
 		if (!hit || !out || rc_output_prefix(out) == 0 ||
 		    !rc_output_pin(out) ||
 		    strcmp(rc_output_pin(out), rc_cache_info(cache)->etag) == 0)
@@ -582,113 +1019,88 @@ int main(int argc, char *argv[])
 		rc_cache_free(cache);
 		cache = NULL;
 		hit = false;
-		if ((err = rc_output_restart(out, why, sizeof why)) != RC_OK) {
-			rc_log_error("%s", why);
-			rc_output_free(out);
-			rc_auth_free(auth);
-			curl_global_cleanup();
-			return finish(&o, err, why, 0);
-		}
+		if ((err = rc_output_restart(out, why, sizeof why)) != RC_OK)
+			return give_up(&run, &inputs, out, NULL, &o, err, why);
 	}
 	rc_sink_raw_prepare(1);
-	struct rc_run run;
-	struct rc_ring *ring;
-	struct rc_fetch *f;
+	/* Slots for chunks down to 256 KiB (the first ones are that small),
+	 * buffers allocated as chunks are claimed, up to the budget: all of
+	 * --memory for one URL, half of it for each of several. */
+	run.budget = o.memory;
+	if (run.njobs > 1 && o.memory / 2 >= o.chunk_size)
+		run.budget = o.memory / 2;
+	uint64_t nslots =
+	    run.budget /
+	    (o.chunk_size < RC_FIRST_CHUNK ? o.chunk_size : RC_FIRST_CHUNK);
+	run.nslots = nslots > 4096 ? 4096 : nslots ? (size_t)nslots : 1;
+	run.last = last;
+	run.hit = hit;
+	/* -t and --member may read a zip by ranges instead of streaming
+	 * it. Not across several URLs: they are one stream. */
+	run.hold = run.njobs == 1 &&
+		   (o.mode == RC_MODE_LIST || o.mode == RC_MODE_MEMBER) &&
+		   o.digest == RC_DIGEST_NONE;
+	const struct rc_reader_chain chain = {
+	    .poll = chain_poll_cb, .next = chain_next_cb, .arg = &run};
 	bool want_zip;
+	struct job *j;
 	for (;;) {
 		if (out) {
 			start = base + rc_output_prefix(out);
 			o.if_match =
 			    rc_output_pin(out) ? rc_output_pin(out) : user_pin;
 		}
-		rc_run_init(&run);
-		/* Slots for chunks down to 256 KiB (the first ones are that
-		 * small), buffers allocated as chunks are claimed, up to
-		 * --memory. */
-		uint64_t nslots =
-		    o.memory / (o.chunk_size < RC_FIRST_CHUNK ? o.chunk_size
-							      : RC_FIRST_CHUNK);
-		ring = rc_ring_new(nslots > 4096 ? 4096 : nslots,
-				   (size_t)o.chunk_size, o.memory);
-		f = ring ? rc_fetch_new(&o, auth, ring, &run, start, last,
-					o.has_range && o.range_suffix,
-					o.range_last)
-			 : NULL;
-		if (f == NULL) {
-			rc_log_error("out of memory for a %" PRIu64
-				     "-byte buffer",
-				     o.memory);
-			rc_ring_free(ring);
+		run.start = start;
+		start_job(&run, 0);
+		j = &run.jobs[0];
+		if (j->err == RC_E_NOMEM && j->f == NULL) {
+			rc_log_error("%s", j->msg);
 			rc_cache_free(cache);
 			rc_output_free(out);
-			rc_auth_free(auth);
+			free_jobs(&run, RC_E_NOMEM, "");
+			rc_inputs_free(&inputs);
 			curl_global_cleanup();
 			return rc_err_exit_status(RC_E_NOMEM);
 		}
-		rc_log("rangecat %s: %u connections%s, chunks up to %" PRIu64
-		       " bytes, buffer up to %" PRIu64
-		       " bytes, start at %" PRIu64,
-		       RC_VERSION,
-		       o.connections_set ? o.connections : RC_SCHED_CONN_CAP,
-		       o.connections_set ? "" : " at most (adaptive)",
-		       o.chunk_size, o.memory, start);
-
-		/* The fetcher thread must not take the signals: block them
-		 * while it is created so it inherits the mask, then unblock
-		 * them here. */
-		sigset_t set, old;
-		sigemptyset(&set);
-		sigaddset(&set, SIGINT);
-		sigaddset(&set, SIGTERM);
-		sigaddset(&set, SIGALRM);
-		pthread_sigmask(SIG_BLOCK, &set, &old);
-		/* -t and --member may read a zip by ranges instead of
-		 * streaming it: the fetcher waits after the probe until the
-		 * consumer decides. */
 		want_zip = false;
-		if ((o.mode == RC_MODE_LIST || o.mode == RC_MODE_MEMBER) &&
-		    o.digest == RC_DIGEST_NONE)
-			atomic_store(&run.hold, 1);
-		err = hit ? RC_OK : rc_fetch_start(f);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		err = j->err;
 		if (err == RC_OK)
-			err = consume(ring, &run, cache, &o, out,
-				      hit ? rc_cache_info(cache)
-					  : rc_fetch_info(f),
-				      &delivered, &want_zip, why, sizeof why);
+			err = consume(
+			    j->ring, &j->figs, run.njobs > 1 ? &chain : NULL,
+			    cache, &o, out,
+			    hit ? rc_cache_info(cache) : rc_fetch_info(j->f),
+			    &delivered, &want_zip, why, sizeof why);
 		else
-			snprintf(why, sizeof why,
-				 "cannot start the fetcher thread");
-		rc_fetch_join(f);
+			snprintf(why, sizeof why, "%s", j->msg);
+		reap_done(&run);
+		j = &run.jobs[run.cur];
+		if (j->f)
+			rc_fetch_join(j->f);
 		if (err == RC_OK && want_zip)
-			err = zip_by_ranges(&o, auth, f, &delivered, why,
+			err = zip_by_ranges(&o, j->auth, j->f, &delivered, why,
 					    sizeof why);
+		reap_job(&run, run.cur, err, why);
 		if (hit || !(out && err == RC_E_CHANGED && delivered == 0 &&
 			     rc_output_pin(out) && !user_pin))
 			break;
+		/* -o: the kept bytes are of another version; start over. */
 		rc_log("%s", why);
-		rc_fetch_free(f);
-		rc_ring_free(ring);
-		if ((err = rc_output_restart(out, why, sizeof why)) != RC_OK) {
-			rc_log_error("%s", why);
-			rc_cache_free(cache);
-			rc_output_free(out);
-			rc_auth_free(auth);
-			curl_global_cleanup();
-			return finish(&o, err, why, 0);
-		}
+		if ((err = rc_output_restart(out, why, sizeof why)) != RC_OK)
+			return give_up(&run, &inputs, out, cache, &o, err, why);
 	}
 	if (out && err == RC_OK)
 		err = rc_output_commit(out, delivered, why, sizeof why);
 
-	const struct rc_fetch_info *in =
-	    hit ? rc_cache_info(cache) : rc_fetch_info(f);
+	const struct rc_fetch_info *in = hit ? rc_cache_info(cache) : &run.info;
 	if (!hit)
 		rc_cache_store(cache, in, err);
+	run.info.retries = run.retries;
 	if (err != RC_OK) {
 		rc_log_error("%s", why);
 		if (out)
 			rc_output_fail(out, err, delivered);
+		else if (run.njobs > 1)
+			multi_hint(err, argc, argv, &run, delivered);
 		else
 			resume_hint(err, argc, argv, &o, in, delivered);
 	} else {
@@ -696,12 +1108,11 @@ int main(int argc, char *argv[])
 		       in->retries);
 	}
 	if (o.stats)
-		print_stats(&o, in, delivered, atomic_load(&ring->peak), err);
+		print_stats(&o, in, delivered, run.peak, err);
 	rc_cache_free(cache);
-	rc_fetch_free(f);
-	rc_ring_free(ring);
 	rc_output_free(out);
-	rc_auth_free(auth);
+	free_jobs(&run, err, why);
+	rc_inputs_free(&inputs);
 	curl_global_cleanup();
 	return finish(&o, err, why, delivered);
 }

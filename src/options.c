@@ -44,7 +44,7 @@ enum {
 	OPT_CACHE,
 	OPT_CACHE_SIZE,
 };
-#define SHORTOPTS ":n:C:r:H:kqvVhd::x:to:"
+#define SHORTOPTS ":n:C:r:H:kqvVhd::x:to:i:"
 
 static const struct option longopts[] = {
     {"connections", required_argument, NULL, 'n'},
@@ -85,6 +85,7 @@ static const struct option longopts[] = {
     {"cache-size", required_argument, NULL, OPT_CACHE_SIZE},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
+    {"input-file", required_argument, NULL, 'i'},
     {NULL, 0, NULL, 0},
 };
 _Static_assert(sizeof longopts / sizeof longopts[0] <= RC_MAX_LONGOPTS,
@@ -97,10 +98,12 @@ void rc_options_usage(void *fp)
 	FILE *f = fp;
 
 	fputs(
-	    "usage: rangecat [OPTIONS] URL\n"
-	    "Stream a remote file to stdout, in order, over parallel HTTP "
+	    "usage: rangecat [OPTIONS] URL...\n"
+	    "Stream remote files to stdout, in order, over parallel HTTP "
 	    "range requests.\n"
-	    "URL is http://, https:// or s3://BUCKET/KEY.\n"
+	    "URL is http://, https:// or s3://BUCKET/KEY; several are "
+	    "written one after\n"
+	    "the other, as cat would.\n"
 	    "\n"
 	    "  -n, --connections N     parallel connections (default adaptive:"
 	    "\n"
@@ -177,6 +180,9 @@ void rc_options_usage(void *fp)
 	    "                          (default: no bound)\n"
 	    "  -V, --version           versions of rangecat and its libraries\n"
 	    "  -h, --help              this text\n"
+	    "  -i, --input-file FILE   more URLs, one per line, after those "
+	    "given as\n"
+	    "                          arguments ('-': stdin; # comments)\n"
 	    "\n"
 	    "Exit status: 0 ok, 1 usage, 2 remote refused (4xx), 3 network,\n"
 	    "4 remote file changed, 5 output failed, 6 decode or unpack\n"
@@ -456,7 +462,9 @@ static void geometry(struct rc_opts *o)
 		/* Two slots per connection keep every connection busy while
 		 * the head is written; shrink the chunk before the ring. */
 		uint64_t c = RC_DEFAULT_CHUNK;
-		while (c > RC_MIN_CHUNK && c * 2 * o->connections > o->memory)
+		/* Several URLs: two rings share the buffer (main.c). */
+		uint64_t per = o->nurls > 1 || o->input_file ? 4 : 2;
+		while (c > RC_MIN_CHUNK && c * per * o->connections > o->memory)
 			c /= 2;
 		o->chunk_size = c;
 	}
@@ -475,11 +483,40 @@ static enum rc_err validate(struct rc_opts *o, char *why, size_t whylen)
 {
 	if (o->help || o->version)
 		return RC_OK;
-	if (o->url == NULL)
+	if (o->url == NULL && o->input_file == NULL)
 		return rc_err_usage(why, whylen, "no URL given (see --help)");
-	const char *uwhy;
-	if (!rc_url_ok(o->url, &uwhy))
-		return rc_err_usage(why, whylen, "bad URL: %s", uwhy);
+	for (size_t i = 0; i < o->nurls; i++) {
+		const char *uwhy;
+		if (rc_url_ok(o->urls[i], &uwhy))
+			continue;
+		if (o->nurls == 1)
+			return rc_err_usage(why, whylen, "bad URL: %s", uwhy);
+		/* Not shown: a word that is no URL may be a secret that lost
+		 * its option. */
+		return rc_err_usage(why, whylen,
+				    "bad URL (argument %zu of %zu "
+				    "URLs): %s",
+				    i + 1, o->nurls, uwhy);
+	}
+	if (o->nurls > 1 || o->input_file) {
+		/* These name a place in one file (see rangecat(1), several
+		 * URLs): the resume hint gives -C to the one URL it
+		 * continues. -o's resume record and a --cache entry each
+		 * describe one remote file too. */
+		const char *one = o->start != RC_START_ZERO ? "--continue-at"
+				  : o->has_range	    ? "--range"
+				  : o->shard_n		    ? "--shard"
+				  : o->if_match		    ? "--if-match"
+				  : o->output		    ? "--output"
+				  : o->cache_dir	    ? "--cache"
+							    : NULL;
+		if (one)
+			return rc_err_usage(
+			    why, whylen,
+			    "%s applies to one URL: it cannot be combined "
+			    "with several URLs or --input-file",
+			    one);
+	}
 	for (size_t i = 0; i < o->nheaders; i++) {
 		const char *use = rc_options_header_owner(o->headers[i]);
 		if (use)
@@ -683,6 +720,7 @@ static void reset_group(struct rc_opts *o, int g)
 	case OPT_REMOVE_ON_ERROR: o->remove_on_error = false; break;
 	case OPT_CACHE: o->cache_dir = NULL; break;
 	case OPT_CACHE_SIZE: o->cache_size = 0; break;
+	case 'i': o->input_file = NULL; break;
 	default: break;
 	}
 }
@@ -925,6 +963,12 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 		break;
 	case 'V': o->version = true; break;
 	case 'h': o->help = true; break;
+	case 'i':
+		if (*arg == '\0')
+			return rc_err_usage(why, whylen,
+					    "%s: expected a file or -", name);
+		o->input_file = arg;
+		break;
 	}
 	return RC_OK;
 }
@@ -1050,23 +1094,10 @@ enum rc_err rc_options_parse_env(struct rc_opts *o, int argc,
 		if (apply(o, c, optarg, name, why, whylen) != RC_OK)
 			return RC_E_USAGE;
 	}
-	if (optind < argc)
-		o->url = argv[optind++];
-	if (optind < argc) {
-		/* A URL is named with its password redacted; anything else
-		 * (a token, a header that lost its -H) is not shown. */
-		char red[256];
-		const char *x = argv[optind], *uwhy;
-		if (rc_url_ok(x, &uwhy)) {
-			rc_log_redact_url(x, red, sizeof red);
-			return rc_err_usage(
-			    why, whylen,
-			    "one URL at a time (extra argument '%.64s')", red);
-		}
-		return rc_err_usage(why, whylen,
-				    "one URL at a time (an extra argument, "
-				    "not shown as it may be a secret)");
-	}
+	/* Every operand is a URL, in order; -i adds more after them. */
+	o->urls = (const char *const *)argv + optind;
+	o->nurls = optind < argc ? (size_t)(argc - optind) : 0;
+	o->url = o->nurls ? o->urls[0] : NULL;
 	return validate(o, why, whylen);
 }
 

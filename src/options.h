@@ -61,7 +61,12 @@ enum rc_format {
 enum rc_digest_kind { RC_DIGEST_NONE, RC_DIGEST_SHA256, RC_DIGEST_SHA512 };
 
 struct rc_opts {
-	const char *url;
+	const char *url; /* the first URL operand, or NULL */
+	/* Every URL operand in order (pointers into argv), and -i FILE, whose
+	 * lines main reads (src/inputs.c) and fetches after them. */
+	const char *const *urls;
+	size_t nurls;
+	const char *input_file;
 	unsigned connections;
 	uint64_t chunk_size; /* after validation: bytes per slot */
 	uint64_t memory;     /* after validation: slots * chunk_size */
@@ -198,7 +203,7 @@ bool rc_url_ok(const char *url, const char **why);
  * Classifies one argv element for rebuilding a command line: returns 0 for
  * an operand, else the option's short letter or RC_OPT_* code, with
  * *takes_next set when its value is the following element. "--" and
- * operands after it are not handled (rangecat takes one URL).
+ * operands after it are not handled.
  */
 int rc_options_classify(const char *arg, bool *takes_next);
 

@@ -19,6 +19,8 @@ void rc_reader_init(struct rc_reader *r, struct rc_ring *ring,
 {
 	r->ring = ring;
 	r->run = run;
+	r->chain = NULL;
+	r->base = 0;
 	r->sig = sig;
 	r->pg = pg;
 	r->digest = NULL;
@@ -106,10 +108,26 @@ static void progress(struct rc_reader *r)
 		return;
 	uint64_t end = atomic_load(&r->run->end);
 	uint64_t first = atomic_load(&r->run->first);
-	rc_progress_update(r->pg, r->consumed + r->pending,
-			   end == UINT64_MAX ? UINT64_MAX : end - first,
-			   atomic_load(&r->run->active),
-			   atomic_load(&r->run->retries), false);
+	/* Several URLs: the total is not known before the last one. */
+	rc_progress_update(
+	    r->pg, r->consumed + r->pending,
+	    end == UINT64_MAX || r->chain ? UINT64_MAX : end - first,
+	    atomic_load(&r->run->active), atomic_load(&r->run->retries), false);
+}
+
+/* At the end of a ring: moves to the chain's next one. False at the end
+ * of the stream, or with r->err set on a failure. */
+static bool advance(struct rc_reader *r)
+{
+	if (r->chain == NULL)
+		return false;
+	struct rc_ring *next = r->chain->next(r->chain->arg, r);
+	if (next == NULL)
+		return false;
+	r->ring = next;
+	r->pos = 0;
+	r->base = r->consumed;
+	return true;
 }
 
 static bool interrupted(struct rc_reader *r)
@@ -139,6 +157,8 @@ ssize_t rc_reader_next(struct rc_reader *r, const unsigned char **p)
 	for (;;) {
 		if (interrupted(r))
 			return -1;
+		if (r->chain)
+			r->chain->poll(r->chain->arg, r->ring);
 		enum rc_next k = rc_ring_next(r->ring, r->pos, p, &n, 250);
 		switch (k) {
 		case RC_NEXT_DATA:
@@ -150,7 +170,10 @@ ssize_t rc_reader_next(struct rc_reader *r, const unsigned char **p)
 			rc_ring_release(r->ring);
 			r->pos = 0;
 			break;
-		case RC_NEXT_END: return 0;
+		case RC_NEXT_END:
+			if (advance(r))
+				break;
+			return r->err == RC_OK ? 0 : -1;
 		case RC_NEXT_ERROR:
 			/* A transfer the signal aborted (the token fetch)
 			 * may fail the ring first: the signal is the cause. */
@@ -185,8 +208,14 @@ ssize_t rc_reader_peek(struct rc_reader *r, size_t min, const unsigned char **p)
 	while (have < min) {
 		if (interrupted(r))
 			return -1;
+		if (r->chain)
+			r->chain->poll(r->chain->arg, r->ring);
 		enum rc_next k =
 		    rc_ring_next(r->ring, r->pos + have, &q, &n, 250);
+		if (k == RC_NEXT_END && have == 0 && advance(r))
+			continue; /* an empty URL: the next one starts */
+		if (k == RC_NEXT_END && r->err != RC_OK)
+			return -1;
 		if (k == RC_NEXT_DATA) {
 			if (start == NULL)
 				start = q;

@@ -19,9 +19,29 @@
 #include "ring.h"
 #include "run.h"
 
+/*
+ * Several URLs read as one stream (main.c): the reader goes from one ring
+ * to the next at the end of each. Both callbacks run on the consumer
+ * thread.
+ */
+struct rc_reader;
+
+struct rc_reader_chain {
+	/* Called whenever the reader looks at ring (each block, each wait
+	 * of 250 ms): lets the caller start the next URL's fetcher early. */
+	void (*poll)(void *arg, struct rc_ring *ring);
+	/* At the end of r->ring's bytes: the next URL's ring (having set
+	 * r->run to its figures), or NULL after the last URL, or on a
+	 * failure with r->err and r->msg set. */
+	struct rc_ring *(*next)(void *arg, struct rc_reader *r);
+	void *arg;
+};
+
 struct rc_reader {
 	struct rc_ring *ring;
-	struct rc_run *run;	      /* may be NULL; borrowed */
+	struct rc_run *run; /* the ring's figures; may be NULL; borrowed */
+	const struct rc_reader_chain *chain; /* NULL for one URL; borrowed */
+	uint64_t base; /* stream offset of the current ring's first byte */
 	volatile sig_atomic_t *sig;   /* set by the signal handler */
 	struct rc_progress_state *pg; /* may be NULL */
 	struct rc_digest *digest;     /* may be NULL; borrowed */
@@ -45,7 +65,8 @@ struct rc_reader {
 };
 
 /* Sets r up over ring; run (its figures for progress, may be NULL), sig
- * and pg are borrowed. */
+ * and pg are borrowed. Set r->chain after it to read several rings as one
+ * stream. */
 void rc_reader_init(struct rc_reader *r, struct rc_ring *ring,
 		    struct rc_run *run, volatile sig_atomic_t *sig,
 		    struct rc_progress_state *pg);
@@ -72,7 +93,8 @@ void rc_reader_unread(struct rc_reader *r, size_t used);
  * Waits until at least min bytes follow the current position (or the
  * stream ends) without consuming them, for format detection. Call only
  * before the first rc_reader_next. Returns how many bytes *p holds (up to
- * the end of the head slot), or -1 as rc_reader_next.
+ * the end of the head slot; empty rings of a chain are skipped), or -1 as
+ * rc_reader_next.
  */
 ssize_t rc_reader_peek(struct rc_reader *r, size_t min,
 		       const unsigned char **p);

@@ -94,9 +94,9 @@ static void word(const char *s, char *out, size_t outlen, size_t *o)
 	rc_shell_quote(s, out, outlen, o);
 }
 
-void rc_resume_command(int argc, char *const argv[], uint64_t next,
-		       uint64_t last, const char *etag, char *out,
-		       size_t outlen)
+static void build(int argc, char *const argv[], uint64_t next, uint64_t last,
+		  const char *etag, const char *const urls[], size_t nurls,
+		  char *out, size_t outlen)
 {
 	char buf[8192];
 	size_t o = 0;
@@ -105,7 +105,9 @@ void rc_resume_command(int argc, char *const argv[], uint64_t next,
 		return;
 	out[0] = '\0';
 	put("rangecat", out, outlen, &o);
-	if (last != RC_UNKNOWN) {
+	if (next == RC_UNKNOWN) {
+		/* from the start */
+	} else if (last != RC_UNKNOWN) {
 		snprintf(buf, sizeof buf, "%" PRIu64 "-%" PRIu64, next, last);
 		word("-r", out, outlen, &o);
 		word(buf, out, outlen, &o);
@@ -141,10 +143,13 @@ void rc_resume_command(int argc, char *const argv[], uint64_t next,
 		/* --sha256/--sha512 check a whole file, which a
 		 * continuation is not: left out (main says so). */
 		if (code == 'C' || code == 'r' || code == RC_OPT_IF_MATCH ||
-		    code == RC_OPT_SHA256 || code == RC_OPT_SHA512) {
+		    code == RC_OPT_SHA256 || code == RC_OPT_SHA512 ||
+		    (urls && code == 'i')) {
 			i += val != NULL;
 			continue;
 		}
+		if (code == 0 && urls)
+			continue; /* the URLs come at the end */
 		if (code == 0) {
 			rc_log_redact_url(a, buf, sizeof buf);
 			word(buf, out, outlen, &o);
@@ -174,4 +179,22 @@ void rc_resume_command(int argc, char *const argv[], uint64_t next,
 			i++;
 		}
 	}
+	for (size_t i = 0; urls && i < nurls; i++) {
+		rc_log_redact_url(urls[i], buf, sizeof buf);
+		word(buf, out, outlen, &o);
+	}
+}
+
+void rc_resume_command(int argc, char *const argv[], uint64_t next,
+		       uint64_t last, const char *etag, char *out,
+		       size_t outlen)
+{
+	build(argc, argv, next, last, etag, NULL, 0, out, outlen);
+}
+
+void rc_resume_command_urls(int argc, char *const argv[], uint64_t next,
+			    const char *etag, const char *const urls[],
+			    size_t nurls, char *out, size_t outlen)
+{
+	build(argc, argv, next, RC_UNKNOWN, etag, urls, nurls, out, outlen);
 }

@@ -20,6 +20,15 @@ void rc_resume_command(int argc, char *const argv[], uint64_t next,
 		       uint64_t last, const char *etag, char *out,
 		       size_t outlen);
 
+/*
+ * As rc_resume_command, for a run of several URLs: the URL operands and
+ * -i FILE of argv are dropped and the nurls urls put at the end instead;
+ * -C next is added unless next is RC_UNKNOWN.
+ */
+void rc_resume_command_urls(int argc, char *const argv[], uint64_t next,
+			    const char *etag, const char *const urls[],
+			    size_t nurls, char *out, size_t outlen);
+
 /* Appends s to out (at *o) quoted for a POSIX shell when needed. */
 void rc_shell_quote(const char *s, char *out, size_t outlen, size_t *o);
 

@@ -1254,7 +1254,7 @@ static enum rc_err unpack_run(struct rc_reader *r, const struct rc_opts *o,
 	if ((o->mode == RC_MODE_LIST || o->mode == RC_MODE_MEMBER) &&
 	    o->digest == RC_DIGEST_NONE && n >= 4 &&
 	    memcmp(p, "PK\3\4", 4) == 0 && r->run &&
-	    atomic_load(&r->run->seekable)) {
+	    atomic_load(&r->run->seekable) && r->chain == NULL) {
 		*want_zip = true;
 		return RC_OK;
 	}

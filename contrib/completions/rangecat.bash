@@ -8,7 +8,7 @@ _rangecat_values()
 	-d | --decompress)
 		compgen -W "auto zstd gzip xz bzip2 lz4 auto,passthrough" -- "$2"
 		;;
-	--cacert | -o | --output) compgen -f -- "$2" ;;
+	--cacert | -o | --output | -i | --input-file) compgen -f -- "$2" ;;
 	-x | --extract | --cache) compgen -d -- "$2" ;;
 	-C | --continue-at) compgen -W "-" -- "$2" ;;
 	esac
@@ -21,7 +21,9 @@ _rangecat_reply()
 	local line
 	COMPREPLY=()
 	case $2 in
-	--cacert | -o | --output | -x | --extract | --cache) compopt -o filenames 2>/dev/null ;;
+	--cacert | -o | --output | -i | --input-file | -x | --extract | --cache)
+		compopt -o filenames 2>/dev/null
+		;;
 	esac
 	while IFS= read -r line; do
 		COMPREPLY+=("$1$line")
@@ -42,8 +44,8 @@ _rangecat()
 		--max-size --sha256 --sha512
 		--output --remove-on-error
 		--cache --cache-size
-		--version --help
-		-n -C -r -H -k -q -v -V -h -d -x -t -o"
+		--version --help --input-file
+		-n -C -r -H -k -q -v -V -h -d -x -t -o -i"
 	# --opt=value. With '=' in COMP_WORDBREAKS (bash's default) the words
 	# are "--opt" "=" "value" and only "value" is replaced; without it,
 	# "--opt=value" is one word and the reply keeps its "--opt=".
@@ -61,7 +63,7 @@ _rangecat()
 		return
 	fi
 	case $prev in
-	--cacert | -o | --output | -x | --extract | --cache | -C | --continue-at)
+	--cacert | -o | --output | -i | --input-file | -x | --extract | --cache | -C | --continue-at)
 		_rangecat_reply "" "$prev" "$cur"
 		return
 		;;

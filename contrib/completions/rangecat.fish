@@ -38,3 +38,4 @@ complete -c rangecat -l cache -x -a '(__fish_complete_directories)' -d 'keep a v
 complete -c rangecat -l cache-size -x -d 'bound the cache directory (least recently used go)'
 complete -c rangecat -s V -l version -d 'print versions'
 complete -c rangecat -s h -l help -d 'print help'
+complete -c rangecat -s i -l input-file -r -F -d 'more URLs, one per line (- for stdin)'

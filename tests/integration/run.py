@@ -964,7 +964,8 @@ def t_usage(env):
                         "http://h/x"], r"--memory"),
                       (["--bogus", "http://h/x"], r"unknown option"),
                       (["-r", "9-1", "http://h/x"], r"before its start"),
-                      (["http://h/x", "http://h/y"], r"one URL"),
+                      (["http://h/x", "-C", "1", "http://h/y"],
+                       r"--continue-at applies to one URL"),
                       ([""], r"only http"),
                       (["http://h/" + "a" * 10000], r"longer than")):
         r = run(env, args)

@@ -497,8 +497,8 @@ static void usage_errors(void)
 		const char *args[3];
 		const char *must;
 	} cases[] = {
-	    {{"http://a:pwONE@h/x", "http://a:pwTWO-SECRET@h/y"},
-	     "[redacted]@h/y"},
+	    {{"http://a:pwONE@h/x", "http://a:pwTWO-SECRET@h/y z"},
+	     "argument 2 of 2"},
 	    {{"http://h/x", "Authorization: Bearer tok-SECRET"}, NULL},
 	    {{"http://h/x", "tok-SECRET"}, NULL},
 	    {{"--headers=Authorization: Bearer tok-SECRET", "http://h/x"},

@@ -356,7 +356,14 @@ int main(void)
 	CHECK(parse(&o, "-n", "0", "http://h/x", NULL) == RC_E_USAGE);
 	CHECK(parse(&o, "-n", "10000", "http://h/x", NULL) == RC_E_USAGE);
 	CHECK(parse(&o, "--bogus", "http://h/x", NULL, NULL) == RC_E_USAGE);
-	CHECK(parse(&o, "http://h/x", "http://h/y", NULL, NULL) == RC_E_USAGE);
+	/* Several URLs, in order; -C names a place in one of them. */
+	CHECK(parse(&o, "http://h/x", "http://h/y", NULL, NULL) == RC_OK &&
+	      o.nurls == 2 && strcmp(o.url, "http://h/x") == 0);
+	CHECK(parse(&o, "-C5", "http://h/x", "http://h/y", NULL) == RC_E_USAGE);
+	CHECK(parse(&o, "-i", "list", "-C5", "http://h/x") == RC_E_USAGE);
+	CHECK(parse(&o, "-i", "-", NULL, NULL) == RC_OK && o.url == NULL &&
+	      o.nurls == 0 && strcmp(o.input_file, "-") == 0);
+	CHECK(parse(&o, "http://h/x", "ftp://h/y", NULL, NULL) == RC_E_USAGE);
 	CHECK(parse(&o, NULL, NULL, NULL, NULL) == RC_E_USAGE);
 	CHECK(parse(&o, "-H", "NoColon", "http://h/x", NULL) == RC_E_USAGE);
 	/* Headers that would break range requests are refused by name. */

@@ -73,5 +73,18 @@ int main(void)
 	      0);
 	rc_log_redact_url("http://h/plain", red, sizeof red);
 	CHECK(strcmp(red, "http://h/plain") == 0);
+	/* Several URLs: the operands and -i go, the URLs left come at the
+	 * end (redacted), with -C only for the one that was cut. */
+	char *a9[] = {"rangecat",	 "-n",	       "4",
+		      "http://h/a",	 "-i",	       "list.txt",
+		      "--input-file=l2", "http://h/b", NULL};
+	const char *left[] = {"http://u:SECRET5@h/c", "http://h/d e"};
+	rc_resume_command_urls(8, a9, 77, "\"e\"", left, 1, out, sizeof out);
+	CHECK(strcmp(out, "rangecat -C 77 --if-match '\"e\"' -n 4 "
+			  "'http://[redacted]@h/c'") == 0);
+	rc_resume_command_urls(8, a9, RC_UNKNOWN, NULL, left, 2, out,
+			       sizeof out);
+	CHECK(strcmp(out, "rangecat -n 4 'http://[redacted]@h/c' "
+			  "'http://h/d e'") == 0);
 	return DONE();
 }
