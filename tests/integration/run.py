@@ -457,14 +457,23 @@ def t_big(env):
 @case("keep-alive: many chunks reuse at most N connections")
 def t_keepalive(env):
     before = open(env.access_log).read().count("\n")
-    r = run(env, ["-n", "4", "--chunk-size", "64K", env.url("f20971520")])
+    r = run(env, ["-v", "--stats", "-n", "4", "--chunk-size", "64K",
+                  env.url("f20971520")])
     expect_run(r, 0, env.files["f20971520"])
     time.sleep(0.3)
     lines = open(env.access_log).read().splitlines()[before:]
     mine = [l for l in lines if l.endswith("/f20971520")]
     conns = {l.split()[0] for l in mine}
     expect(len(mine) > 300, "only %d requests" % len(mine))
-    expect(len(conns) <= 4, "%d connections for -n 4" % len(conns))
+    # A range that looks slow (a loaded machine makes some do) may be
+    # split onto a fresh connection, and a retry may open one: those are
+    # allowed, one connection per request (300 and more) is not.
+    splits = len(re.findall(r"\] split: ", r.err))
+    m = re.search(r"stats: .*retries=(\d+)", r.err)
+    extra = splits + (int(m.group(1)) if m else 0)
+    expect(len(conns) <= 4 + extra,
+           "%d connections for -n 4 (%d splits and retries)"
+           % (len(conns), extra))
     # Every request after the probe pins the version with If-Match.
     # nginx logs at completion, so the probe is found by its range.
     fields = [re.match(r'(\d+) (\d+) "([^"]*)" "([^"]*)"', l) for l in mine]
