@@ -130,6 +130,7 @@ bench: deps
 		| grep -q 'ok installed' || apt-get install -y -qq --no-install-recommends $$p >/dev/null; done
 	$(Q)$(MAKE) --no-print-directory rangecat bench/netlink/netlink
 	$(Q)$(PYTHON) bench/run.py
+	$(Q)case ",$(BENCH_ONLY)," in ,,|*,seams,*) $(PYTHON) bench/seams.py ;; esac
 
 # The userspace link emulator of the latency benchmarks (bench/netlink/).
 bench/netlink/netlink: bench/netlink/netlink.c
