@@ -103,7 +103,7 @@ def base_image(cache):
             mirror = "/etc/apt/sources.list.d/debian.sources"
         log("mmdebstrap bookworm from %s (a few minutes, once)"
             % (mirror or "deb.debian.org"))
-        cmd = ["mmdebstrap", "--variant=minbase", "--quiet"] + \
+        cmd = ["mmdebstrap", "--variant=minbase", "--format=tar", "--quiet"] + \
             apt_options() + ["bookworm", tar + ".tmp"]
         if mirror:
             cmd.append(mirror)
