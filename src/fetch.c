@@ -2114,6 +2114,9 @@ static void *run(void *arg)
 		if (in_multi(f->x[i].state)) {
 			curl_multi_remove_handle(f->multi, f->x[i].h);
 			xfer_state_set(&f->x[i], RC_XS_DONE);
+			rc_log("xfer %u: stopped at byte %" PRIu64
+			       ": the run is over",
+			       i, f->x[i].cur);
 		}
 	f->info.connections = f->mode == MODE_PARALLEL ? f->conn.n : 1;
 	return NULL;
