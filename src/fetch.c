@@ -72,6 +72,7 @@ struct xfer {
 
 	enum rc_xfer_state state; /* changed by xfer_state_set only */
 	double retry_at;	  /* RC_XS_WAITING: when it goes again */
+	uint64_t pause_need;	  /* RC_XS_PAUSED: room the held write needs */
 	bool probe;
 	bool spanning;
 	bool suffix;	    /* asked "bytes=-N" */
@@ -749,6 +750,7 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 		x->enough = true;
 	}
 	if (x->spanning && span_room(x) < n - skip) {
+		x->pause_need = n - skip;
 		xfer_state_set(x, RC_XS_PAUSED);
 		return CURL_WRITEFUNC_PAUSE;
 	}
@@ -2012,7 +2014,8 @@ static void resume_waiting(struct rc_fetch *f, double t)
 		if (x->state == RC_XS_WAITING && t >= x->retry_at &&
 		    may_resume(f))
 			launch(f, x);
-		else if (x->state == RC_XS_PAUSED && span_room(x) > 0) {
+		else if (x->state == RC_XS_PAUSED &&
+			 span_room(x) >= x->pause_need) {
 			xfer_state_set(x, RC_XS_RUNNING);
 			curl_easy_pause(x->h, CURLPAUSE_CONT);
 		}

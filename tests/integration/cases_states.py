@@ -90,6 +90,12 @@ def t_states_stream(env):
     seen = xs_check(r, True)
     expect(("running", "paused") in seen and ("paused", "running") in seen,
            "a full ring never paused the stream: %s" % sorted(seen))
+    # Resumed only once the held write fits: no pause per poll while the
+    # reader sleeps (that spun a core), at most one per write of curl's
+    # (16 KiB).
+    pauses = r.err.count("running -> paused")
+    expect(pauses <= len(data) // (16 * KB), "%d pauses for %d bytes: the "
+           "stream resumed before the ring had room" % (pauses, len(data)))
     # Every request redirected: done -> connecting at the new URL.
     r = run(env, ["-vv", "--chunk-size", "1M",
                   env.furl("xs-rd", "redirect", "f20971520")])
