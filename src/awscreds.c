@@ -1068,37 +1068,6 @@ const char *rc_awscreds_source(const struct rc_awscreds *c)
 
 /* ------------------------------------------------------------ requests */
 
-struct reply {
-	char *buf;
-	size_t n;
-	bool too_big;
-};
-
-static size_t body_cb(char *p, size_t sz, size_t nm, void *ud)
-{
-	struct reply *r = ud;
-	size_t n = sz * nm;
-
-	if (r->n + n > MAX_REPLY) {
-		r->too_big = true;
-		return 0;
-	}
-	memcpy(r->buf + r->n, p, n);
-	r->n += n;
-	r->buf[r->n] = '\0';
-	return n;
-}
-
-static void reply_free(struct reply *r)
-{
-	if (r->buf) {
-		mbedtls_platform_zeroize(r->buf, r->n);
-		free(r->buf);
-	}
-	r->buf = NULL;
-	r->n = 0;
-}
-
 enum kind { REMOTE, LOCAL_IMDS, LOCAL_CONTAINER };
 
 /*
@@ -1109,15 +1078,13 @@ enum kind { REMOTE, LOCAL_IMDS, LOCAL_CONTAINER };
 static enum rc_err request(const struct rc_awscreds *c, const char *url,
 			   const char *method, const char *post,
 			   struct curl_slist *hdrs, enum kind kind,
-			   long *status, struct reply *r, const char *what,
-			   char *why, size_t whylen)
+			   long *status, struct rc_handle_body *r,
+			   const char *what, char *why, size_t whylen)
 {
 	CURL *h = curl_easy_init();
 	enum rc_err err = RC_E_NETWORK;
 
 	*status = 0;
-	r->n = 0;
-	r->too_big = false;
 	if (r->buf == NULL)
 		r->buf = malloc(MAX_REPLY + 1);
 	if (h == NULL || r->buf == NULL) {
@@ -1126,7 +1093,6 @@ static enum rc_err request(const struct rc_awscreds *c, const char *url,
 		snprintf(why, whylen, "out of memory");
 		return RC_E_NOMEM;
 	}
-	r->buf[0] = '\0';
 	rc_handle_setup_easy(h, c->o);
 	rc_handle_setup_blocking(h, c->o);
 	curl_easy_setopt(h, CURLOPT_URL, url);
@@ -1138,8 +1104,7 @@ static enum rc_err request(const struct rc_awscreds *c, const char *url,
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
 	}
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_cb);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+	rc_handle_collect_body(h, r);
 	if (kind == REMOTE) {
 		curl_easy_setopt(h, CURLOPT_TIMEOUT,
 				 c->o->connect_timeout + c->o->stall_timeout);
@@ -1222,7 +1187,7 @@ static enum rc_err fetch_webid(struct rc_awscreds *c, struct rc_aws_cred *out,
 			       char *why, size_t whylen)
 {
 	char *token = NULL, *form = NULL, code[64], name[96];
-	struct reply r = {0};
+	struct rc_handle_body r = {.cap = MAX_REPLY};
 	long status = 0;
 	enum rc_err err;
 	const char *pwhy = "";
@@ -1280,7 +1245,7 @@ static enum rc_err fetch_webid(struct rc_awscreds *c, struct rc_aws_cred *out,
 			     ? c->token_file_name
 			     : "");
 done:
-	reply_free(&r);
+	rc_handle_body_free(&r);
 	wipe_free(token);
 	wipe_free(form);
 	return err;
@@ -1291,7 +1256,7 @@ static enum rc_err fetch_container(struct rc_awscreds *c,
 				   size_t whylen)
 {
 	struct curl_slist *hdrs = NULL;
-	struct reply r = {0};
+	struct rc_handle_body r = {.cap = MAX_REPLY};
 	char *tok = NULL, *line = NULL, what[128];
 	long status = 0;
 	enum rc_err err = RC_OK;
@@ -1347,7 +1312,7 @@ done:
 	if (hdrs)
 		mbedtls_platform_zeroize(hdrs->data, strlen(hdrs->data));
 	curl_slist_free_all(hdrs);
-	reply_free(&r);
+	rc_handle_body_free(&r);
 	wipe_free(tok);
 	wipe_free(line);
 	return err;
@@ -1359,7 +1324,7 @@ static enum rc_err fetch_imds(struct rc_awscreds *c, struct rc_aws_cred *out,
 {
 	static const char what[] = "EC2 instance metadata";
 	struct curl_slist *hdrs = NULL;
-	struct reply r = {0};
+	struct rc_handle_body r = {.cap = MAX_REPLY};
 	char url[1024], line[512], role[256];
 	long status = 0;
 	enum rc_err err;
@@ -1433,7 +1398,7 @@ done:
 	if (hdrs)
 		mbedtls_platform_zeroize(hdrs->data, strlen(hdrs->data));
 	curl_slist_free_all(hdrs);
-	reply_free(&r);
+	rc_handle_body_free(&r);
 	return err;
 }
 
@@ -1463,7 +1428,7 @@ static enum rc_err fetch_process(struct rc_awscreds *c, struct rc_aws_cred *out,
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, def;
-	struct reply r = {0};
+	struct rc_handle_body r = {.cap = MAX_REPLY};
 	enum rc_err err = RC_OK;
 	const char *pwhy = "";
 	bool killed = false, late = false;
@@ -1591,7 +1556,7 @@ static enum rc_err fetch_process(struct rc_awscreds *c, struct rc_aws_cred *out,
 			 "usable credentials: %s",
 			 c->profile, pwhy);
 	}
-	reply_free(&r);
+	rc_handle_body_free(&r);
 	return err;
 }
 

@@ -68,17 +68,14 @@ struct xfer {
 	char errbody[2048];	 /* the start of an error reply's body */
 	size_t errlen;
 
-	bool refreshing;     /* asks the origin for a fresh redirect target */
-	bool parked;	     /* waits for that fresh target (target_refused) */
 	unsigned target_gen; /* f->target_gen when it asked f->url */
 
-	bool busy;    /* added to the multi handle */
-	bool waiting; /* sleeping until retry_at */
-	double retry_at;
+	enum rc_xfer_state state; /* changed by xfer_state_set only */
+	double retry_at;	  /* RC_XS_WAITING: when it goes again */
+	uint64_t pause_need;	  /* RC_XS_PAUSED: room the held write needs */
 	bool probe;
 	bool spanning;
-	bool suffix; /* asked "bytes=-N" */
-	bool paused;
+	bool suffix;	    /* asked "bytes=-N" */
 	uint64_t seq;	    /* chunk being written, UINT64_MAX none */
 	uint64_t cur;	    /* next file offset to write */
 	uint64_t end;	    /* exclusive end wanted, RC_UNKNOWN */
@@ -92,7 +89,6 @@ struct xfer {
 	double started;
 	double first_byte; /* when this attempt's first body byte came, 0 */
 	double last_byte;  /* when the last body byte came */
-	bool connected;	   /* the request went out: the stall clock runs */
 
 	bool judged;
 	struct rc_resp resp;
@@ -155,6 +151,7 @@ struct rc_fetch {
 	double typical_wait;  /* s from request to first byte (EWMA) */
 	unsigned char *nsegs; /* segments in use per slot, owned */
 	unsigned nx;
+	unsigned in_flight; /* transfers in the multi handle (xfer_state_set) */
 	struct rc_sched_conn conn; /* how many transfers run (sched.c) */
 	bool overlap; /* a range's successor may start before it ends */
 	struct rc_fetch_info info;
@@ -203,6 +200,112 @@ static void fail_past_end(struct rc_fetch *f, uint64_t off, uint64_t total)
 		     off, total);
 }
 
+/*
+ * Where a transfer is in its life (enum rc_xfer_state), and the only
+ * ways it moves on. The table in docs/ARCHITECTURE.md ("The fetcher")
+ * says which code takes each step:
+ *
+ *   IDLE       -> CONNECTING       launched with new work or the probe
+ *   CONNECTING -> RUNNING          the request went out (prereq_cb)
+ *   RUNNING    -> PAUSED           a spanning transfer found the ring full
+ *   PAUSED     -> RUNNING          the ring has room again
+ *   CONNECTING, RUNNING, PAUSED
+ *              -> DONE             curl ended it, it stalled, the run ended
+ *   DONE       -> CONNECTING       asked again at once (a redirect, the
+ *                                  origin, a fresh token, the size)
+ *   DONE       -> WAITING          a retry, or the probe again, later
+ *   DONE       -> PARKED           refused by a redirect target while
+ *                                  another transfer fetches a fresh one
+ *   DONE       -> IDLE             its range is complete, or the file ends
+ *   WAITING    -> CONNECTING       its retry time came
+ *   PARKED     -> WAITING          the fresh target came (adopt_target)
+ *
+ * A transfer stays DONE when the run failed. Facts about one attempt
+ * (judged, restart, sizing, at_end, enough, overflow, new_conn) and its
+ * role (probe, spanning, suffix, f->refresher) are fields beside it.
+ */
+static const unsigned char state_next[RC_XS__COUNT] = {
+    [RC_XS_IDLE] = 1u << RC_XS_CONNECTING,
+    [RC_XS_CONNECTING] = 1u << RC_XS_RUNNING | 1u << RC_XS_DONE,
+    [RC_XS_RUNNING] = 1u << RC_XS_PAUSED | 1u << RC_XS_DONE,
+    [RC_XS_PAUSED] = 1u << RC_XS_RUNNING | 1u << RC_XS_DONE,
+    [RC_XS_DONE] = 1u << RC_XS_CONNECTING | 1u << RC_XS_WAITING |
+		   1u << RC_XS_PARKED | 1u << RC_XS_IDLE,
+    [RC_XS_WAITING] = 1u << RC_XS_CONNECTING,
+    [RC_XS_PARKED] = 1u << RC_XS_WAITING,
+};
+
+bool rc_fetch_state_ok(enum rc_xfer_state a, enum rc_xfer_state b)
+{
+	return (unsigned)a < RC_XS__COUNT && (unsigned)b < RC_XS__COUNT &&
+	       (state_next[a] >> b & 1u);
+}
+
+const char *rc_fetch_state_name(enum rc_xfer_state s)
+{
+	static const char *const name[RC_XS__COUNT] = {
+	    [RC_XS_IDLE] = "idle",	 [RC_XS_CONNECTING] = "connecting",
+	    [RC_XS_RUNNING] = "running", [RC_XS_PAUSED] = "paused",
+	    [RC_XS_DONE] = "done",	 [RC_XS_WAITING] = "waiting",
+	    [RC_XS_PARKED] = "parked",
+	};
+
+	return (unsigned)s < RC_XS__COUNT ? name[s] : "?";
+}
+
+/* In the multi handle: curl drives it, and it counts as in flight. */
+static bool in_multi(enum rc_xfer_state s)
+{
+	return s == RC_XS_CONNECTING || s == RC_XS_RUNNING || s == RC_XS_PAUSED;
+}
+
+/* Owns a range (and its segment): in the multi handle, or waiting to
+ * go again. */
+static bool holds_range(enum rc_xfer_state s)
+{
+	return in_multi(s) || s == RC_XS_WAITING || s == RC_XS_PARKED;
+}
+
+/*
+ * The one place a transfer's state changes (curl's mstate). A step the
+ * table does not allow is a bug in the fetcher: it aborts where assert()
+ * is on (NDEBUG unset, as in every build of the Makefile), else it fails
+ * the run (exit 3) without taking the step. Keeps the count of
+ * transfers in flight (f->in_flight, run->active for the progress
+ * display) and logs the step at -vv.
+ */
+static void xfer_state_set(struct xfer *x, enum rc_xfer_state to)
+{
+	struct rc_fetch *f = x->f;
+	enum rc_xfer_state from = x->state;
+	unsigned i = (unsigned)(x - f->x);
+
+	if (!rc_fetch_state_ok(from, to)) {
+#ifndef NDEBUG
+		rc_log_error(
+		    "internal error: transfer %u may not go from %s to %s", i,
+		    rc_fetch_state_name(from), rc_fetch_state_name(to));
+		abort();
+#else
+		fail(f, RC_E_NETWORK,
+		     "internal error: transfer %u may not go from %s to %s", i,
+		     rc_fetch_state_name(from), rc_fetch_state_name(to));
+		return;
+#endif
+	}
+	if (!in_multi(from) && in_multi(to)) {
+		f->in_flight++;
+		atomic_fetch_add(&f->run->active, 1);
+	} else if (in_multi(from) && !in_multi(to)) {
+		f->in_flight--;
+		atomic_fetch_sub(&f->run->active, 1);
+	}
+	x->state = to;
+	if (rc_log_debug())
+		rc_log("xfer %u: %s -> %s", i, rc_fetch_state_name(from),
+		       rc_fetch_state_name(to));
+}
+
 static void wake_cb(void *arg)
 {
 	curl_multi_wakeup(arg);
@@ -248,7 +351,10 @@ static int prereq_cb(void *ud, char *conn_primary_ip, char *conn_local_ip,
 	(void)conn_local_ip;
 	(void)conn_primary_port;
 	(void)conn_local_port;
-	x->connected = true;
+	/* Again while RUNNING when curl sends the request once more on a
+	 * fresh connection (a reused one had died): the clock restarts. */
+	if (x->state == RC_XS_CONNECTING)
+		xfer_state_set(x, RC_XS_RUNNING);
 	x->last_byte = now_s();
 	return CURL_PREREQFUNC_OK;
 }
@@ -294,11 +400,7 @@ static bool all_idle(struct rc_fetch *f);
 /* Transfers in the multi handle. */
 static unsigned running(const struct rc_fetch *f)
 {
-	unsigned k = 0;
-
-	for (unsigned i = 0; i < f->nx; i++)
-		k += f->x[i].busy;
-	return k;
+	return f->in_flight;
 }
 
 /* The most transfers that may run at once: the controller's count, and
@@ -505,7 +607,6 @@ static bool begin_refresh(struct rc_fetch *f, struct xfer *x, const char *why)
 	x->redir_url = copy;
 	x->redirects = 0;
 	x->auth_retried = false;
-	x->refreshing = true;
 	f->refresher = x;
 	url_plain(f->origin_url, o, sizeof o);
 	rc_log("%s: asking %s again", why, o);
@@ -516,7 +617,7 @@ static bool begin_refresh(struct rc_fetch *f, struct xfer *x, const char *why)
  * near its expiry first sends one transfer back to the origin. */
 static const char *target_url(struct rc_fetch *f, struct xfer *x)
 {
-	if (x->refreshing && x->redir_url == NULL) {
+	if (f->refresher == x && x->redir_url == NULL) {
 		/* The refresh failed on the way (a reset, a 5xx): again. */
 		x->redir_url = strdup(f->origin_url);
 		x->redirects = 0;
@@ -545,14 +646,13 @@ static void adopt_target(struct rc_fetch *f, struct xfer *x)
 	note_target(f, x->redirects > 0);
 	x->target_gen = f->target_gen;
 	x->redirects = 0;
-	x->refreshing = false;
 	f->refresher = NULL;
 	f->refreshes = 0;
 	url_plain(f->url, red, sizeof red);
 	rc_log("fresh redirect target %s: every range goes there", red);
 	for (unsigned i = 0; i < f->nx; i++)
-		if (f->x[i].parked) {
-			f->x[i].parked = false;
+		if (f->x[i].state == RC_XS_PARKED) {
+			xfer_state_set(&f->x[i], RC_XS_WAITING);
 			f->x[i].retry_at = 0;
 		}
 }
@@ -580,7 +680,7 @@ static bool judge(struct xfer *x)
 	rc_judge(&x->resp, &w, &x->v);
 	if (x->sizing)
 		return false; /* its body is not the file's: dropped */
-	if (x->refreshing && x->v.kind == RC_V_RANGE)
+	if (f->refresher == x && x->v.kind == RC_V_RANGE)
 		adopt_target(f, x);
 	/* A file of unknown total ("bytes A-B/\*" first) whose later reply
 	 * names a total has that size: every reply after it must agree, or
@@ -650,7 +750,8 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 		x->enough = true;
 	}
 	if (x->spanning && span_room(x) < n - skip) {
-		x->paused = true;
+		x->pause_need = n - skip;
+		xfer_state_set(x, RC_XS_PAUSED);
 		return CURL_WRITEFUNC_PAUSE;
 	}
 	x->body += n;
@@ -809,20 +910,16 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	x->body = 0;
 	x->enough = false;
 	x->hdr_bytes = 0;
-	x->paused = false;
 	x->got = 0;
 	x->errbuf[0] = '\0';
-	x->waiting = false;
 	x->others = running(f);
-	x->busy = true;
 	x->started = now_s();
 	x->first_byte = 0;
 	x->last_byte = x->started;
-	x->connected = false;
 	x->new_conn = false;
 	rc_log("GET bytes=%s%s", range, x->probe ? " (probe)" : "");
 	curl_multi_add_handle(f->multi, x->h);
-	atomic_fetch_add(&f->run->active, 1);
+	xfer_state_set(x, RC_XS_CONNECTING);
 }
 
 /*
@@ -1094,7 +1191,7 @@ static bool is_slow(const struct rc_fetch *f, const struct xfer *x, double t)
 {
 	struct rc_sched_range r = range_of(x, x->asked_end);
 
-	return x->busy &&
+	return in_multi(x->state) &&
 	       rc_sched_is_slow(&r, t, f->typical_rate, f->typical_wait);
 }
 
@@ -1112,7 +1209,7 @@ static struct xfer *owner_of(struct rc_fetch *f, uint64_t seq, unsigned i)
 {
 	for (unsigned k = 0; k < f->nx; k++) {
 		struct xfer *x = &f->x[k];
-		if ((x->busy || x->waiting) && !x->spanning && x->seq == seq &&
+		if (holds_range(x->state) && !x->spanning && x->seq == seq &&
 		    x->segi == i)
 			return x;
 	}
@@ -1196,9 +1293,9 @@ static unsigned active(const struct rc_fetch *f, double t)
 	for (unsigned i = 0; i < f->nx; i++) {
 		const struct xfer *x = &f->x[i];
 		struct rc_sched_range r = range_of(x, x->end);
-		if (x->waiting)
+		if (x->state == RC_XS_WAITING || x->state == RC_XS_PARKED)
 			k++;
-		else if (x->busy &&
+		else if (in_multi(x->state) &&
 			 !(f->overlap && !x->spanning && x->end != RC_UNKNOWN &&
 			   rc_sched_ending(&r, t, f->typical_wait)))
 			k++;
@@ -1236,7 +1333,7 @@ static void schedule(struct rc_fetch *f)
 	unsigned act = active(f, now_s()), run = running(f);
 	for (unsigned i = 0; i < f->nx; i++) {
 		struct xfer *x = &f->x[i];
-		if (x->busy || x->waiting)
+		if (x->state != RC_XS_IDLE)
 			continue;
 		if (act >= f->conn.n || run >= run_cap(f))
 			return;
@@ -1369,7 +1466,7 @@ static void retry(struct rc_fetch *f, struct xfer *x, const char *why,
 	}
 	atomic_fetch_add(&f->run->retries, 1);
 	f->info.retries++;
-	x->waiting = true;
+	xfer_state_set(x, RC_XS_WAITING);
 	x->retry_at = now_s() + delay;
 }
 
@@ -1454,14 +1551,14 @@ static bool target_refused(struct rc_fetch *f, struct xfer *x)
 	    !(st == 400 && (strcmp(code, "ExpiredToken") == 0 ||
 			    strcmp(code, "RequestExpired") == 0)))
 		return false;
-	if (x->refreshing ? x->redirects == 0
-			  : x->redir_url == NULL && !f->redirected)
+	if (f->refresher == x ? x->redirects == 0
+			      : x->redir_url == NULL && !f->redirected)
 		return false; /* the origin itself refused */
 	url_plain(x->redir_url ? x->redir_url : f->url, t, sizeof t);
 	free(x->redir_url);
 	x->redir_url = NULL;
 	x->redirects = 0;
-	if (!x->refreshing && x->target_gen != f->target_gen) {
+	if (f->refresher != x && x->target_gen != f->target_gen) {
 		rc_log("an old redirect target refused (%ld): the fresh one is "
 		       "asked",
 		       st);
@@ -1471,9 +1568,7 @@ static bool target_refused(struct rc_fetch *f, struct xfer *x)
 	if (f->refresher != NULL && f->refresher != x) {
 		rc_log("redirect target refused (%ld): waiting for a fresh one",
 		       st);
-		x->parked = true;
-		x->waiting = true;
-		x->retry_at = now_s() + 3600;
+		xfer_state_set(x, RC_XS_PARKED);
 		return true;
 	}
 	snprintf(why, sizeof why, "redirect target refused (%ld)", st);
@@ -1537,6 +1632,7 @@ static void stream_ends(struct rc_fetch *f, struct xfer *x)
 			       x->cur - rc_ring_slot(f->ring, x->seq)->off);
 	f->info.end = x->cur;
 	f->plan_done = true;
+	xfer_state_set(x, RC_XS_IDLE);
 	rc_log("end of stream at byte %" PRIu64, x->cur);
 }
 
@@ -1552,6 +1648,7 @@ static void nothing_to_send(struct rc_fetch *f, struct xfer *x)
 	f->info.total = x->v.total;
 	f->plan_done = true;
 	f->mode = MODE_STREAM;
+	xfer_state_set(x, RC_XS_IDLE);
 }
 
 /*
@@ -1592,7 +1689,7 @@ static void probe_next(struct rc_fetch *f, struct xfer *x)
 	if (x->restart) {
 		x->restart = false;
 		if (x->restart_in > 0) {
-			x->waiting = true;
+			xfer_state_set(x, RC_XS_WAITING);
 			x->retry_at = now_s() + x->restart_in;
 		} else {
 			launch(f, x);
@@ -1654,7 +1751,7 @@ static bool limit_hit(struct rc_fetch *f, struct xfer *x, CURLcode res,
 	       x->cur, why);
 	x->probe = false;
 	x->suffix = false;
-	x->waiting = true;
+	xfer_state_set(x, RC_XS_WAITING);
 	x->retry_at = now_s() + (f->typical_wait > 0 ? f->typical_wait : 0.1);
 	return true;
 }
@@ -1665,8 +1762,7 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	char why[CURL_ERROR_SIZE + 64];
 
 	curl_multi_remove_handle(f->multi, x->h);
-	atomic_fetch_sub(&f->run->active, 1);
-	x->busy = false;
+	xfer_state_set(x, RC_XS_DONE);
 	rc_log("xfer %u: ended at byte %" PRIu64 ", %" PRIu64
 	       " bytes in %.3f s",
 	       (unsigned)(x - f->x), x->cur, x->got, now_s() - x->started);
@@ -1840,6 +1936,7 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	rc_log("bytes up to %" PRIu64 " done in %.3f s", x->end, took);
 	x->probe = false;
 	x->suffix = false;
+	xfer_state_set(x, RC_XS_IDLE);
 }
 
 /*
@@ -1854,12 +1951,11 @@ static void drop_stalled(struct rc_fetch *f, double t)
 
 	for (unsigned i = 0; i < f->nx && !f->failed; i++) {
 		struct xfer *x = &f->x[i];
-		if (!x->busy || x->paused || !x->connected ||
+		if (x->state != RC_XS_RUNNING ||
 		    t - x->last_byte < (double)f->o->stall_timeout)
 			continue;
 		curl_multi_remove_handle(f->multi, x->h);
-		atomic_fetch_sub(&f->run->active, 1);
-		x->busy = false;
+		xfer_state_set(x, RC_XS_DONE);
 		snprintf(why, sizeof why, "no data for %ld s",
 			 f->o->stall_timeout);
 		retry(f, x, why, -1);
@@ -1881,7 +1977,8 @@ static void check_speed(struct rc_fetch *f, double t)
 	if (f->o->speed_limit == 0 || f->failed)
 		return;
 	for (unsigned i = 0; i < f->nx && !net; i++)
-		net = f->x[i].busy && !f->x[i].paused;
+		net = f->x[i].state == RC_XS_CONNECTING ||
+		      f->x[i].state == RC_XS_RUNNING;
 	if (!net || f->slow_since == 0) {
 		f->slow_since = t;
 		f->slow_rx = f->rx;
@@ -1914,10 +2011,12 @@ static void resume_waiting(struct rc_fetch *f, double t)
 {
 	for (unsigned i = 0; i < f->nx && !f->failed; i++) {
 		struct xfer *x = &f->x[i];
-		if (x->waiting && t >= x->retry_at && may_resume(f))
+		if (x->state == RC_XS_WAITING && t >= x->retry_at &&
+		    may_resume(f))
 			launch(f, x);
-		else if (x->paused && x->busy && span_room(x) > 0) {
-			x->paused = false;
+		else if (x->state == RC_XS_PAUSED &&
+			 span_room(x) >= x->pause_need) {
+			xfer_state_set(x, RC_XS_RUNNING);
 			curl_easy_pause(x->h, CURLPAUSE_CONT);
 		}
 	}
@@ -1926,7 +2025,7 @@ static void resume_waiting(struct rc_fetch *f, double t)
 static bool all_idle(struct rc_fetch *f)
 {
 	for (unsigned i = 0; i < f->nx; i++)
-		if (f->x[i].busy || f->x[i].waiting)
+		if (holds_range(f->x[i].state))
 			return false;
 	return true;
 }
@@ -1938,10 +2037,11 @@ static int poll_ms(struct rc_fetch *f, double t)
 
 	for (unsigned i = 0; i < f->nx; i++) {
 		const struct xfer *x = &f->x[i];
-		if (x->waiting && resumable && x->retry_at - t < wait)
+		if (x->state == RC_XS_WAITING && resumable &&
+		    x->retry_at - t < wait)
 			wait = x->retry_at - t;
 		double stall = x->last_byte + (double)f->o->stall_timeout - t;
-		if (x->busy && !x->paused && x->connected && stall < wait)
+		if (x->state == RC_XS_RUNNING && stall < wait)
 			wait = stall;
 	}
 	return wait <= 0 ? 0 : (int)(wait * 1000) + 1;
@@ -2014,10 +2114,12 @@ static void *run(void *arg)
 		curl_multi_poll(f->multi, NULL, 0, poll_ms(f, now_s()), NULL);
 	}
 	for (unsigned i = 0; i < f->nx; i++)
-		if (f->x[i].busy) {
+		if (in_multi(f->x[i].state)) {
 			curl_multi_remove_handle(f->multi, f->x[i].h);
-			f->x[i].busy = false;
-			atomic_fetch_sub(&f->run->active, 1);
+			xfer_state_set(&f->x[i], RC_XS_DONE);
+			rc_log("xfer %u: stopped at byte %" PRIu64
+			       ": the run is over",
+			       i, f->x[i].cur);
 		}
 	f->info.connections = f->mode == MODE_PARALLEL ? f->conn.n : 1;
 	return NULL;

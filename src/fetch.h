@@ -75,6 +75,29 @@ const char *rc_fetch_pin_line(const struct rc_fetch *f);
  * Storage V2). 0 when it names none. */
 uint64_t rc_fetch_url_expiry(const char *url);
 
+/*
+ * Where one of the fetcher's transfers is in its life. One function in
+ * fetch.c changes it, and only along the transitions rc_fetch_state_ok
+ * allows (docs/ARCHITECTURE.md, "The fetcher", has the table); -vv logs
+ * every change. Exported for the unit test of that table.
+ */
+enum rc_xfer_state {
+	RC_XS_IDLE,	  /* holds no range: free for new work */
+	RC_XS_CONNECTING, /* in the multi handle, the request not yet sent */
+	RC_XS_RUNNING,	  /* the request went out: the stall clock runs */
+	RC_XS_PAUSED,  /* a spanning transfer paused while the ring is full */
+	RC_XS_DONE,    /* out of the multi handle: its reply is acted on */
+	RC_XS_WAITING, /* holds its range until its retry time */
+	RC_XS_PARKED,  /* holds its range until a fresh redirect target */
+	RC_XS__COUNT
+};
+
+/* Whether a transfer may go from state a to state b. */
+bool rc_fetch_state_ok(enum rc_xfer_state a, enum rc_xfer_state b);
+
+/* The state's name in logs ("running"), "?" for none. */
+const char *rc_fetch_state_name(enum rc_xfer_state s);
+
 /* Versions of the linked libraries, for --version. */
 void rc_fetch_versions(char *out, size_t outlen);
 

@@ -11,6 +11,9 @@
 
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/platform_util.h>
 
 #include "sched.h"
 
@@ -65,4 +68,38 @@ void rc_handle_setup_blocking(CURL *h, const struct rc_opts *o)
 		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, o->stall_timeout);
 	}
+}
+
+static size_t body_cb(char *p, size_t sz, size_t nm, void *ud)
+{
+	struct rc_handle_body *b = ud;
+	size_t n = sz * nm;
+
+	if (n > b->cap - b->n) {
+		b->too_big = true;
+		return 0;
+	}
+	memcpy(b->buf + b->n, p, n);
+	b->n += n;
+	b->buf[b->n] = '\0';
+	return n;
+}
+
+void rc_handle_collect_body(CURL *h, struct rc_handle_body *b)
+{
+	b->n = 0;
+	b->too_big = false;
+	b->buf[0] = '\0';
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_cb);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
+}
+
+void rc_handle_body_free(struct rc_handle_body *b)
+{
+	if (b->buf) {
+		mbedtls_platform_zeroize(b->buf, b->n);
+		free(b->buf);
+	}
+	b->buf = NULL;
+	b->n = 0;
 }

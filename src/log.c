@@ -39,6 +39,11 @@ bool rc_log_verbose(void)
 	return verbosity > 0;
 }
 
+bool rc_log_debug(void)
+{
+	return verbosity > 1;
+}
+
 void rc_log_set_bar(bool shown)
 {
 	atomic_store(&bar_shown, shown);

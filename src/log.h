@@ -16,6 +16,9 @@ void rc_log_init(int verbose);
 /* True when -v was given. */
 bool rc_log_verbose(void);
 
+/* True when -v was given twice (-vv): also each transfer's state. */
+bool rc_log_debug(void);
+
 /* -v only: a timestamped line "[  1.234] ...". */
 void rc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -141,26 +141,6 @@ void rc_oauth_token_clear(struct rc_oauth_token *t)
 	t->error[0] = '\0';
 }
 
-struct reply {
-	char *buf;
-	size_t n;
-	bool too_big;
-};
-
-static size_t body_cb(char *p, size_t sz, size_t nm, void *ud)
-{
-	struct reply *r = ud;
-	size_t n = sz * nm;
-
-	if (r->n + n > MAX_REPLY) {
-		r->too_big = true;
-		return 0;
-	}
-	memcpy(r->buf + r->n, p, n);
-	r->n += n;
-	return n;
-}
-
 /* Appends the form encoding of s to out. */
 static bool form_encode(const char *s, char *out, size_t outlen)
 {
@@ -182,7 +162,7 @@ enum rc_err rc_oauth_fetch(const char *url, const char *client_id,
 			   char *why, size_t whylen)
 {
 	char pair[2048] = "", b64[2900], auth[3000], form[2048];
-	struct reply r = {0};
+	struct rc_handle_body r = {.cap = MAX_REPLY};
 	struct curl_slist *hdrs = NULL;
 	enum rc_err err = RC_E_NETWORK;
 	CURL *h = NULL;
@@ -218,7 +198,7 @@ enum rc_err rc_oauth_fetch(const char *url, const char *client_id,
 			goto done;
 		}
 	}
-	r.buf = malloc(MAX_REPLY);
+	r.buf = malloc(MAX_REPLY + 1);
 	h = curl_easy_init();
 	hdrs = curl_slist_append(NULL, auth);
 	/* Appending to a list returns its head, or NULL when it failed. */
@@ -232,8 +212,7 @@ enum rc_err rc_oauth_fetch(const char *url, const char *client_id,
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_cb);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
+	rc_handle_collect_body(h, &r);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT,
 			 o->connect_timeout + o->stall_timeout);
 	rc_handle_setup_blocking(h, o);
@@ -285,9 +264,6 @@ done:
 	curl_slist_free_all(hdrs);
 	if (h)
 		curl_easy_cleanup(h);
-	if (r.buf) {
-		mbedtls_platform_zeroize(r.buf, r.n);
-		free(r.buf);
-	}
+	rc_handle_body_free(&r);
 	return err;
 }
