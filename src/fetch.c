@@ -153,7 +153,6 @@ struct rc_fetch {
 	unsigned nx;
 	unsigned in_flight; /* transfers in the multi handle (xfer_state_set) */
 	struct rc_sched_conn conn; /* how many transfers run (sched.c) */
-	bool overlap; /* a range's successor may start before it ends */
 	struct rc_fetch_info info;
 	bool failed;
 	struct rc_sched_retry policy; /* attempts, backoff, jitter */
@@ -207,8 +206,9 @@ static void fail_past_end(struct rc_fetch *f, uint64_t off, uint64_t total)
  *
  *   IDLE       -> CONNECTING       launched with new work or the probe
  *   CONNECTING -> RUNNING          the request went out (prereq_cb)
- *   RUNNING    -> PAUSED           a spanning transfer found the ring full
- *   PAUSED     -> RUNNING          the ring has room again
+ *   RUNNING    -> PAUSED           a spanning transfer found the ring full,
+ *                                  or a reply's first bytes the buffer spent
+ *   PAUSED     -> RUNNING          the ring has room again (rc_ring_may_fill)
  *   CONNECTING, RUNNING, PAUSED
  *              -> DONE             curl ended it, it stalled, the run ended
  *   DONE       -> CONNECTING       asked again at once (a redirect, the
@@ -403,13 +403,23 @@ static unsigned running(const struct rc_fetch *f)
 	return f->in_flight;
 }
 
-/* The most transfers that may run at once: the controller's count, and
- * half as many again starting while others end (f->overlap). */
+/* Transfers receiving now: in the multi handle and not paused for
+ * buffer room (a window in which memory, not the count, limits proves
+ * nothing about the count). */
+static unsigned receiving(const struct rc_fetch *f)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < f->nx; i++)
+		k += f->x[i].state == RC_XS_CONNECTING ||
+		     f->x[i].state == RC_XS_RUNNING;
+	return k;
+}
+
+/* The most transfers that may run at once: the controller's count. */
 static unsigned run_cap(const struct rc_fetch *f)
 {
-	unsigned n = f->conn.n;
-
-	return f->overlap ? n + n / 2 : n;
+	return f->conn.n;
 }
 
 static struct seg *segs_of(struct rc_fetch *f, uint64_t seq)
@@ -751,6 +761,13 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 	}
 	if (x->spanning && span_room(x) < n - skip) {
 		x->pause_need = n - skip;
+		xfer_state_set(x, RC_XS_PAUSED);
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	/* The budget is spent on chunks the output has not reached: this
+	 * reply waits (resume_paused) until the consumer frees a buffer. */
+	if (!x->spanning && x->seq != UINT64_MAX && n > skip &&
+	    !rc_ring_may_fill(f->ring, x->seq)) {
 		xfer_state_set(x, RC_XS_PAUSED);
 		return CURL_WRITEFUNC_PAUSE;
 	}
@@ -1130,6 +1147,10 @@ static void decide_after_probe(struct xfer *x)
 				       f->ring->slot_size))
 			rc_log("connections: %s", f->conn.why);
 	}
+	/* A far server: start at what the buffer feeds (sched.h). */
+	if (f->mode == MODE_PARALLEL &&
+	    rc_sched_conn_start(&f->conn, now_s() - x->started, now_s()))
+		rc_log("connections: %s", f->conn.why);
 	/* The probe claimed a chunk; the file may end before it does. */
 	if (x->seq != UINT64_MAX && f->end != RC_UNKNOWN) {
 		struct rc_slot *s = rc_ring_slot(f->ring, x->seq);
@@ -1191,7 +1212,7 @@ static bool is_slow(const struct rc_fetch *f, const struct xfer *x, double t)
 {
 	struct rc_sched_range r = range_of(x, x->asked_end);
 
-	return in_multi(x->state) &&
+	return (x->state == RC_XS_CONNECTING || x->state == RC_XS_RUNNING) &&
 	       rc_sched_is_slow(&r, t, f->typical_rate, f->typical_wait);
 }
 
@@ -1281,25 +1302,13 @@ static bool try_split(struct rc_fetch *f, struct xfer *idle, bool only_slow)
 	return false;
 }
 
-/*
- * Transfers that hold a range, not counting those about to end
- * (rc_sched_ending): their successors may start now, so that a
- * connection does not idle one round trip per range.
- */
-static unsigned active(const struct rc_fetch *f, double t)
+/* Transfers that hold a range: running, or waiting to retry it. */
+static unsigned active(const struct rc_fetch *f)
 {
 	unsigned k = 0;
 
-	for (unsigned i = 0; i < f->nx; i++) {
-		const struct xfer *x = &f->x[i];
-		struct rc_sched_range r = range_of(x, x->end);
-		if (x->state == RC_XS_WAITING || x->state == RC_XS_PARKED)
-			k++;
-		else if (in_multi(x->state) &&
-			 !(f->overlap && !x->spanning && x->end != RC_UNKNOWN &&
-			   rc_sched_ending(&r, t, f->typical_wait)))
-			k++;
-	}
+	for (unsigned i = 0; i < f->nx; i++)
+		k += holds_range(f->x[i].state);
 	return k;
 }
 
@@ -1323,14 +1332,18 @@ static uint64_t chunk_target(const struct rc_fetch *f)
 }
 
 /* Plans and starts work for idle transfers while slots are free, as many
- * as the connection controller allows. A successor started early claims
- * new work only: splitting is for the count itself, or a full ring would
- * have every spare transfer split ranges (and close their connections). */
+ * as the connection controller allows. Until the whole file is planned,
+ * only a clear straggler is split: a split closes its owner's connection
+ * (the owner stops by failing its write), and the new one starts slow,
+ * so splitting a range merely because the buffer is full made a storm
+ * of cold connections at 100 ms (152 splits and 72 connections for 256
+ * MiB against none and 24 without). At the end of the file an idle
+ * transfer may split any range that pays, to trim the tail. */
 static void schedule(struct rc_fetch *f)
 {
 	if (f->failed || f->mode == MODE_PROBE || atomic_load(&f->run->hold))
 		return;
-	unsigned act = active(f, now_s()), run = running(f);
+	unsigned act = active(f), run = running(f);
 	for (unsigned i = 0; i < f->nx; i++) {
 		struct xfer *x = &f->x[i];
 		if (x->state != RC_XS_IDLE)
@@ -1385,8 +1398,7 @@ static void schedule(struct rc_fetch *f)
 		}
 		uint64_t seq = rc_ring_claim(f->ring, f->plan_off, len);
 		if (seq == UINT64_MAX) {
-			if (run < f->conn.n &&
-			    (try_split(f, x, true) || try_split(f, x, false))) {
+			if (run < f->conn.n && try_split(f, x, true)) {
 				act++;
 				run++;
 				continue;
@@ -1745,7 +1757,6 @@ static bool limit_hit(struct rc_fetch *f, struct xfer *x, CURLcode res,
 					: RC_SCHED_SHED_RESET,
 				x->others))
 		return false;
-	f->overlap = false;
 	rc_log("connections: %s", f->conn.why);
 	rc_log("at byte %" PRIu64 ": %s; again when a connection is free",
 	       x->cur, why);
@@ -2007,6 +2018,28 @@ static bool may_resume(const struct rc_fetch *f)
 	return f->mode != MODE_PARALLEL || running(f) < run_cap(f);
 }
 
+/* Replies paused for want of buffer room go on, earliest chunk first,
+ * while the budget has room for their chunks. */
+static void resume_paused(struct rc_fetch *f, double t)
+{
+	for (;;) {
+		struct xfer *first = NULL;
+		for (unsigned i = 0; i < f->nx; i++) {
+			struct xfer *x = &f->x[i];
+			if (x->state == RC_XS_PAUSED && !x->spanning &&
+			    x->seq != UINT64_MAX &&
+			    (first == NULL || x->seq < first->seq))
+				first = x;
+		}
+		if (first == NULL || f->failed ||
+		    !rc_ring_may_fill(f->ring, first->seq))
+			return;
+		xfer_state_set(first, RC_XS_RUNNING);
+		first->last_byte = t;
+		curl_easy_pause(first->h, CURLPAUSE_CONT);
+	}
+}
+
 static void resume_waiting(struct rc_fetch *f, double t)
 {
 	for (unsigned i = 0; i < f->nx && !f->failed; i++) {
@@ -2014,12 +2047,14 @@ static void resume_waiting(struct rc_fetch *f, double t)
 		if (x->state == RC_XS_WAITING && t >= x->retry_at &&
 		    may_resume(f))
 			launch(f, x);
-		else if (x->state == RC_XS_PAUSED &&
+		else if (x->state == RC_XS_PAUSED && x->spanning &&
 			 span_room(x) >= x->pause_need) {
 			xfer_state_set(x, RC_XS_RUNNING);
+			x->last_byte = t;
 			curl_easy_pause(x->h, CURLPAUSE_CONT);
 		}
 	}
+	resume_paused(f, t);
 }
 
 static bool all_idle(struct rc_fetch *f)
@@ -2102,7 +2137,7 @@ static void *run(void *arg)
 		drop_stalled(f, t);
 		check_speed(f, t);
 		if (f->mode == MODE_PARALLEL && !f->plan_done &&
-		    rc_sched_conn_tick(&f->conn, t, f->rx, running(f),
+		    rc_sched_conn_tick(&f->conn, t, f->rx, receiving(f),
 				       f->typical_wait))
 			rc_log("connections: %s", f->conn.why);
 		resume_waiting(f, t);
@@ -2177,17 +2212,15 @@ struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_auth *auth,
 	rc_sched_retry_init(&f->policy, o->retries, o->retry_delay,
 			    rc_sched_seed());
 	/* -n pins the count; otherwise the controller (sched.c) finds it,
-	 * up to RC_SCHED_CONN_CAP and half the ring's slots (more
-	 * transfers than the ring can feed only wait or split), with room
-	 * for successors that start while their ranges end. */
+	 * up to RC_SCHED_CONN_CAP and what the buffer feeds (more
+	 * transfers than it can feed only wait for room). */
 	bool adapt = !o->connections_set;
 	unsigned cap = adapt ? fd_cap(RC_SCHED_CONN_CAP) : o->connections;
-	f->nx = adapt ? cap + cap / 2 : cap;
-	f->overlap = adapt;
+	f->nx = cap;
 	rc_sched_conn_init(&f->conn, adapt ? RC_SCHED_CONN_START : cap, cap,
 			   !adapt, now_s());
 	/* Chunks short enough that the budget gives each transfer the
-	 * count may reach two of them (unless --chunk-size was given), and
+	 * count may reach one (unless --chunk-size was given), and
 	 * no more transfers than that feeds. The probe's size lowers both
 	 * again (decide_after_probe). */
 	if (adapt && !o->chunk_set)

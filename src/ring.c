@@ -101,60 +101,111 @@ void rc_ring_lower_budget(struct rc_ring *r, uint64_t budget, size_t min_slots,
 		r->budget = budget < r->slot_size ? r->slot_size : budget;
 }
 
+/* Frees pooled buffers (released chunks' buffers nobody took) until len
+ * more bytes fit the budget, or the pool is empty. */
+static void free_pool_for(struct rc_ring *r, size_t len)
+{
+	while (r->npool > 0 && r->held + len > r->budget) {
+		r->npool--;
+		r->held -= r->pool[r->npool].cap;
+		free(r->pool[r->npool].p);
+	}
+}
+
 /* Takes back the buffers of the chunks the consumer released: they are
  * the fetcher's again (head was loaded after the consumer stopped
- * reading them). A chunk that never got its buffer gives back its
- * reservation; a buffer the full pool has no room for is freed. */
+ * reading them). A buffer the full pool has no room for is freed. */
 static void reclaim(struct rc_ring *r, uint64_t head)
 {
 	for (; r->reclaimed < head; r->reclaimed++) {
 		struct rc_slot *s = &r->slots[r->reclaimed % r->nslots];
-		if (s->buf != NULL && r->npool < r->nslots) {
-			r->pool[r->npool++] =
-			    (struct rc_buf){s->buf, s->bufcap};
-		} else {
-			/* No buffer yet, or the pool is full of shorter ones
-			 * that the longer chunks since did not take. */
-			if (s->buf != NULL)
+		if (s->buf != NULL) {
+			r->live -= s->bufcap;
+			if (r->npool < r->nslots) {
+				r->pool[r->npool++] =
+				    (struct rc_buf){s->buf, s->bufcap};
+			} else {
+				/* The pool is full of shorter ones that the
+				 * longer chunks since did not take. */
 				r->held -= s->bufcap;
-			free(s->buf);
-			r->alloc -= s->bufcap;
+				free(s->buf);
+			}
 		}
 		s->buf = NULL;
 		s->bufcap = 0;
 	}
 }
 
-/* Gives slot s a buffer of at least len bytes: the smallest pooled one
- * that fits, else a reservation of len bytes (rc_ring_buf allocates it at
- * the first byte, when a probe's chunk may have shrunk to a small file's
- * size), after freeing pooled buffers (too small to serve) as the budget
- * requires. False when the budget does not allow. */
-static bool give_buffer(struct rc_ring *r, struct rc_slot *s, size_t len)
+/* Gives slot s the smallest pooled buffer of at least its length that
+ * keeps the live chunks' buffers within most bytes, if one is there. */
+static bool take_pooled(struct rc_ring *r, struct rc_slot *s, uint64_t most)
 {
 	size_t best = r->npool;
 
 	for (size_t i = 0; i < r->npool; i++)
-		if (r->pool[i].cap >= len &&
+		if (r->pool[i].cap >= s->bufcap &&
+		    r->live + r->pool[i].cap <= most &&
 		    (best == r->npool || r->pool[i].cap < r->pool[best].cap))
 			best = i;
-	if (best < r->npool) {
-		s->buf = r->pool[best].p;
-		s->bufcap = r->pool[best].cap;
-		r->pool[best] = r->pool[--r->npool];
-		return true;
-	}
-	while (r->npool > 0 && r->alloc + len > r->budget) {
-		r->npool--;
-		r->alloc -= r->pool[r->npool].cap;
-		r->held -= r->pool[r->npool].cap;
-		free(r->pool[r->npool].p);
-	}
-	if (r->alloc + len > r->budget)
+	if (best == r->npool)
 		return false;
-	s->buf = NULL;
-	s->bufcap = len;
-	r->alloc += len;
+	s->buf = r->pool[best].p;
+	s->bufcap = r->pool[best].cap;
+	r->pool[best] = r->pool[--r->npool];
+	return true;
+}
+
+/* Gives slot s its buffer: a pooled one that keeps the live chunks'
+ * buffers within most bytes, else a new one of its length (after the
+ * pool gave back what the budget needs). False when memory is short. */
+static bool acquire(struct rc_ring *r, struct rc_slot *s, uint64_t most)
+{
+	if (!take_pooled(r, s, most)) {
+		free_pool_for(r, s->bufcap);
+		/* At least one byte: malloc(0) may return NULL. */
+		s->buf = malloc(s->bufcap ? s->bufcap : 1);
+		if (s->buf == NULL)
+			return false;
+		r->held += s->bufcap;
+		if (r->held >
+		    atomic_load_explicit(&r->peak, memory_order_relaxed))
+			atomic_store(&r->peak, r->held);
+	}
+	r->live += s->bufcap;
+	return true;
+}
+
+/* Whether a chunk that is not the head, len bytes long, may take its
+ * buffer now: the live chunks other than the head leave the longest
+ * chunk's room in the budget free, so that the head chunk, whichever it
+ * will be, always finds its buffer within the budget (the head's own
+ * buffer counts towards that room: it is freed before the next head
+ * needs one). */
+static bool fits_beside_head(const struct rc_ring *r, uint64_t head,
+			     uint64_t len)
+{
+	const struct rc_slot *hs = &r->slots[head % r->nslots];
+	uint64_t others = r->live - (hs->buf != NULL ? hs->bufcap : 0);
+
+	return others + len + r->slot_size <= r->budget;
+}
+
+bool rc_ring_may_fill(struct rc_ring *r, uint64_t seq)
+{
+	struct rc_slot *s = &r->slots[seq % r->nslots];
+	uint64_t head = atomic_load(&r->head);
+
+	if (s->buf != NULL || seq == head)
+		return true;
+	reclaim(r, head);
+	if (!fits_beside_head(r, head, s->bufcap))
+		return false;
+	/* Take it now, so that a pooled buffer longer than the chunk
+	 * counts as what it is. Short of memory, rc_ring_buf says so. */
+	const struct rc_slot *hs = &r->slots[head % r->nslots];
+	(void)acquire(r, s,
+		      r->budget - r->slot_size +
+			  (hs->buf != NULL ? hs->bufcap : 0));
 	return true;
 }
 
@@ -163,14 +214,9 @@ unsigned char *rc_ring_buf(struct rc_ring *r, uint64_t seq)
 	struct rc_slot *s = &r->slots[seq % r->nslots];
 
 	if (s->buf == NULL) {
-		/* At least one byte: malloc(0) may return NULL. */
-		s->buf = malloc(s->bufcap ? s->bufcap : 1);
-		if (s->buf == NULL)
+		reclaim(r, atomic_load(&r->head));
+		if (!acquire(r, s, r->budget))
 			return NULL;
-		r->held += s->bufcap;
-		if (r->held >
-		    atomic_load_explicit(&r->peak, memory_order_relaxed))
-			atomic_store(&r->peak, r->held);
 	}
 	return s->buf;
 }
@@ -191,8 +237,8 @@ static bool worth_growing(struct rc_ring *r, uint64_t head)
 static void log_growth(const struct rc_ring *r)
 {
 	rc_log("buffer grows to %zu slots (%" PRIu64 " of %" PRIu64
-	       " bytes): a connection waited for a free slot",
-	       r->cap, r->alloc, r->budget);
+	       " bytes in use): a connection waited for a free slot",
+	       r->cap, r->live, r->budget);
 }
 
 /* Wakes the consumer if it announced it is going to sleep. */
@@ -223,8 +269,13 @@ uint64_t rc_ring_claim(struct rc_ring *r, uint64_t off, uint64_t len)
 	/* seq < head + cap <= head + nslots: the chunk that used this slot
 	 * before (seq - nslots) was released and its buffer reclaimed. */
 	struct rc_slot *s = &r->slots[seq % r->nslots];
-	if (!give_buffer(r, s, (size_t)len))
+	/* No memory is taken until the first byte (rc_ring_buf): the
+	 * claim is refused only when the buffers of live chunks leave no
+	 * room for this one at all. */
+	if (seq != head && r->live + len > r->budget)
 		return UINT64_MAX;
+	s->buf = NULL;
+	s->bufcap = (size_t)len;
 	if (grow) {
 		r->cap++;
 		log_growth(r);
@@ -241,10 +292,8 @@ void rc_ring_trim(struct rc_ring *r, uint64_t seq, uint64_t len)
 {
 	struct rc_slot *s = &r->slots[seq % r->nslots];
 
-	if (s->buf == NULL && len < s->bufcap) {
-		r->alloc -= s->bufcap - len;
+	if (s->buf == NULL && len < s->bufcap)
 		s->bufcap = (size_t)len;
-	}
 	atomic_store(&s->len, len);
 }
 

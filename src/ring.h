@@ -7,9 +7,11 @@
  * the network (a connection would otherwise idle, not the output); it
  * never shrinks, and growing never moves a slot, since the slot of a seq
  * does not depend on cap. Each claimed chunk gets a buffer of its own
- * length, from the buffers of released chunks or newly allocated; the
- * bytes in buffers never exceed the budget (--memory, or less once the
- * file's size is known: rc_ring_budget_for). The fetcher thread fills
+ * length, from the buffers of released chunks or newly allocated at its
+ * first byte; the bytes in buffers never exceed the budget (--memory, or
+ * less once the file's size is known: rc_ring_budget_for) by more than
+ * the head chunk. A claim reserves no budget: replies whose first bytes
+ * find it spent wait (rc_ring_may_fill). The fetcher thread fills
  * slots (out of order across slots, in order within one); the consumer
  * thread writes the head slot's filled prefix as soon as it lands, then
  * releases the slot for refilling.
@@ -27,7 +29,7 @@
  *   nchunks         atomic; fetcher stores once the end is known
  *   sleeping        atomic; the consumer's "about to wait" flag
  *   want            atomic; consumer stores before sleeping, fetcher loads
- *   slot_size, cap, budget, pool, alloc, held, reclaimed: fetcher only
+ *   slot_size, cap, budget, pool, held, live, reclaimed: fetcher only
  *                   (main reads them before the fetcher starts or after
  *                   it ended)
  *   peak            atomic; fetcher stores, anyone loads
@@ -78,8 +80,8 @@ struct rc_ring {
 	size_t slot_size;      /* the longest chunk a claim may ask */
 	size_t cap;	       /* chunks live at once now: the window */
 	uint64_t budget;       /* bytes in buffers at most */
-	uint64_t alloc;	       /* bytes in buffers, pooled, live or reserved */
-	uint64_t held;	       /* ... of which allocated */
+	uint64_t held;	       /* bytes in buffers, live or pooled */
+	uint64_t live;	       /* ... of chunks not yet released */
 	struct rc_buf *pool;   /* nslots, owned: buffers of released chunks */
 	size_t npool;
 	uint64_t reclaimed;    /* chunks before it gave their buffers back */
@@ -136,6 +138,13 @@ uint64_t rc_ring_free_slots(struct rc_ring *r);
 /* The buffer of chunk seq, allocated at the first call (bufcap bytes);
  * NULL when memory is short. Fetcher side, for writing the chunk. */
 unsigned char *rc_ring_buf(struct rc_ring *r, uint64_t seq);
+
+/* Whether chunk seq may take its buffer now: it has one, or the budget
+ * has room for it beside the buffers held, or it is the head chunk (the
+ * output waits on it: it always may, one chunk over the budget at most).
+ * A reply that may not waits (the fetcher pauses it) until the consumer
+ * frees buffers. Fetcher side. */
+bool rc_ring_may_fill(struct rc_ring *r, uint64_t seq);
 
 /* The slot holding chunk seq. Valid while seq is claimed and unreleased. */
 struct rc_slot *rc_ring_slot(struct rc_ring *r, uint64_t seq);

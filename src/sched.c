@@ -414,14 +414,10 @@ bool rc_sched_conn_shed(struct rc_sched_conn *c, double t,
 bool rc_sched_conn_feed(struct rc_sched_conn *c, uint64_t budget,
 			uint64_t chunk)
 {
-	uint64_t chunks = chunk ? budget / chunk : 1;
-	uint64_t feed = chunks / 2;
+	uint64_t feed = chunk ? budget / chunk : 1;
 
-	/* Two chunks still feed two: the consumer writes a chunk's bytes as
-	 * they land, so the head's slot frees when its last byte does, and
-	 * a second transfer can take half of a straggler's range. */
-	if (feed < 2)
-		feed = chunks < 2 ? 1 : 2;
+	if (feed < 1)
+		feed = 1;
 	if (c->pinned || feed >= c->max_cap)
 		return false;
 	c->max_cap = (unsigned)feed;
@@ -438,13 +434,26 @@ bool rc_sched_conn_feed(struct rc_sched_conn *c, uint64_t budget,
 	return true;
 }
 
+bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double t)
+{
+	if (c->pinned || wait < RC_SCHED_FAR_WAIT || c->n >= c->cap)
+		return false;
+	snprintf(c->why, sizeof c->why,
+		 "the first reply took %.0f ms: starting at %u, not %u",
+		 wait * 1000, c->cap, c->n);
+	c->n = c->cap;
+	c->prev_n = 0;
+	c->step_at = t;
+	return true;
+}
+
 size_t rc_sched_feed_slots(uint64_t budget, unsigned reach)
 {
 	uint64_t most = budget / RC_SCHED_FEED_FLOOR;
-	uint64_t want = 2 * (uint64_t)(reach ? reach : 1);
+	uint64_t want = reach ? reach : 1;
 
-	if (most < 2)
-		most = 2;
+	if (most < 1)
+		most = 1;
 	return (size_t)(want < most ? want : most);
 }
 

@@ -189,26 +189,38 @@ enum rc_sched_shed {
 };
 
 /*
- * What the buffer can feed. A transfer needs a chunk to write while the
- * one before it waits for the output, so budget bytes in chunks of up to
- * chunk bytes feed budget / chunk / 2 transfers: more only wait for a
- * slot or split ranges. Two chunks feed two (the head's slot frees as
- * its last byte is written, and a second transfer can split a
- * straggler), one feeds one. Lowers c's cap, and the cap a 429/503
- * returns to, to that (never raises them); n follows. -n (pinned) is the
- * user's call and stays. Returns true when the cap dropped (c->why says
- * so).
+ * What the buffer can feed. A transfer writes into one chunk at a time,
+ * so budget bytes in chunks of up to chunk bytes feed budget / chunk
+ * transfers (one at least): more could only pause at their first byte
+ * until the output frees a buffer, holding a connection idle. A claim
+ * reserves no budget (ring.h), so a reply waits for room only while
+ * earlier chunks hold it. Lowers c's cap, and the cap a 429/503 returns
+ * to, to that (never raises them); n follows. -n (pinned) is the user's
+ * call and stays. Returns true when the cap dropped (c->why says so).
  */
 bool rc_sched_conn_feed(struct rc_sched_conn *c, uint64_t budget,
 			uint64_t chunk);
 
 /*
- * The chunks a budget is cut into so that reach transfers can each have
- * two: 2 x reach, but no more than budget / RC_SCHED_FEED_FLOOR (and at
- * least 2), since chunks shorter than the floor cost a request each for
- * little data (a round trip per 512 KiB is a fifth of a 20 MiB/s
- * transfer's time at 100 ms). The ring's longest chunk becomes budget /
- * this (rc_ring_lower_budget's min_slots).
+ * Where the count starts. Each step of the controller waits for several
+ * windows of two round trips, so from RC_SCHED_CONN_START to the cap
+ * takes about a second per doubling at 100 ms, most of a 1 GiB run on a
+ * fast link. When the first reply (a new connection: the handshake and
+ * the request, two round trips or more) took RC_SCHED_FAR_WAIT or
+ * longer, the count starts at the cap the buffer feeds instead; on a
+ * near server the ramp costs milliseconds and the count starts small.
+ * Returns true when it changed n (c->why says why); pinned counts stay.
+ */
+#define RC_SCHED_FAR_WAIT 0.040
+bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double t);
+
+/*
+ * The chunks a budget is cut into so that each of the reach transfers
+ * the count may reach has one: reach, but no more than budget /
+ * RC_SCHED_FEED_FLOOR (and at least 1), since chunks shorter than the
+ * floor cost a request each for little data (a round trip per 512 KiB is
+ * a fifth of a 20 MiB/s transfer's time at 100 ms). The ring's longest
+ * chunk becomes budget / this (rc_ring_lower_budget's min_slots).
  */
 #define RC_SCHED_FEED_FLOOR (512u << 10)
 size_t rc_sched_feed_slots(uint64_t budget, unsigned reach);

@@ -90,7 +90,7 @@ def t_memory_five_percent(env):
     expect(rc == 0 and file_sha(out) == env.big_sha, "--memory 64M")
     expect(stats_peak(err) <= 64 * MB, "peak over --memory: %s"
            % err[-300:])
-    expect(re.search(r"buffer grows to \d+ slots \(\d+ of 67108864 bytes\): "
+    expect(re.search(r"buffer grows to \d+ slots \(\d+ of 67108864 bytes in use\): "
                      r"a connection waited for a free slot", err),
            "no growth in -v: %s" % err[:1500])
     expect("5%" not in err, "5%% rule applied to --memory: %s" % err[:1500])

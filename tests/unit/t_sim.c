@@ -662,32 +662,44 @@ static void units(void)
 	      strstr(c.why, "limit (3)") != NULL);
 	rc_sched_conn_init(&c, 8, 8, false, 0);
 	CHECK(!rc_sched_conn_shed(&c, 1, RC_SCHED_SHED_RESET, 9) && c.n == 8);
-	/* What the buffer feeds: budget / chunk / 2, at least 1; it only
+	/* What the buffer feeds: budget / chunk, at least 1; it only
 	 * lowers the cap (and the cap after a 429/503), n follows, -n
 	 * stays. */
 	rc_sched_conn_init(&c, 8, 32, false, 0);
-	CHECK(rc_sched_conn_feed(&c, 8 << 20, 1 << 20) && c.cap == 4 &&
+	CHECK(rc_sched_conn_feed(&c, 4 << 20, 1 << 20) && c.cap == 4 &&
 	      c.max_cap == 4 && c.n == 4);
 	CHECK(!rc_sched_conn_feed(&c, 64 << 20, 1 << 20) && c.cap == 4);
-	CHECK(rc_sched_conn_feed(&c, 3 << 20, 1 << 20) && c.cap == 2 &&
-	      c.n == 2);
+	CHECK(rc_sched_conn_feed(&c, 3 << 20, 1 << 20) && c.cap == 3 &&
+	      c.n == 3);
 	CHECK(rc_sched_conn_feed(&c, 1 << 20, 1 << 20) && c.cap == 1 &&
 	      c.n == 1);
+	CHECK(!rc_sched_conn_feed(&c, 512 << 10, 1 << 20) && c.cap == 1);
 	rc_sched_conn_init(&c, 8, 32, false, 0);
 	CHECK(!rc_sched_conn_feed(&c, 64 << 20, 1 << 20) && c.cap == 32);
 	CHECK(rc_sched_conn_shed(&c, 1, RC_SCHED_SHED_BUSY, 0) && c.cap == 4);
-	CHECK(rc_sched_conn_feed(&c, 24 << 20, 1 << 20) && c.max_cap == 12 &&
+	CHECK(rc_sched_conn_feed(&c, 12 << 20, 1 << 20) && c.max_cap == 12 &&
 	      c.cap == 4);
 	rc_sched_conn_init(&c, 6, 6, true, 0);
 	CHECK(!rc_sched_conn_feed(&c, 1 << 20, 1 << 20) && c.n == 6);
-	/* Two chunks for each transfer the count may reach, no shorter
+	/* A far server: the count starts at the cap the buffer feeds; a
+	 * near one, or -n, keeps the start. */
+	rc_sched_conn_init(&c, 8, 32, false, 0);
+	CHECK(!rc_sched_conn_start(&c, 0.002, 1) && c.n == 8);
+	CHECK(rc_sched_conn_feed(&c, 25 << 20, 1 << 20) && c.cap == 25);
+	CHECK(rc_sched_conn_start(&c, 0.2, 1) && c.n == 25 &&
+	      strstr(c.why, "200 ms") != NULL);
+	CHECK(!rc_sched_conn_start(&c, 0.2, 1) && c.n == 25);
+	rc_sched_conn_init(&c, 6, 6, true, 0);
+	CHECK(!rc_sched_conn_start(&c, 0.2, 1) && c.n == 6);
+	/* One chunk for each transfer the count may reach, no shorter
 	 * than the floor. */
-	CHECK(rc_sched_feed_slots(64 << 20, 32) == 64);
-	CHECK(rc_sched_feed_slots((uint64_t)51 << 20, 32) == 64);
+	CHECK(rc_sched_feed_slots(64 << 20, 32) == 32);
+	CHECK(rc_sched_feed_slots((uint64_t)51 << 20, 32) == 32);
 	CHECK(rc_sched_feed_slots(5 << 20, 32) == 10);
 	CHECK(rc_sched_feed_slots(2 << 20, 32) == 4);
-	CHECK(rc_sched_feed_slots(512 << 10, 32) == 2);
-	CHECK(rc_sched_feed_slots(64 << 20, 3) == 6);
+	CHECK(rc_sched_feed_slots(512 << 10, 32) == 1);
+	CHECK(rc_sched_feed_slots(256 << 10, 32) == 1);
+	CHECK(rc_sched_feed_slots(64 << 20, 3) == 3);
 	/* Chunks: the cap without a measurement, BDP between, the floor
 	 * below. */
 	CHECK(rc_sched_chunk(0, 0.1, 256 << 10, 8 << 20) == 8 << 20);
