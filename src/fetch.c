@@ -86,6 +86,7 @@ struct xfer {
 	unsigned fails;	    /* failures in a row without progress */
 	unsigned others;    /* other transfers running at its launch */
 	bool new_conn;	    /* this attempt opened its connection */
+	bool room_wait;	    /* this attempt waited for buffer room */
 	double started;
 	double first_byte; /* when this attempt's first body byte came, 0 */
 	double last_byte;  /* when the last body byte came */
@@ -713,6 +714,13 @@ static bool judge(struct xfer *x)
 	       (x->v.kind == RC_V_RANGE || x->v.kind == RC_V_FULL);
 }
 
+/* One more request-to-first-byte time for the typical wait (EWMA). */
+static void note_wait(struct rc_fetch *f, double w)
+{
+	f->typical_wait =
+	    f->typical_wait > 0 ? 0.7 * f->typical_wait + 0.3 * w : w;
+}
+
 static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 {
 	struct xfer *x = ud;
@@ -768,6 +776,12 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 	 * reply waits (resume_paused) until the consumer frees a buffer. */
 	if (!x->spanning && x->seq != UINT64_MAX && n > skip &&
 	    !rc_ring_may_fill(f->ring, x->seq)) {
+		/* The round trip ends here, whatever the wait that follows:
+		 * a typical wait that counted the pause would stretch the
+		 * controller's windows and hide stragglers. */
+		if (!x->room_wait && x->got == 0 && x->first_byte == 0)
+			note_wait(f, x->last_byte - x->started);
+		x->room_wait = true;
 		xfer_state_set(x, RC_XS_PAUSED);
 		return CURL_WRITEFUNC_PAUSE;
 	}
@@ -777,9 +791,8 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 	n -= skip;
 	if (x->got == 0 && n > 0 && x->first_byte == 0) {
 		x->first_byte = x->last_byte;
-		double w = x->first_byte - x->started;
-		f->typical_wait =
-		    f->typical_wait > 0 ? 0.7 * f->typical_wait + 0.3 * w : w;
+		if (!x->room_wait)
+			note_wait(f, x->first_byte - x->started);
 	}
 	if (x->got == 0 && n > 0) {
 		/* Slow start (rc_sched_is_slow); for bench/timeline.py,
@@ -934,6 +947,7 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	x->first_byte = 0;
 	x->last_byte = x->started;
 	x->new_conn = false;
+	x->room_wait = false;
 	rc_log("GET bytes=%s%s", range, x->probe ? " (probe)" : "");
 	curl_multi_add_handle(f->multi, x->h);
 	xfer_state_set(x, RC_XS_CONNECTING);
@@ -1459,7 +1473,14 @@ static void retry(struct rc_fetch *f, struct xfer *x, const char *why,
 		x->probe = false;
 		x->suffix = false;
 	}
-	switch (rc_sched_after_failure(&f->policy, &x->fails, x->got, false,
+	/* An attempt rangecat held paused for buffer room (while the head
+	 * chunk waited, perhaps on a retry of its own) may lose its
+	 * connection to the server's send timeout: not the server's fault,
+	 * so it goes again at once, like an attempt that made progress. */
+	uint64_t progress = x->room_wait && x->got < RC_SCHED_MIN_PROGRESS
+				? RC_SCHED_MIN_PROGRESS
+				: x->got;
+	switch (rc_sched_after_failure(&f->policy, &x->fails, progress, false,
 				       retry_after, &delay)) {
 	case RC_SCHED_GIVE_UP:
 		fail(f, RC_E_NETWORK,
