@@ -301,9 +301,12 @@ static bool judge_halving(struct rc_sched_conn *c, double t, uint64_t rx)
 	}
 	c->down = false;
 	c->n = back;
-	if (c->down_first && back == c->top_n && back < c->cap) {
-		/* The very first halving lost: every connection counts
-		 * here, so climb from the start as a long path does. */
+	if (c->down_first && back == c->top_n && back < c->cap &&
+	    rate < c->prev_rate * (1 - RC_SCHED_CLIMB)) {
+		/* The very first halving lost a quarter or more: every
+		 * connection counts here (a per-connection cap), so climb
+		 * from the start as a long path does. A smaller loss is a link
+		 * the start nearly fills (or noise): more would not pay. */
 		unsigned next = back * 2 < c->cap ? back * 2 : c->cap;
 		snprintf(c->why, sizeof c->why,
 			 "lost %.0f%% with %u connections: trying %u", -d, n,
@@ -360,11 +363,19 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 	 * later step is judged against a true baseline. A halving needs
 	 * no slow start (the connections it keeps are warm): its rate is
 	 * the mean over RC_SCHED_DOWN_WINDOWS windows. */
+	bool near = rtt > 0 && rtt < RC_SCHED_NEAR && !c->slow;
+	bool mean = c->down || (c->prev_n == 0 && !c->probed_down && near);
 	double span = rtt > 0 ? 2 * rtt : 0.25;
-	if (span < RC_SCHED_WINDOW)
-		span = RC_SCHED_WINDOW;
+	double floor = mean ? RC_SCHED_WINDOW : 0.1;
+	if (span < floor)
+		span = floor;
 	if (c->win_at == 0) {
-		if (t - c->step_at < span)
+		/* A halving is measured once the transfers over the new
+		 * count have ended (the count and the successors it may
+		 * start early, as fetch.c's run_cap): on a slow link their
+		 * ranges take seconds and would carry the rate meanwhile. */
+		if (t - c->step_at < span ||
+		    (c->down && running > c->n + c->n / 2))
 			return false;
 		c->win_at = t;
 		c->win_rx = rx;
@@ -375,7 +386,8 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 	}
 	c->win_busy += (double)running * dt;
 	double el = t - c->win_at;
-	if (el < span)
+	if (el < span || (mean && (double)(rx - c->win_rx) <
+				      (double)c->n * RC_SCHED_WINDOW_BYTES))
 		return false;
 	double rate = (double)(rx - c->win_rx) / el;
 	double busy = c->win_busy / el;
@@ -385,8 +397,15 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 	/* A halving, or the starting count on a short path before its
 	 * first halving, is judged by its mean rate alone: a buffer that
 	 * keeps some transfers waiting only shows that fewer do as well. */
-	bool near = rtt > 0 && rtt < RC_SCHED_NEAR;
-	bool mean = c->down || (c->prev_n == 0 && !c->probed_down && near);
+	if (mean && !c->down && el > 2 * span) {
+		/* Slow connections on a short path: judging a halving would
+		 * take seconds, so the count climbs first, as on a long
+		 * path (and halves only if that does not pay). */
+		c->slow = true;
+		c->windows = 0;
+		c->last_rate = 0;
+		return false;
+	}
 	if (mean) {
 		++c->windows;
 		if (c->windows < RC_SCHED_DOWN_WINDOWS)

