@@ -413,16 +413,16 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 		if (c->down)
 			return judge_halving(c, t, rx);
 		rate = (double)(rx - c->down_rx) / (t - c->down_at);
-		snprintf(c->why, sizeof c->why,
-			 "%.1f MiB/s with %u connections, %.1f ms round "
-			 "trip: trying %u",
-			 rate / 1048576, c->n, rtt * 1000, c->n / 2);
 		c->windows = 0;
 		c->last_rate = 0;
 		if (c->n <= 1) {
 			c->probed_down = true;
 			return false;
 		}
+		snprintf(c->why, sizeof c->why,
+			 "%.1f MiB/s with %u connections, %.1f ms round "
+			 "trip: trying %u",
+			 rate / 1048576, c->n, rtt * 1000, c->n / 2);
 		c->down_first = true;
 		halve(c, t, c->n, rate);
 		return true;
