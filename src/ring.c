@@ -241,13 +241,20 @@ static void log_growth(const struct rc_ring *r)
 	       r->cap, r->live, r->budget);
 }
 
-/* Wakes the consumer if it announced it is going to sleep. */
+/*
+ * Wakes the consumer if it announced it is going to sleep. It set
+ * sleeping under mu and holds mu until pthread_cond_timedwait releases
+ * it, so once the fetcher got mu the consumer waits on cv (or looks
+ * again before it would): the signal after the unlock is not lost. Sent
+ * under mu, the woken consumer would block on mu at once, held by the
+ * fetcher: a futex wait and a wake more for every batch.
+ */
 static void wake_consumer(struct rc_ring *r)
 {
 	if (atomic_load(&r->sleeping)) {
 		pthread_mutex_lock(&r->mu);
-		pthread_cond_broadcast(&r->cv);
 		pthread_mutex_unlock(&r->mu);
+		pthread_cond_broadcast(&r->cv);
 	}
 }
 
@@ -284,7 +291,10 @@ uint64_t rc_ring_claim(struct rc_ring *r, uint64_t off, uint64_t len)
 	atomic_store(&s->len, len);
 	atomic_store(&s->filled, 0);
 	atomic_store(&r->claimed, seq + 1);
-	wake_consumer(r);
+	/* Only an empty head chunk gives the consumer something to do
+	 * (its end); the others' bytes wake it as they land. */
+	if (len == 0 && seq == atomic_load(&r->head))
+		wake_consumer(r);
 	return seq;
 }
 

@@ -54,7 +54,7 @@
  * RC_RING_BATCH_MS: waking it for every write the fetcher makes cost a
  * sixth of the CPU on loopback, and a slow link's bytes wait that long at
  * most. The run's first bytes are not held back. */
-#define RC_RING_BATCH (256u << 10)
+#define RC_RING_BATCH (1024u << 10)
 #define RC_RING_BATCH_MS 10
 
 struct rc_slot {

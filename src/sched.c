@@ -257,6 +257,72 @@ void rc_sched_conn_init(struct rc_sched_conn *c, unsigned n, unsigned cap,
 	c->last_t = t;
 }
 
+/* Halves the count from back, whose rate (the best measured) is keep;
+ * what follows measures whether the half keeps it. */
+static void halve(struct rc_sched_conn *c, double t, unsigned back, double keep)
+{
+	if (!c->probed_down)
+		c->top_n = back;
+	c->probed_down = true;
+	c->down = true;
+	c->prev_n = back;
+	c->prev_rate = keep;
+	c->n = back / 2;
+	c->step_at = t;
+	c->win_at = 0;
+}
+
+/* The rate of a halving was measured over its windows: halve again
+ * while it keeps the best rate, else undo it. */
+static bool judge_halving(struct rc_sched_conn *c, double t, uint64_t rx)
+{
+	double rate = (double)(rx - c->down_rx) / (t - c->down_at);
+	double d = 100 * (rate / c->prev_rate - 1);
+	unsigned back = c->prev_n, n = c->n;
+
+	c->last_rate = 0;
+	c->windows = 0;
+	if (rate >= c->prev_rate * (1 - RC_SCHED_LOSS)) {
+		double keep = rate > c->prev_rate ? rate : c->prev_rate;
+		if (n <= 1) {
+			snprintf(c->why, sizeof c->why,
+				 "no loss with 1 connection (%+.0f%%): "
+				 "settled at 1",
+				 d);
+			c->down = false;
+			c->settled = true;
+			return true;
+		}
+		snprintf(c->why, sizeof c->why,
+			 "no loss with %u connections (%+.0f%%): trying %u", n,
+			 d, n / 2);
+		halve(c, t, n, keep);
+		return true;
+	}
+	c->down = false;
+	c->n = back;
+	if (c->down_first && back == c->top_n && back < c->cap &&
+	    rate < c->prev_rate * (1 - RC_SCHED_CLIMB)) {
+		/* The very first halving lost a quarter or more: every
+		 * connection counts here (a per-connection cap), so climb
+		 * from the start as a long path does. A smaller loss is a link
+		 * the start nearly fills (or noise): more would not pay. */
+		unsigned next = back * 2 < c->cap ? back * 2 : c->cap;
+		snprintf(c->why, sizeof c->why,
+			 "lost %.0f%% with %u connections: trying %u", -d, n,
+			 next);
+		c->n = next;
+		c->step_at = t;
+		c->win_at = 0;
+		return true;
+	}
+	snprintf(c->why, sizeof c->why,
+		 "lost %.0f%% with %u connection%s: settled at %u", -d, n,
+		 n == 1 ? "" : "s", back);
+	c->settled = true;
+	return true;
+}
+
 bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 			unsigned running, double rtt)
 {
@@ -279,6 +345,12 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 		c->last_rate = 0;
 		c->windows = 0;
 	}
+	if (c->down && c->prev_n <= c->n) {
+		/* The buffer lowered the cap under the count a halving
+		 * would return to (rc_sched_conn_feed): start over. */
+		c->down = false;
+		c->prev_n = 0;
+	}
 	/* New connections need a handshake and a request before their
 	 * first byte, then slow start: the rate is taken once it stops
 	 * rising from one window of two round trips to the next, but not
@@ -288,31 +360,79 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 	 * over the settled rate of the count before is taken after three: a
 	 * long path then ramps in a few round trips per step. The
 	 * starting count's rate is always a settled one, so that every
-	 * later step is judged against a true baseline. */
+	 * later step is judged against a true baseline. A halving needs
+	 * no slow start (the connections it keeps are warm): its rate is
+	 * the mean over RC_SCHED_DOWN_WINDOWS windows. */
+	bool near = rtt > 0 && rtt < RC_SCHED_NEAR && !c->slow;
+	bool mean = c->down || (c->prev_n == 0 && !c->probed_down && near);
 	double span = rtt > 0 ? 2 * rtt : 0.25;
-	if (span < 0.1)
-		span = 0.1;
+	double floor = mean ? RC_SCHED_WINDOW : 0.1;
+	if (span < floor)
+		span = floor;
 	if (c->win_at == 0) {
-		if (t - c->step_at < span)
+		/* A halving is measured once the transfers over the new
+		 * count have ended (the count and the successors it may
+		 * start early, as fetch.c's run_cap): on a slow link their
+		 * ranges take seconds and would carry the rate meanwhile. */
+		if (t - c->step_at < span ||
+		    (c->down && running > c->n + c->n / 2))
 			return false;
 		c->win_at = t;
 		c->win_rx = rx;
 		c->win_busy = 0;
+		c->down_at = t;
+		c->down_rx = rx;
 		return false;
 	}
 	c->win_busy += (double)running * dt;
 	double el = t - c->win_at;
-	if (el < span)
+	if (el < span || (mean && (double)(rx - c->win_rx) <
+				      (double)c->n * RC_SCHED_WINDOW_BYTES))
 		return false;
 	double rate = (double)(rx - c->win_rx) / el;
 	double busy = c->win_busy / el;
 	c->win_at = t;
 	c->win_rx = rx;
 	c->win_busy = 0;
+	/* A halving, or the starting count on a short path before its
+	 * first halving, is judged by its mean rate alone: a buffer that
+	 * keeps some transfers waiting only shows that fewer do as well. */
+	if (mean && !c->down && el > 2 * span) {
+		/* Slow connections on a short path: judging a halving would
+		 * take seconds, so the count climbs first, as on a long
+		 * path (and halves only if that does not pay). */
+		c->slow = true;
+		c->windows = 0;
+		c->last_rate = 0;
+		return false;
+	}
+	if (mean) {
+		++c->windows;
+		if (c->windows < RC_SCHED_DOWN_WINDOWS)
+			return false;
+		if (c->down)
+			return judge_halving(c, t, rx);
+		rate = (double)(rx - c->down_rx) / (t - c->down_at);
+		c->windows = 0;
+		c->last_rate = 0;
+		if (c->n <= 1) {
+			c->probed_down = true;
+			return false;
+		}
+		snprintf(c->why, sizeof c->why,
+			 "%.1f MiB/s with %u connections, %.1f ms round "
+			 "trip: trying %u",
+			 rate / 1048576, c->n, rtt * 1000, c->n / 2);
+		c->down_first = true;
+		halve(c, t, c->n, rate);
+		return true;
+	}
 	if (busy < 0.75 * c->n) {
 		/* The buffer or the file limits, not n: measure again. */
 		c->last_rate = 0;
 		c->windows = 0;
+		c->down_at = t;
+		c->down_rx = rx;
 		return false;
 	}
 	++c->windows;
@@ -329,6 +449,19 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 	c->last_rate = 0;
 	c->windows = 0;
 	if (c->prev_n && rate < c->prev_rate * (1 + RC_SCHED_GAIN)) {
+		if (!c->rose && !c->probed_down && c->prev_n > 1) {
+			/* The first doubling did not pay: maybe fewer than
+			 * the start carry it all. */
+			unsigned back = c->prev_n;
+			snprintf(c->why, sizeof c->why,
+				 "no gain past %u connections (%+.0f%% with "
+				 "%u): trying %u",
+				 back, 100 * (rate / c->prev_rate - 1), c->n,
+				 back / 2);
+			halve(c, t, back,
+			      rate > c->prev_rate ? rate : c->prev_rate);
+			return true;
+		}
 		snprintf(c->why, sizeof c->why,
 			 "no gain past %u connections (%+.0f%% with %u): "
 			 "settled at %u",
@@ -348,14 +481,16 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 	unsigned next = c->n + (c->n > 2 ? c->n : 2);
 	if (next > c->cap)
 		next = c->cap;
-	if (c->prev_n)
+	if (c->prev_n) {
+		c->rose = true;
 		snprintf(c->why, sizeof c->why,
 			 "rate rose %.0f%% with %u connections: trying %u",
 			 100 * (rate / c->prev_rate - 1), c->n, next);
-	else
+	} else {
 		snprintf(c->why, sizeof c->why,
 			 "%.1f MiB/s with %u connections: trying %u",
 			 rate / 1048576, c->n, next);
+	}
 	c->prev_n = c->n;
 	c->prev_rate = rate;
 	c->n = next;

@@ -145,6 +145,35 @@ uint64_t rc_sched_memory_for_limit(uint64_t limit);
 #define RC_SCHED_SETTLE_WINDOWS 5 /* "no gain" after at least */
 #define RC_SCHED_MAX_WINDOWS 12	  /* take the rate after this many */
 #define RC_SCHED_CALM 10.0	  /* s after a 429/503 before growing again */
+/*
+ * Fewer connections. Where one or two connections already carry
+ * everything (loopback, a fat pipe), every extra one costs CPU and
+ * memory for nothing. When the first doubling from the starting count
+ * gives no gain, the count is halved instead, and halved again while
+ * the rate stays within RC_SCHED_LOSS of the best rate measured; the
+ * first halving that loses more is undone and the count settles there.
+ * On a short path (round trip under RC_SCHED_NEAR) the halving is tried
+ * first, before any doubling: its windows last 50 ms, so a halving
+ * that loses costs little, and a loopback download is over before a
+ * doubling could be judged. A halving is measured once the transfers
+ * over its count have ended. When that first halving loses a quarter
+ * or more (a per-connection cap: 35-50%), the count climbs from the
+ * start as before; after a smaller loss it settles at the start. Where
+ * a per-connection cap makes every connection count at a distance
+ * (100 ms, 20 MiB/s per request), the doubling pays, so the count
+ * never goes down.
+ */
+#define RC_SCHED_LOSS 0.05   /* a halving may lose this much rate */
+#define RC_SCHED_NEAR 0.02   /* s: a round trip this short halves first */
+#define RC_SCHED_WINDOW 0.05 /* s: the shortest window judging a halving */
+/* ... and it holds this much per connection, so that a slow server's
+ * bursts (nginx sends 64 KiB at a time under limit_rate) average out;
+ * when the first such window takes over twice its time, the
+ * connections are too slow for a quick halving and the count climbs
+ * first. Windows judging a doubling last 100 ms at least. */
+#define RC_SCHED_WINDOW_BYTES (256u << 10)
+#define RC_SCHED_DOWN_WINDOWS 3 /* windows that judge a halving */
+#define RC_SCHED_CLIMB 0.25	/* a first halving losing this climbs */
 
 struct rc_sched_conn {
 	unsigned n;	  /* transfers to run now */
@@ -164,6 +193,14 @@ struct rc_sched_conn {
 	double last_rate; /* the last window's rate while rising */
 	unsigned windows; /* windows measured since the step */
 	bool limited;	  /* a server's connection limit set cap */
+	bool down;	  /* n is a halving being measured */
+	bool probed_down; /* halving was tried (once per run) */
+	bool down_first;  /* ... before any doubling (a short path) */
+	bool rose;	  /* a doubling paid */
+	bool slow;	  /* too slow per connection to halve first */
+	unsigned top_n;	  /* the count the halving started from */
+	double down_at;	  /* start of the halving's first window */
+	uint64_t down_rx; /* bytes received then */
 	char why[128];	  /* the last decision, for -v */
 };
 

@@ -1,0 +1,39 @@
+# Fewer connections where they do not pay (issue 13, items 2 and 5): on
+# loopback one or two connections carry everything, so the count halves
+# from 8 while the rate holds, and settles where it does. Exec'd into
+# run.py's namespace.
+
+
+@case("loopback: the count halves from 8 while the rate holds; -v says "
+      "why, --stats shows where it settled")
+def t_cpu_fewer(env):
+    out = os.path.join(env.work, "bigout")
+    p = subprocess.run([BIN, "-v", "--stats", env.url("big")],
+                       stdout=open(out, "wb"), stderr=subprocess.PIPE,
+                       timeout=300)
+    err = p.stderr.decode(errors="replace")
+    expect(p.returncode == 0, "exit %d: %s" % (p.returncode, err[-600:]))
+    h = hashlib.sha256()
+    with open(out, "rb") as f:
+        for b in iter(lambda: f.read(16 * MB), b""):
+            h.update(b)
+    os.unlink(out)
+    expect(h.hexdigest() == env.big_sha, "256 MiB output differs")
+    steps = re.findall(r"connections: (.*(?:trying|settled at) .*)", err)
+    shown = "\n".join(steps)
+    # A round trip of a few ms: halving is tried first, before any
+    # doubling, since its windows cost milliseconds.
+    expect(steps and re.fullmatch(
+        r"[0-9.]+ MiB/s with 8 connections, [0-9.]+ ms round trip: "
+        r"trying 4", steps[0]), "no halving first: %s" % shown)
+    # Every later step is a halving judged by the rate, or its undoing.
+    for s in steps[1:]:
+        expect(re.fullmatch(r"no loss with (\d+) connections? \([-+]\d+%\)"
+                            r": (trying \d+|settled at 1)|lost \d+% with "
+                            r"\d+ connections?: (settled at|trying) \d+",
+                            s), "unexpected step: %s" % shown)
+    # --stats names the count the last decision left.
+    last = int(re.search(r"(\d+)$", steps[-1]).group(1))
+    m = re.search(r"stats: .* connections=(\d+) ", err)
+    expect(m and int(m.group(1)) == last,
+           "stats %s, last decision %s" % (m and m.group(1), steps[-1]))
