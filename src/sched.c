@@ -284,11 +284,11 @@ static bool judge_halving(struct rc_sched_conn *c, double t, uint64_t rx)
 	c->windows = 0;
 	if (rate >= c->prev_rate * (1 - RC_SCHED_LOSS)) {
 		double keep = rate > c->prev_rate ? rate : c->prev_rate;
-		if (n <= 1) {
+		if (n <= RC_SCHED_FEWEST) {
 			snprintf(c->why, sizeof c->why,
-				 "no loss with 1 connection (%+.0f%%): "
-				 "settled at 1",
-				 d);
+				 "no loss with %u connection%s (%+.0f%%): "
+				 "settled at %u",
+				 n, n == 1 ? "" : "s", d, n);
 			c->down = false;
 			c->settled = true;
 			return true;
@@ -371,11 +371,9 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 		span = floor;
 	if (c->win_at == 0) {
 		/* A halving is measured once the transfers over the new
-		 * count have ended (the count and the successors it may
-		 * start early, as fetch.c's run_cap): on a slow link their
-		 * ranges take seconds and would carry the rate meanwhile. */
-		if (t - c->step_at < span ||
-		    (c->down && running > c->n + c->n / 2))
+		 * count have ended: on a slow link their ranges take
+		 * seconds and would carry the rate meanwhile. */
+		if (t - c->step_at < span || (c->down && running > c->n))
 			return false;
 		c->win_at = t;
 		c->win_rx = rx;
@@ -415,7 +413,7 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 		rate = (double)(rx - c->down_rx) / (t - c->down_at);
 		c->windows = 0;
 		c->last_rate = 0;
-		if (c->n <= 1) {
+		if (c->n <= RC_SCHED_FEWEST) {
 			c->probed_down = true;
 			return false;
 		}
@@ -449,7 +447,8 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 	c->last_rate = 0;
 	c->windows = 0;
 	if (c->prev_n && rate < c->prev_rate * (1 + RC_SCHED_GAIN)) {
-		if (!c->rose && !c->probed_down && c->prev_n > 1) {
+		if (!c->rose && !c->probed_down &&
+		    c->prev_n > RC_SCHED_FEWEST) {
 			/* The first doubling did not pay: maybe fewer than
 			 * the start carry it all. */
 			unsigned back = c->prev_n;
@@ -472,6 +471,17 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 		return true;
 	}
 	if (c->n >= c->cap) {
+		if (c->far && !c->probed_down && c->n > RC_SCHED_FEWEST) {
+			/* Started at the cap on a far link: the doubling
+			 * that would show more do not pay cannot be tried,
+			 * so see whether fewer carry it all. */
+			snprintf(c->why, sizeof c->why,
+				 "%.1f MiB/s with %u connections, the most "
+				 "the buffer feeds: trying %u",
+				 rate / 1048576, c->n, c->n / 2);
+			halve(c, t, c->n, rate);
+			return true;
+		}
 		snprintf(c->why, sizeof c->why,
 			 "%.1f MiB/s with %u connections: settled at the cap",
 			 rate / 1048576, c->n);
@@ -579,6 +589,7 @@ bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double t)
 	c->n = c->cap;
 	c->prev_n = 0;
 	c->step_at = t;
+	c->far = true;
 	return true;
 }
 
@@ -634,11 +645,4 @@ bool rc_sched_split_pays(const struct rc_sched_range *r, uint64_t left,
 	double rate = own_rate(r, t);
 
 	return rate > 0 && (double)left > 2 * rate * typical_wait;
-}
-
-bool rc_sched_ending(const struct rc_sched_range *r, double t, double rtt)
-{
-	double rate = own_rate(r, t);
-
-	return rate > 0 && rtt > 0 && (double)r->left < rate * rtt;
 }

@@ -163,7 +163,11 @@ uint64_t rc_sched_memory_for_limit(uint64_t limit);
  * (100 ms, 20 MiB/s per request), the doubling pays, so the count
  * never goes down.
  */
-#define RC_SCHED_LOSS 0.05   /* a halving may lose this much rate */
+#define RC_SCHED_LOSS 0.05 /* a halving may lose this much rate */
+/* Halving stops here: one connection may carry a fast link alone, but
+ * a second is what a straggler's range is split to (the count bounds
+ * the transfers, so with one a slow range holds the output). */
+#define RC_SCHED_FEWEST 2
 #define RC_SCHED_NEAR 0.02   /* s: a round trip this short halves first */
 #define RC_SCHED_WINDOW 0.05 /* s: the shortest window judging a halving */
 /* ... and it holds this much per connection, so that a slow server's
@@ -195,6 +199,7 @@ struct rc_sched_conn {
 	bool limited;	  /* a server's connection limit set cap */
 	bool down;	  /* n is a halving being measured */
 	bool probed_down; /* halving was tried (once per run) */
+	bool far;	  /* started at the cap (rc_sched_conn_start) */
 	bool down_first;  /* ... before any doubling (a short path) */
 	bool rose;	  /* a doubling paid */
 	bool slow;	  /* too slow per connection to halve first */
@@ -244,8 +249,10 @@ bool rc_sched_conn_feed(struct rc_sched_conn *c, uint64_t budget,
  * takes about a second per doubling at 100 ms, most of a 1 GiB run on a
  * fast link. When the first reply (a new connection: the handshake and
  * the request, two round trips or more) took RC_SCHED_FAR_WAIT or
- * longer, the count starts at the cap the buffer feeds instead; on a
- * near server the ramp costs milliseconds and the count starts small.
+ * longer, the count starts at the cap the buffer feeds instead, and once
+ * its rate is taken it is halved as long as that loses nothing (a shared
+ * bottleneck), as when a first doubling does not pay; on a near server
+ * the ramp costs milliseconds and the count starts small.
  * Returns true when it changed n (c->why says why); pinned counts stay.
  */
 #define RC_SCHED_FAR_WAIT 0.040
@@ -324,12 +331,5 @@ bool rc_sched_is_slow(const struct rc_sched_range *r, double t,
  */
 bool rc_sched_split_pays(const struct rc_sched_range *r, uint64_t left,
 			 double t, double typical_wait);
-
-/*
- * Whether r is about to end: it has fewer bytes left than one round trip
- * carries at its rate, so the next range should be asked now, on another
- * connection, instead of after its end (the idle round trip per range).
- */
-bool rc_sched_ending(const struct rc_sched_range *r, double t, double rtt);
 
 #endif
