@@ -1363,8 +1363,19 @@ static void schedule(struct rc_fetch *f)
 		struct xfer *x = &f->x[i];
 		if (x->state != RC_XS_IDLE)
 			continue;
-		if (act >= f->conn.n || run >= run_cap(f))
+		if (act >= f->conn.n || run >= run_cap(f)) {
+			/* Every transfer busy, some perhaps paused for room
+			 * behind a straggler at the head: without -n, and
+			 * below a server's limit, one more transfer may take
+			 * half of a clear straggler's range. */
+			if (f->mode == MODE_PARALLEL && !f->conn.pinned &&
+			    !f->conn.limited && run <= run_cap(f) &&
+			    try_split(f, x, true)) {
+				act++;
+				run++;
+			}
 			return;
+		}
 		if (f->plan_done) {
 			if (f->mode == MODE_PARALLEL && run < f->conn.n &&
 			    (try_split(f, x, true) || try_split(f, x, false))) {
@@ -2238,7 +2249,7 @@ struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_auth *auth,
 	 * transfers than it can feed only wait for room). */
 	bool adapt = !o->connections_set;
 	unsigned cap = adapt ? fd_cap(RC_SCHED_CONN_CAP) : o->connections;
-	f->nx = cap;
+	f->nx = adapt ? cap + 1 : cap; /* the spare: schedule() */
 	rc_sched_conn_init(&f->conn, adapt ? RC_SCHED_CONN_START : cap, cap,
 			   !adapt, now_s());
 	/* Chunks short enough that the budget gives each transfer the
