@@ -2073,8 +2073,45 @@ static void resume_paused(struct rc_fetch *f, double t)
 	}
 }
 
+/*
+ * A transfer due to retry the range the output needs next may find every
+ * slot taken (a 429/503 or a server's limit lowered the count) by replies
+ * paused for room behind it: they wait on it, it waits on them. The
+ * latest of them gives its slot back (it received nothing) and waits its
+ * turn, and the range at the head goes now.
+ */
+static void make_way(struct rc_fetch *f, double t)
+{
+	uint64_t head = atomic_load(&f->ring->head);
+	struct xfer *due = NULL, *last = NULL;
+
+	if (f->mode != MODE_PARALLEL || may_resume(f))
+		return;
+	for (unsigned i = 0; i < f->nx; i++) {
+		struct xfer *x = &f->x[i];
+		if (x->state == RC_XS_WAITING && t >= x->retry_at &&
+		    !x->spanning && x->seq == head)
+			due = x;
+		else if (x->state == RC_XS_PAUSED && !x->spanning &&
+			 x->seq != UINT64_MAX &&
+			 (last == NULL || x->seq > last->seq))
+			last = x;
+	}
+	if (due == NULL || last == NULL)
+		return;
+	curl_multi_remove_handle(f->multi, last->h);
+	xfer_state_set(last, RC_XS_DONE);
+	xfer_state_set(last, RC_XS_WAITING);
+	last->retry_at = t;
+	rc_log("xfer %u: bytes from %" PRIu64 " wait: the range the output "
+	       "needs next goes first",
+	       (unsigned)(last - f->x), last->cur);
+	launch(f, due);
+}
+
 static void resume_waiting(struct rc_fetch *f, double t)
 {
+	make_way(f, t);
 	for (unsigned i = 0; i < f->nx && !f->failed; i++) {
 		struct xfer *x = &f->x[i];
 		if (x->state == RC_XS_WAITING && t >= x->retry_at &&

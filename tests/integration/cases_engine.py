@@ -86,3 +86,19 @@ def t_engine_503(env):
     m = re.search(r"shedding from (\d+) to (\d+)", r.err)
     expect(int(m.group(2)) == int(m.group(1)) // 2, "not halved: %s"
            % m.group(0))
+
+
+@case("a 503 on the range the output needs, the others paused for room "
+      "behind it: no deadlock")
+def t_engine_head_503(env):
+    # 2 MiB of 1 MiB chunks feed two transfers; the 503 on the head's
+    # range halves them to one while the other reply waits paused for
+    # room behind it. The head's retry must still go (the paused reply
+    # gives its slot back), or neither ever moves.
+    name = "f20971520"
+    for n in (2, 3):
+        r = run(env, ["-v", "--chunk-size", "1M", "--memory", "2M",
+                      "--retry-delay", "50ms",
+                      env.furl("h503-%d" % n, "s503@%d" % n, name)],
+                timeout=60)
+        expect_run(r, 0, env.files[name])
