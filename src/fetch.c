@@ -361,11 +361,23 @@ static int prereq_cb(void *ud, char *conn_primary_ip, char *conn_local_ip,
 	return CURL_PREREQFUNC_OK;
 }
 
+/* The longest chunk a spanning transfer claims: half the budget at most.
+ * A write (CURL_MAX_WRITE_SIZE, 16 KiB, at most) that runs past the end of
+ * the chunk being written needs the next chunk's buffer beside it; with
+ * chunks the budget holds only one of, it would wait for a release that
+ * waits on it (--memory equal to --chunk-size, a server ignoring Range). */
+static uint64_t span_len(const struct rc_fetch *f)
+{
+	uint64_t half = f->ring->budget / 2;
+
+	return f->ring->slot_size < half ? f->ring->slot_size : half;
+}
+
 /* The chunk being written is full or there is none: claim the next one. */
 static bool next_slot(struct xfer *x)
 {
 	struct rc_fetch *f = x->f;
-	uint64_t len = f->ring->slot_size;
+	uint64_t len = span_len(f);
 
 	if (x->end != RC_UNKNOWN && x->end - x->cur < len)
 		len = x->end - x->cur;
@@ -386,7 +398,7 @@ static uint64_t span_room(struct xfer *x)
 		struct rc_slot *s = rc_ring_slot(r, x->seq);
 		room = atomic_load(&s->len) - (x->cur - s->off);
 	}
-	return room + rc_ring_free_slots(r) * r->slot_size;
+	return room + rc_ring_free_slots(r, span_len(x->f)) * span_len(x->f);
 }
 
 static void decide_after_probe(struct xfer *x);
@@ -2172,8 +2184,11 @@ static void *run(void *arg)
 		p->cur = 0;
 		p->end = 1;
 	} else {
+		/* No longer than a stream's chunks: the probe may become
+		 * one (a server ignoring Range), or go before one, and its
+		 * buffer, pooled, serves the stream's chunks. */
 		uint64_t len =
-		    rc_plan_first(f->start, f->want_end, f->ring->slot_size);
+		    rc_plan_first(f->start, f->want_end, span_len(f));
 		p->cur = f->start;
 		p->end = f->start + len;
 		p->seq = rc_ring_claim(f->ring, f->start, len);

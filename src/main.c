@@ -1032,7 +1032,9 @@ int main(int argc, char *argv[])
 	uint64_t nslots =
 	    run.budget /
 	    (o.chunk_size < RC_FIRST_CHUNK ? o.chunk_size : RC_FIRST_CHUNK);
-	run.nslots = nslots > 4096 ? 4096 : nslots ? (size_t)nslots : 1;
+	/* Two at least: a stream's write may run from one chunk into the
+	 * next (span_len in fetch.c). */
+	run.nslots = nslots > 4096 ? 4096 : nslots > 2 ? (size_t)nslots : 2;
 	run.last = last;
 	run.hit = hit;
 	/* -t and --member may read a zip by ranges instead of streaming

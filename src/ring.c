@@ -258,10 +258,18 @@ static void wake_consumer(struct rc_ring *r)
 	}
 }
 
-uint64_t rc_ring_free_slots(struct rc_ring *r)
+uint64_t rc_ring_free_slots(struct rc_ring *r, uint64_t len)
 {
 	uint64_t c = atomic_load_explicit(&r->claimed, memory_order_relaxed);
-	return atomic_load(&r->head) + r->cap - c;
+	uint64_t head = atomic_load(&r->head);
+
+	/* A claim is also refused when the live chunks' buffers leave no
+	 * room for the next one's (rc_ring_claim): count only the chunks
+	 * of len bytes the budget still holds, one after another. */
+	reclaim(r, head);
+	uint64_t fit = r->live < r->budget ? (r->budget - r->live) / len : 0;
+	uint64_t n = head + r->cap - c;
+	return n < fit ? n : fit;
 }
 
 uint64_t rc_ring_claim(struct rc_ring *r, uint64_t off, uint64_t len)

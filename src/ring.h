@@ -132,8 +132,10 @@ void rc_ring_lower_budget(struct rc_ring *r, uint64_t budget, size_t min_slots,
  * UINT64_MAX when the ring is full. */
 uint64_t rc_ring_claim(struct rc_ring *r, uint64_t off, uint64_t len);
 
-/* Number of chunks that could be claimed now without growing. */
-uint64_t rc_ring_free_slots(struct rc_ring *r);
+/* Number of chunks of len (> 0) bytes that could be claimed now, one
+ * after another, each taking its buffer: the free slots of the window
+ * (without growing it) that the budget has room for. */
+uint64_t rc_ring_free_slots(struct rc_ring *r, uint64_t len);
 
 /* The buffer of chunk seq, allocated at the first call (bufcap bytes);
  * NULL when memory is short. Fetcher side, for writing the chunk. */
