@@ -37,14 +37,6 @@ def stats_peak(err):
     return int(m.group(1))
 
 
-def file_sha(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for b in iter(lambda: f.read(16 * MB), b""):
-            h.update(b)
-    return h.hexdigest()
-
-
 @case("--stats peak_buffer: at most 5% of the file beyond 2 MiB, "
       "every mode")
 def t_memory_five_percent(env):

@@ -69,12 +69,9 @@ def t_multi_big(env):
                        stdout=open(out, "wb"), stderr=subprocess.PIPE,
                        timeout=300)
     expect(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
-    g = hashlib.sha256()
-    with open(out, "rb") as f:
-        for b in iter(lambda: f.read(16 * MB), b""):
-            g.update(b)
+    got = file_sha(out)
     os.unlink(out)
-    expect(g.hexdigest() == h.hexdigest(), "output differs")
+    expect(got == h.hexdigest(), "output differs")
 
 
 @case("-i FILE and -i -: comments, blank lines, CRLF, after the operands")
