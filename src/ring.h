@@ -9,8 +9,7 @@
  * does not depend on cap. Each claimed chunk gets a buffer of its own
  * length, from the buffers of released chunks or newly allocated at its
  * first byte; the bytes in buffers never exceed the budget (--memory, or
- * less once the file's size is known: rc_ring_budget_for) by more than
- * the head chunk. A claim reserves no budget: replies whose first bytes
+ * less once the file's size is known: rc_ring_budget_for). A claim reserves no budget: replies whose first bytes
  * find it spent wait (rc_ring_may_fill). The fetcher thread fills
  * slots (out of order across slots, in order within one); the consumer
  * thread writes the head slot's filled prefix as soon as it lands, then
@@ -142,8 +141,9 @@ uint64_t rc_ring_free_slots(struct rc_ring *r, uint64_t len);
 unsigned char *rc_ring_buf(struct rc_ring *r, uint64_t seq);
 
 /* Whether chunk seq may take its buffer now: it has one, or the budget
- * has room for it beside the buffers held, or it is the head chunk (the
- * output waits on it: it always may, one chunk over the budget at most).
+ * has room for it beside the buffers held and the longest chunk's room
+ * kept for the head, or it is the head chunk (the output waits on it:
+ * it always may, and that room holds it).
  * A reply that may not waits (the fetcher pauses it) until the consumer
  * frees buffers. Fetcher side. */
 bool rc_ring_may_fill(struct rc_ring *r, uint64_t seq);
