@@ -9,8 +9,9 @@
  * does not depend on cap. Each claimed chunk gets a buffer of its own
  * length, from the buffers of released chunks or newly allocated at its
  * first byte; the bytes in buffers never exceed the budget (--memory, or
- * less once the file's size is known: rc_ring_budget_for). A claim reserves no budget: replies whose first bytes
- * find it spent wait (rc_ring_may_fill). The fetcher thread fills
+ * less once the file's size is known: rc_ring_budget_for). A claim
+ * reserves no budget: replies whose first bytes find it spent wait
+ * (rc_ring_may_fill). The fetcher thread fills
  * slots (out of order across slots, in order within one); the consumer
  * thread writes the head slot's filled prefix as soon as it lands, then
  * releases the slot for refilling.
