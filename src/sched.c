@@ -272,6 +272,20 @@ static void halve(struct rc_sched_conn *c, double t, unsigned back, double keep)
 	c->win_at = 0;
 }
 
+/* Raises the count to next, judged against the count now, whose rate
+ * is rate (a climb that does not pay comes back). */
+static void climb_to(struct rc_sched_conn *c, double t, unsigned next,
+		     double rate)
+{
+	c->prev_n = c->n;
+	c->prev_rate = rate;
+	c->n = next;
+	c->step_at = t;
+	c->win_at = 0;
+	c->windows = 0;
+	c->last_rate = 0;
+}
+
 /* The rate of a halving was measured over its windows: halve again
  * while it keeps the best rate, else undo it. */
 static bool judge_halving(struct rc_sched_conn *c, double t, uint64_t rx)
@@ -307,13 +321,10 @@ static bool judge_halving(struct rc_sched_conn *c, double t, uint64_t rx)
 		 * connection counts here (a per-connection cap), so climb
 		 * from the start as a long path does. A smaller loss is a link
 		 * the start nearly fills (or noise): more would not pay. */
-		unsigned next = back * 2 < c->cap ? back * 2 : c->cap;
 		snprintf(c->why, sizeof c->why,
 			 "lost %.0f%% with %u connections: trying %u", -d, n,
-			 next);
-		c->n = next;
-		c->step_at = t;
-		c->win_at = 0;
+			 c->cap);
+		climb_to(c, t, c->cap, c->prev_rate);
 		return true;
 	}
 	snprintf(c->why, sizeof c->why,
@@ -406,13 +417,31 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 	}
 	if (mean) {
 		++c->windows;
-		if (c->windows < RC_SCHED_DOWN_WINDOWS)
+		/* A halving that already lost a quarter of the rate is
+		 * undone after one window: waiting for the others costs a
+		 * far link seconds at a fraction of its rate. */
+		if (c->windows < RC_SCHED_DOWN_WINDOWS &&
+		    !(c->down && (double)(rx - c->down_rx) / (t - c->down_at) <
+				     c->prev_rate * (1 - RC_SCHED_CLIMB)))
 			return false;
 		if (c->down)
 			return judge_halving(c, t, rx);
 		rate = (double)(rx - c->down_rx) / (t - c->down_at);
 		c->windows = 0;
 		c->last_rate = 0;
+		if (rate < (double)c->n * RC_SCHED_CAPPED && c->n < c->cap) {
+			/* Each connection carries little on a short path:
+			 * a per-connection cap, or a slow link. Climb
+			 * straight to the cap; if that does not pay, the
+			 * count comes back and halves from here. */
+			snprintf(c->why, sizeof c->why,
+				 "%.1f MiB/s with %u connections, %.1f ms "
+				 "round trip, under %u MiB/s each: trying %u",
+				 rate / 1048576, c->n, rtt * 1000,
+				 RC_SCHED_CAPPED >> 20, c->cap);
+			climb_to(c, t, c->cap, rate);
+			return true;
+		}
 		if (c->n <= RC_SCHED_FEWEST) {
 			c->probed_down = true;
 			return false;
@@ -423,6 +452,18 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 			 rate / 1048576, c->n, rtt * 1000, c->n / 2);
 		c->down_first = true;
 		halve(c, t, c->n, rate);
+		return true;
+	}
+	if (busy < 0.75 * c->n && c->far && c->n >= c->cap && !c->probed_down) {
+		/* Started at the cap on a far link and the buffer keeps
+		 * transfers waiting: their requests in flight are what
+		 * hides the round trip from it (a halving measured 70%
+		 * slower at 200 ms), so fewer would not carry it all. */
+		snprintf(c->why, sizeof c->why,
+			 "%.1f MiB/s with %u connections, the buffer full: "
+			 "settled at the cap",
+			 rate / 1048576, c->n);
+		c->settled = true;
 		return true;
 	}
 	if (busy < 0.75 * c->n) {
@@ -559,7 +600,7 @@ bool rc_sched_conn_shed(struct rc_sched_conn *c, double t,
 bool rc_sched_conn_feed(struct rc_sched_conn *c, uint64_t budget,
 			uint64_t chunk)
 {
-	uint64_t feed = chunk ? budget / chunk : 1;
+	uint64_t feed = chunk ? 2 * budget / chunk : 1;
 
 	if (feed < 1)
 		feed = 1;

@@ -29,16 +29,21 @@ def t_engine_grow(env):
     expect(stats_connections(r) >= 16, "ended with %d connections"
            % stats_connections(r))
     name = "f20971520"
-    # 4 MiB of 1 MiB chunks feed 4 connections at most (each writes into
-    # one chunk): the count starts there.
-    r = run(env, ["-v", "--stats", "--chunk-size", "1M", "--memory", "4M",
+    # 2 MiB of 1 MiB chunks feed 4 connections at most (each writes into
+    # one chunk from its reply's first byte; the others' requests wait
+    # for replies meanwhile): the count drops from 8 to that, and the
+    # buffer stays within 2 MiB.
+    r = run(env, ["-v", "--stats", "--chunk-size", "1M", "--memory", "2M",
                   env.url("slow/" + name)])
     expect_run(r, 0, env.files[name])
-    expect(re.search(r"connections: [0-9.]+ MiB/s with 4 connections: "
-                     r"settled at the cap", r.err), "%s" % "\n".join(
+    expect(re.search(r"connections: a 2097152-byte buffer of chunks up to "
+                     r"1048576 bytes feeds 4 at most", r.err), "%s" % "\n".join(
         l for l in r.err.splitlines() if "connections" in l))
     expect(stats_connections(r) == 4, "ended with %d connections"
            % stats_connections(r))
+    m = re.search(r"peak_buffer=(\d+)", r.err)
+    expect(m and int(m.group(1)) <= 2 * MB, "peak_buffer %s"
+           % (m and m.group(1)))
 
 
 @case("-n pins the connection count: no adapting, stats say N")
