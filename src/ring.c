@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -29,6 +31,8 @@ struct rc_ring *rc_ring_new(size_t nslots, size_t slot_size, uint64_t budget)
 	if (r == NULL || nslots == 0 || slot_size == 0 ||
 	    nslots > SIZE_MAX / slot_size)
 		goto fail;
+	long page = sysconf(_SC_PAGESIZE);
+	r->page = page > 0 ? (size_t)page : 4096;
 	r->slots = calloc(nslots, sizeof *r->slots);
 	r->pool = calloc(nslots, sizeof *r->pool);
 	if (r->slots == NULL || r->pool == NULL)
@@ -112,6 +116,27 @@ static void free_pool_for(struct rc_ring *r, size_t len)
 	}
 }
 
+/*
+ * A pooled buffer keeps its pages, and reusing it costs no page faults:
+ * on loopback, where CPU is what counts, that is 400 faults less per
+ * 1.5 MiB chunk (256 MiB at 20 MiB/s per request took 0.80 s with them
+ * given back, 0.74 s kept). Where many connections share a far link
+ * the CPU idles, and the pool's pages were most of the RSS (every
+ * pooled buffer whole, while the chunks in flight hold a fraction of
+ * theirs): lean gives them back to the system, the mapping kept, and
+ * they come back zeroed as bytes land.
+ */
+static void give_back_pages(const struct rc_ring *r, unsigned char *p,
+			    size_t cap)
+{
+	uintptr_t page = (uintptr_t)r->page;
+	uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t b = ((uintptr_t)p + cap) & ~(page - 1);
+
+	if (r->lean && b > a)
+		(void)madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
 /* Takes back the buffers of the chunks the consumer released: they are
  * the fetcher's again (head was loaded after the consumer stopped
  * reading them). A buffer the full pool has no room for is freed. */
@@ -122,6 +147,7 @@ static void reclaim(struct rc_ring *r, uint64_t head)
 		if (s->buf != NULL) {
 			r->live -= s->bufcap;
 			if (r->npool < r->nslots) {
+				give_back_pages(r, s->buf, s->bufcap);
 				r->pool[r->npool++] =
 				    (struct rc_buf){s->buf, s->bufcap};
 			} else {

@@ -85,6 +85,9 @@ struct rc_ring {
 	struct rc_buf *pool;   /* nslots, owned: buffers of released chunks */
 	size_t npool;
 	uint64_t reclaimed;    /* chunks before it gave their buffers back */
+	bool lean;	       /* pooled buffers give their pages back
+				* (fetcher only; ring.c give_back_pages) */
+	size_t page;	       /* the system's page size */
 	_Atomic uint64_t peak; /* the most bytes ever held */
 
 	_Atomic uint64_t claimed; /* chunks claimed so far */

@@ -1555,14 +1555,14 @@ def t_json_stats(env):
                        input=r.err.splitlines()[0], capture_output=True,
                        text=True)
     expect(p.returncode == 0, "json.tool rejects a line")
-    # The 2 MiB buffer of a 4 MiB file, in 512 KiB chunks, feeds four
-    # connections; the 503 halves them.
+    # The 2 MiB buffer of a 4 MiB file, in 512 KiB chunks, feeds eight
+    # connections (rc_sched_conn_feed); the 503 halves them.
     r = run(env, ["--stats", env.furl("stats", "s503@2", "f4194305")])
     expect_run(r, 0, env.files["f4194305"],
                err=r"^rangecat: at byte \d+: HTTP 503: server error; "
                r"retry 1/5 in 1\.0 s\n"
                r"rangecat: stats: bytes=4194305 seconds=[0-9.]+ "
-               r"rate=\d+ retries=1 connections=2 exit=0 peak_buffer=\d+ "
+               r"rate=\d+ retries=1 connections=4 exit=0 peak_buffer=\d+ "
                r"etag=\"v1-4194305"
                r"\"$")
 

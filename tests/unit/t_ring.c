@@ -123,6 +123,37 @@ static uint64_t drain(struct rc_ring *r, uint64_t *pos, uint64_t *total,
 	}
 }
 
+/* lean: a released chunk's buffer goes to the pool with its pages given
+ * back (they read as zero until written again), and the chunk that
+ * takes it next holds its own bytes. Without lean the pages are kept. */
+static void lean(void)
+{
+	const uint64_t len = 256 << 10;
+	struct rc_ring *r = rc_ring_new(4, len, 4 * len);
+	uint64_t pos = 0, total = 0;
+	int bad = 0;
+
+	for (int round = 0; round < 2; round++) {
+		r->lean = round == 0;
+		uint64_t seq = rc_ring_claim(r, total, len);
+		CHECK(seq != UINT64_MAX);
+		put(r, seq, 0, len);
+		unsigned char *b = rc_ring_buf(r, seq);
+		CHECK(drain(r, &pos, &total, &bad) == len && bad == 0);
+		/* the next claim reclaims the released buffer into the
+		 * pool; the middle page shows whether its pages went */
+		uint64_t next = rc_ring_claim(r, total, len);
+		CHECK(next == seq + 1 && r->npool == 1 && r->pool[0].p == b);
+		size_t mid = len / 2;
+		CHECK(round == 0 ? b[mid] == 0
+				 : b[mid] == pat(total - len + mid));
+		put(r, next, 0, len);
+		CHECK(rc_ring_buf(r, next) == b);
+		CHECK(drain(r, &pos, &total, &bad) == len && bad == 0);
+	}
+	rc_ring_free(r);
+}
+
 /* The window starts at two slots and grows only while the head chunk is
  * incomplete; buffers are allocated at the first byte, reused after
  * release, and never exceed the budget. */
@@ -481,6 +512,7 @@ int main(void)
 	CHECK(rc_ring_new(0, 10, 10) == NULL);
 	threaded();
 	growth();
+	lean();
 	budget_rule();
 	model();
 	threaded_varying();
