@@ -2063,6 +2063,34 @@ static void drop_stalled(struct rc_fetch *f, double t)
 }
 
 /*
+ * A slow range too short to split (rc_sched_restart_pays): its transfer
+ * ends, its connection with it, and the range goes again from its first
+ * byte not received, as after a stall.
+ */
+static void restart_hopeless(struct rc_fetch *f, double t)
+{
+	char why[96];
+
+	for (unsigned i = 0; i < f->nx && !f->failed; i++) {
+		struct xfer *x = &f->x[i];
+		if (x->state != RC_XS_RUNNING || x->spanning || x->probe ||
+		    x->first_byte == 0 || x->end == RC_UNKNOWN ||
+		    x->end - x->cur >= MIN_SPLIT || !is_slow(f, x, t))
+			continue;
+		struct rc_sched_range r = range_of(x, x->end);
+		if (!rc_sched_restart_pays(&r, x->end - x->cur, t,
+					   f->typical_rate, f->typical_wait))
+			continue;
+		curl_multi_remove_handle(f->multi, x->h);
+		xfer_state_set(x, RC_XS_DONE);
+		snprintf(why, sizeof why,
+			 "%.0f bytes/s with %" PRIu64 " bytes left, too slow",
+			 (double)x->got / (t - x->first_byte), x->end - x->cur);
+		retry(f, x, why, -1);
+	}
+}
+
+/*
  * --speed-limit B --speed-time S: the run fails when, for S seconds in
  * which it waited on the network, it received under B bytes/s in all.
  * The window restarts whenever no transfer is running (retry waits, a
@@ -2266,6 +2294,7 @@ static void *run(void *arg)
 		}
 		double t = now_s();
 		drop_stalled(f, t);
+		restart_hopeless(f, t);
 		check_speed(f, t);
 		if (f->mode == MODE_PARALLEL && !f->plan_done &&
 		    rc_sched_conn_tick(&f->conn, t, f->rx, receiving(f),

@@ -687,3 +687,15 @@ bool rc_sched_split_pays(const struct rc_sched_range *r, uint64_t left,
 
 	return rate > 0 && (double)left > 2 * rate * typical_wait;
 }
+
+bool rc_sched_restart_pays(const struct rc_sched_range *r, uint64_t left,
+			   double t, double typical_rate, double typical_wait)
+{
+	double rate = own_rate(r, t);
+
+	if (left == 0 || rate <= 0 || typical_rate <= 0)
+		return false;
+	double own = (double)left / rate;
+	double again = 2 * typical_wait + (double)left / typical_rate;
+	return own >= 1.0 && own > RC_SCHED_RESTART * again;
+}

@@ -343,4 +343,17 @@ bool rc_sched_is_slow(const struct rc_sched_range *r, double t,
 bool rc_sched_split_pays(const struct rc_sched_range *r, uint64_t left,
 			 double t, double typical_wait);
 
+/*
+ * Whether a slow range too short to split (a split leaves the owner its
+ * front half, and halving stops at 64 KiB) ends sooner asked again on a
+ * new connection: a handshake and a request (two typical waits) and its
+ * left bytes at the typical rate, against the left bytes at its own
+ * rate. It pays when its own way takes RC_SCHED_RESTART times as long
+ * and a second at least. A server dripping a byte every 0.5 s held the
+ * last 64 KiB of a range for nine hours: no stall, no split.
+ */
+#define RC_SCHED_RESTART 4.0
+bool rc_sched_restart_pays(const struct rc_sched_range *r, uint64_t left,
+			   double t, double typical_rate, double typical_wait);
+
 #endif

@@ -827,6 +827,23 @@ static void units(void)
 	r.first_byte = 0;
 	CHECK(rc_sched_is_slow(&r, 0.5, 20 * MiB, 0.1));
 	CHECK(!rc_sched_is_slow(&r, 0.3, 20 * MiB, 0.1));
+	/* Asked again: 64 KiB at 2 bytes/s against two waits and 64 KiB at
+	 * the typical rate; not at half the typical rate (2 ms), not under a
+	 * second at its own, not without a rate of its own. */
+	r = (struct rc_sched_range){.started = 0, .first_byte = 1, .got = 8};
+	CHECK(rc_sched_restart_pays(&r, 64 << 10, 5, 20 * MiB, 0.1));
+	CHECK(!rc_sched_restart_pays(&r, 64 << 10, 5, 0, 0.1));
+	CHECK(!rc_sched_restart_pays(&r, 0, 5, 20 * MiB, 0.1));
+	r.got = (uint64_t)(4 * 10 * MiB);
+	CHECK(!rc_sched_restart_pays(&r, 64 << 10, 5, 20 * MiB, 0.1));
+	r.got = 64 << 10; /* 16 KiB/s: 4 s for the 64 KiB, 0.2 s again */
+	CHECK(rc_sched_restart_pays(&r, 64 << 10, 5, 20 * MiB, 0.1));
+	r.got = 256 << 10; /* 64 KiB/s: 1 s, against 0.2 s again */
+	CHECK(rc_sched_restart_pays(&r, 64 << 10, 5, 20 * MiB, 0.1));
+	r.got = 320 << 10; /* 80 KiB/s: 0.8 s, under a second */
+	CHECK(!rc_sched_restart_pays(&r, 64 << 10, 5, 20 * MiB, 0.1));
+	r.first_byte = 0;
+	CHECK(!rc_sched_restart_pays(&r, 64 << 10, 5, 20 * MiB, 0.1));
 }
 
 int main(void)
