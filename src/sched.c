@@ -319,12 +319,16 @@ static bool judge_halving(struct rc_sched_conn *c, double t, uint64_t rx)
 	    rate < c->prev_rate * (1 - RC_SCHED_CLIMB)) {
 		/* The very first halving lost a quarter or more: every
 		 * connection counts here (a per-connection cap), so climb
-		 * from the start as a long path does. A smaller loss is a link
-		 * the start nearly fills (or noise): more would not pay. */
+		 * from the start as a long path does, by doubling (a start
+		 * under RC_SCHED_CAPPED each never halved; here the loss may
+		 * be noise on a busy loopback, and a jump to the cap took a
+		 * loopback run to 32). A smaller loss is a link the start
+		 * nearly fills (or noise): more would not pay. */
+		unsigned next = back * 2 < c->cap ? back * 2 : c->cap;
 		snprintf(c->why, sizeof c->why,
 			 "lost %.0f%% with %u connections: trying %u", -d, n,
-			 c->cap);
-		climb_to(c, t, c->cap, c->prev_rate);
+			 next);
+		climb_to(c, t, next, c->prev_rate);
 		return true;
 	}
 	snprintf(c->why, sizeof c->why,
@@ -417,19 +421,27 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 	}
 	if (mean) {
 		++c->windows;
-		/* A halving that already lost a quarter of the rate is
-		 * undone after one window: waiting for the others costs a
-		 * far link seconds at a fraction of its rate. */
-		if (c->windows < RC_SCHED_DOWN_WINDOWS &&
-		    !(c->down && (double)(rx - c->down_rx) / (t - c->down_at) <
-				     c->prev_rate * (1 - RC_SCHED_CLIMB)))
+		/* One window is enough where the answer is clear: a far
+		 * start's halving that already lost a quarter of the rate
+		 * is undone (waiting for the others costs a far link
+		 * seconds at a fraction of its rate; on a short path one
+		 * window of 50 ms is too noisy to undo on, and three cost
+		 * little), and starting connections that carry under
+		 * RC_SCHED_CAPPED each climb (the others cost a capped link
+		 * a tenth of a second at a quarter of its rate). */
+		double so_far = (double)(rx - c->down_rx) / (t - c->down_at);
+		bool capped = !c->down && c->n < c->cap &&
+			      so_far < (double)c->n * RC_SCHED_CAPPED;
+		if (c->windows < RC_SCHED_DOWN_WINDOWS && !capped &&
+		    !(c->down && c->far &&
+		      so_far < c->prev_rate * (1 - RC_SCHED_CLIMB)))
 			return false;
 		if (c->down)
 			return judge_halving(c, t, rx);
-		rate = (double)(rx - c->down_rx) / (t - c->down_at);
+		rate = so_far;
 		c->windows = 0;
 		c->last_rate = 0;
-		if (rate < (double)c->n * RC_SCHED_CAPPED && c->n < c->cap) {
+		if (capped) {
 			/* Each connection carries little on a short path:
 			 * a per-connection cap, or a slow link. Climb
 			 * straight to the cap; if that does not pay, the
