@@ -2237,7 +2237,9 @@ static int poll_ms(struct rc_fetch *f, double t)
 		if (x->state == RC_XS_RUNNING && stall < wait)
 			wait = stall;
 	}
-	if (f->pace_left > 0 && f->pace_next - t < wait)
+	/* A launch held back by pace (one due, with every transfer busy,
+	 * waits for a transfer's end instead: no wake-up for it). */
+	if (f->pace_left > 0 && f->pace_next > t && f->pace_next - t < wait)
 		wait = f->pace_next - t;
 	return wait <= 0 ? 0 : (int)(wait * 1000) + 1;
 }
