@@ -107,3 +107,15 @@ def t_engine_head_503(env):
                       env.furl("h503-%d" % n, "s503@%d" % n, name)],
                 timeout=60)
         expect_run(r, 0, env.files[name])
+
+
+@case("a server dripping a byte every 0.5 s: the last bit, too short to "
+      "split, is asked again on a new connection")
+def t_engine_drip(env):
+    # Request 3 drips: it never stalls (--stall-timeout 30), splits halve
+    # it down to under 64 KiB, and that rest is asked again
+    # (rc_sched_restart_pays). The build before timed out here.
+    data = env.files["f20971520"]
+    r = run(env, ["--stall-timeout", "30", "--chunk-size", "1M", "-v",
+                  env.furl("eng-drip", "drip@3", "f20971520")], timeout=40)
+    expect_run(r, 0, data, err=r"bytes left, too slow; retry 1/")

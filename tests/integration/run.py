@@ -635,9 +635,6 @@ MATRIX = [
     ("extra@2",       "exact", r"", 20),
     ("slow@3",        "exact", r"split: bytes", 20),
     ("slow@1x3",      "exact", r"split: bytes", 20),
-    # A byte every 0.5 s never stalls, and halving stops at 64 KiB: the
-    # last bit is asked again on a new connection.
-    ("drip@3",        "exact", r"bytes left, too slow; retry 1/", 40),
     ("redirect",      "exact", r"final URL", 20),
     ("redirect,reset@4", "exact", r"retry", 20),
     ("loop",          2, r"too many redirects", 20),
