@@ -1377,14 +1377,6 @@ static uint64_t chunk_target(const struct rc_fetch *f)
 			      share < slot ? share : slot);
 }
 
-/* Plans and starts work for idle transfers while slots are free, as many
- * as the connection controller allows. Until the whole file is planned,
- * only a clear straggler is split: a split closes its owner's connection
- * (the owner stops by failing its write), and the new one starts slow,
- * so splitting a range merely because the buffer is full made a storm
- * of cold connections at 100 ms (152 splits and 72 connections for 256
- * MiB against none and 24 without). At the end of the file an idle
- * transfer may split any range that pays, to trim the tail. */
 /*
  * The count just rose by many: their requests go out spread over wait
  * s (about a range's request and reply), not all at once. Launched
@@ -1407,6 +1399,14 @@ static void pace(struct rc_fetch *f, double wait)
 	f->pace_next = now_s();
 }
 
+/* Plans and starts work for idle transfers while slots are free, as many
+ * as the connection controller allows. Until the whole file is planned,
+ * only a clear straggler is split: a split closes its owner's connection
+ * (the owner stops by failing its write), and the new one starts slow,
+ * so splitting a range merely because the buffer is full made a storm
+ * of cold connections at 100 ms (152 splits and 72 connections for 256
+ * MiB against none and 24 without). At the end of the file an idle
+ * transfer may split any range that pays, to trim the tail. */
 static void schedule(struct rc_fetch *f)
 {
 	if (f->failed || f->mode == MODE_PROBE || atomic_load(&f->run->hold))

@@ -26,9 +26,9 @@ def t_cpu_fewer(env):
     # Every later step is a halving judged by the rate, or its undoing.
     for s in steps[1:]:
         # (halving stops at RC_SCHED_FEWEST: "no loss with 2 ...: settled
-        # at 2" when two keep the rate)
+        # at 2" when two keep the rate; it settles where it stands)
         expect(re.fullmatch(r"no loss with (\d+) connections? \([-+]\d+%\)"
-                            r": (trying \d+|settled at \d+)|lost \d+% with "
+                            r": (trying \d+|settled at \1)|lost \d+% with "
                             r"\d+ connections?: (settled at|trying) \d+",
                             s), "unexpected step: %s" % shown)
     # --stats names the count the last decision left.
