@@ -592,9 +592,17 @@ static void url_plain(const char *url, char *out, size_t outlen)
 	out[strcspn(out, "?#")] = '\0';
 }
 
+double rc_fetch_refresh_margin(double life)
+{
+	double m = life / 4 > 30 ? 30 : life / 4;
+	double least = life / 2 > 2 ? 2 : life / 2;
+
+	return m > least ? m : least;
+}
+
 /* f->url was replaced: by where the origin redirected (redirected), or by
  * the origin itself. A target whose query names its expiry is asked for
- * again a quarter of its remaining life (at most 30 s) before it. */
+ * again rc_fetch_refresh_margin before it. */
 static void note_target(struct rc_fetch *f, bool redirected)
 {
 	double now = wall_s();
@@ -611,7 +619,7 @@ static void note_target(struct rc_fetch *f, bool redirected)
 		       "the origin is asked again when it refuses");
 		return;
 	}
-	double margin = (exp - now) / 4 > 30 ? 30 : (exp - now) / 4;
+	double margin = rc_fetch_refresh_margin(exp - now);
 	f->refresh_at = exp - margin;
 	rc_log("the redirect target expires in %.1f s: the origin is asked "
 	       "again %.1f s before",

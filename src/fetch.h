@@ -75,6 +75,12 @@ const char *rc_fetch_pin_line(const struct rc_fetch *f);
  * Storage V2). 0 when it names none. */
 uint64_t rc_fetch_url_expiry(const char *url);
 
+/* How long before a target's expiry, life seconds away, the origin is
+ * asked for a fresh one: a quarter of its life, at most 30 s, but at
+ * least half of it up to 2 s (a fresh target costs a request to the
+ * origin and one to the target, with their handshakes). */
+double rc_fetch_refresh_margin(double life);
+
 /*
  * Where one of the fetcher's transfers is in its life. One function in
  * fetch.c changes it, and only along the transitions rc_fetch_state_ok

@@ -48,6 +48,15 @@ int main(void)
 	CHECK(rc_fetch_url_expiry("https://h/k?Expires") == 0);
 	CHECK(rc_fetch_url_expiry("https://h/k?a&Expires=7") == 7);
 
+	/* A quarter of the life, at most 30 s; at least half of it up to
+	 * 2 s, so a short-lived target's refresh has time to land. */
+	CHECK(rc_fetch_refresh_margin(3600) == 30);
+	CHECK(rc_fetch_refresh_margin(60) == 15);
+	CHECK(rc_fetch_refresh_margin(8) == 2);
+	CHECK(rc_fetch_refresh_margin(6) == 2);
+	CHECK(rc_fetch_refresh_margin(2) == 1);
+	CHECK(rc_fetch_refresh_margin(1) == 0.5);
+
 	/* The secrets of real signed targets never reach a log line. */
 	CHECK(redacted("https://objects.githubusercontent.com/r/1?X-Amz-"
 		       "Credential=AKIDSECRET%2F20130524&X-Amz-Signature=SIGX",
