@@ -374,6 +374,55 @@ static void say_resume(const char *head, const char *cmd)
 	free(line);
 }
 
+/* Room for a resume command built from argv (with -C, --if-match and
+ * extra words besides): every word quoted at worst, 4 bytes a byte, since
+ * a command cut short would be a wrong one. */
+static size_t command_room(int argc, char *argv[])
+{
+	size_t cap = 1024 + RC_ETAG_MAX * 4;
+
+	for (int i = 1; i < argc; i++)
+		cap += strlen(argv[i]) * 4 + 4;
+	return cap;
+}
+
+/* Decoded bytes say nothing of the place in the file: no command
+ * continues them. Says so and returns false; true for raw bytes. */
+static bool raw_resumable(const struct rc_opts *o, uint64_t delivered)
+{
+	if (o->mode == RC_MODE_RAW)
+		return true;
+	rc_log_error("delivered %" PRIu64 " decoded bytes; decoding cannot "
+		     "resume mid-stream: run the command again",
+		     delivered);
+	return false;
+}
+
+/* What the resume command cmd cannot carry over: the version check
+ * (unchecked: no strong ETag), the digest of the whole of what (the file,
+ * or the output of several URLs), a URL's password. */
+static void resume_caveats(const struct rc_opts *o, bool unchecked,
+			   const char *what, const char *cmd)
+{
+	if (unchecked)
+		rc_log_error("no strong ETag: the resumed bytes cannot be "
+			     "checked against the earlier version");
+	if (o->digest != RC_DIGEST_NONE)
+		rc_log_error("%s is left out: a continuation cannot check the "
+			     "whole %s's digest; check the finished %s "
+			     "with %s%s",
+			     rc_digest_option(o->digest), what, what,
+			     o->digest == RC_DIGEST_SHA512 ? "sha512sum"
+							   : "sha256sum",
+			     !o->digest_env ? ""
+			     : o->digest == RC_DIGEST_SHA512
+				 ? " (unset RANGECAT_SHA512 to run it)"
+				 : " (unset RANGECAT_SHA256 to run it)");
+	if (strstr(cmd, "[redacted]@"))
+		rc_log_error("the URL's password is not repeated: give it as "
+			     "RANGECAT_USER and RANGECAT_PASSWORD instead");
+}
+
 /* Tells the user how to continue after a failure that delivered bytes. */
 static void resume_hint(enum rc_err err, int argc, char *argv[],
 			const struct rc_opts *o, const struct rc_fetch_info *in,
@@ -388,13 +437,8 @@ static void resume_hint(enum rc_err err, int argc, char *argv[],
 		return; /* every byte was delivered, and they are wrong */
 	if (delivered == 0)
 		return; /* the same command starts over */
-	if (o->mode != RC_MODE_RAW) {
-		rc_log_error("delivered %" PRIu64 " decoded bytes; decoding "
-			     "cannot resume mid-stream: run the command "
-			     "again",
-			     delivered);
+	if (!raw_resumable(o, delivered))
 		return;
-	}
 	if (err == RC_E_CHANGED) {
 		rc_log_error("delivered %" PRIu64
 			     " bytes of the earlier version; they cannot be "
@@ -410,11 +454,7 @@ static void resume_hint(enum rc_err err, int argc, char *argv[],
 		return;
 	}
 	bool ranged = o->has_range && in->end != RC_UNKNOWN;
-	/* Room for every word quoted at worst (4 bytes a byte): a command
-	 * cut short would be a wrong one. */
-	size_t cap = 1024 + RC_ETAG_MAX * 4;
-	for (int i = 1; i < argc; i++)
-		cap += strlen(argv[i]) * 4 + 4;
+	size_t cap = command_room(argc, argv);
 	char *cmd = malloc(cap);
 	if (cmd == NULL) {
 		rc_log_error("delivered %" PRIu64 " bytes", delivered);
@@ -428,23 +468,7 @@ static void resume_hint(enum rc_err err, int argc, char *argv[],
 	snprintf(head, sizeof head,
 		 "delivered %" PRIu64 " bytes; resume with: ", delivered);
 	say_resume(head, cmd);
-	if (in->validator != RC_VAL_ETAG)
-		rc_log_error("no strong ETag: the resumed bytes cannot be "
-			     "checked against the earlier version");
-	if (o->digest != RC_DIGEST_NONE)
-		rc_log_error("%s is left out: a continuation cannot check the "
-			     "whole file's digest; check the finished file "
-			     "with %s%s",
-			     rc_digest_option(o->digest),
-			     o->digest == RC_DIGEST_SHA512 ? "sha512sum"
-							   : "sha256sum",
-			     !o->digest_env ? ""
-			     : o->digest == RC_DIGEST_SHA512
-				 ? " (unset RANGECAT_SHA512 to run it)"
-				 : " (unset RANGECAT_SHA256 to run it)");
-	if (strstr(cmd, "[redacted]@"))
-		rc_log_error("the URL's password is not repeated: give it as "
-			     "RANGECAT_USER and RANGECAT_PASSWORD instead");
+	resume_caveats(o, in->validator != RC_VAL_ETAG, "file", cmd);
 	free(cmd);
 }
 
@@ -751,13 +775,8 @@ static void multi_hint(enum rc_err err, int argc, char *argv[],
 			     red);
 	if (delivered == 0)
 		return; /* the same command starts over */
-	if (o->mode != RC_MODE_RAW) {
-		rc_log_error("delivered %" PRIu64 " decoded bytes; decoding "
-			     "cannot resume mid-stream: run the command "
-			     "again",
-			     delivered);
+	if (!raw_resumable(o, delivered))
 		return;
-	}
 	if (here > 0 && err == RC_E_CHANGED) {
 		rc_log_error("delivered %" PRIu64 " bytes, the last %" PRIu64
 			     " of them of the earlier version of URL %zu; "
@@ -772,9 +791,7 @@ static void multi_hint(enum rc_err err, int argc, char *argv[],
 			     delivered, k + 1);
 		return;
 	}
-	size_t cap = 1024 + RC_ETAG_MAX * 4; /* -C, --if-match, quoting */
-	for (int i = 1; i < argc; i++)
-		cap += strlen(argv[i]) * 4 + 4;
+	size_t cap = command_room(argc, argv);
 	const char **urls = malloc(rest * sizeof *urls);
 	for (size_t i = 0; urls && i < rest; i++) {
 		urls[i] = run->jobs[k + i].url;
@@ -807,18 +824,8 @@ static void multi_hint(enum rc_err err, int argc, char *argv[],
 	    head, sizeof head,
 	    "delivered %" PRIu64 " bytes in all; resume with: ", delivered);
 	say_resume(head, cmd);
-	if (here > 0 && in->validator != RC_VAL_ETAG)
-		rc_log_error("no strong ETag: the resumed bytes cannot be "
-			     "checked against the earlier version");
-	if (o->digest != RC_DIGEST_NONE)
-		rc_log_error("%s is left out: a continuation cannot check the "
-			     "whole digest; check the finished output with %s",
-			     rc_digest_option(o->digest),
-			     o->digest == RC_DIGEST_SHA512 ? "sha512sum"
-							   : "sha256sum");
-	if (strstr(cmd, "[redacted]@"))
-		rc_log_error("the URL's password is not repeated: give it as "
-			     "RANGECAT_USER and RANGECAT_PASSWORD instead");
+	resume_caveats(o, here > 0 && in->validator != RC_VAL_ETAG, "output",
+		       cmd);
 	free(cmd);
 	free(urls);
 }

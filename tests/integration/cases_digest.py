@@ -204,3 +204,15 @@ def t_digest_resume(env):
                   env.furl("dg-res2", "s404@5", "f20971520")],
             envvars={"RANGECAT_SHA512": sha512(data)})
     expect_run(r, 2, None, err=r"unset RANGECAT_SHA512 to run it")
+    # Several URLs: the digest is the whole output's, and the hint says
+    # so, and to unset the variable (the continuation would check it).
+    first = env.files["f65537"]
+    r = run(env, ["--retries", "0", "--chunk-size", "1M", env.url("f65537"),
+                  env.furl("dg-res3", "s404@5", "f20971520")],
+            envvars={"RANGECAT_SHA256": sha(first + data)})
+    expect_run(r, 2, None, err=r"--sha256 is left out: a continuation "
+               r"cannot check the whole output's digest; check the "
+               r"finished output with sha256sum \(unset RANGECAT_SHA256 "
+               r"to run it\)")
+    expect(re.search(r"delivered \d+ bytes in all; resume with: ", r.err),
+           "no resume hint: %s" % r.err)
