@@ -7,6 +7,10 @@
 @case("loopback: the count halves from 8 while the rate holds; -v says "
       "why, --stats shows where it settled")
 def t_cpu_fewer(env):
+    if valgrind or tsan_build():
+        # 8 connections there carry under 32 MiB/s each (83 MiB/s in
+        # all under TSan): the rule for a capped link climbs, rightly.
+        raise Skip("an instrumented binary is slower than a capped link")
     out = os.path.join(env.work, "bigout")
     p = subprocess.run([BIN, "-v", "--stats", env.url("big")],
                        stdout=open(out, "wb"), stderr=subprocess.PIPE,
