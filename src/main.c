@@ -889,6 +889,15 @@ static int give_up(struct run *run, struct rc_inputs *inputs,
 	return finish(o, err, why, 0);
 }
 
+/* An exit before any fetcher or credential exists, its error said. */
+static int quit_early(struct run *run, struct rc_inputs *inputs,
+		      enum rc_err err)
+{
+	free(run->jobs);
+	rc_inputs_free(inputs);
+	return rc_err_exit_status(err);
+}
+
 int main(int argc, char *argv[])
 {
 	struct rc_opts o;
@@ -938,7 +947,7 @@ int main(int argc, char *argv[])
 							    : o.verbose);
 	if (o.start == RC_START_APPEND && !o.output) {
 		if ((err = append_offset(&start)) != RC_OK)
-			return rc_err_exit_status(err);
+			return quit_early(&run, &inputs, err);
 	} else if (o.start == RC_START_OFFSET) {
 		start = o.offset; /* with --shard: inside the shard */
 	} else if (o.has_range) {
@@ -963,12 +972,12 @@ int main(int argc, char *argv[])
 		       " bytes in chunks of %" PRIu64,
 		       limit, o.memory, o.chunk_size);
 	if (o.mode == RC_MODE_EXTRACT && (err = enter_dir(&o)) != RC_OK)
-		return rc_err_exit_status(err);
+		return quit_early(&run, &inputs, err);
 	clock_gettime(CLOCK_MONOTONIC, &run_start);
 	install_signals(o.max_time);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		rc_log_error("libcurl failed to initialise");
-		return rc_err_exit_status(RC_E_NETWORK);
+		return quit_early(&run, &inputs, RC_E_NETWORK);
 	}
 	/* Credentials: read once, for every URL (each gets its own origin's:
 	 * netrc by host, a URL's user:password for that URL alone), then
