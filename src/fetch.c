@@ -88,6 +88,8 @@ struct xfer {
 	unsigned others;    /* other transfers running at its launch */
 	bool new_conn;	    /* this attempt opened its connection */
 	bool room_wait;	    /* this attempt waited for buffer room */
+	bool dropped;	    /* restart_hopeless ended this attempt */
+	bool hopeless;	    /* ... this range's: once per range */
 	double started;
 	double first_byte; /* when this attempt's first body byte came, 0 */
 	double last_byte;  /* when the last body byte came */
@@ -984,6 +986,7 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	x->last_byte = x->started;
 	x->new_conn = false;
 	x->room_wait = false;
+	x->dropped = false;
 	rc_log("GET bytes=%s%s", range, x->probe ? " (probe)" : "");
 	curl_multi_add_handle(f->multi, x->h);
 	xfer_state_set(x, RC_XS_CONNECTING);
@@ -1347,6 +1350,7 @@ static bool try_split(struct rc_fetch *f, struct xfer *idle, bool only_slow)
 		idle->cur = mid;
 		idle->end = g[n].end;
 		idle->fails = 0;
+		idle->hopeless = false;
 		rc_log("split: bytes %" PRIu64 "-%" PRIu64
 		       " of a slow range go to another connection",
 		       mid, g[n].end - 1);
@@ -1393,8 +1397,11 @@ static uint64_t chunk_target(const struct rc_fetch *f)
  * of each wave every chunk's buffer is being filled at once. Spread
  * out, chunks land and leave one after another (at 100 ms, with the
  * pool's pages given back, 66 -> 52 MiB RSS for 1 GiB; alone, neither
- * moved it by more than 4 MiB).
+ * moved it by more than 4 MiB). Over PACE_MOST at most: a probe's wait
+ * also holds name lookups, handshakes and a server's first thought (a
+ * cold object's 10 s spread 24 launches over 10 s: 17 s, not 10 s).
  */
+#define PACE_MOST 0.5
 static void pace(struct rc_fetch *f, double wait)
 {
 	unsigned act = active(f);
@@ -1402,6 +1409,8 @@ static void pace(struct rc_fetch *f, double wait)
 
 	if (add < 2 || wait < RC_SCHED_FAR_WAIT / 2)
 		return;
+	if (wait > PACE_MOST)
+		wait = PACE_MOST;
 	f->pace_left = add;
 	f->pace_gap = wait / add;
 	f->pace_next = now_s();
@@ -1459,6 +1468,7 @@ static void schedule(struct rc_fetch *f)
 			x->cur = f->plan_off;
 			x->end = f->end;
 			x->fails = 0;
+			x->hopeless = false;
 			f->plan_done = true;
 			if (x->end != RC_UNKNOWN && x->cur >= x->end) {
 				rc_ring_set_nchunks(
@@ -1508,6 +1518,7 @@ static void schedule(struct rc_fetch *f)
 		x->cur = f->plan_off;
 		x->end = f->plan_off + len;
 		x->fails = 0;
+		x->hopeless = false;
 		f->plan_off += len;
 		f->plan_prev = len;
 		if (f->plan_off == f->end) {
@@ -1555,11 +1566,14 @@ static void retry(struct rc_fetch *f, struct xfer *x, const char *why,
 	}
 	/* An attempt rangecat held paused for buffer room (while the head
 	 * chunk waited, perhaps on a retry of its own) may lose its
-	 * connection to the server's send timeout: not the server's fault,
-	 * so it goes again at once, like an attempt that made progress. */
-	uint64_t progress = x->room_wait && x->got < RC_SCHED_MIN_PROGRESS
-				? RC_SCHED_MIN_PROGRESS
-				: x->got;
+	 * connection to the server's send timeout, and one it ended as too
+	 * slow (restart_hopeless) failed at nothing: not the server's
+	 * fault, so it goes again at once, like an attempt that made
+	 * progress. */
+	uint64_t progress =
+	    (x->room_wait || x->dropped) && x->got < RC_SCHED_MIN_PROGRESS
+		? RC_SCHED_MIN_PROGRESS
+		: x->got;
 	switch (rc_sched_after_failure(&f->policy, &x->fails, progress, false,
 				       retry_after, &delay)) {
 	case RC_SCHED_GIVE_UP:
@@ -2076,8 +2090,12 @@ static void drop_stalled(struct rc_fetch *f, double t)
 
 /*
  * A slow range too short to split (rc_sched_restart_pays): its transfer
- * ends, its connection with it, and the range goes again from its first
- * byte not received, as after a stall.
+ * ends, its connection with it, and the range goes again at once from
+ * its first byte not received, as after a stall. Once per range: where
+ * the new request is as slow, the server is slow for every request
+ * (the typical rate, taken from whole ranges, may be from before it
+ * slowed down), and the range finishes at its own rate. The probe's
+ * range counts once the probe was judged.
  */
 static void restart_hopeless(struct rc_fetch *f, double t)
 {
@@ -2085,9 +2103,10 @@ static void restart_hopeless(struct rc_fetch *f, double t)
 
 	for (unsigned i = 0; i < f->nx && !f->failed; i++) {
 		struct xfer *x = &f->x[i];
-		if (x->state != RC_XS_RUNNING || x->spanning || x->probe ||
-		    x->first_byte == 0 || x->end == RC_UNKNOWN ||
-		    x->end - x->cur >= MIN_SPLIT || !is_slow(f, x, t))
+		if (x->state != RC_XS_RUNNING || x->spanning || x->hopeless ||
+		    (x->probe && f->mode == MODE_PROBE) || x->first_byte == 0 ||
+		    x->end == RC_UNKNOWN || x->end - x->cur >= MIN_SPLIT ||
+		    !is_slow(f, x, t))
 			continue;
 		struct rc_sched_range r = range_of(x, x->end);
 		if (!rc_sched_restart_pays(&r, x->end - x->cur, t,
@@ -2095,6 +2114,8 @@ static void restart_hopeless(struct rc_fetch *f, double t)
 			continue;
 		curl_multi_remove_handle(f->multi, x->h);
 		xfer_state_set(x, RC_XS_DONE);
+		x->dropped = true;
+		x->hopeless = true;
 		snprintf(why, sizeof why,
 			 "%.0f bytes/s with %" PRIu64 " bytes left, too slow",
 			 (double)x->got / (t - x->first_byte), x->end - x->cur);

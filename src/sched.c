@@ -436,7 +436,10 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 		 * RC_SCHED_CAPPED each climb (the others cost a capped link
 		 * a tenth of a second at a quarter of its rate). */
 		double so_far = (double)(rx - c->down_rx) / (t - c->down_at);
+		/* (Only while they all run: a full buffer, a slow reader,
+		 * holds them back, not a cap.) */
 		bool capped = !c->down && c->n < c->cap &&
+			      busy >= 0.75 * c->n &&
 			      so_far < (double)c->n * RC_SCHED_CAPPED;
 		if (c->windows < RC_SCHED_DOWN_WINDOWS && !capped &&
 		    !(c->down && c->far &&
