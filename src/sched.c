@@ -387,14 +387,8 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 	if (c->win_at == 0) {
 		/* A halving is measured once the transfers over the new
 		 * count have ended: on a slow link their ranges take
-		 * seconds and would carry the rate meanwhile. The starting
-		 * count on a short path is measured once its connections
-		 * are up, two round trips: a capped link carries a quarter
-		 * of its rate meanwhile. */
-		double up = mean && !c->down ? 2 * rtt : span;
-		if (up < RC_SCHED_UP)
-			up = RC_SCHED_UP;
-		if (t - c->step_at < up || (c->down && running > c->n))
+		 * seconds and would carry the rate meanwhile. */
+		if (t - c->step_at < span || (c->down && running > c->n))
 			return false;
 		c->win_at = t;
 		c->win_rx = rx;

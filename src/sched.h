@@ -179,10 +179,7 @@ uint64_t rc_sched_memory_for_limit(uint64_t limit);
  * first. Windows judging a doubling last 100 ms at least. */
 #define RC_SCHED_WINDOW_BYTES (256u << 10)
 #define RC_SCHED_DOWN_WINDOWS 3 /* windows that judge a halving */
-/* s: the starting connections on a short path are up after two round
- * trips, and this long at least, before their first window. */
-#define RC_SCHED_UP 0.010
-#define RC_SCHED_CLIMB 0.25 /* a first halving losing this climbs */
+#define RC_SCHED_CLIMB 0.25	/* a first halving losing this climbs */
 /* On a short path, connections that carry under this each at the start
  * are held back by a per-connection cap (a store's per-request limit)
  * or a slow link: the count climbs to the cap at once instead of
