@@ -2094,19 +2094,20 @@ static void drop_stalled(struct rc_fetch *f, double t)
  * its first byte not received, as after a stall. Once per range: where
  * the new request is as slow, the server is slow for every request
  * (the typical rate, taken from whole ranges, may be from before it
- * slowed down), and the range finishes at its own rate. The probe's
- * range counts once the probe was judged.
+ * slowed down), and the range finishes at its own rate. In parallel
+ * mode only, where the version is pinned; the probe's range counts too.
  */
 static void restart_hopeless(struct rc_fetch *f, double t)
 {
 	char why[96];
 
+	if (f->mode != MODE_PARALLEL)
+		return; /* one stream, or no version pinned yet */
 	for (unsigned i = 0; i < f->nx && !f->failed; i++) {
 		struct xfer *x = &f->x[i];
 		if (x->state != RC_XS_RUNNING || x->spanning || x->hopeless ||
-		    (x->probe && f->mode == MODE_PROBE) || x->first_byte == 0 ||
-		    x->end == RC_UNKNOWN || x->end - x->cur >= MIN_SPLIT ||
-		    !is_slow(f, x, t))
+		    x->first_byte == 0 || x->end == RC_UNKNOWN ||
+		    x->end - x->cur >= MIN_SPLIT || !is_slow(f, x, t))
 			continue;
 		struct rc_sched_range r = range_of(x, x->end);
 		if (!rc_sched_restart_pays(&r, x->end - x->cur, t,

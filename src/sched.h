@@ -159,7 +159,7 @@ uint64_t rc_sched_memory_for_limit(uint64_t limit);
  * over its count have ended; a far start's halving is undone after one
  * window when it lost a quarter of the rate already. When that first
  * halving loses a quarter or more (a per-connection cap: 35-50%), the
- * count climbs from the start as before; after a smaller loss it
+ * count climbs from the start by doubling; after a smaller loss it
  * settles at the start. Where
  * a per-connection cap makes every connection count at a distance
  * (100 ms, 20 MiB/s per request), the doubling pays, so the count

@@ -639,9 +639,9 @@ static void near_capped(void)
 	       best / MiB, 100 * rate_of(&w, &r) / best);
 	CHECK(r.done && r.n >= 32);
 	CHECK(r.low == RC_SCHED_CONN_START); /* no halving */
-	/* One 50 ms window at 8 to measure, then the cap: 98% of the best
-	 * fixed over 2 GiB (with a halving first and a climb by doubling:
-	 * 85%). */
+	/* 0.1 s at 8 (50 ms for the connections to come up, one 50 ms
+	 * window to measure), then the cap: 98% of the best fixed over 2
+	 * GiB (with a halving first and a climb by doubling: 85%). */
 	CHECK(rate_of(&w, &r) >= 0.95 * best);
 }
 
