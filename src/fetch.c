@@ -207,6 +207,17 @@ static void fail_past_end(struct rc_fetch *f, uint64_t off, uint64_t total)
 }
 
 /*
+ * Whether -r A-B names no byte of a file of total bytes: A is not in it
+ * (curl gets a 416). -C N at the end is a finished download instead, and
+ * a resumed -o FILE's start lies past A, so only A counts.
+ */
+static bool range_outside(const struct rc_fetch *f, uint64_t total)
+{
+	return f->o->has_range && !f->o->range_suffix &&
+	       f->o->range_first >= total;
+}
+
+/*
  * Where a transfer is in its life (enum rc_xfer_state), and the only
  * ways it moves on. The table in docs/ARCHITECTURE.md ("The fetcher")
  * says which code takes each step:
@@ -1147,6 +1158,10 @@ static void decide_after_probe(struct xfer *x)
 				fail_past_end(f, f->start, f->total);
 				return;
 			}
+			if (range_outside(f, f->total)) {
+				fail_past_end(f, f->o->range_first, f->total);
+				return;
+			}
 			if (f->end == RC_UNKNOWN || f->end > f->total)
 				f->end = f->total;
 		}
@@ -1767,6 +1782,10 @@ static void stream_ends(struct rc_fetch *f, struct xfer *x)
  * last. */
 static void nothing_to_send(struct rc_fetch *f, struct xfer *x)
 {
+	if (x->v.total != RC_UNKNOWN && range_outside(f, x->v.total)) {
+		fail_past_end(f, f->o->range_first, x->v.total);
+		return;
+	}
 	if (x->seq != UINT64_MAX)
 		rc_ring_end_at(f->ring, x->seq, 0);
 	else

@@ -239,6 +239,10 @@ def t_val_real_servers(env):
         expect_run(r, 0, b"", quiet=True)
         r = run(env, ["-C", str(len(data) + 1), base + "f20971520"])
         expect_run(r, 2, b"", err=r"size %d bytes" % len(data))
+        for spec in ("%d-" % len(data), "%d-%d" % (len(data), len(data))):
+            r = run(env, ["-r", spec, base + "f20971520"])
+            expect_run(r, 2, b"", err=r"offset %d is past the end of the "
+                       r"file \(size %d bytes\)" % (len(data), len(data)))
         r = run(env, ["-C", "12345", base + "f20971520"])
         expect_run(r, 0, data[12345:])
         path = os.path.join(env.work, which + "-full")

@@ -588,8 +588,24 @@ def t_range(env):
                         data[-1:])):
         r = run(env, ["-r", spec, url])
         expect_run(r, 0, want)
-    r = run(env, ["-r", "%d-" % (len(data) + 5), url])
-    expect_run(r, 2, b"", err=r"size %d" % len(data))
+    # A range that starts at the size names no byte: exit 2 (curl gets a
+    # 416), where -C at the size is a finished download (exit 0).
+    for spec, u in (("%d-" % (len(data) + 5), url), ("%d-" % len(data), url),
+                    ("%d-%d" % (len(data), len(data)), url),
+                    ("%d-" % len(data), env.url("norange/f4194305"))):
+        r = run(env, ["-r", spec, u])
+        expect_run(r, 2, b"", err=r"offset %d is past the end of the file "
+                   r"\(size %d bytes\)" % (int(spec.split("-")[0]),
+                                             len(data)))
+    r = run(env, ["-C", str(len(data)), url])
+    expect_run(r, 0, b"", quiet=True)
+    # -o FILE with -r: the second run finds the range complete.
+    path = os.path.join(env.work, "range-o")
+    for _ in range(2):
+        r = run(env, ["-r", "%d-" % (len(data) - 10), "-o", path, url])
+        expect(r.rc == 0, "-r with -o: exit %d: %s" % (r.rc, r.err))
+        with open(path, "rb") as f:
+            expect(f.read() == data[-10:], "-r with -o: wrong bytes")
 
 
 @case("--if-match: the kept ETag passes, another exits 4")
