@@ -152,6 +152,7 @@ struct rc_fetch {
 	struct seg *segs;     /* MAX_SEGS per slot, owned */
 	double typical_rate;  /* bytes/s of a finished range from its first
 			       * body byte (EWMA), 0 = none */
+	bool rate_rough;      /* ... so far only from short ranges (learn) */
 	double typical_wait;  /* s from request to first byte (EWMA) */
 	unsigned pace_left;   /* launches still spread out (pace) */
 	double pace_next;     /* ... the next one not before */
@@ -1870,6 +1871,35 @@ static void probe_next(struct rc_fetch *f, struct xfer *x)
 }
 
 /*
+ * The typical rate (EWMA) after x's range ended whole, took s after its
+ * request. A range of 64 KiB or more counts from its first body byte.
+ * A shorter one may land in a burst, so it counts over its whole time,
+ * wait included (a rate too low, so a straggler must be slower still),
+ * and only until a longer range has counted: with chunks under 64 KiB
+ * (-n 4 --memory 64K) nothing else would, and a range dripping a byte
+ * at a time would never be judged slow.
+ */
+static void learn_rate(struct rc_fetch *f, const struct xfer *x, double took)
+{
+	double xfer_s = now_s() - x->first_byte;
+
+	if (x->got >= MIN_SPLIT && xfer_s > 0) {
+		double rate = (double)x->got / xfer_s;
+		f->typical_rate = f->typical_rate > 0 && !f->rate_rough
+				      ? 0.7 * f->typical_rate + 0.3 * rate
+				      : rate;
+		f->rate_rough = false;
+	} else if (x->got > 0 && took > 0 &&
+		   (f->typical_rate == 0 || f->rate_rough)) {
+		double rate = (double)x->got / took;
+		f->typical_rate = f->typical_rate > 0
+				      ? 0.7 * f->typical_rate + 0.3 * rate
+				      : rate;
+		f->rate_rough = true;
+	}
+}
+
+/*
  * A connection refused, or reset before any reply, while others were
  * open: the server's connection limit (rc_sched_conn_shed lowers the
  * count and its cap). The range goes again once a transfer is free,
@@ -2070,14 +2100,8 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	if (x->spanning)
 		rc_ring_set_nchunks(f->ring, atomic_load(&f->ring->claimed));
 	double took = now_s() - x->started;
-	double xfer_s = now_s() - x->first_byte;
-	if (!x->spanning && x->got >= MIN_SPLIT && x->first_byte > 0 &&
-	    xfer_s > 0) {
-		double rate = (double)x->got / xfer_s;
-		f->typical_rate = f->typical_rate > 0
-				      ? 0.7 * f->typical_rate + 0.3 * rate
-				      : rate;
-	}
+	if (!x->spanning && x->first_byte > 0)
+		learn_rate(f, x, took);
 	rc_log("bytes up to %" PRIu64 " done in %.3f s", x->end, took);
 	x->probe = false;
 	x->suffix = false;

@@ -122,3 +122,15 @@ def t_engine_drip(env):
     expect_run(r, 0, data, err=r"bytes left, too slow; retry at once")
     expect(re.search(r"delivered \d+ bytes, [1-9]\d* retr", r.err),
            "the restart was not counted: %s" % r.err[-300:])
+
+
+@case("a dripping reply among chunks under 64 KiB is asked again too")
+def t_engine_drip_small(env):
+    # 16 KiB chunks: the typical rate learns from these short ranges
+    # (counted over their whole time), so the drip is judged slow. The
+    # build before never learnt a rate from them and hung.
+    data = env.files["f4194304"]
+    r = run(env, ["--stall-timeout", "30", "-n", "4", "--memory", "64K",
+                  "-v", env.furl("eng-drip-small", "drip@9", "f4194304")],
+            timeout=40)
+    expect_run(r, 0, data, err=r"bytes left, too slow; retry at once")
