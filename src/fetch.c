@@ -2100,8 +2100,13 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	if (x->spanning)
 		rc_ring_set_nchunks(f->ring, atomic_load(&f->ring->claimed));
 	double took = now_s() - x->started;
-	if (!x->spanning && x->first_byte > 0)
+	if (!x->spanning && x->first_byte > 0) {
 		learn_rate(f, x, took);
+		double xfer_s = now_s() - x->first_byte;
+		if (x->probe && f->mode == MODE_PARALLEL && xfer_s > 0)
+			rc_sched_conn_probe(&f->conn, x->got,
+					    (double)x->got / xfer_s, now_s());
+	}
 	rc_log("bytes up to %" PRIu64 " done in %.3f s", x->end, took);
 	x->probe = false;
 	x->suffix = false;

@@ -384,11 +384,26 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 	double floor = mean ? RC_SCHED_WINDOW : 0.1;
 	if (span < floor)
 		span = floor;
+	/* The probe was capped too (rc_sched_conn_probe): the starting
+	 * count's first window begins at once and lasts two round trips,
+	 * where slow start is over within it (a round trip of a quarter
+	 * of RC_SCHED_UP). Further away it would measure the ramp, and a
+	 * climb would be judged against that: at 10 ms, a 1 Gbit/s link
+	 * "gained" 16% with 32 and stayed there. */
+	bool early =
+	    c->early && mean && !c->down && rtt > 0 && rtt <= RC_SCHED_UP / 4;
+	double need = span;
+	if (early) {
+		need = 2 * rtt > RC_SCHED_UP ? 2 * rtt : RC_SCHED_UP;
+		if (need > span)
+			need = span;
+	}
 	if (c->win_at == 0) {
 		/* A halving is measured once the transfers over the new
 		 * count have ended: on a slow link their ranges take
 		 * seconds and would carry the rate meanwhile. */
-		if (t - c->step_at < span || (c->down && running > c->n))
+		if ((!early && t - c->step_at < span) ||
+		    (c->down && running > c->n))
 			return false;
 		c->win_at = t;
 		c->win_rx = rx;
@@ -399,7 +414,7 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 	}
 	c->win_busy += (double)running * dt;
 	double el = t - c->win_at;
-	if (el < span || (mean && (double)(rx - c->win_rx) <
+	if (el < need || (mean && (double)(rx - c->win_rx) <
 				      (double)c->n * RC_SCHED_WINDOW_BYTES))
 		return false;
 	double rate = (double)(rx - c->win_rx) / el;
@@ -407,6 +422,7 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 	c->win_at = t;
 	c->win_rx = rx;
 	c->win_busy = 0;
+	c->early = false; /* one early window: later ones are whole */
 	/* A halving, or the starting count on a short path before its
 	 * first halving, is judged by its mean rate alone: a buffer that
 	 * keeps some transfers waiting only shows that fewer do as well. */
@@ -451,9 +467,10 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 			 * count comes back and halves from here. */
 			snprintf(c->why, sizeof c->why,
 				 "%.1f MiB/s with %u connections, %.1f ms "
-				 "round trip, under %u MiB/s each: trying %u",
+				 "round trip, under %u MiB/s each%s: trying %u",
 				 rate / 1048576, c->n, rtt * 1000,
-				 RC_SCHED_CAPPED >> 20, c->cap);
+				 RC_SCHED_CAPPED >> 20,
+				 early ? " as the first reply" : "", c->cap);
 			climb_to(c, t, c->cap, rate);
 			return true;
 		}
@@ -647,6 +664,17 @@ bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double t)
 	c->step_at = t;
 	c->far = true;
 	return true;
+}
+
+void rc_sched_conn_probe(struct rc_sched_conn *c, uint64_t got, double rate,
+			 double t)
+{
+	(void)t;
+	if (c->pinned || c->far || c->down || c->probed_down || c->rose ||
+	    c->prev_n != 0 || c->windows != 0 || got < RC_SCHED_PROBE_BYTES)
+		return;
+	if (rate > 0 && rate < RC_SCHED_CAPPED)
+		c->early = true;
 }
 
 size_t rc_sched_feed_slots(uint64_t budget, unsigned reach)

@@ -186,6 +186,16 @@ uint64_t rc_sched_memory_for_limit(uint64_t limit);
  * halving first (a slow link shows no gain, and the count comes back).
  * Loopback and a LAN carry far more per connection. */
 #define RC_SCHED_CAPPED (32u << 20)
+/* s: when the probe's own reply also carried under RC_SCHED_CAPPED
+ * (rc_sched_conn_probe), the starting count's first window begins at
+ * the probe's end and lasts two round trips, but this long at least,
+ * instead of 50 ms each: a capped link carries a quarter of its rate
+ * until the climb. One early window alone is not trusted: on a loaded
+ * machine the first milliseconds of an uncapped loopback run are slow
+ * too. */
+#define RC_SCHED_UP 0.010
+/* A probe reply shorter than this says nothing of its connection. */
+#define RC_SCHED_PROBE_BYTES (128u << 10)
 
 struct rc_sched_conn {
 	unsigned n;	  /* transfers to run now */
@@ -211,6 +221,7 @@ struct rc_sched_conn {
 	bool down_first;  /* ... before any doubling (a short path) */
 	bool rose;	  /* a doubling paid */
 	bool slow;	  /* too slow per connection to halve first */
+	bool early;	  /* the probe was capped: a short first window */
 	unsigned top_n;	  /* the count the halving started from */
 	double down_at;	  /* start of the halving's first window */
 	uint64_t down_rx; /* bytes received then */
@@ -268,6 +279,16 @@ bool rc_sched_conn_feed(struct rc_sched_conn *c, uint64_t budget,
  */
 #define RC_SCHED_FAR_WAIT 0.040
 bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double t);
+
+/*
+ * The probe's reply ended at time t, got bytes at rate bytes/s from its
+ * first body byte. On a short path, before the starting count's first
+ * window was judged, a reply of RC_SCHED_PROBE_BYTES or more under
+ * RC_SCHED_CAPPED makes that window an early one (RC_SCHED_UP): when
+ * the starting connections agree, the count climbs to the cap then.
+ */
+void rc_sched_conn_probe(struct rc_sched_conn *c, uint64_t got, double rate,
+			 double t);
 
 /*
  * The chunks a budget is cut into so that each of the reach transfers
