@@ -40,13 +40,18 @@ endif
 # Debian 12's libmbedtls-dev has no .pc file: fall back to plain -l flags.
 MBED_LIBS := $(shell $(PKG_CONFIG) --libs mbedcrypto 2>/dev/null || echo -lmbedcrypto)
 # libcrypto: SHA-256/512 for --sha256 (SHA-NI; see src/digest.c).
-PKGS := libcurl libarchive libzstd zlib json-c libcrypto
-DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKGS := libcurl libzstd zlib json-c libcrypto
+# libarchive is loaded when a run needs it (src/lazyarchive.c): its
+# headers only, and the name of its library as this system has it.
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) libarchive 2>/dev/null)
 DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(MBED_LIBS)
+ARCHIVE_SONAME := $(shell objdump -p "$$($(PKG_CONFIG) --variable=libdir libarchive 2>/dev/null)/libarchive.so" 2>/dev/null | awk '$$1 == "SONAME" {print $$2}')
+ARCHIVE_SONAME := $(or $(ARCHIVE_SONAME),libarchive.so.13)
 
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra $(WERROR) \
 	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
-	-Wno-format-nonliteral -DRC_VERSION='"$(VERSION)"'
+	-Wno-format-nonliteral -DRC_VERSION='"$(VERSION)"' \
+	-DRC_LIBARCHIVE='"$(ARCHIVE_SONAME)"'
 # A distribution's CPPFLAGS, CFLAGS and LDFLAGS (Debian's hardening:
 # dpkg-buildflags) come last, so they win; the build is warning-free with them.
 ALL_CFLAGS = $(BASE_CFLAGS) $(DEP_CFLAGS) $(EXTRA_CFLAGS) $(CPPFLAGS) $(CFLAGS)
@@ -59,7 +64,8 @@ LIB_SRC := src/err.c src/options.c src/http.c src/probe.c src/plan.c \
 	src/resume.c src/reader.c src/sink_decode.c src/sink_unpack.c \
 	src/ranged.c src/sigv4.c src/auth.c src/oauth.c \
 	src/escape.c src/beneath.c src/digest.c src/sched.c \
-	src/output.c src/handle.c src/awscreds.c src/cache.c src/inputs.c
+	src/output.c src/handle.c src/awscreds.c src/cache.c src/inputs.c \
+	src/lazyarchive.c
 LIB_OBJ := $(LIB_SRC:.c=.o)
 UNIT_SRC := $(wildcard tests/unit/t_*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)

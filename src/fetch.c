@@ -17,7 +17,6 @@
  */
 #include "fetch.h"
 
-#include <archive.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <malloc.h>
@@ -36,6 +35,7 @@
 
 #include "escape.h"
 #include "handle.h"
+#include "lazyarchive.h"
 #include "log.h"
 #include "plan.h"
 #include "sched.h"
@@ -2587,5 +2587,5 @@ void rc_fetch_versions(char *out, size_t outlen)
 
 	mbedtls_version_get_string(mbed);
 	snprintf(out, outlen, "%s, %s, zstd %s, mbedTLS %s", curl_version(),
-		 archive_version_string(), ZSTD_versionString(), mbed);
+		 rc_lazyarchive_version(), ZSTD_versionString(), mbed);
 }

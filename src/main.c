@@ -29,6 +29,7 @@
 #include "escape.h"
 #include "fetch.h"
 #include "inputs.h"
+#include "lazyarchive.h"
 #include "log.h"
 #include "options.h"
 #include "output.h"
@@ -971,6 +972,15 @@ int main(int argc, char *argv[])
 		       " bytes (cgroup): buffer %" PRIu64
 		       " bytes in chunks of %" PRIu64,
 		       limit, o.memory, o.chunk_size);
+	if (o.mode == RC_MODE_EXTRACT || o.mode == RC_MODE_LIST ||
+	    o.mode == RC_MODE_MEMBER) {
+		/* Before any byte is fetched (xz and the like under -d are
+		 * known only from their first bytes: sink_decode.c). */
+		if (!rc_lazyarchive_load(why, sizeof why)) {
+			rc_log_error("%s", why);
+			return quit_early(&run, &inputs, RC_E_DECODE);
+		}
+	}
 	if (o.mode == RC_MODE_EXTRACT && (err = enter_dir(&o)) != RC_OK)
 		return quit_early(&run, &inputs, err);
 	clock_gettime(CLOCK_MONOTONIC, &run_start);

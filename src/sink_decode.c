@@ -29,6 +29,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "lazyarchive.h"
 #include "log.h"
 #include "sink_raw.h"
 
@@ -439,6 +440,9 @@ enum rc_err rc_sink_decode_run(struct rc_reader *r, enum rc_format fmt,
 			return RC_E_DECODE;
 		}
 	}
+	if (fmt != RC_FMT_ZSTD && fmt != RC_FMT_GZIP &&
+	    !rc_lazyarchive_load(msg, msglen))
+		return RC_E_DECODE; /* xz, bzip2, lz4 */
 	struct rc_dec *d = rc_dec_new(r, fmt);
 	enum rc_err err = RC_OK;
 	bool closed = false;

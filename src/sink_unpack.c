@@ -42,6 +42,7 @@
 
 #include "beneath.h"
 #include "escape.h"
+#include "lazyarchive.h"
 #include "log.h"
 #include "ranged.h"
 #include "sink_decode.h"
@@ -1264,6 +1265,8 @@ static enum rc_err unpack_run(struct rc_reader *r, const struct rc_opts *o,
 	/* One decoder for every mode, the one -d uses: libarchive's own
 	 * filters skip checks (Debian 12's gzip filter ignores the CRC-32)
 	 * and stop quietly before trailing data. */
+	if (!rc_lazyarchive_load(msg, msglen))
+		return RC_E_DECODE;
 	enum rc_format fmt = rc_decode_sniff(p, (size_t)n);
 	u.spool = -1;
 	u.defer = fmt != RC_FMT_AUTO;
@@ -1394,6 +1397,8 @@ static enum rc_err zip_run(struct rc_ranged *z, const struct rc_opts *o,
 	    .r = &fake, .o = o, .spool = -1, .msg = msg, .msglen = msglen};
 	enum rc_err err;
 
+	if (!rc_lazyarchive_load(msg, msglen))
+		return RC_E_DECODE;
 	u.a = archive_read_new();
 	if (u.a == NULL) {
 		snprintf(msg, msglen, "out of memory for the archive reader");
