@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * libarchive on demand (lazyarchive.h). Every archive_* function
  * rangecat uses is listed once in FUNCS; the list makes a pointer for

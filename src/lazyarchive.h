@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT. Copyright (c) 2026 The rangecat authors. */
 /*
  * libarchive, loaded when a run first needs it (-x, -t, --member, and
  * xz, bzip2 or lz4 decoding). Linking it would load it, and the 20
