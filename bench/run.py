@@ -1189,6 +1189,23 @@ def lat_timelines(capped, sums):
     log("\n".join(lines))
 
 
+def merge_top(path):
+    """Replaces the tables of this run's report in RESULTS.md's first
+    section (before the first "## "), by title; new ones go at its end."""
+    text = open(path).read()
+    cut = text.find("\n## ")
+    top, rest = (text, "") if cut < 0 else (text[:cut], text[cut:])
+    parts = top.split("\n### ")
+    title = lambda b: b.split("\n", 1)[0]
+    new = {title(b): b for b in report}
+    blocks = [new.pop(title(b), b.rstrip("\n") + "\n")
+              for b in ["### " + b for b in parts[1:]]]
+    blocks += [b for b in report if title(b) in new]
+    with open(path, "w") as f:
+        f.write(parts[0].rstrip("\n") + "\n\n" + "\n".join(blocks) +
+                rest)
+
+
 def write_latency(t0):
     """Writes the Latency lab section of RESULTS.md: a table replaces the
     one of the same title, new ones are added; the rest of the file is
@@ -1273,10 +1290,15 @@ def main():
                                text=True).stderr.split("/")[-1].strip(),
                 REPEAT, "Total %.0f s" % (time.time() - t0)), "",
             "![throughput against connections](throughput.png)", ""]
+    path = os.path.join(OUT, "RESULTS.md")
     if os.environ.get("BENCH_APPEND"):
         # one scenario re-run: add its table to the existing results
-        with open(os.path.join(OUT, "RESULTS.md"), "a") as f:
+        with open(path, "a") as f:
             f.write("\n" + "\n".join(report))
+    elif ONLY and os.path.exists(path):
+        # Some scenarios: their tables replace those of the same title
+        # at the top; the rest of the file, and its header, are kept.
+        merge_top(path)
     else:
         with open(os.path.join(OUT, "RESULTS.md"), "w") as f:
             f.write("\n".join(head) + "\n" + "\n".join(report))
