@@ -214,8 +214,10 @@ static void fail_past_end(struct rc_fetch *f, uint64_t off, uint64_t total)
  */
 static bool range_outside(const struct rc_fetch *f, uint64_t total)
 {
+	/* An empty file's "0-" is no error: servers send it whole (200,
+	 * no body), and curl exits 0. */
 	return f->o->has_range && !f->o->range_suffix &&
-	       f->o->range_first >= total;
+	       f->o->range_first > 0 && f->o->range_first >= total;
 }
 
 /*
@@ -2076,6 +2078,14 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 			retry(f, x, why, -1);
 			return;
 		}
+	}
+	/* A whole file of unknown length (chunked) ended before the start
+	 * or -r's first byte: the offset was past its end. */
+	if (x->judged && x->v.kind == RC_V_FULL &&
+	    (x->skip > 0 || range_outside(f, x->body))) {
+		fail_past_end(f, x->skip > 0 ? f->start : f->o->range_first,
+			      x->body);
+		return;
 	}
 	/* A clean end: complete, short (ask for the rest) or end of file.
 	 * A 206 ends where its Content-Range says, which is the end of the

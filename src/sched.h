@@ -194,6 +194,10 @@ uint64_t rc_sched_memory_for_limit(uint64_t limit);
  * machine the first milliseconds of an uncapped loopback run are slow
  * too. */
 #define RC_SCHED_UP 0.010
+/* ... and there the starting connections count as capped under this
+ * share of RC_SCHED_CAPPED each (24 MiB/s); between it and the whole
+ * bound, the first whole window decides, as without the early one. */
+#define RC_SCHED_EARLY_SHARE 0.75
 /* A probe reply shorter than this says nothing of its connection. */
 #define RC_SCHED_PROBE_BYTES (128u << 10)
 

@@ -597,6 +597,19 @@ def t_range(env):
         expect_run(r, 2, b"", err=r"offset %d is past the end of the file "
                    r"\(size %d bytes\)" % (int(spec.split("-")[0]),
                                              len(data)))
+    # The same from a reply of unknown length (chunked): known at its end.
+    for spec, code, want in (("%d-" % len(data), 2, b""),
+                             ("%d-%d" % (len(data) - 1, len(data) - 1), 0,
+                              data[-1:])):
+        r = run(env, ["-r", spec, env.furl("rc-%s" % spec, "chunked",
+                                           "f4194305")])
+        expect_run(r, code, want, err=r"past the end" if code else None)
+    r = run(env, ["-C", str(len(data) + 1),
+                  env.furl("rc-C", "chunked", "f4194305")])
+    expect_run(r, 2, b"", err=r"offset %d is past the end" % (len(data) + 1))
+    # An empty file's "0-": servers send it whole and empty, as for curl.
+    r = run(env, ["-r", "0-", env.url("f0")])
+    expect_run(r, 0, b"", quiet=True)
     r = run(env, ["-C", str(len(data)), url])
     expect_run(r, 0, b"", quiet=True)
     # -o FILE with -r: the second run finds the range complete.
