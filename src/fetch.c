@@ -1883,22 +1883,24 @@ static void probe_next(struct rc_fetch *f, struct xfer *x)
  */
 static void learn_rate(struct rc_fetch *f, const struct xfer *x, double took)
 {
-	double xfer_s = now_s() - x->first_byte;
+	double xfer_s = now_s() - x->first_byte, rate;
+	bool rough;
 
 	if (x->got >= MIN_SPLIT && xfer_s > 0) {
-		double rate = (double)x->got / xfer_s;
-		f->typical_rate = f->typical_rate > 0 && !f->rate_rough
-				      ? 0.7 * f->typical_rate + 0.3 * rate
-				      : rate;
-		f->rate_rough = false;
+		rate = (double)x->got / xfer_s;
+		rough = false;
 	} else if (x->got > 0 && took > 0 &&
 		   (f->typical_rate == 0 || f->rate_rough)) {
-		double rate = (double)x->got / took;
-		f->typical_rate = f->typical_rate > 0
-				      ? 0.7 * f->typical_rate + 0.3 * rate
-				      : rate;
-		f->rate_rough = true;
+		rate = (double)x->got / took;
+		rough = true;
+	} else {
+		return;
 	}
+	/* The first long range replaces what short ones taught. */
+	f->typical_rate = f->typical_rate > 0 && f->rate_rough == rough
+			      ? 0.7 * f->typical_rate + 0.3 * rate
+			      : rate;
+	f->rate_rough = rough;
 }
 
 /*
@@ -2115,7 +2117,7 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 		double xfer_s = now_s() - x->first_byte;
 		if (x->probe && f->mode == MODE_PARALLEL && xfer_s > 0)
 			rc_sched_conn_probe(&f->conn, x->got,
-					    (double)x->got / xfer_s, now_s());
+					    (double)x->got / xfer_s);
 	}
 	rc_log("bytes up to %" PRIu64 " done in %.3f s", x->end, took);
 	x->probe = false;

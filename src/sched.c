@@ -670,10 +670,8 @@ bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double t)
 	return true;
 }
 
-void rc_sched_conn_probe(struct rc_sched_conn *c, uint64_t got, double rate,
-			 double t)
+void rc_sched_conn_probe(struct rc_sched_conn *c, uint64_t got, double rate)
 {
-	(void)t;
 	if (c->pinned || c->far || c->down || c->probed_down || c->rose ||
 	    c->prev_n != 0 || c->windows != 0 || got < RC_SCHED_PROBE_BYTES)
 		return;

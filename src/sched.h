@@ -285,14 +285,13 @@ bool rc_sched_conn_feed(struct rc_sched_conn *c, uint64_t budget,
 bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double t);
 
 /*
- * The probe's reply ended at time t, got bytes at rate bytes/s from its
+ * The probe's reply ended: got bytes at rate bytes/s from its
  * first body byte. On a short path, before the starting count's first
  * window was judged, a reply of RC_SCHED_PROBE_BYTES or more under
  * RC_SCHED_CAPPED makes that window an early one (RC_SCHED_UP): when
  * the starting connections agree, the count climbs to the cap then.
  */
-void rc_sched_conn_probe(struct rc_sched_conn *c, uint64_t got, double rate,
-			 double t);
+void rc_sched_conn_probe(struct rc_sched_conn *c, uint64_t got, double rate);
 
 /*
  * The chunks a budget is cut into so that each of the reach transfers

@@ -467,8 +467,7 @@ static struct result simulate(const struct net *w, bool verbose)
 		}
 		if (!probed && s.t >= probe_end) {
 			/* fetch.c's done() for the probe's range */
-			rc_sched_conn_probe(&s.ctl, RC_FIRST_CHUNK, probe_rate,
-					    s.t);
+			rc_sched_conn_probe(&s.ctl, RC_FIRST_CHUNK, probe_rate);
 			probed = true;
 		}
 		if (rc_sched_conn_tick(&s.ctl, s.t, s.rx,
