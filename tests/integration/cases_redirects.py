@@ -144,7 +144,7 @@ def t_redir_deny(env):
 def t_redir_newetag(env):
     want = signed_file(env)
     r = signed_run(env, "rd-etag", "signed,opaque,newetag")
-    expect_run(r, 4, err=r"(?m)^rangecat: .*(412|ETag)")
+    expect_run(r, 4, err=r"(?m)^rangecat: .*(HTTP 412|ETag)")
     no_signature_shown(r)
     origin, target = origin_and_target(signed_log(env, "rd-etag"))
     expect(len(origin) >= 2 and any(x["status"] == 412 and x["gen"] >= 1

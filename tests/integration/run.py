@@ -629,7 +629,7 @@ def t_if_match(env):
     r = run(env, ["--if-match", m.group(1), env.url("f65536")])
     expect_run(r, 0, env.files["f65536"])
     r = run(env, ["--if-match", '"nope"', env.url("f65536")])
-    expect_run(r, 4, b"", err=r"changed|412")
+    expect_run(r, 4, b"", err=r"changed|HTTP 412")
 
 
 # The fault matrix: each fault of tests/integration/faultserver.py with
@@ -763,7 +763,7 @@ def t_soak(env):
         if r.rc == 4:
             expect(changes, where + ": exit 4, but the file did not "
                    "change: " + r.err[-300:])
-            expect(re.search(r"changed|412", r.err), where + ": exit 4")
+            expect(re.search(r"changed|HTTP 412", r.err), where + ": exit 4")
             st["changed"] += 1
             continue
         # Exit 2 or 3: follow the hints until the file is exact. Each
@@ -839,7 +839,7 @@ def t_changed(env):
     for spec in ("etag@3", "etagx@3", "total@3"):
         r = run(env, ["--chunk-size", "1M",
                       env.furl("chg-" + spec, spec, "f20971520")])
-        expect_run(r, 4, None, err=r"changed|412")
+        expect_run(r, 4, None, err=r"changed|HTTP 412")
         expect(data[:len(r.out)] == r.out, "bytes are not the old prefix")
         expect(len(r.out) < len(data), "all bytes delivered")
         if r.out:
@@ -2168,7 +2168,7 @@ def t_s3_more(env):
                                                         err[-400:]))
     expect(len(got) < len(old) and old[:len(got)] == got,
            "the output is not a prefix of the old object")
-    expect("412" in err or "changed" in err, "no reason given: " + err)
+    expect("HTTP 412" in err or "changed" in err, "no reason given: " + err)
     expect(all(x not in err for x in SECRETS), "a secret on stderr")
 
 
