@@ -28,6 +28,10 @@ namespaces joined by bench/netlink/netlink, a userspace TUN link emulator
 (one-way delay, optional rate cap with a queue limit, seeded loss):
   lat100     100 ms RTT, nginx limit_rate 20m per request, 1 GiB
   lat200     200 ms RTT, capped, 256 MiB
+  latcubic   lat200 with the server's TCP on cubic (Linux's default,
+             with slow start again after idle) instead of this machine's
+             default; cubic is added to tcp_allowed_congestion_control
+             for the run and the list restored after
   latloss    100 ms RTT, 0.1% loss, 1 Gbit/s bottleneck, no cap, 256 MiB
   lattls     100 ms RTT, capped, HTTPS, 256 MiB
   loopcap    loopback, capped, 256 MiB (no emulator)
@@ -72,7 +76,7 @@ REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
 if "--only" in sys.argv[1:-1]:
     ONLY |= set(sys.argv[sys.argv.index("--only") + 1].split(","))
-LATENCY = ("lat100", "lat200", "latloss", "lattls", "loopcap", "loopfree",
+LATENCY = ("lat100", "lat200", "latcubic", "latloss", "lattls", "loopcap", "loopfree",
            "sizes", "timelines", "proto")
 if "latency" in ONLY:
     ONLY |= set(LATENCY)
@@ -780,8 +784,10 @@ class Link:
     """The client namespace, the server namespace with nginx, and the
     emulator between them; everything stopped by PID and deleted."""
 
-    def __init__(self, delay_ms, rate_mbit=0, loss=0.0, qlimit=0):
+    def __init__(self, delay_ms, rate_mbit=0, loss=0.0, qlimit=0, cc=None):
         self.args = ["-d", str(delay_ms)]
+        self.cc = cc
+        self.allowed = None
         if rate_mbit:
             self.args += ["-r", str(rate_mbit), "-q", str(qlimit)]
         if loss:
@@ -812,12 +818,37 @@ ip -n {LNS_SRV} link set rclt0 up txqueuelen 10000
 ip -n {LNS_CLI} link set rclt1 up txqueuelen 10000
 """
         subprocess.run(["bash", "-c", sh], check=True)
-        self.nginx = start_nginx("%s:8080" % LSRV_IP, ns=LNS_SRV,
-                                 tls="%s:8443" % LSRV_IP)
-        wait_port(LSRV_IP, 8080, ns=LNS_CLI)
+        try:
+            if self.cc:
+                self.set_cc()
+            self.nginx = start_nginx("%s:8080" % LSRV_IP, ns=LNS_SRV,
+                                     tls="%s:8443" % LSRV_IP)
+            wait_port(LSRV_IP, 8080, ns=LNS_CLI)
+        except BaseException:
+            self.__exit__(None, None, None)   # the allowed list too
+            raise
         return self
 
+    def set_cc(self):
+        """Both namespaces on congestion control self.cc. A namespace
+        may only pick what the host allows: cc is allowed for the run."""
+        allowed = "/proc/sys/net/ipv4/tcp_allowed_congestion_control"
+        have = open(allowed).read().split()
+        if self.cc not in have:
+            self.allowed = " ".join(have)
+            with open(allowed, "w") as f:
+                f.write(" ".join(have + [self.cc]))
+        for ns in (LNS_SRV, LNS_CLI):
+            subprocess.run(["ip", "netns", "exec", ns, "sh", "-c",
+                            "echo %s > /proc/sys/net/ipv4/"
+                            "tcp_congestion_control" % self.cc], check=True)
+
     def __exit__(self, *exc):
+        if self.allowed is not None:
+            with open("/proc/sys/net/ipv4/tcp_allowed_congestion_control",
+                      "w") as f:
+                f.write(self.allowed)
+            self.allowed = None
         for p in (self.nginx, self.fwd):
             if p is not None and p in procs:
                 p.terminate()
@@ -1018,6 +1049,13 @@ def scenario_latency(port, sums):
             note = lat_check("200 ms RTT")
             lat_scenario("lat200", "200 ms RTT, 20 MiB/s per request, "
                          "256 MiB", capped.replace("8080", "8080") + "m256",
+                         256 * MB, sums["m256"], LNS_CLI, curl_once=True,
+                         note=note)
+    if "latcubic" in ONLY or not ONLY:
+        with Link(100, cc="cubic"):
+            note = lat_check("200 ms RTT, server and client on cubic")
+            lat_scenario("latcubic", "200 ms RTT, 20 MiB/s per request, "
+                         "256 MiB, server on cubic", capped + "m256",
                          256 * MB, sums["m256"], LNS_CLI, curl_once=True,
                          note=note)
     if "latloss" in ONLY or not ONLY:
@@ -1228,8 +1266,8 @@ def write_latency(t0):
             "table); client and nginx in two network namespaces joined by "
             "bench/netlink/netlink (userspace TUN forwarder at nice -15: "
             "one-way delay, rate, queue, seeded loss; TSO superpackets "
-            "except with loss). TCP congestion control %s, default socket "
-            "buffers. %d runs per tool, interleaved; medians and spread; "
+            "except with loss). TCP congestion control %s (unless a table "
+            "says otherwise), default socket buffers. %d runs per tool, interleaved; medians and spread; "
             "every output checked by sha256. Last run took %.0f s." % (
                 time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                 os.cpu_count(), os.uname().release,
