@@ -988,10 +988,15 @@ def lat_scenario(key, title, url, size, want, ns, sweep_file=None,
         rows.append((k, "%.2f s" % m, "%.2f-%.2f" % (min(v), max(v)),
                      "%.1f" % (size / MB / m), "%.2f" % (m / d),
                      "%.1f MiB" % (rss[k] / MB)))
+    cc = subprocess.run((["ip", "netns", "exec", ns] if ns else []) +
+                        ["cat", "/proc/sys/net/ipv4/tcp_congestion_control"],
+                        capture_output=True, text=True).stdout.strip()
     lines = ["### %s" % title, "",
-             "%s Load average %s at the start, %s at the end. Sweep on "
+             "%s Measured %s, %d runs per tool, TCP congestion control %s. "
+             "Load average %s at the start, %s at the end. Sweep on "
              "%d MiB (one run each): %s." % (
-                 note, l0, load(), ssize // MB, ", ".join(
+                 note, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                 REPEAT, cc, l0, load(), ssize // MB, ", ".join(
                      "%s %s" % (a, "> %.0f s" % max(1.5 * base, 10)
                                 if t is None else "%.2f s" % t)
                      for a, t in sweep)), ""]
@@ -1246,36 +1251,48 @@ def merge_top(path):
 
 def write_latency(t0):
     """Writes the Latency lab section of RESULTS.md: a table replaces the
-    one of the same title, new ones are added; the rest of the file is
-    kept."""
+    one of the same title, new ones go at the section's end; the rest of
+    the file is kept. A run of only some scenarios keeps the section's
+    header (each scenario's table says when it was measured)."""
     path = os.path.join(OUT, "RESULTS.md")
     text = open(path).read() if os.path.exists(path) else ""
     mark = "\n## Latency lab"
-    old = []
+    old, tail, old_head = [], "", None
     if mark in text:
-        sec = text[text.index(mark):]
-        text = text[:text.index(mark)]
-        old = ["### " + b for b in sec.split("\n### ")[1:]]
+        start = text.index(mark)
+        end = text.find("\n## ", start + len(mark))
+        sec, tail = (text[start:], "") if end < 0 else (text[start:end],
+                                                        text[end:])
+        text = text[:start]
+        parts = sec.split("\n### ")
+        old_head = parts[0].strip("\n").split("\n")
+        old = ["### " + b for b in parts[1:]]
     title = lambda b: b.split("\n", 1)[0]
     new = {title(b): b for b in lat_report}
     blocks = [new.pop(title(b), b.rstrip("\n") + "\n") for b in old]
     blocks += [b for b in lat_report if title(b) in new]
+    full = not ONLY or set(LATENCY) - {"proto"} <= ONLY
     head = ["", "## Latency lab", "",
-            "Measured by `BENCH_ONLY=latency make bench` (last run %s): %d "
+            "Measured by `BENCH_ONLY=latency make bench` (last whole run "
+            "%s): %d "
             "cores, Linux %s, shared with other work (load averages per "
             "table); client and nginx in two network namespaces joined by "
             "bench/netlink/netlink (userspace TUN forwarder at nice -15: "
             "one-way delay, rate, queue, seeded loss; TSO superpackets "
             "except with loss). TCP congestion control %s (unless a table "
-            "says otherwise), default socket buffers. %d runs per tool, interleaved; medians and spread; "
-            "every output checked by sha256. Last run took %.0f s." % (
+            "says otherwise), default socket buffers. %d runs per tool "
+            "(unless a table says otherwise), interleaved; medians and "
+            "spread; every output checked by sha256. The whole run took "
+            "%.0f s." % (
                 time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                 os.cpu_count(), os.uname().release,
                 open("/proc/sys/net/ipv4/tcp_congestion_control").read()
                 .strip(), REPEAT, time.time() - t0), ""]
+    if not full and old_head:
+        head = [""] + old_head + [""]
     with open(path, "w") as f:
         f.write(text.rstrip("\n") + "\n" + "\n".join(head) + "\n" +
-                "\n".join(blocks))
+                "\n".join(blocks).rstrip("\n") + "\n" + tail)
 
 
 def main():
