@@ -76,8 +76,8 @@ REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
 if "--only" in sys.argv[1:-1]:
     ONLY |= set(sys.argv[sys.argv.index("--only") + 1].split(","))
-LATENCY = ("lat100", "lat200", "latcubic", "latloss", "lattls", "loopcap", "loopfree",
-           "sizes", "timelines", "proto")
+LATENCY = ("lat100", "lat200", "latcubic", "latloss", "lattls", "loopcap",
+           "loopfree", "sizes", "timelines", "proto")
 if "latency" in ONLY:
     ONLY |= set(LATENCY)
 RATE = 20 * MB          # limit_rate 20m, per connection
@@ -1053,7 +1053,7 @@ def scenario_latency(port, sums):
         with Link(100):
             note = lat_check("200 ms RTT")
             lat_scenario("lat200", "200 ms RTT, 20 MiB/s per request, "
-                         "256 MiB", capped.replace("8080", "8080") + "m256",
+                         "256 MiB", capped + "m256",
                          256 * MB, sums["m256"], LNS_CLI, curl_once=True,
                          note=note)
     if "latcubic" in ONLY or not ONLY:
