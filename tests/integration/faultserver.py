@@ -160,6 +160,9 @@ FIRST_SEEN = {}   # token -> second of its first request (samesec)
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # As nginx does on keep-alive connections: without it a reply's first
+    # small write waits for the ACK of the last one (40 ms, delayed ACK).
+    disable_nagle_algorithm = True
     now = None
 
     def date_time_string(self, timestamp=None):
