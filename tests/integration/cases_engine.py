@@ -134,3 +134,17 @@ def t_engine_drip_small(env):
                   "-v", env.furl("eng-drip-small", "drip@9", "f4194304")],
             timeout=40)
     expect_run(r, 0, data, err=r"bytes left, too slow; retry at once")
+
+
+@case("--memory under two 64 KiB chunks: a dripping first reply is asked "
+      "again")
+def t_engine_drip_probe_small(env):
+    # Under 128K the chunks halve so that two fit: a range runs beside
+    # the dripping probe and teaches the rate it is judged slow by. With
+    # one 64 KiB chunk nothing ran beside it and the run hung.
+    for mem, name in (("64K", "f4194304"), ("100K", "f65536")):
+        r = run(env, ["--stall-timeout", "30", "--memory", mem, "-v",
+                      env.furl("eng-drip-probe-" + mem, "drip@0", name)],
+                timeout=40)
+        expect_run(r, 0, env.files[name],
+                   err=r"bytes left, too slow; retry at once")
