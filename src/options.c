@@ -466,11 +466,12 @@ static void geometry(struct rc_opts *o)
 		uint64_t per = o->nurls > 1 || o->input_file ? 4 : 2;
 		while (c > RC_MIN_CHUNK && c * per * o->connections > o->memory)
 			c /= 2;
-		/* Two chunks at least: with one, no range runs beside the
-		 * head, and a head that drips is never found slow (nothing
-		 * to compare it with), so --memory under 128K halves them. */
-		if (2 * c > o->memory)
-			c = o->memory / 2 / 4096 * 4096;
+		/* Two chunks per ring at least: with one, no range runs
+		 * beside the head, and a head that drips is never found
+		 * slow (nothing to compare it with), so a small --memory
+		 * takes chunks under 64K. */
+		if (per * c > o->memory)
+			c = o->memory / per / 4096 * 4096;
 		o->chunk_size = c;
 	}
 	if (o->chunk_set && !o->memory_set && o->memory < 2 * o->chunk_size)

@@ -148,3 +148,9 @@ def t_engine_drip_probe_small(env):
                 timeout=40)
         expect_run(r, 0, env.files[name],
                    err=r"bytes left, too slow; retry at once")
+    # Two URLs share the buffer: 32K each, so chunks of 16K.
+    r = run(env, ["--stall-timeout", "30", "--memory", "64K", "-v",
+                  env.furl("eng-drip-probe-2", "drip@0", "f65536"),
+                  env.url("f65536")], timeout=40)
+    expect_run(r, 0, env.files["f65536"] * 2,
+               err=r"bytes left, too slow; retry at once")
