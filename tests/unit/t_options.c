@@ -42,7 +42,24 @@ static void default_memory(void)
 	CHECK(o.chunk_size == 8 * M && o.memory == 16 * M); /* two slots */
 	CHECK(parse(&o, "http://h/x", NULL, NULL, NULL) == RC_OK);
 	rc_options_default_memory(&o, 0);
-	CHECK(o.memory >= o.chunk_size && o.chunk_size >= (64u << 10));
+	CHECK(o.memory == 64u << 10 && o.chunk_size == 32u << 10);
+}
+
+/* A small --memory holds two chunks for each URL, even under 64K each:
+ * with one, nothing runs beside the head to judge it slow by. */
+static void small_memory(void)
+{
+	struct rc_opts o;
+
+	CHECK(parse(&o, "--memory", "64K", "http://h/x", NULL) == RC_OK);
+	CHECK(o.memory == 64u << 10 && o.chunk_size == 32u << 10);
+	CHECK(parse(&o, "--memory", "100K", "http://h/x", NULL) == RC_OK);
+	CHECK(o.chunk_size == 48u << 10 && o.memory == 96u << 10);
+	CHECK(parse(&o, "--memory", "128K", "http://h/x", NULL) == RC_OK);
+	CHECK(o.chunk_size == 64u << 10 && o.memory == 128u << 10);
+	CHECK(parse(&o, "--memory", "64K", "http://h/x", "http://h/y") ==
+	      RC_OK);
+	CHECK(o.chunk_size == 16u << 10 && o.memory == 64u << 10);
 }
 
 static void digest_options(void)
@@ -275,6 +292,7 @@ int main(void)
 
 	time_bounds();
 	default_memory();
+	small_memory();
 	output_options();
 	CHECK(rc_parse_u64("0", 10, &v, &w) == RC_OK && v == 0);
 	CHECK(rc_parse_u64("18446744073709551615", UINT64_MAX, &v, &w) ==
