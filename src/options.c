@@ -1113,16 +1113,30 @@ int rc_options_classify(const char *arg, bool *takes_next)
 	if (arg[0] != '-' || arg[1] == '\0')
 		return 0;
 	if (arg[1] == '-') {
+		/* As getopt_long reads it: the exact name, else the one
+		 * option the name begins (several count as one when they
+		 * mean the same), so that "--cont 5" is -C with its value. */
 		const char *name = arg + 2;
 		size_t n = strcspn(name, "=");
-		for (const struct option *o = longopts; o->name; o++) {
-			if (strlen(o->name) != n || strncmp(o->name, name, n))
+		const struct option *hit = NULL;
+		for (const struct option *o = longopts; o->name && !hit; o++)
+			if (strlen(o->name) == n && !strncmp(o->name, name, n))
+				hit = o;
+		for (const struct option *o = longopts; o->name && n; o++) {
+			if (hit != NULL && strlen(hit->name) == n)
+				break;
+			if (strncmp(o->name, name, n) != 0)
 				continue;
-			*takes_next =
-			    o->has_arg == required_argument && name[n] != '=';
-			return o->val;
+			if (hit != NULL &&
+			    (hit->val != o->val || hit->has_arg != o->has_arg))
+				return '?'; /* ambiguous: parsing refused it */
+			hit = o;
 		}
-		return '?';
+		if (hit == NULL)
+			return '?';
+		*takes_next =
+		    hit->has_arg == required_argument && name[n] != '=';
+		return hit->val;
 	}
 	for (const char *p = arg + 1; *p; p++) {
 		const char *d = strchr(SHORTOPTS, *p);

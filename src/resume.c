@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "escape.h"
@@ -98,21 +99,36 @@ static void build(int argc, char *const argv[], uint64_t next, uint64_t last,
 		  const char *etag, const char *const urls[], size_t nurls,
 		  char *out, size_t outlen)
 {
-	char buf[8192];
 	size_t o = 0;
 
 	if (outlen == 0)
 		return;
 	out[0] = '\0';
+	/* Room for any one word, redaction included ("[redacted]" may be
+	 * longer than what it hides): a word cut short would make a wrong
+	 * command, so none is. */
+	size_t room = 64 + (etag ? strlen(etag) : 0);
+	for (int i = 1; i < argc; i++)
+		room += strlen(argv[i]);
+	for (size_t i = 0; urls && i < nurls; i++)
+		room =
+		    room > strlen(urls[i]) + 64 ? room : strlen(urls[i]) + 64;
+	char *buf = malloc(room), *one = malloc(room);
+	if (buf == NULL || one == NULL) {
+		free(buf);
+		free(one);
+		return; /* out stays empty: the caller says so */
+	}
+	size_t bufsz = room;
 	put("rangecat", out, outlen, &o);
 	if (next == RC_UNKNOWN) {
 		/* from the start */
 	} else if (last != RC_UNKNOWN) {
-		snprintf(buf, sizeof buf, "%" PRIu64 "-%" PRIu64, next, last);
+		snprintf(buf, bufsz, "%" PRIu64 "-%" PRIu64, next, last);
 		word("-r", out, outlen, &o);
 		word(buf, out, outlen, &o);
 	} else {
-		snprintf(buf, sizeof buf, "%" PRIu64, next);
+		snprintf(buf, bufsz, "%" PRIu64, next);
 		word("-C", out, outlen, &o);
 		word(buf, out, outlen, &o);
 	}
@@ -132,11 +148,10 @@ static void build(int argc, char *const argv[], uint64_t next, uint64_t last,
 		const char *at = a[0] == '-' && a[1] != '-' && code != 0
 				     ? strchr(a + 1, code)
 				     : NULL;
-		char one[8192];
 		if (at && at > a + 1) {
-			snprintf(buf, sizeof buf, "%.*s", (int)(at - a), a);
+			snprintf(buf, bufsz, "%.*s", (int)(at - a), a);
 			word(buf, out, outlen, &o);
-			snprintf(one, sizeof one, "-%s", at);
+			snprintf(one, bufsz, "-%s", at);
 			a = one;
 		}
 
@@ -151,7 +166,7 @@ static void build(int argc, char *const argv[], uint64_t next, uint64_t last,
 		if (code == 0 && urls)
 			continue; /* the URLs come at the end */
 		if (code == 0) {
-			rc_log_redact_url(a, buf, sizeof buf);
+			rc_log_redact_url(a, buf, bufsz);
 			word(buf, out, outlen, &o);
 			continue;
 		}
@@ -164,7 +179,7 @@ static void build(int argc, char *const argv[], uint64_t next, uint64_t last,
 								 : "";
 			if (*h == '\0')
 				continue;
-			rc_log_redact_header(h, buf, sizeof buf);
+			rc_log_redact_header(h, buf, bufsz);
 			word("-H", out, outlen, &o);
 			word(buf, out, outlen, &o);
 			continue;
@@ -172,17 +187,19 @@ static void build(int argc, char *const argv[], uint64_t next, uint64_t last,
 		word(a, out, outlen, &o);
 		if (val) {
 			if (code == 'H')
-				rc_log_redact_header(val, buf, sizeof buf);
+				rc_log_redact_header(val, buf, bufsz);
 			else
-				snprintf(buf, sizeof buf, "%s", val);
+				snprintf(buf, bufsz, "%s", val);
 			word(buf, out, outlen, &o);
 			i++;
 		}
 	}
 	for (size_t i = 0; urls && i < nurls; i++) {
-		rc_log_redact_url(urls[i], buf, sizeof buf);
+		rc_log_redact_url(urls[i], buf, bufsz);
 		word(buf, out, outlen, &o);
 	}
+	free(buf);
+	free(one);
 }
 
 void rc_resume_command(int argc, char *const argv[], uint64_t next,

@@ -357,3 +357,25 @@ def t_secrets_proc(env):
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+@case("long options abbreviated: the resume hint drops, replaces and "
+      "redacts them as spelled in full")
+def t_secrets_abbreviated_hint(env):
+    # getopt_long takes "--rang" for --range and "--head" for --header.
+    # The hint kept them as unknown words: "--rang A-B" came after the
+    # new "-r", won, and fetched the range again (duplicate bytes), and
+    # "--head" printed its value, a credential, in clear.
+    val = "tok-" + secrets.token_hex(8)
+    data = env.files["f20971520"]
+    r = run(env, ["-q", "--chunk-size", "1M", "--retries", "0",
+                  "--rang", "1000-1999999",
+                  "--head", "Authorization: Bearer " + val,
+                  env.furl("abbr", "s404@3", "f20971520")])
+    expect_run(r, 2, None, err=r"HTTP 404")
+    check_clean(r, [val])
+    m = re.search(r"resume with: (.*)$", r.err, re.M)
+    expect(m and "--rang " not in m.group(1) and
+           re.search(r" -r \d+-1999999 ", m.group(1)),
+           "resume command: %s" % r.err[-300:])
+    resume(env, r, data[1000:2000000])

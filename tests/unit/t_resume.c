@@ -4,6 +4,7 @@
 #include "harness.h"
 #include "http.h"
 #include "log.h"
+#include "options.h"
 #include "resume.h"
 
 static char out[4096];
@@ -86,5 +87,42 @@ int main(void)
 			       sizeof out);
 	CHECK(strcmp(out, "rangecat -n 4 'http://[redacted]@h/c' "
 			  "'http://h/d e'") == 0);
+
+	/* Long options abbreviated, as getopt_long takes them: each is
+	 * known by what it begins, its value goes with it, and a header
+	 * is redacted however its option was spelled. */
+	char *b1[] = {"rangecat",
+		      "--cont",
+		      "0",
+		      "--rang",
+		      "1-2",
+		      "--head",
+		      "Authorization: Bearer SECRET6",
+		      "--sha2",
+		      "ab",
+		      "--head=X-Key: SECRET7",
+		      "http://h/f",
+		      NULL};
+	cmd(11, b1, 9, RC_UNKNOWN, NULL);
+	CHECK(strcmp(out, "rangecat -C 9 --head 'Authorization: [redacted]' "
+			  "-H 'X-Key: [redacted]' http://h/f") == 0);
+	/* An ambiguous prefix (--re: --range, --retries, ...) was refused
+	 * by the parser; an exact name wins over the longer ones it
+	 * begins. */
+	bool next_too;
+	CHECK(rc_options_classify("--re", &next_too) == '?');
+	CHECK(rc_options_classify("--range", &next_too) == 'r' && next_too);
+	CHECK(rc_options_classify("--ra=1-2", &next_too) == 'r' && !next_too);
+
+	/* A word longer than any fixed buffer is kept whole. */
+	static char url[20000], hdr[12000], big[65536];
+	memcpy(url, "http://h/", 9);
+	memset(url + 9, 'u', sizeof url - 10);
+	memcpy(hdr, "X-Pad: ", 7);
+	memset(hdr + 7, 'p', sizeof hdr - 11);
+	memcpy(hdr + sizeof hdr - 4, "END", 4);
+	char *b2[] = {"rangecat", "-H", hdr, url, NULL};
+	rc_resume_command(4, b2, 5, RC_UNKNOWN, NULL, big, sizeof big);
+	CHECK(strstr(big, url) != NULL && strstr(big, hdr) != NULL);
 	return DONE();
 }
