@@ -798,7 +798,7 @@ static void multi_hint(enum rc_err err, int argc, char *argv[],
 		urls[i] = run->jobs[k + i].url;
 		cap += strlen(urls[i]) * 4 + 4;
 	}
-	char *cmd = urls ? malloc(cap * 2 + 8) : NULL;
+	char *cmd = urls ? malloc(cap * 2 + 16) : NULL;
 	if (cmd == NULL) {
 		free(urls);
 		rc_log_error("delivered %" PRIu64 " bytes", delivered);
@@ -808,16 +808,22 @@ static void multi_hint(enum rc_err err, int argc, char *argv[],
 		rc_resume_command_urls(argc, argv, RC_UNKNOWN, NULL, urls, rest,
 				       cmd, cap);
 	} else {
+		/* Two commands are grouped, so that one redirection
+		 * (>> FILE) takes the output of both. */
+		size_t n = rest > 1 ? 2 : 0;
+		memcpy(cmd, "{ ", n);
 		rc_resume_command_urls(argc, argv, in->first + here,
 				       in->validator == RC_VAL_ETAG ? in->etag
 								    : NULL,
-				       urls, 1, cmd, cap);
+				       urls, 1, cmd + n, cap);
 		if (rest > 1) {
-			size_t n = strlen(cmd);
+			n = strlen(cmd);
 			memcpy(cmd + n, " && ", 5);
 			rc_resume_command_urls(argc, argv, RC_UNKNOWN, NULL,
 					       urls + 1, rest - 1, cmd + n + 4,
 					       cap);
+			n = strlen(cmd);
+			memcpy(cmd + n, "; }", 4);
 		}
 	}
 	char head[128];

@@ -3,8 +3,9 @@
 
 
 def multi_resume(env, r, want):
-    """Runs the printed resume command (two commands joined by && when a
-    URL was cut) appending to the output, and checks the joined file."""
+    """Runs the printed resume command (two commands grouped as
+    "{ A && B; }" when a URL was cut) appending to the output, and checks
+    the joined file."""
     m = re.search(r"delivered (\d+) bytes in all; resume with: (.*)$",
                   r.err, re.M)
     expect(m, "no resume hint: %s" % r.err[-600:])
@@ -13,13 +14,19 @@ def multi_resume(env, r, want):
         n, len(r.out)))
     expect(want[:n] == r.out, "delivered bytes are not a prefix")
     cmd = m.group(2)
-    expect(cmd.startswith("rangecat "), "resume command: %s" % cmd)
+    expect(re.match(r"(\{ )?rangecat ", cmd), "resume command: %s" % cmd)
     out = os.path.join(env.work, "out")
-    p = subprocess.run(["sh", "-c", cmd.replace("rangecat ", BIN + " ")],
-                       stdout=open(out, "ab"), stderr=subprocess.PIPE,
-                       timeout=120)
+    with open(out, "wb") as f:
+        f.write(r.out)
+    # Pasted as a user would, with one redirection after it: two
+    # commands must be grouped for it to take both outputs.
+    p = subprocess.run(["sh", "-c", cmd.replace("rangecat ", BIN + " ") +
+                        ' >> "$0"', out], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=120)
     expect(p.returncode == 0, "resume exit %d: %s" % (p.returncode,
                                                       p.stderr[-400:]))
+    expect(p.stdout == b"", "%d bytes of the resume went past the "
+           "redirection" % len(p.stdout))
     got = open(out, "rb").read()
     expect(sha(got) == sha(want), "joined output differs: %d bytes, "
            "wanted %d" % (len(got), len(want)))
@@ -183,9 +190,9 @@ def t_multi_fail(env):
     expect(re.search(r"URL 4 of 5 failed at its byte %d: " %
                      (len(r.out) - head), r.err), "offset: %s" % r.err)
     cmd = multi_resume(env, r, want)
-    expect(re.match(r"rangecat -C %d --if-match \S+ --retries 0 "
+    expect(re.match(r"\{ rangecat -C %d --if-match \S+ --retries 0 "
                     r"--chunk-size 1M -n 8 \S+/f20971520 && rangecat "
-                    r"--retries 0 --chunk-size 1M -n 8 \S+/f65537$" %
+                    r"--retries 0 --chunk-size 1M -n 8 \S+/f65537; \}$" %
                     (len(r.out) - head), cmd), "resume command: %s" % cmd)
     # Many URLs left: the command is longer than a log line (2 KiB), and
     # is printed whole.
