@@ -461,9 +461,28 @@ static void resume_hint(enum rc_err err, int argc, char *argv[],
 		rc_log_error("delivered %" PRIu64 " bytes", delivered);
 		return;
 	}
-	rc_resume_command(argc, argv, next, ranged ? in->end - 1 : RC_UNKNOWN,
-			  in->validator == RC_VAL_ETAG ? in->etag : NULL, cmd,
-			  cap);
+	/* RANGECAT_SHARD: the hint's -C would set the group it belongs to
+	 * on the command line and drop it, so --shard is named there. */
+	char shard[32];
+	char **words = calloc((size_t)argc + 3, sizeof *words);
+	int nwords = 0;
+	snprintf(shard, sizeof shard, "%u/%u", o->shard_k, o->shard_n);
+	for (int i = 0; words && i < argc; i++) {
+		words[nwords++] = argv[i];
+		if (i == 0 && o->shard_n && o->shard_env) {
+			words[nwords++] = "--shard";
+			words[nwords++] = shard;
+		}
+	}
+	if (words == NULL) {
+		free(cmd);
+		rc_log_error("delivered %" PRIu64 " bytes", delivered);
+		return;
+	}
+	rc_resume_command(
+	    nwords, words, next, ranged ? in->end - 1 : RC_UNKNOWN,
+	    in->validator == RC_VAL_ETAG ? in->etag : NULL, cmd, cap);
+	free(words);
 	/* The command ends its line, so the whole line can be pasted. */
 	char head[128];
 	snprintf(head, sizeof head,
@@ -833,6 +852,9 @@ static void multi_hint(enum rc_err err, int argc, char *argv[],
 	say_resume(head, cmd);
 	resume_caveats(o, here > 0 && in->validator != RC_VAL_ETAG, "output",
 		       cmd);
+	if (o->input_env)
+		rc_log_error("the command names the URLs RANGECAT_INPUT_FILE "
+			     "listed: unset RANGECAT_INPUT_FILE to run it");
 	free(cmd);
 	free(urls);
 }
@@ -1038,8 +1060,10 @@ int main(int argc, char *argv[])
 	 * byte 0). */
 	struct rc_cache *cache = NULL;
 	bool hit = false;
+	/* A FILE written in place starts where stdout would (-C N). */
+	bool kept = out && !rc_output_direct(out);
 	for (int pass = 0; o.cache_dir && pass < 2; pass++) {
-		if (out)
+		if (kept)
 			start = base + rc_output_prefix(out);
 		if ((err = rc_cache_open(&o, run.jobs[0].auth, start, &cache,
 					 &hit, why, sizeof why)) != RC_OK)
@@ -1079,7 +1103,7 @@ int main(int argc, char *argv[])
 	bool want_zip;
 	struct job *j;
 	for (;;) {
-		if (out) {
+		if (kept) {
 			start = base + rc_output_prefix(out);
 			o.if_match =
 			    rc_output_pin(out) ? rc_output_pin(out) : user_pin;
@@ -1131,7 +1155,7 @@ int main(int argc, char *argv[])
 	run.info.retries = run.retries;
 	if (err != RC_OK) {
 		rc_log_error("%s", why);
-		if (out)
+		if (out && !rc_output_direct(out))
 			rc_output_fail(out, err, delivered);
 		else if (run.njobs > 1)
 			multi_hint(err, argc, argv, &run, delivered);

@@ -776,6 +776,7 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 			    why, whylen, "%s: %s (expected a byte offset or -)",
 			    name, w);
 		o->start = RC_START_OFFSET;
+		o->start_env = strncmp(name, "RANGECAT_", 9) == 0;
 		break;
 	case 'r':
 		if (rc_parse_range(arg, o, &w))
@@ -785,6 +786,7 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 	case OPT_SHARD:
 		if (rc_parse_shard(arg, &o->shard_k, &o->shard_n, &w))
 			return rc_err_usage(why, whylen, "%s: %s", name, w);
+		o->shard_env = strncmp(name, "RANGECAT_", 9) == 0;
 		break;
 	case OPT_IF_MATCH:
 		if (*arg == '\0' || strpbrk(arg, "\r\n"))
@@ -974,6 +976,7 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 			return rc_err_usage(why, whylen,
 					    "%s: expected a file or -", name);
 		o->input_file = arg;
+		o->input_env = strncmp(name, "RANGECAT_", 9) == 0;
 		break;
 	}
 	return RC_OK;

@@ -111,6 +111,9 @@ struct rc_opts {
 	enum rc_digest_kind digest; /* --sha256 or --sha512 */
 	char digest_hex[129];	    /* its value, lowercased */
 	bool digest_env;	    /* set by RANGECAT_SHA256/512 */
+	/* Set by the environment (RANGECAT_CONTINUE_AT, RANGECAT_SHARD,
+	 * RANGECAT_INPUT_FILE): resume hints name them. */
+	bool start_env, shard_env, input_env;
 	/* --max-size: the most member bytes -x or --member may write */
 	uint64_t max_size;
 	bool max_size_set;

@@ -258,9 +258,12 @@ static enum rc_err open_direct(struct rc_output *out, bool same, char *why,
 			       size_t whylen)
 {
 	rc_escape(out->path, out->shown, sizeof out->shown);
-	if (out->o->start != RC_START_ZERO) {
+	/* -C N writes from byte N, as to stdout (the resume hint of a run
+	 * that failed here says so); -C - has no size to go by. */
+	if (out->o->start == RC_START_APPEND) {
 		snprintf(why, whylen,
-			 "--continue-at: %s is not a regular file to continue",
+			 "--continue-at -: %s is not a regular file to "
+			 "continue (give the byte offset: -C N)",
 			 out->shown);
 		return RC_E_USAGE;
 	}
@@ -589,11 +592,26 @@ void rc_output_fail(struct rc_output *out, enum rc_err err, uint64_t delivered)
 			     "pins their version, so the same command starts "
 			     "over (-C - continues them unchecked)",
 			     out->shown, size);
+	} else if (out->o->start == RC_START_OFFSET) {
+		/* The same -C N would find the file longer than N. */
+		rc_log_error(
+		    "%s kept: %" PRIu64 " bytes (%" PRIu64
+		    " of this run); resume with the same command, "
+		    "%s in place of %s%" PRIu64,
+		    out->shown, size, delivered,
+		    out->o->start_env ? "RANGECAT_CONTINUE_AT=-" : "-C -",
+		    out->o->start_env ? "RANGECAT_CONTINUE_AT=" : "-C ",
+		    out->o->offset);
 	} else {
 		rc_log_error("%s kept: %" PRIu64 " bytes (%" PRIu64
 			     " of this run); resume with the same command",
 			     out->shown, size, delivered);
 	}
+}
+
+bool rc_output_direct(const struct rc_output *out)
+{
+	return out->direct;
 }
 
 void rc_output_free(struct rc_output *out)

@@ -88,6 +88,10 @@ enum rc_err rc_output_commit(struct rc_output *out, uint64_t delivered,
  */
 void rc_output_fail(struct rc_output *out, enum rc_err err, uint64_t delivered);
 
+/* Whether FILE is written in place (a device, FIFO or stdout itself):
+ * a failed run's hint is then stdout's, -C N. */
+bool rc_output_direct(const struct rc_output *out);
+
 void rc_output_free(struct rc_output *out);
 
 #endif

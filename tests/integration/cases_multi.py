@@ -300,3 +300,18 @@ def t_multi_long_hint(env):
     expect(m and len(m.group(1)) > 4096, "short or no command: %s" %
            r.err[-300:])
     resume(env, r, env.files["f20971520"])
+
+
+@case("several URLs from RANGECAT_INPUT_FILE: the hint lists them and "
+      "says to unset the variable")
+def t_multi_input_env(env):
+    lst = os.path.join(env.work, "list-env")
+    with open(lst, "w") as f:
+        f.write(env.url("f65537") + "\n" + env.url("nope-env") + "\n" +
+                env.url("f1") + "\n")
+    r = run(env, ["-q"], envvars={"RANGECAT_INPUT_FILE": lst})
+    expect_run(r, 2, env.files["f65537"], err=r"HTTP 404")
+    expect(re.search(r"resume with: rangecat -q \S+/nope-env \S+/f1$",
+                     r.err, re.M), "hint: %s" % r.err[-300:])
+    expect("unset RANGECAT_INPUT_FILE to run it" in r.err,
+           "no word of the variable: %s" % r.err[-300:])

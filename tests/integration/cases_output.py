@@ -370,6 +370,40 @@ def t_out_fail_resume(env):
     expect(os.listdir(d) == [], "left: %s" % os.listdir(d))
 
 
+@case("-o: after -C N fails the hint names -C - for the rerun; a FILE "
+      "written in place (/dev/stdout) gets stdout's -C N command")
+def t_out_hints(env):
+    data = env.files["f20971520"]
+    d = out_dir(env, "oh")
+    dest = os.path.join(d, "f")
+    # The same -C 0 would find FILE.part longer than 0 and refuse.
+    for how, env_ in (("-C ", None), ("RANGECAT_CONTINUE_AT=",
+                                      {"RANGECAT_CONTINUE_AT": "0"})):
+        argv = ["-n", "2", "--chunk-size", "1M", "--retries", "0"] + \
+            (["-C", "0"] if env_ is None else []) + \
+            ["-o", dest, env.furl("oh-c%d" % len(how), "s404@5",
+                                  "f20971520")]
+        r = run(env, argv, envvars=env_)
+        expect_run(r, 2, b"", err=r"f\.part kept: \d+ bytes \(\d+ of this "
+                   r"run\); resume with the same command, %s- in place of "
+                   r"%s0" % ((re.escape(how),) * 2))
+        if env_ is None:
+            argv[argv.index("-C") + 1] = "-"
+        r = run(env, argv, envvars=env_ and {"RANGECAT_CONTINUE_AT": "-"})
+        expect_run(r, 0, b"")
+        expect_file(dest, data, "after %s-" % how)
+        os.unlink(dest)
+    # In place: no FILE.part, the hint is stdout's and it continues.
+    r = run(env, ["-n", "2", "--chunk-size", "1M", "--retries", "0", "-o",
+                  "/dev/stdout", env.furl("oh-d", "s404@5", "f20971520")])
+    expect_run(r, 2, None, err=r"HTTP 404")
+    expect(" -o /dev/stdout " in r.err, "hint: %s" % r.err[-300:])
+    resume(env, r, data)
+    r = run(env, ["-C", "-", "-o", "/dev/stdout", env.url("f65536")])
+    expect_run(r, 1, b"", err=r"--continue-at -: /dev/stdout is not a "
+               r"regular file to continue")
+
+
 def mount(env, name, fstype, opts):
     d = out_dir(env, name)
     p = subprocess.run(["mount", "-t", fstype, "-o", opts, fstype, d],

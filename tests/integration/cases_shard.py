@@ -358,3 +358,19 @@ exec "$REAL" "$@"''')
         expect(joined == env.files["f20971520"], "the joined shards differ")
     finally:
         slurm.stop()
+
+
+@case("RANGECAT_SHARD: the resume hint names --shard, which its -C would "
+      "otherwise drop")
+def t_shard_env_hint(env):
+    # On the command line -C sets the group --shard belongs to, and drops
+    # what the environment set for it: the hint without --shard fetched
+    # the rest of the whole file and exited 0.
+    data = env.files["f20971520"]
+    q = len(data) // 4
+    r = run(env, ["-q", "-n", "2", "--chunk-size", "1M", "--retries", "0",
+                  env.furl("shenv", "s404@3", "f20971520")],
+            envvars={"RANGECAT_SHARD": "2/4"})
+    expect_run(r, 2, None, err=r"resume with: rangecat -C \d+ "
+               r"--if-match \S+ --shard 2/4 ")
+    resume(env, r, data[q:2 * q])
