@@ -422,6 +422,13 @@ static void resume_caveats(const struct rc_opts *o, bool unchecked,
 	if (strstr(cmd, "[redacted]@"))
 		rc_log_error("the URL's password is not repeated: give it as "
 			     "RANGECAT_USER and RANGECAT_PASSWORD instead");
+	if (strstr(cmd, ": [redacted]"))
+		rc_log_error("a header's value is not repeated: put it back "
+			     "for [redacted], or give the header as "
+			     "RANGECAT_HEADERS");
+	if (strstr(cmd, "=[redacted]"))
+		rc_log_error("the URL's secret query values are not repeated: "
+			     "put them back for [redacted]");
 }
 
 /* Tells the user how to continue after a failure that delivered bytes. */

@@ -378,4 +378,6 @@ def t_secrets_abbreviated_hint(env):
     expect(m and "--rang " not in m.group(1) and
            re.search(r" -r \d+-1999999 ", m.group(1)),
            "resume command: %s" % r.err[-300:])
+    expect("a header's value is not repeated" in r.err,
+           "no word of the redacted header: %s" % r.err[-300:])
     resume(env, r, data[1000:2000000])
