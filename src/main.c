@@ -376,14 +376,15 @@ static void say_resume(const char *head, const char *cmd)
 }
 
 /* Room for a resume command built from argv (with -C, --if-match and
- * extra words besides): every word quoted at worst, 4 bytes a byte, since
- * a command cut short would be a wrong one. */
+ * extra words besides): every word redacted and quoted at worst
+ * (RC_RESUME_GROWTH bytes a byte), since a command cut short would be a
+ * wrong one. */
 static size_t command_room(int argc, char *argv[])
 {
 	size_t cap = 1024 + RC_ETAG_MAX * 4;
 
 	for (int i = 1; i < argc; i++)
-		cap += strlen(argv[i]) * 4 + 4;
+		cap += strlen(argv[i]) * RC_RESUME_GROWTH + 4;
 	return cap;
 }
 
@@ -822,7 +823,7 @@ static void multi_hint(enum rc_err err, int argc, char *argv[],
 	const char **urls = malloc(rest * sizeof *urls);
 	for (size_t i = 0; urls && i < rest; i++) {
 		urls[i] = run->jobs[k + i].url;
-		cap += strlen(urls[i]) * 4 + 4;
+		cap += strlen(urls[i]) * RC_RESUME_GROWTH + 4;
 	}
 	char *cmd = urls ? malloc(cap * 2 + 16) : NULL;
 	if (cmd == NULL) {

@@ -767,6 +767,7 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 		o->memory_set = true;
 		break;
 	case 'C':
+		o->start_env = strncmp(name, "RANGECAT_", 9) == 0;
 		if (strcmp(arg, "-") == 0) {
 			o->start = RC_START_APPEND;
 			break;
@@ -776,7 +777,6 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 			    why, whylen, "%s: %s (expected a byte offset or -)",
 			    name, w);
 		o->start = RC_START_OFFSET;
-		o->start_env = strncmp(name, "RANGECAT_", 9) == 0;
 		break;
 	case 'r':
 		if (rc_parse_range(arg, o, &w))

@@ -262,8 +262,9 @@ static enum rc_err open_direct(struct rc_output *out, bool same, char *why,
 	 * that failed here says so); -C - has no size to go by. */
 	if (out->o->start == RC_START_APPEND) {
 		snprintf(why, whylen,
-			 "--continue-at -: %s is not a regular file to "
-			 "continue (give the byte offset: -C N)",
+			 "--continue-at -: %s is written in place (a "
+			 "device, FIFO or stdout), with no partial file to "
+			 "continue: give -C N, or -C - without -o",
 			 out->shown);
 		return RC_E_USAGE;
 	}
@@ -572,26 +573,35 @@ void rc_output_fail(struct rc_output *out, enum rc_err err, uint64_t delivered)
 				     out->shown);
 		return;
 	}
+	/* With -C the same command would keep the bytes (-C -) or refuse
+	 * them (-C N, now fewer than FILE.part holds): starting over is
+	 * the command without it. */
+	char same[96] = "the same command";
+	if (out->o->start == RC_START_OFFSET && !out->o->start_env)
+		snprintf(same, sizeof same,
+			 "the same command without -C %" PRIu64,
+			 out->o->offset);
+	else if (out->o->start != RC_START_ZERO)
+		snprintf(same, sizeof same, "the same command without %s",
+			 out->o->start_env ? "RANGECAT_CONTINUE_AT" : "-C -");
 	if (out->o->mode != RC_MODE_RAW) {
 		rc_log_error("%s kept: %" PRIu64 " decoded bytes; decoding "
-			     "cannot resume mid-stream, so the same command "
-			     "starts over",
-			     out->shown, size);
+			     "cannot resume mid-stream, so %s starts over",
+			     out->shown, size, same);
 	} else if (err == RC_E_INTEGRITY) {
 		drop_meta(out);
 		rc_log_error("%s kept for inspection: its %" PRIu64
-			     " bytes failed the check; the same command "
-			     "starts over",
-			     out->shown, size);
+			     " bytes failed the check; %s starts over",
+			     out->shown, size, same);
 	} else if (err == RC_E_CHANGED) {
 		rc_log_error("%s kept: %" PRIu64 " bytes of the earlier "
-			     "version; the same command starts over",
-			     out->shown, size);
+			     "version; %s starts over",
+			     out->shown, size, same);
 	} else if (!out->strong) {
 		rc_log_error("%s kept: %" PRIu64 " bytes; no strong ETag "
-			     "pins their version, so the same command starts "
-			     "over (-C - continues them unchecked)",
-			     out->shown, size);
+			     "pins their version, so %s starts over (-C - "
+			     "continues them unchecked)",
+			     out->shown, size, same);
 	} else if (out->o->start == RC_START_OFFSET) {
 		/* The same -C N would find the file longer than N. */
 		rc_log_error(

@@ -104,15 +104,15 @@ static void build(int argc, char *const argv[], uint64_t next, uint64_t last,
 	if (outlen == 0)
 		return;
 	out[0] = '\0';
-	/* Room for any one word, redaction included ("[redacted]" may be
-	 * longer than what it hides): a word cut short would make a wrong
-	 * command, so none is. */
-	size_t room = 64 + (etag ? strlen(etag) : 0);
+	/* Room for any one word after redaction: "[redacted]" may be far
+	 * longer than what it hides ("=&" becomes "=[redacted]&", six
+	 * times), and a word cut short would make a wrong command. */
+	size_t room = 64 + RC_RESUME_GROWTH * (etag ? strlen(etag) : 0);
 	for (int i = 1; i < argc; i++)
-		room += strlen(argv[i]);
+		room += RC_RESUME_GROWTH * strlen(argv[i]);
 	for (size_t i = 0; urls && i < nurls; i++)
-		room =
-		    room > strlen(urls[i]) + 64 ? room : strlen(urls[i]) + 64;
+		if (room < RC_RESUME_GROWTH * strlen(urls[i]) + 64)
+			room = RC_RESUME_GROWTH * strlen(urls[i]) + 64;
 	char *buf = malloc(room), *one = malloc(room);
 	if (buf == NULL || one == NULL) {
 		free(buf);

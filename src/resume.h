@@ -9,6 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Bytes of a resume command per byte of argv at most: redaction
+ * ("=&" to "=[redacted]&") and quoting ($'\ooo' for a raw byte) included.
+ * Size out as RC_RESUME_GROWTH times argv, and then some. */
+#define RC_RESUME_GROWTH 11
+
 /*
  * Writes to out a shell command line that resumes the run given by argv at
  * absolute byte next. last is the last byte wanted (inclusive) when the run

@@ -393,6 +393,18 @@ def t_out_hints(env):
         expect_run(r, 0, b"")
         expect_file(dest, data, "after %s-" % how)
         os.unlink(dest)
+    # No strong ETag: the bytes are not pinned, and the same -C 0 would
+    # refuse the longer FILE.part; starting over is the command without.
+    argv = ["-n", "2", "--chunk-size", "1M", "--retries", "0", "-C", "0",
+            "-o", dest, env.furl("oh-lm", "lm,s404@5", "f20971520")]
+    r = run(env, argv)
+    expect_run(r, 2, b"", err=r"f\.part kept: \d+ bytes; no strong ETag pins "
+               r"their version, so the same command without -C 0 starts "
+               r"over \(-C - continues them unchecked\)")
+    r = run(env, argv[:6] + argv[8:])
+    expect_run(r, 0, b"")
+    expect_file(dest, data, "started over")
+    os.unlink(dest)
     # In place: no FILE.part, the hint is stdout's and it continues.
     r = run(env, ["-n", "2", "--chunk-size", "1M", "--retries", "0", "-o",
                   "/dev/stdout", env.furl("oh-d", "s404@5", "f20971520")])
@@ -400,8 +412,9 @@ def t_out_hints(env):
     expect(" -o /dev/stdout " in r.err, "hint: %s" % r.err[-300:])
     resume(env, r, data)
     r = run(env, ["-C", "-", "-o", "/dev/stdout", env.url("f65536")])
-    expect_run(r, 1, b"", err=r"--continue-at -: /dev/stdout is not a "
-               r"regular file to continue")
+    expect_run(r, 1, b"", err=r"--continue-at -: /dev/stdout is written in "
+               r"place \(a device, FIFO or stdout\), with no partial file "
+               r"to continue: give -C N, or -C - without -o")
 
 
 def mount(env, name, fstype, opts):

@@ -298,10 +298,12 @@ def t_r5_out_special(env):
     r = run(env, ["-o", link, url])
     expect_run(r, 0, data, quiet=True)
     expect(os.path.islink(link), "the link was replaced")
-    # Resuming makes no sense there.
-    r = run(env, ["-C", "5", "-o", null, url])
-    expect_run(r, 1, b"", err=r"^rangecat: --continue-at: .*null is not a "
-               r"regular file")
+    # -C N starts there, as on stdout; -C - has no partial file to go by.
+    r = run(env, ["-C", "5", "-o", link, url])
+    expect_run(r, 0, data[5:], quiet=True)
+    r = run(env, ["-C", "-", "-o", null, url])
+    expect_run(r, 1, b"", err=r"^rangecat: --continue-at -: .*null is "
+               r"written in place")
     expect(sorted(os.listdir(d)) == ["fifo", "null", "stdout"],
            "left: %s" % os.listdir(d))
 
