@@ -100,17 +100,17 @@ static bool closed_stdout(void)
 }
 
 /* -C -: the size of stdout when it is a regular file opened for append. */
-static enum rc_err append_offset(uint64_t *off)
+static enum rc_err append_offset(uint64_t *off, char *why, size_t whylen)
 {
 	struct stat st;
 	int fl = fcntl(1, F_GETFL);
 
 	if (fstat(1, &st) != 0 || !S_ISREG(st.st_mode) || fl == -1 ||
-	    !(fl & O_APPEND)) {
-		rc_log_error("-C -: stdout must be a regular file opened for "
-			     "append (rangecat -C - URL >> FILE)");
-		return RC_E_USAGE;
-	}
+	    !(fl & O_APPEND))
+		return rc_err_usage(why, whylen,
+				    "-C -: stdout must be a regular file "
+				    "opened for append (rangecat -C - URL >> "
+				    "FILE)");
 	*off = (uint64_t)st.st_size;
 	return RC_OK;
 }
@@ -983,8 +983,10 @@ int main(int argc, char *argv[])
 	rc_log_init(o.mode == RC_MODE_LIST && o.verbose > 0 ? o.verbose - 1
 							    : o.verbose);
 	if (o.start == RC_START_APPEND && !o.output) {
-		if ((err = append_offset(&start)) != RC_OK)
+		if ((err = append_offset(&start, why, sizeof why)) != RC_OK) {
+			rc_log_error("%s", why);
 			return quit_early(&run, &inputs, err);
+		}
 	} else if (o.start == RC_START_OFFSET) {
 		start = o.offset; /* with --shard: inside the shard */
 	} else if (o.has_range) {
@@ -1061,6 +1063,10 @@ int main(int argc, char *argv[])
 	const char *user_pin = o.if_match;
 	uint64_t base = o.has_range && !o.range_suffix ? o.range_first : 0;
 	if (o.output && (err = rc_output_open(&o, &out, why, sizeof why)))
+		return give_up(&run, &inputs, out, NULL, &o, err, why);
+	/* -o /dev/stdout -C -: stdout's length, as without -o. */
+	if (out && rc_output_direct(out) && o.start == RC_START_APPEND &&
+	    (err = append_offset(&start, why, sizeof why)) != RC_OK)
 		return give_up(&run, &inputs, out, NULL, &o, err, why);
 	/* --cache (one URL only): one conditional request; a hit is read
 	 * from disk. Bytes FILE.part keeps must be of the version the entry

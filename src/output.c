@@ -259,12 +259,13 @@ static enum rc_err open_direct(struct rc_output *out, bool same, char *why,
 {
 	rc_escape(out->path, out->shown, sizeof out->shown);
 	/* -C N writes from byte N, as to stdout (the resume hint of a run
-	 * that failed here says so); -C - has no size to go by. */
-	if (out->o->start == RC_START_APPEND) {
+	 * that failed here says so). -C - takes stdout's length when FILE
+	 * is stdout (main.c); a device or FIFO has none to go by. */
+	if (out->o->start == RC_START_APPEND && !same) {
 		snprintf(why, whylen,
 			 "--continue-at -: %s is written in place (a "
-			 "device, FIFO or stdout), with no partial file to "
-			 "continue: give -C N, or -C - without -o",
+			 "device or FIFO), with no length to continue from: "
+			 "give -C N",
 			 out->shown);
 		return RC_E_USAGE;
 	}

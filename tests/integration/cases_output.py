@@ -411,10 +411,20 @@ def t_out_hints(env):
     expect_run(r, 2, None, err=r"HTTP 404")
     expect(" -o /dev/stdout " in r.err, "hint: %s" % r.err[-300:])
     resume(env, r, data)
+    # -C - there takes stdout's length, as without -o.
+    out = os.path.join(env.work, "out")
+    with open(out, "wb") as f:
+        f.write(env.files["f65536"][:1000])
+    r = run(env, ["-C", "-", "-o", "/dev/stdout", env.url("f65536")],
+            append=True)
+    expect_run(r, 0, env.files["f65536"])
     r = run(env, ["-C", "-", "-o", "/dev/stdout", env.url("f65536")])
-    expect_run(r, 1, b"", err=r"--continue-at -: /dev/stdout is written in "
-               r"place \(a device, FIFO or stdout\), with no partial file "
-               r"to continue: give -C N, or -C - without -o")
+    expect_run(r, 1, b"", err=r"-C -: stdout must be a regular file opened "
+               r"for append")
+    r = run(env, ["-C", "-", "-o", "/dev/null", env.url("f65536")])
+    expect_run(r, 1, b"", err=r"--continue-at -: /dev/null is written in "
+               r"place \(a device or FIFO\), with no length to continue "
+               r"from: give -C N")
 
 
 def mount(env, name, fstype, opts):
