@@ -72,6 +72,7 @@ typedef const char *str;
 	X(str, archive_error_string, (arc_t * a), (a))                         \
 	X(int, archive_errno, (arc_t * a), (a))                                \
 	X(str, archive_format_name, (arc_t * a), (a))                          \
+	X(int, archive_format, (arc_t * a), (a))                               \
 	X(str, archive_filter_name, (arc_t * a, int i), (a, i))                \
 	X(i64, archive_filter_bytes, (arc_t * a, int i), (a, i))               \
 	X(str, archive_version_string, (void), ())                             \

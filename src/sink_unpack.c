@@ -1091,6 +1091,17 @@ static enum rc_err entries_run(struct unpack *u)
 					       : "archive");
 			goto done;
 		}
+		/* libarchive reads any lines of single words as an mtree
+		 * listing (a spec of paths, no data): a text file or an
+		 * error page would extract empty files and exit 0. */
+		if (archive_format(u->a) == ARCHIVE_FORMAT_MTREE) {
+			snprintf(msg, msglen,
+				 "not an archive: its first bytes read as "
+				 "an mtree listing (text), which rangecat "
+				 "does not unpack");
+			err = RC_E_DECODE;
+			goto done;
+		}
 		entries++;
 		if (u->zipcheck) {
 			const char *nm = archive_entry_pathname(e);

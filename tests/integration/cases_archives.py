@@ -469,3 +469,20 @@ def t_arch_refused_kept(env):
     expect_run(r, 6, b"", err=r"--strict.*the 1 file extracted from the "
                r"unverified stream was removed")
     expect(dir_files(dest) == {}, "strict kept: %s" % dir_files(dest))
+
+
+@case("a text file is not an archive: -x, -t and --member exit 6 (no "
+      "mtree listing taken for one)")
+def t_archive_text_not_mtree(env):
+    # libarchive reads lines of single words as an mtree listing: "-x" of
+    # a text file (an error page, say) made empty files and exited 0.
+    env.add("words.txt", b"hello\nworld\n")
+    env.add("spec.mtree", b"#mtree\n./x type=file contents=/etc/hostname\n")
+    for name in ("words.txt", "spec.mtree"):
+        dest = os.path.join(env.work, "mt-" + name)
+        for args in (["-x", dest], ["-t"], ["--member", "./x"]):
+            r = run(env, args + [env.url(name)])
+            expect_run(r, 6, b"", err=r"not an archive: its first bytes "
+                       r"read as an mtree listing")
+        expect(not os.path.exists(dest) or os.listdir(dest) == [],
+               "-x left %s" % os.listdir(dest))
