@@ -508,7 +508,7 @@ static bool lookup(struct rc_cache *c, struct rc_auth *auth, uint64_t start)
 	c->have = true;
 	/* --if-match names a version: only that one may be served. */
 	if (c->o->if_match &&
-	    !(c->e.etag[0] && rc_http_etag_same(c->e.etag, c->o->if_match)))
+	    !(c->e.etag[0] && rc_http_etag_matches(c->e.etag, c->o->if_match)))
 		return false;
 	if (!slice(c, start) || !revalidate(c, auth))
 		return false;

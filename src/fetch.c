@@ -1110,7 +1110,7 @@ static void decide_after_probe(struct xfer *x)
 	f->info.validator = rc_probe_validator(r);
 	f->info.no_store = r->no_store;
 	if (f->o->if_match &&
-	    !(r->etag[0] && rc_http_etag_same(r->etag, f->o->if_match))) {
+	    !(r->etag[0] && rc_http_etag_matches(r->etag, f->o->if_match))) {
 		char e1[1024], e2[1024];
 		fail(f, RC_E_CHANGED,
 		     "the remote ETag is %s, not %s as --if-match asked",

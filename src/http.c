@@ -116,31 +116,23 @@ bool rc_http_etag(const char *v, bool *weak)
 	return true;
 }
 
-/* The opaque-tag of an entity-tag without its quotes, W/ and "-gzip":
- * sets *len and returns its start. */
-static const char *opaque(const char *t, size_t *len)
-{
-	size_t n;
-
-	if (strncmp(t, "W/", 2) == 0)
-		t += 2;
-	n = strlen(t);
-	if (n >= 2 && t[0] == '"' && t[n - 1] == '"') {
-		t++;
-		n -= 2;
-	}
-	if (n > 5 && memcmp(t + n - 5, "-gzip", 5) == 0)
-		n -= 5;
-	*len = n;
-	return t;
-}
-
 bool rc_http_etag_same(const char *a, const char *b)
 {
-	size_t na, nb;
-	const char *pa = opaque(a, &na), *pb = opaque(b, &nb);
+	return strcmp(a, b) == 0;
+}
 
-	return na == nb && memcmp(pa, pb, na) == 0;
+bool rc_http_etag_matches(const char *reply, const char *given)
+{
+	size_t n = strlen(given);
+
+	if (strncmp(reply, "W/", 2) == 0 || strncmp(given, "W/", 2) == 0)
+		return false; /* If-Match compares strongly */
+	if (strcmp(reply, given) == 0)
+		return true;
+	/* given '"x-gzip"': reply '"x"' */
+	return n > 7 && memcmp(given + n - 6, "-gzip\"", 6) == 0 &&
+	       strlen(reply) == n - 5 && memcmp(reply, given, n - 6) == 0 &&
+	       reply[n - 6] == '"';
 }
 
 void rc_resp_reset(struct rc_resp *r)

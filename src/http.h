@@ -64,10 +64,18 @@ bool rc_http_retry_after(const char *v, time_t now, long *secs);
 /* Checks an entity-tag (RFC 9110 8.8.3): "x" or W/"x". Sets *weak. */
 bool rc_http_etag(const char *v, bool *weak);
 
-/* True when two entity-tags name the same version for rangecat: their
- * opaque-tags are equal once a W/ prefix and Apache mod_deflate's "-gzip"
- * suffix are set aside (the bytes asked for are never encoded). */
+/* True when two replies' entity-tags name the same version: the same
+ * bytes (a weak tag never equals a strong one, nor "x-gzip" "x": the
+ * bytes asked for are never encoded, so a reply that differs so is
+ * another representation). */
 bool rc_http_etag_same(const char *a, const char *b);
+
+/* True when a reply's entity-tag is the one given (--if-match, or a
+ * partial file's record), compared strongly as If-Match is (RFC 9110
+ * 13.1.1: neither weak). A given tag may carry Apache mod_deflate's
+ * "-gzip" (copied from a compressed reply) that the reply, unencoded,
+ * lacks. */
+bool rc_http_etag_matches(const char *reply, const char *given);
 
 /* Resets r for a new response (also done at every status line). */
 void rc_resp_reset(struct rc_resp *r);

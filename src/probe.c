@@ -47,7 +47,10 @@ static bool other_version(const struct rc_resp *r, const struct rc_want *w,
 			    "changed");
 			return true;
 		}
-		if (!rc_http_etag_same(w->etag, r->etag)) {
+		/* The first reply against a tag given (--if-match, -o's
+		 * record); later ones against the first reply's. */
+		if (w->later ? !rc_http_etag_same(w->etag, r->etag)
+			     : !rc_http_etag_matches(r->etag, w->etag)) {
 			set(v, RC_V_CHANGED, "the ETag changed");
 			return true;
 		}

@@ -45,6 +45,10 @@ for M requests in a row when written KIND@NxM:
   lmx@N       from request N on, another Last-Modified and other bytes of
               the same size (If-Unmodified-Since is never checked)
   dropetag@N  from request N on, no ETag, If-Match ignored, other bytes
+  weakx@N     from request N on, the same ETag made weak (W/), If-Match
+              ignored, other bytes
+  gzipx@N     from request N on, the ETag with "-gzip" added (no encoding),
+              If-Match ignored, other bytes
 Whole-run modes:
   norange     never honour Range (200 with the whole file)
   chunked     200, chunked transfer coding, no length, Range ignored
@@ -293,8 +297,12 @@ class Handler(BaseHTTPRequestHandler):
         if since("lmx"):
             lm_value = email.utils.formatdate(1000086400, usegmt=True)
             version = 1
-        if since("dropetag"):
+        if since("dropetag") or since("weakx") or since("gzipx"):
             version = 1
+        if since("weakx"):
+            etag = "W/" + etag
+        if since("gzipx"):
+            etag = etag[:-1] + '-gzip"'
         # -- review5: a rollback, and If-Modified-Since as Apache does --
         if since("lmback"):
             lm_value = email.utils.formatdate(1000000000 - 86400,
@@ -366,7 +374,8 @@ class Handler(BaseHTTPRequestHandler):
 
         im = self.headers.get("If-Match")
         if im and etag not in [t.strip() for t in im.split(",")] and \
-                not since("etagx") and \
+                not since("etagx") and not since("weakx") and \
+                not since("gzipx") and \
                 not since("dropetag") and "noetag" not in modes:
             self.send_response(412)
             self.send_header("Content-Length", "0")

@@ -125,15 +125,25 @@ int main(void)
 	CHECK(r.date == -1 && r.lm_time == -1);
 
 	/* Entity-tags: W/ and Apache's -gzip suffix set aside. */
+	/* Replies against the first reply: the same bytes only. */
 	CHECK(rc_http_etag_same("\"a\"", "\"a\""));
-	CHECK(rc_http_etag_same("\"a\"", "\"a-gzip\""));
-	CHECK(rc_http_etag_same("\"a-gzip\"", "\"a\""));
-	CHECK(rc_http_etag_same("W/\"a\"", "\"a\""));
+	CHECK(!rc_http_etag_same("\"a\"", "\"a-gzip\""));
+	CHECK(!rc_http_etag_same("\"a-gzip\"", "\"a\""));
+	CHECK(!rc_http_etag_same("W/\"a\"", "\"a\""));
+	CHECK(!rc_http_etag_same("\"a\"", "W/\"a\""));
 	CHECK(!rc_http_etag_same("\"a\"", "\"b\""));
-	CHECK(!rc_http_etag_same("\"a\"", "\"ab\""));
-	CHECK(!rc_http_etag_same("\"a-gzip\"", "\"b-gzip\""));
-	CHECK(!rc_http_etag_same("\"-gzip\"", "\"\""));
-	CHECK(!rc_http_etag_same("\"a-br\"", "\"a\""));
+	/* A reply against a tag given: strong, "-gzip" of the given only. */
+	CHECK(rc_http_etag_matches("\"a\"", "\"a\""));
+	CHECK(rc_http_etag_matches("\"a\"", "\"a-gzip\""));
+	CHECK(!rc_http_etag_matches("\"a-gzip\"", "\"a\""));
+	CHECK(!rc_http_etag_matches("W/\"a\"", "\"a\""));
+	CHECK(!rc_http_etag_matches("\"a\"", "W/\"a\""));
+	CHECK(!rc_http_etag_matches("W/\"a\"", "W/\"a\""));
+	CHECK(!rc_http_etag_matches("\"a\"", "\"ab\""));
+	CHECK(!rc_http_etag_matches("\"a\"", "\"b-gzip\""));
+	CHECK(!rc_http_etag_matches("\"\"", "\"-gzip\""));
+	CHECK(!rc_http_etag_matches("\"a\"", "\"a-br\""));
+	CHECK(!rc_http_etag_matches("\"a", "\"a-gzip\""));
 	feed(&r, "HTTP/1.1 xyz\r\n");
 	CHECK(r.status == 0);
 	/* Cache-Control: no-store is a directive, not a substring. */
