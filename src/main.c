@@ -264,8 +264,7 @@ static enum rc_err output_begin(struct rc_output *out, struct rc_reader *r,
 			 in->total);
 		return RC_E_CHANGED;
 	}
-	rc_output_began(out, in);
-	return RC_OK;
+	return rc_output_began(out, in, msg, msglen);
 }
 
 /* Reads the ring (or a --cache hit) to the end through the sink o->mode

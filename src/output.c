@@ -53,6 +53,8 @@ struct rc_output {
 	bool strong;	 /* ... with a strong ETag: resumable */
 	bool pinned;	 /* etag pins the probe (If-Match) */
 	bool direct;	 /* FILE written in place: no .part, no rename */
+	bool cut;	 /* FILE.part still as the run found it: cut it to
+			  * prefix before the first byte (output_cut) */
 	char key[65];
 	char etag[RC_ETAG_MAX];
 	uint64_t total; /* the remote's size etag was stored with */
@@ -245,7 +247,7 @@ static const char *distrust(const struct rc_output *out, bool have,
 		return "it was written for another URL or range";
 	if (m->etag[0] == '\0')
 		return "no strong ETag was stored to check its version";
-	if (o->if_match && !rc_http_etag_same(m->etag, o->if_match))
+	if (o->if_match && !rc_http_etag_matches(m->etag, o->if_match))
 		return "it holds another version than --if-match names";
 	if (m->length != RC_UNKNOWN && size > m->length)
 		return "it is longer than the file";
@@ -279,6 +281,24 @@ static enum rc_err open_direct(struct rc_output *out, bool same, char *why,
 		}
 	}
 	rc_sink_raw_name(out->shown);
+	return RC_OK;
+}
+
+/* Cuts FILE.part to the bytes the run keeps, dropping a record that does
+ * not describe this run, once: before its first byte is written, or when
+ * it begins (its record is then written for it). */
+static enum rc_err output_cut(void *arg, char *why, size_t whylen)
+{
+	struct rc_output *out = arg;
+
+	if (!out->cut)
+		return RC_OK;
+	out->cut = false;
+	if (!out->described)
+		drop_meta(out);
+	if (ftruncate(out->fd, (off_t)out->prefix) != 0 ||
+	    lseek(out->fd, 0, SEEK_END) < 0)
+		return fail_errno(why, whylen, "cannot cut", out);
 	return RC_OK;
 }
 
@@ -386,6 +406,8 @@ enum rc_err rc_output_open(const struct rc_opts *o, struct rc_output **outp,
 	bool have = read_meta(out, &m);
 	const char *note = NULL;
 	if (o->start == RC_START_OFFSET && o->offset != size) {
+		if (size == 0) /* made just now: nothing to keep */
+			(void)unlink(out->part);
 		snprintf(why, whylen,
 			 "--continue-at %" PRIu64 ": %s holds %" PRIu64
 			 " bytes",
@@ -423,12 +445,13 @@ enum rc_err rc_output_open(const struct rc_opts *o, struct rc_output **outp,
 	}
 	if (note && !o->quiet)
 		rc_log_error("%s: %s: starting over", out->shown, note);
-	if (keep == 0 || !out->described)
-		drop_meta(out);
-	if (ftruncate(out->fd, (off_t)keep) != 0 ||
-	    lseek(out->fd, 0, SEEK_END) < 0)
-		return fail_errno(why, whylen, "cannot cut", out);
 	out->prefix = keep;
+	/* Cut (and its record dropped) only when this run writes: a run
+	 * that fails first (a typo in the URL, a 404) keeps it as it was. */
+	out->cut = keep < size || keep == 0 || !out->described;
+	rc_sink_raw_before_first(output_cut, out);
+	if (lseek(out->fd, 0, SEEK_END) < 0) /* writes follow what is kept */
+		return fail_errno(why, whylen, "cannot seek", out);
 	if (keep > 0)
 		rc_log("%s: continuing after its %" PRIu64 " bytes%s%s",
 		       out->shown, keep, out->pinned ? ", If-Match " : "",
@@ -480,12 +503,15 @@ bool rc_output_fits(const struct rc_output *out, const struct rc_fetch_info *in)
 	       in->total == RC_UNKNOWN || in->total == out->total;
 }
 
-void rc_output_began(struct rc_output *out, const struct rc_fetch_info *in)
+enum rc_err rc_output_began(struct rc_output *out,
+			    const struct rc_fetch_info *in, char *why,
+			    size_t whylen)
 {
 	struct meta m;
+	enum rc_err err = output_cut(out, why, whylen);
 
-	if (out->described || out->o->mode != RC_MODE_RAW)
-		return;
+	if (err != RC_OK || out->described || out->o->mode != RC_MODE_RAW)
+		return err;
 	memset(&m, 0, sizeof m);
 	memcpy(m.key, out->key, sizeof m.key);
 	if (in->validator == RC_VAL_ETAG)
@@ -499,6 +525,7 @@ void rc_output_began(struct rc_output *out, const struct rc_fetch_info *in)
 	write_meta(out, &m);
 	out->described = true;
 	out->strong = m.etag[0] != '\0';
+	return RC_OK;
 }
 
 enum rc_err rc_output_restart(struct rc_output *out, char *why, size_t whylen)
@@ -510,6 +537,7 @@ enum rc_err rc_output_restart(struct rc_output *out, char *why, size_t whylen)
 	drop_meta(out);
 	out->prefix = 0;
 	out->pinned = false;
+	out->cut = false;
 	if (ftruncate(out->fd, 0) != 0 || lseek(out->fd, 0, SEEK_SET) < 0)
 		return fail_errno(why, whylen, "cannot empty", out);
 	return RC_OK;
@@ -521,8 +549,13 @@ enum rc_err rc_output_commit(struct rc_output *out, uint64_t delivered,
 	struct stat st;
 	char file[PATH_MAX];
 
+	enum rc_err err;
+
 	if (out->direct)
 		return RC_OK;
+	/* A run that wrote nothing (an empty range) still cuts. */
+	if ((err = output_cut(out, msg, msglen)) != RC_OK)
+		return err;
 	if (fsync(out->fd) != 0)
 		return fail_errno(msg, msglen, "cannot fsync", out);
 	if (fstat(out->fd, &st) != 0)
@@ -566,6 +599,12 @@ void rc_output_fail(struct rc_output *out, enum rc_err err, uint64_t delivered)
 
 	if (out->direct)
 		return;
+	if (out->cut && size > 0 && !out->o->remove_on_error) {
+		rc_log_error("%s left as it was (%" PRIu64 " bytes): this run "
+			     "wrote nothing",
+			     out->shown, size);
+		return;
+	}
 	if (out->o->remove_on_error || size == 0) {
 		(void)unlink(out->part);
 		(void)unlink(out->side);

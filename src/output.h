@@ -58,13 +58,16 @@ bool rc_output_fits(const struct rc_output *out,
 		    const struct rc_fetch_info *in);
 
 /*
- * Records what FILE.part now holds, once the probe has been judged and
- * before its first byte is written: in's etag, validator, first, end and
- * total are published before the first byte lands in the ring. Does
- * nothing when the kept bytes were already described or for decoded
- * output (which cannot resume).
+ * Cuts FILE.part to the bytes kept (if the run has not yet), then records
+ * what it now holds, once the probe has been judged and before its first
+ * byte is written: in's etag, validator, first, end and total are
+ * published before the first byte lands in the ring. Records nothing
+ * when the kept bytes were already described or for decoded output
+ * (which cannot resume). Fails only when the cut does.
  */
-void rc_output_began(struct rc_output *out, const struct rc_fetch_info *in);
+enum rc_err rc_output_began(struct rc_output *out,
+			    const struct rc_fetch_info *in, char *why,
+			    size_t whylen);
 
 /*
  * The probe said the remote is no longer the version the kept bytes

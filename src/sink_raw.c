@@ -28,6 +28,17 @@ void rc_sink_raw_name(const char *name)
 	target = name;
 }
 
+static enum rc_err (*before_first)(void *arg, char *msg, size_t msglen);
+static void *before_first_arg;
+
+void rc_sink_raw_before_first(enum rc_err (*fn)(void *arg, char *msg,
+						size_t msglen),
+			      void *arg)
+{
+	before_first = fn;
+	before_first_arg = arg;
+}
+
 void rc_sink_raw_prepare(int fd)
 {
 	struct stat st;
@@ -77,6 +88,14 @@ enum rc_err rc_sink_raw_emit(struct rc_reader *r, const void *p, size_t n,
 			     size_t msglen)
 {
 	size_t w;
+
+	if (before_first != NULL && n > 0) {
+		enum rc_err (*fn)(void *, char *, size_t) = before_first;
+		before_first = NULL;
+		enum rc_err err = fn(before_first_arg, msg, msglen);
+		if (err != RC_OK)
+			return err;
+	}
 	int rc = rc_sink_raw_write(1, p, n, &w, r->sig);
 
 	*delivered += w;

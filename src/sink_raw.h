@@ -30,6 +30,13 @@ struct rc_reader;
 /* Names fd 1 in write errors (default "stdout"); name is borrowed. */
 void rc_sink_raw_name(const char *name);
 
+/* fn(arg) runs once, before the first byte is written to fd 1 (-o cuts
+ * FILE.part there, not before: a run that writes nothing keeps it as it
+ * was); its error ends the write. */
+void rc_sink_raw_before_first(enum rc_err (*fn)(void *arg, char *msg,
+						size_t msglen),
+			      void *arg);
+
 /*
  * Writes n bytes to stdout for a sink reading r, adding them to
  * *delivered. A reader that went away (EPIPE) sets *closed and is not an

@@ -427,6 +427,36 @@ def t_out_hints(env):
                r"from: give -C N")
 
 
+@case("-o: a run that fails before writing (a mistyped URL, a 404, -d of "
+      "plain data) keeps FILE.part as it was")
+def t_out_keep_untouched(env):
+    # FILE.part was cut (and its record dropped) when the run opened it,
+    # so a typo in the URL threw away the earlier run's bytes.
+    data = env.files["f20971520"]
+    d = out_dir(env, "ok")
+    dest = os.path.join(d, "f")
+    argv = ["-n", "2", "--chunk-size", "1M", "--retries", "0", "-o", dest]
+    r = run(env, argv + [env.furl("ok1", "s404@5", "f20971520")])
+    expect_run(r, 2, b"", err=r"f\.part kept")
+    size = os.path.getsize(dest + ".part")
+    expect(size > 0, "nothing kept")
+    for extra, url, code in (
+            ([], env.url("nope-ok"), 2),
+            ([], "http://127.0.0.1:1/f20971520", 3),
+            (["-d"], env.furl("ok1", "s404@5", "f20971520"), 6),
+            (["-r", "0-10"], env.url("nope-ok"), 2)):
+        r = run(env, argv + extra + [url])
+        expect_run(r, code, b"", err=r"f\.part left as it was \(%d bytes\): "
+                   r"this run wrote nothing" % size)
+        expect(os.path.getsize(dest + ".part") == size and
+               open(dest + ".part", "rb").read() == data[:size],
+               "%s: FILE.part changed" % (extra or url))
+    # The right command still resumes it, after its bytes.
+    r = run(env, ["-v"] + argv + [env.furl("ok1", "s404@5", "f20971520")])
+    expect_run(r, 0, b"", err=r"continuing after its %d bytes" % size)
+    expect_file(dest, data, "resumed after the failed runs")
+
+
 def mount(env, name, fstype, opts):
     d = out_dir(env, name)
     p = subprocess.run(["mount", "-t", fstype, "-o", opts, fstype, d],
