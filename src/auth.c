@@ -1323,6 +1323,11 @@ struct curl_slist *rc_auth_headers(struct rc_auth *a, const char *url,
 	}
 	if (ok && extra)
 		ok = add(&l, extra);
+	/* Without it any content coding is acceptable (RFC 9110 12.5.3),
+	 * and a server could send the file compressed as if it were the
+	 * file. curl's own option would also decode: not wanted. */
+	if (ok)
+		ok = add(&l, "Accept-Encoding: identity");
 	if (ok && here) {
 		switch (a->kind) {
 		case RC_AUTH_NONE: break;

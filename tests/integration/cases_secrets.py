@@ -381,3 +381,18 @@ def t_secrets_abbreviated_hint(env):
     expect("a header's value is not repeated" in r.err,
            "no word of the redacted header: %s" % r.err[-300:])
     resume(env, r, data[1000:2000000])
+
+
+@case("every request says Accept-Encoding: identity")
+def t_accept_encoding_identity(env):
+    # Without it any coding is acceptable (RFC 9110 12.5.3): a server
+    # could send the file compressed, and the bytes written would not be
+    # the file's.
+    r = run(env, ["-n", "2", "--chunk-size", "64K",
+                  env.aurl("a/open/ae1/f262145")])
+    expect_run(r, 0, env.files["f262145"])
+    got = seen(env, "ae1", env.aport)
+    expect(len(got) > 2 and all(h.get("Accept-Encoding") == "identity"
+                                for h in got),
+           "Accept-Encoding sent: %s" % [h.get("Accept-Encoding")
+                                         for h in got])
