@@ -1118,7 +1118,11 @@ static void decide_after_probe(struct xfer *x)
 		     rc_escape(f->o->if_match, e2, sizeof e2));
 		return;
 	}
-	f->total = x->v.total;
+	/* The stream that replaced a probe (no validator) and names no
+	 * length keeps the size the probe named: its end must come there,
+	 * not wherever its connection closes. */
+	if (!(f->one_stream && x->v.total == RC_UNKNOWN))
+		f->total = x->v.total;
 	f->seen_total = f->total;
 	f->info.total = f->total;
 	bool fresh = f->info.validator != RC_VAL_NONE &&

@@ -349,3 +349,16 @@ def t_val_hint_line(env):
     expect(line.endswith(shlex.quote(url)) or line.endswith(url),
            "the hint's line does not end with the URL: %s" % line)
     resume(env, r, data)
+
+
+@case("no validator: the one stream that follows the probe must reach the "
+      "size the probe named")
+def t_val_one_stream_total(env):
+    # The probe's 206 names the size; the stream that replaces it (no
+    # validator) is a 200 without a length, cut at half by a close. It
+    # was taken for the whole file: exit 0 with half of it.
+    data = env.files["f4194304"]
+    r = run(env, ["--retries", "1", "--retry-delay", "10ms",
+                  env.furl("v1s", "noetag,cutclose@1", "f4194304")])
+    expect_run(r, 3, None, err=r"short reply at byte 2097152")
+    expect(r.out == data[:len(r.out)], "not a prefix")

@@ -45,6 +45,8 @@ for M requests in a row when written KIND@NxM:
   lmx@N       from request N on, another Last-Modified and other bytes of
               the same size (If-Unmodified-Since is never checked)
   dropetag@N  from request N on, no ETag, If-Match ignored, other bytes
+  cutclose@N  200 without a length, Range ignored: half the file, then
+              close (an end only the earlier total can tell from a cut)
   weakx@N     from request N on, the same ETag made weak (W/), If-Match
               ignored, other bytes
   gzipx@N     from request N on, the ETag with "-gzip" added (no encoding),
@@ -428,6 +430,13 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(lie)
+            self.close_connection = True
+            return
+        if fires("cutclose"):
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body[:size // 2])
             self.close_connection = True
             return
         if any(k == "rawetag" for k, at, c in faults):
