@@ -1037,6 +1037,36 @@ static enum rc_err from_env(struct rc_opts *o, rc_getenv_fn get, char *why,
 	return RC_OK;
 }
 
+/* How many long options (counting those of one meaning once) the first
+ * n bytes of name begin: 1 is the one getopt_long took. */
+static int prefix_matches(const char *name, size_t n)
+{
+	const struct option *hit = NULL;
+	int k = 0;
+
+	for (const struct option *o = longopts; o->name; o++) {
+		if (strncmp(o->name, name, n) != 0)
+			continue;
+		if (strlen(o->name) == n)
+			return 1;
+		if (hit == NULL || hit->val != o->val ||
+		    hit->has_arg != o->has_arg)
+			k++;
+		hit = o;
+	}
+	return k;
+}
+
+/* What was wrong with a long option getopt_long refused, as the start of
+ * its message: "unknown ", "ambiguous ", or nothing (a value given to an
+ * option that takes none). */
+static const char *long_misuse(const char *arg, size_t n)
+{
+	int k = prefix_matches(arg + 2, n - 2);
+
+	return k == 0 ? "unknown " : k > 1 ? "ambiguous " : "";
+}
+
 const char *rc_getenv(const char *name)
 {
 	return getenv(name);
@@ -1076,14 +1106,20 @@ enum rc_err rc_options_parse_env(struct rc_opts *o, int argc,
 					    "option %s needs a value",
 					    argv[optind - 1]);
 		if (c == '?') {
-			if (optopt)
+			const char *u = argv[optind - 1];
+			if (strncmp(u, "--", 2) != 0 || !u[2])
 				return rc_err_usage(
 				    why, whylen, "unknown option -%c", optopt);
 			/* Its name only: what follows '=' may be a
 			 * secret (--headers=Authorization: ...). */
-			const char *u = argv[optind - 1];
-			return rc_err_usage(why, whylen, "unknown option %.*s",
-					    (int)strcspn(u, "="), u);
+			int n = (int)strcspn(u, "=");
+			return rc_err_usage(
+			    why, whylen, "%soption %.*s%s",
+			    long_misuse(u, (size_t)n), n, u,
+			    u[n] == '=' &&
+				    prefix_matches(u + 2, (size_t)n - 2) == 1
+				? " takes no value"
+				: "");
 		}
 		/* The command line wins: the first option of a group drops
 		 * what the environment set for that group. */

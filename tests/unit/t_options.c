@@ -45,6 +45,26 @@ static void default_memory(void)
 	CHECK(o.memory == 64u << 10 && o.chunk_size == 32u << 10);
 }
 
+/* A long option getopt_long refused says which way: a value to a flag
+ * printed a control character for its name ("unknown option -\n"). */
+static void long_option_errors(void)
+{
+	struct rc_opts o;
+
+	CHECK(parse(&o, "--stats=1", "http://h/x", NULL, NULL) == RC_E_USAGE);
+	CHECK(strcmp(last_why, "option --stats takes no value") == 0);
+	CHECK(parse(&o, "--quiet=yes", "http://h/x", NULL, NULL) == RC_E_USAGE);
+	CHECK(strcmp(last_why, "option --quiet takes no value") == 0);
+	CHECK(parse(&o, "--conn", "4", "http://h/x", NULL) == RC_E_USAGE);
+	CHECK(strcmp(last_why, "ambiguous option --conn") == 0);
+	CHECK(parse(&o, "--nope=secret", "http://h/x", NULL, NULL) ==
+	      RC_E_USAGE);
+	CHECK(strcmp(last_why, "unknown option --nope") == 0);
+	CHECK(parse(&o, "-Z", "http://h/x", NULL, NULL) == RC_E_USAGE);
+	CHECK(strcmp(last_why, "unknown option -Z") == 0);
+	CHECK(parse(&o, "--connections", "4", "http://h/x", NULL) == RC_OK);
+}
+
 /* A small --memory holds two chunks for each URL, even under 64K each:
  * with one, nothing runs beside the head to judge it slow by. */
 static void small_memory(void)
@@ -293,6 +313,7 @@ int main(void)
 	time_bounds();
 	default_memory();
 	small_memory();
+	long_option_errors();
 	output_options();
 	CHECK(rc_parse_u64("0", 10, &v, &w) == RC_OK && v == 0);
 	CHECK(rc_parse_u64("18446744073709551615", UINT64_MAX, &v, &w) ==
