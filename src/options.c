@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http.h"
 #include "log.h"
 
 enum {
@@ -788,12 +789,24 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 			return rc_err_usage(why, whylen, "%s: %s", name, w);
 		o->shard_env = strncmp(name, "RANGECAT_", 9) == 0;
 		break;
-	case OPT_IF_MATCH:
+	case OPT_IF_MATCH: {
+		/* A strong tag, quotes and all: unquoted (the shell took
+		 * them), weak or "*", no reply could match it, and the run
+		 * ended in a 412 that said the file changed. */
+		bool weak;
 		if (*arg == '\0' || strpbrk(arg, "\r\n"))
 			return rc_err_usage(why, whylen, "%s: expected an ETag",
 					    name);
+		if (strcmp(arg, "*") == 0 || !rc_http_etag(arg, &weak) || weak)
+			return rc_err_usage(
+			    why, whylen,
+			    "%s: expected a strong ETag in double quotes, "
+			    "quoted again for the shell: --if-match "
+			    "'\"...\"'",
+			    name);
 		o->if_match = arg;
 		break;
+	}
 	case 'H':
 		if (!header_ok(arg))
 			return rc_err_usage(why, whylen,

@@ -63,6 +63,15 @@ static void long_option_errors(void)
 	CHECK(parse(&o, "-Z", "http://h/x", NULL, NULL) == RC_E_USAGE);
 	CHECK(strcmp(last_why, "unknown option -Z") == 0);
 	CHECK(parse(&o, "--connections", "4", "http://h/x", NULL) == RC_OK);
+	/* --if-match: a strong tag in quotes, or exit 1 before any
+	 * request (unquoted, weak and "*" all ended in a 412, exit 4). */
+	CHECK(parse(&o, "--if-match", "5e0be100-6", "http://h/x", NULL) ==
+	      RC_E_USAGE);
+	CHECK(strstr(last_why, "expected a strong ETag in double quotes"));
+	CHECK(parse(&o, "--if-match", "*", "http://h/x", NULL) == RC_E_USAGE);
+	CHECK(parse(&o, "--if-match", "W/\"a\"", "http://h/x", NULL) ==
+	      RC_E_USAGE);
+	CHECK(parse(&o, "--if-match", "\"a\"", "http://h/x", NULL) == RC_OK);
 }
 
 /* A small --memory holds two chunks for each URL, even under 64K each:
