@@ -154,6 +154,40 @@ static void fit_fd_limit(struct rc_opts *o, unsigned fetchers)
  * start there (as tar -C does). CA file paths are made absolute first:
  * the fetcher thread may open them later.
  */
+/* The directories -x made (absolute), to take back when the run fails
+ * with nothing in them: tar -x -C DIR never makes DIR, and a mistyped URL
+ * should not leave an empty one. */
+#define MAX_MADE 32
+static char *made[MAX_MADE];
+static size_t nmade;
+
+static int make_dir(const char *path, const char *start)
+{
+	if (mkdir(path, 0777) != 0)
+		return -1;
+	size_t n = strlen(start) + strlen(path) + 2;
+	char *abs = nmade < MAX_MADE ? malloc(n) : NULL;
+	if (abs == NULL)
+		return 0;
+	if (path[0] == '/')
+		snprintf(abs, n, "%s", path);
+	else
+		snprintf(abs, n, "%s/%s", start, path);
+	made[nmade++] = abs;
+	return 0;
+}
+
+/* Removes the directories -x made that are still empty, deepest first. */
+static void unmake_dirs(bool failed)
+{
+	while (nmade > 0) {
+		char *d = made[--nmade];
+		if (failed)
+			(void)rmdir(d);
+		free(d);
+	}
+}
+
 static enum rc_err enter_dir(struct rc_opts *o)
 {
 	static char ca[4096], cache[4096];
@@ -198,12 +232,12 @@ static enum rc_err enter_dir(struct rc_opts *o)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		(void)mkdir(path, 0777);
+		(void)make_dir(path, start);
 		*p = '/';
 	}
 	char dir[4096];
 	rc_escape(o->extract_dir, dir, sizeof dir);
-	if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+	if (make_dir(path, start) != 0 && errno != EEXIST) {
 		rc_log_error("--extract %s: %s", dir, strerror(errno));
 		return RC_E_OUTPUT;
 	}
@@ -544,6 +578,7 @@ static int finish(const struct rc_opts *o, enum rc_err err, const char *why,
 {
 	int status = rc_err_exit_status(err);
 
+	unmake_dirs(err != RC_OK);
 	rc_progress_finish(progress, status);
 	rc_progress_free(progress);
 	progress = NULL;

@@ -484,5 +484,20 @@ def t_archive_text_not_mtree(env):
             r = run(env, args + [env.url(name)])
             expect_run(r, 6, b"", err=r"not an archive: its first bytes "
                        r"read as an mtree listing")
-        expect(not os.path.exists(dest) or os.listdir(dest) == [],
-               "-x left %s" % os.listdir(dest))
+        expect(not os.path.exists(dest), "-x left %s" % dest)
+
+
+@case("-x DIR: a run that fails with nothing unpacked leaves no DIR it made")
+def t_archive_dir_not_left(env):
+    # tar -x -C DIR never makes DIR; rangecat makes it (and its parents)
+    # before the first request, and left them empty after a 404.
+    top = os.path.join(env.work, "xd-top")
+    r = run(env, ["-x", os.path.join(top, "a", "b"), env.url("nope.tar")])
+    expect_run(r, 2, b"", err=r"HTTP 404")
+    expect(not os.path.exists(top), "left: %s" % top)
+    # A DIR that was there stays; only what the run made goes.
+    os.makedirs(top)
+    r = run(env, ["-x", os.path.join(top, "new"), env.url("nope.tar")])
+    expect_run(r, 2, b"", err=r"HTTP 404")
+    expect(os.listdir(top) == [], "left: %s" % os.listdir(top))
+    os.rmdir(top)
