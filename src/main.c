@@ -587,13 +587,23 @@ static int finish(const struct rc_opts *o, enum rc_err err, const char *why,
 	return status;
 }
 
+/* The exit status of --help and --version: their text must have been
+ * written (a full disk fails at some earlier flush, not the last one). */
+static int written(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	rc_log_error("write to stdout: %s", strerror(errno ? errno : EIO));
+	return rc_err_exit_status(RC_E_OUTPUT);
+}
+
 static int version(void)
 {
 	char libs[1024];
 
 	rc_fetch_versions(libs, sizeof libs);
 	printf("rangecat %s\n%s\n", RC_VERSION, libs);
-	return 0;
+	return written();
 }
 
 /* One URL of the run: its credentials, and once started its ring, the
@@ -992,8 +1002,7 @@ int main(int argc, char *argv[])
 	}
 	if (o.help) {
 		rc_options_usage(stdout);
-		return fflush(stdout) == 0 ? 0
-					   : rc_err_exit_status(RC_E_OUTPUT);
+		return written();
 	}
 	if (o.version)
 		return version();

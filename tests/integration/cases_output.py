@@ -556,3 +556,13 @@ def t_out_locked(env):
     r = run(env, argv)
     expect_run(r, 0, b"")
     expect_file(dest, data, "after SIGINT")
+
+
+@case("--help and --version to a full disk: exit 5, said")
+def t_out_help_full(env):
+    # The text passed the stdio buffer, so the last flush had nothing
+    # left to fail on: exit 0 with nothing written.
+    for arg in ("--help", "--version"):
+        with open("/dev/full", "wb") as full:
+            r = run(env, [arg], shell_stdout=full)
+        expect_run(r, 5, None, err=r"write to stdout: No space left")
