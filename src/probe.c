@@ -86,6 +86,12 @@ static void judge_206(const struct rc_resp *r, const struct rc_want *w,
 	if (w->total != RC_UNKNOWN && c->total != RC_UNKNOWN &&
 	    c->total != w->total)
 		return set(v, RC_V_CHANGED, "the file size changed");
+	/* An unknown size ("*") after a reply that named one proves
+	 * nothing of it: asked again. */
+	if (w->total != RC_UNKNOWN && c->total == RC_UNKNOWN)
+		return set(v, RC_V_RETRY,
+			   "a Content-Range without the size the first reply "
+			   "named");
 	if (other_version(r, w, v))
 		return;
 	if (w->suffix) {

@@ -58,6 +58,9 @@ int main(void)
 	CHECK(k(resp(206, "bytes 100-199/1000", 100, "\"v2\""), later) ==
 	      RC_V_CHANGED);
 	CHECK(k(resp(206, NULL, 100, "\"v1\""), later) == RC_V_RETRY);
+	/* no size where the first reply named one: asked again */
+	CHECK(k(resp(206, "bytes 100-199/*", 100, "\"v1\""), later) ==
+	      RC_V_RETRY);
 	/* a 200 whose Content-Range names a part is no whole file */
 	CHECK(k(resp(200, "bytes 0-99/1000", 100, "\"v1\""), probe) ==
 	      RC_V_RETRY);
