@@ -34,8 +34,11 @@ static enum rc_verdict_kind k(struct rc_resp r, struct rc_want w)
 int main(void)
 {
 	struct rc_want probe = {.first = 0, .last = 99, .total = RC_UNKNOWN};
-	struct rc_want later = {
-	    .first = 100, .last = 199, .total = 1000, .etag = "\"v1\""};
+	struct rc_want later = {.first = 100,
+				.last = 199,
+				.total = 1000,
+				.etag = "\"v1\"",
+				.later = true};
 	struct rc_verdict v;
 	struct rc_resp r;
 
@@ -138,10 +141,18 @@ int main(void)
 	 * with If-Match: a validator the probe had must be there and equal. */
 	CHECK(k(resp(206, "bytes 100-199/1000", 100, NULL), later) ==
 	      RC_V_CHANGED);
+	/* ... byte for byte: "-gzip" or W/ is another representation. */
 	CHECK(k(resp(206, "bytes 100-199/1000", 100, "\"v1-gzip\""), later) ==
-	      RC_V_RANGE);
+	      RC_V_CHANGED);
+	CHECK(k(resp(206, "bytes 100-199/1000", 100, "W/\"v1\""), later) ==
+	      RC_V_CHANGED);
 	CHECK(k(resp(206, "bytes 100-199/1000", 100, "W/\"v2\""), later) ==
 	      RC_V_CHANGED);
+	/* The first reply against a tag given may drop its "-gzip". */
+	struct rc_want given = {
+	    .first = 0, .last = 99, .total = RC_UNKNOWN, .etag = "\"v1-gzip\""};
+	CHECK(k(resp(206, "bytes 0-99/1000", 100, "\"v1\""), given) ==
+	      RC_V_RANGE);
 	struct rc_want lm = {.first = 100,
 			     .last = 199,
 			     .total = 1000,
