@@ -710,7 +710,11 @@ static void reset_group(struct rc_opts *o, int g)
 		break;
 	case 'v': o->verbose = 0; break;
 	case OPT_STATS: o->stats = false; break;
-	case 'd': o->mode = RC_MODE_RAW; break;
+	case 'd':
+		o->mode = RC_MODE_RAW;
+		o->extract_dir = NULL;
+		o->member = NULL;
+		break;
 	case OPT_STRIP: o->strip = 0; break;
 	case OPT_STRICT: o->strict = false; break;
 	case OPT_SAME_OWNER: o->same_owner = false; break;
@@ -899,12 +903,25 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 				return rc_err_usage(why, whylen,
 						    "%s: expected a directory",
 						    name);
+			/* tar takes one -C DIR too; a second one silently
+			 * won before. */
+			if (o->extract_dir && strcmp(o->extract_dir, arg))
+				return rc_err_usage(
+				    why, whylen,
+				    "%s given twice: one directory per run",
+				    name);
 			o->extract_dir = arg;
 		}
 		if (c == OPT_MEMBER) {
 			if (*arg == '\0')
 				return rc_err_usage(
 				    why, whylen, "%s: expected a member path",
+				    name);
+			if (o->member && strcmp(o->member, arg))
+				return rc_err_usage(
+				    why, whylen,
+				    "%s given twice: one member per run (-x "
+				    "DIR unpacks them all)",
 				    name);
 			o->member = arg;
 		}
@@ -988,6 +1005,11 @@ static enum rc_err apply(struct rc_opts *o, int c, const char *arg,
 		if (*arg == '\0')
 			return rc_err_usage(why, whylen,
 					    "%s: expected a file or -", name);
+		if (o->input_file && strcmp(o->input_file, arg))
+			return rc_err_usage(why, whylen,
+					    "%s given twice: one list per run "
+					    "(put the URLs in one file)",
+					    name);
 		o->input_file = arg;
 		o->input_env = strncmp(name, "RANGECAT_", 9) == 0;
 		break;

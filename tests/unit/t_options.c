@@ -74,6 +74,29 @@ static void long_option_errors(void)
 	CHECK(parse(&o, "--if-match", "\"a\"", "http://h/x", NULL) == RC_OK);
 }
 
+/* -x, --member and -i name one thing: a second one silently won. */
+static void given_twice(void)
+{
+	struct rc_opts o;
+	char *argv[] = {"rangecat", "--member",	  "a", "--member",
+			"b",	    "http://h/x", NULL};
+
+	CHECK(rc_options_parse(&o, 6, argv, last_why, sizeof last_why) ==
+	      RC_E_USAGE);
+	CHECK(strstr(last_why, "--member given twice"));
+	argv[1] = argv[3] = "-x";
+	CHECK(rc_options_parse(&o, 6, argv, last_why, sizeof last_why) ==
+	      RC_E_USAGE);
+	CHECK(strstr(last_why, "--extract given twice"));
+	argv[1] = argv[3] = "-i";
+	CHECK(rc_options_parse(&o, 6, argv, last_why, sizeof last_why) ==
+	      RC_E_USAGE);
+	CHECK(strstr(last_why, "--input-file given twice"));
+	argv[4] = "a"; /* the same one again is no conflict */
+	CHECK(rc_options_parse(&o, 6, argv, last_why, sizeof last_why) ==
+	      RC_OK);
+}
+
 /* A small --memory holds two chunks for each URL, even under 64K each:
  * with one, nothing runs beside the head to judge it slow by. */
 static void small_memory(void)
@@ -323,6 +346,7 @@ int main(void)
 	default_memory();
 	small_memory();
 	long_option_errors();
+	given_twice();
 	output_options();
 	CHECK(rc_parse_u64("0", 10, &v, &w) == RC_OK && v == 0);
 	CHECK(rc_parse_u64("18446744073709551615", UINT64_MAX, &v, &w) ==
