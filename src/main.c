@@ -148,12 +148,6 @@ static void fit_fd_limit(struct rc_opts *o, unsigned fetchers)
 	}
 }
 
-/*
- * -x DIR: create DIR if needed and make it the working directory, so the
- * archive's relative paths land inside it and libarchive's symlink checks
- * start there (as tar -C does). CA file paths are made absolute first:
- * the fetcher thread may open them later.
- */
 /* The directories -x made (absolute), to take back when the run fails
  * with nothing in them: tar -x -C DIR never makes DIR, and a mistyped URL
  * should not leave an empty one. */
@@ -188,6 +182,12 @@ static void unmake_dirs(bool failed)
 	}
 }
 
+/*
+ * -x DIR: create DIR if needed and make it the working directory, so the
+ * archive's relative paths land inside it and libarchive's symlink checks
+ * start there (as tar -C does). CA file paths are made absolute first:
+ * the fetcher thread may open them later.
+ */
 static enum rc_err enter_dir(struct rc_opts *o)
 {
 	static char ca[4096], cache[4096];
@@ -524,6 +524,11 @@ static void resume_hint(enum rc_err err, int argc, char *argv[],
 	    nwords, words, next, ranged ? in->end - 1 : RC_UNKNOWN,
 	    in->validator == RC_VAL_ETAG ? in->etag : NULL, cmd, cap);
 	free(words);
+	if (cmd[0] == '\0') { /* out of memory inside the builder */
+		free(cmd);
+		rc_log_error("delivered %" PRIu64 " bytes", delivered);
+		return;
+	}
 	/* The command ends its line, so the whole line can be pasted. */
 	char head[128];
 	snprintf(head, sizeof head,
@@ -1212,7 +1217,7 @@ int main(int argc, char *argv[])
 	run.info.retries = run.retries;
 	if (err != RC_OK) {
 		rc_log_error("%s", why);
-		if (out && !rc_output_direct(out))
+		if (kept)
 			rc_output_fail(out, err, delivered);
 		else if (run.njobs > 1)
 			multi_hint(err, argc, argv, &run, delivered);

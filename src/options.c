@@ -1072,34 +1072,46 @@ static enum rc_err from_env(struct rc_opts *o, rc_getenv_fn get, char *why,
 	return RC_OK;
 }
 
-/* How many long options (counting those of one meaning once) the first
- * n bytes of name begin: 1 is the one getopt_long took. */
-static int prefix_matches(const char *name, size_t n)
+/* The long option the first n bytes of name stand for, as getopt_long
+ * reads them: the exact name, else the one option they begin (several
+ * of one meaning count as one). NULL when none; *ambiguous when more. */
+static const struct option *long_named(const char *name, size_t n,
+				       bool *ambiguous)
 {
 	const struct option *hit = NULL;
-	int k = 0;
 
-	for (const struct option *o = longopts; o->name; o++) {
+	*ambiguous = false;
+	for (const struct option *o = longopts; o->name; o++)
+		if (strlen(o->name) == n && strncmp(o->name, name, n) == 0)
+			return o;
+	for (const struct option *o = longopts; o->name && n; o++) {
 		if (strncmp(o->name, name, n) != 0)
 			continue;
-		if (strlen(o->name) == n)
-			return 1;
-		if (hit == NULL || hit->val != o->val ||
-		    hit->has_arg != o->has_arg)
-			k++;
+		if (hit != NULL &&
+		    (hit->val != o->val || hit->has_arg != o->has_arg)) {
+			*ambiguous = true;
+			return NULL;
+		}
 		hit = o;
 	}
-	return k;
+	return hit;
 }
 
-/* What was wrong with a long option getopt_long refused, as the start of
- * its message: "unknown ", "ambiguous ", or nothing (a value given to an
- * option that takes none). */
-static const char *long_misuse(const char *arg, size_t n)
+/* What was wrong with a long option getopt_long refused, as its
+ * message: unknown, ambiguous, or a value given to one that takes none.
+ * Its name only: what follows '=' may be a secret. */
+static enum rc_err long_misuse(const char *arg, char *why, size_t whylen)
 {
-	int k = prefix_matches(arg + 2, n - 2);
+	int n = (int)strcspn(arg, "=");
+	bool ambiguous;
+	const struct option *o = long_named(arg + 2, (size_t)n - 2, &ambiguous);
 
-	return k == 0 ? "unknown " : k > 1 ? "ambiguous " : "";
+	return rc_err_usage(
+	    why, whylen, "%soption %.*s%s",
+	    ambiguous	? "ambiguous "
+	    : o == NULL ? "unknown "
+			: "",
+	    n, arg, o != NULL && arg[n] == '=' ? " takes no value" : "");
 }
 
 const char *rc_getenv(const char *name)
@@ -1145,16 +1157,7 @@ enum rc_err rc_options_parse_env(struct rc_opts *o, int argc,
 			if (strncmp(u, "--", 2) != 0 || !u[2])
 				return rc_err_usage(
 				    why, whylen, "unknown option -%c", optopt);
-			/* Its name only: what follows '=' may be a
-			 * secret (--headers=Authorization: ...). */
-			int n = (int)strcspn(u, "=");
-			return rc_err_usage(
-			    why, whylen, "%soption %.*s%s",
-			    long_misuse(u, (size_t)n), n, u,
-			    u[n] == '=' &&
-				    prefix_matches(u + 2, (size_t)n - 2) == 1
-				? " takes no value"
-				: "");
+			return long_misuse(u, why, whylen);
 		}
 		/* The command line wins: the first option of a group drops
 		 * what the environment set for that group. */
@@ -1187,25 +1190,12 @@ int rc_options_classify(const char *arg, bool *takes_next)
 	if (arg[0] != '-' || arg[1] == '\0')
 		return 0;
 	if (arg[1] == '-') {
-		/* As getopt_long reads it: the exact name, else the one
-		 * option the name begins (several count as one when they
-		 * mean the same), so that "--cont 5" is -C with its value. */
+		/* As getopt_long reads it, so that "--cont 5" is -C with
+		 * its value; '?' for what parsing refused. */
 		const char *name = arg + 2;
 		size_t n = strcspn(name, "=");
-		const struct option *hit = NULL;
-		for (const struct option *o = longopts; o->name && !hit; o++)
-			if (strlen(o->name) == n && !strncmp(o->name, name, n))
-				hit = o;
-		for (const struct option *o = longopts; o->name && n; o++) {
-			if (hit != NULL && strlen(hit->name) == n)
-				break;
-			if (strncmp(o->name, name, n) != 0)
-				continue;
-			if (hit != NULL &&
-			    (hit->val != o->val || hit->has_arg != o->has_arg))
-				return '?'; /* ambiguous: parsing refused it */
-			hit = o;
-		}
+		bool ambiguous;
+		const struct option *hit = long_named(name, n, &ambiguous);
 		if (hit == NULL)
 			return '?';
 		*takes_next =

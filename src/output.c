@@ -599,7 +599,8 @@ void rc_output_fail(struct rc_output *out, enum rc_err err, uint64_t delivered)
 
 	if (out->direct)
 		return;
-	if (out->cut && size > 0 && !out->o->remove_on_error) {
+	/* Not this run's bytes: even --remove-on-error leaves them. */
+	if (out->cut && size > 0) {
 		rc_log_error("%s left as it was (%" PRIu64 " bytes): this run "
 			     "wrote nothing",
 			     out->shown, size);

@@ -119,16 +119,15 @@ static void build(int argc, char *const argv[], uint64_t next, uint64_t last,
 		free(one);
 		return; /* out stays empty: the caller says so */
 	}
-	size_t bufsz = room;
 	put("rangecat", out, outlen, &o);
 	if (next == RC_UNKNOWN) {
 		/* from the start */
 	} else if (last != RC_UNKNOWN) {
-		snprintf(buf, bufsz, "%" PRIu64 "-%" PRIu64, next, last);
+		snprintf(buf, room, "%" PRIu64 "-%" PRIu64, next, last);
 		word("-r", out, outlen, &o);
 		word(buf, out, outlen, &o);
 	} else {
-		snprintf(buf, bufsz, "%" PRIu64, next);
+		snprintf(buf, room, "%" PRIu64, next);
 		word("-C", out, outlen, &o);
 		word(buf, out, outlen, &o);
 	}
@@ -149,9 +148,9 @@ static void build(int argc, char *const argv[], uint64_t next, uint64_t last,
 				     ? strchr(a + 1, code)
 				     : NULL;
 		if (at && at > a + 1) {
-			snprintf(buf, bufsz, "%.*s", (int)(at - a), a);
+			snprintf(buf, room, "%.*s", (int)(at - a), a);
 			word(buf, out, outlen, &o);
-			snprintf(one, bufsz, "-%s", at);
+			snprintf(one, room, "-%s", at);
 			a = one;
 		}
 
@@ -166,7 +165,7 @@ static void build(int argc, char *const argv[], uint64_t next, uint64_t last,
 		if (code == 0 && urls)
 			continue; /* the URLs come at the end */
 		if (code == 0) {
-			rc_log_redact_url(a, buf, bufsz);
+			rc_log_redact_url(a, buf, room);
 			word(buf, out, outlen, &o);
 			continue;
 		}
@@ -179,7 +178,7 @@ static void build(int argc, char *const argv[], uint64_t next, uint64_t last,
 								 : "";
 			if (*h == '\0')
 				continue;
-			rc_log_redact_header(h, buf, bufsz);
+			rc_log_redact_header(h, buf, room);
 			word("-H", out, outlen, &o);
 			word(buf, out, outlen, &o);
 			continue;
@@ -187,15 +186,15 @@ static void build(int argc, char *const argv[], uint64_t next, uint64_t last,
 		word(a, out, outlen, &o);
 		if (val) {
 			if (code == 'H')
-				rc_log_redact_header(val, buf, bufsz);
+				rc_log_redact_header(val, buf, room);
 			else
-				snprintf(buf, bufsz, "%s", val);
+				snprintf(buf, room, "%s", val);
 			word(buf, out, outlen, &o);
 			i++;
 		}
 	}
 	for (size_t i = 0; urls && i < nurls; i++) {
-		rc_log_redact_url(urls[i], buf, bufsz);
+		rc_log_redact_url(urls[i], buf, room);
 		word(buf, out, outlen, &o);
 	}
 	free(buf);
