@@ -10,6 +10,7 @@
 #include "sched.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -725,12 +726,22 @@ static double own_rate(const struct rc_sched_range *r, double t)
 	return (double)r->got / (t - r->first_byte);
 }
 
+double rc_sched_cold_time(uint64_t len, double typical_wait)
+{
+	return typical_wait *
+	       (1 + log2(1 + (double)len / RC_SCHED_INIT_WINDOW));
+}
+
 bool rc_sched_split_pays(const struct rc_sched_range *r, uint64_t left,
 			 double t, double typical_wait)
 {
 	double rate = own_rate(r, t);
 
-	return rate > 0 && (double)left > 2 * rate * typical_wait;
+	/* Split, the later of the halves ends at the taker's cold time
+	 * (the owner's half takes half its time): it must save a quarter
+	 * of the owner's. */
+	return rate > 0 && 0.75 * (double)left / rate >
+			       rc_sched_cold_time(left / 2, typical_wait);
 }
 
 bool rc_sched_restart_pays(const struct rc_sched_range *r, uint64_t left,
