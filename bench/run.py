@@ -393,7 +393,8 @@ def scenario_straggler(port, sums):
     table("straggler: 1 GiB capped at 20 MiB/s, one response in eight at "
           "2 MiB/s", ["tool", "without straggler", "with straggler",
                       "cost of the straggler"], rows,
-          "rangecat with its defaults (an adaptive count, up to 32); the peers with 16.")
+          "rangecat with its defaults (an adaptive count, up to 32); "
+          "the peers with 16.")
 
 
 def scenario_loopback(port, sums):
