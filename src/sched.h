@@ -361,26 +361,32 @@ bool rc_sched_is_slow(const struct rc_sched_range *r, double t,
 /*
  * About how long a connection that starts cold (a new one, or one idle
  * past the server's retransmission timeout on Linux's default cubic)
- * takes to carry len bytes: typical_wait (a round trip or more) to its
- * first byte, then a round trip per doubling of its window from the
- * initial RC_SCHED_INIT_WINDOW (ten segments, RFC 6928) to len.
+ * takes to carry len bytes: typical_wait to its first byte, then a
+ * typical_wait per doubling of its window from the initial
+ * RC_SCHED_INIT_WINDOW (ten segments, RFC 6928) until what it sent
+ * reaches len. typical_wait stands for the round trip here, as it does
+ * for the count (rc_sched_conn_tick); a server slow to start its replies
+ * makes the price too high, and splits rarer.
  */
 #define RC_SCHED_INIT_WINDOW 14600.0
 double rc_sched_cold_time(uint64_t len, double typical_wait);
 
 /*
  * Whether giving half of the left bytes of r to another connection ends
- * them sooner. The taker's connection starts cold (the split also
- * closes the owner's: its write fails at the split point), so the split
+ * them sooner. The taker is priced as a cold connection: the spare (the
+ * transfer beyond the count) has none, and a pooled one may have idled
+ * past the timeout; and the split closes the owner's (its write fails
+ * at the split point), so its next range starts cold too. The split
  * pays when the taker's time for its half (rc_sched_cold_time) is under
- * three quarters of what r would take for all of it at its own rate:
- * a quarter saved at least. On a near server a cold connection costs a
- * few milliseconds. At 200 ms it needs about a second for 256 KiB, no
- * sooner than a cubic connection that restarted its window after
- * idling ramps up again: splitting those, as when the taker's wait
- * alone was counted, made each split a new straggler (256 MiB on cubic
- * at 200 ms, six runs: 100 splits and 8.7-21.7 s, against 4 splits and
- * 6.4-8.8 s). A range before its first byte has no rate: never.
+ * three quarters of what r would take for all of it at its own rate
+ * (since its first byte): a quarter saved at least. On a near server a
+ * cold connection costs a few milliseconds. At 200 ms it needs about a
+ * second for 256 KiB, no sooner than a cubic connection that restarted
+ * its window after idling ramps up again: splitting those, as when the
+ * taker's wait alone was counted, made each split a new straggler (256
+ * MiB on cubic at 200 ms, six runs: 100 splits and 8.7-21.7 s, against
+ * 4 splits and 6.4-8.8 s). A range before its first byte has no rate:
+ * never.
  */
 bool rc_sched_split_pays(const struct rc_sched_range *r, uint64_t left,
 			 double t, double typical_wait);
