@@ -402,12 +402,50 @@ static void list_entry(struct archive_entry *e, bool verbose)
 	putchar('\n');
 }
 
+/* --member: when entry e is no regular file (a directory, a link, a
+ * device), says what it is in why ("is a directory") and returns true:
+ * it has no bytes of its own for standard output. */
+static bool member_not_file(struct archive_entry *e, char *why, size_t len)
+{
+	const char *hard = archive_entry_hardlink(e);
+	const char *sym = archive_entry_symlink(e);
+	char b[512];
+
+	if (hard != NULL)
+		snprintf(why, len, "is a hard link to %s: ask for that member",
+			 shown(hard, b, sizeof b));
+	else if (archive_entry_filetype(e) == AE_IFDIR)
+		snprintf(why, len, "is a directory, not a file");
+	else if (archive_entry_filetype(e) == AE_IFLNK)
+		snprintf(why, len, "is a symbolic link to %s, not a file",
+			 sym ? shown(sym, b, sizeof b) : "?");
+	else if (archive_entry_filetype(e) != AE_IFREG)
+		snprintf(why, len, "is not a regular file");
+	else
+		return false;
+	return true;
+}
+
 /* Strips "./" prefixes for comparing member names. */
 static const char *bare(const char *p)
 {
 	while (p[0] == '.' && p[1] == '/')
 		p += 2;
 	return p;
+}
+
+/* Whether archive name a is member m: "./" prefixes and one trailing
+ * slash (a directory's) do not matter, as with tar. */
+static bool same_member(const char *a, const char *m)
+{
+	a = bare(a);
+	m = bare(m);
+	size_t la = strlen(a), lm = strlen(m);
+	if (la > 0 && a[la - 1] == '/')
+		la--;
+	if (lm > 0 && m[lm - 1] == '/')
+		lm--;
+	return la == lm && memcmp(a, m, la) == 0;
 }
 
 /* Where the symlink at path (cleaned, relative to DIR) with text target
@@ -1078,6 +1116,7 @@ static enum rc_err entries_run(struct unpack *u)
 	enum rc_err err = RC_OK;
 	unsigned entries = 0;
 	bool found = false;
+	char notfile[1200] = ""; /* --member: why its last copy is no file */
 	char *msg = u->msg;
 	size_t msglen = u->msglen;
 
@@ -1147,13 +1186,17 @@ static enum rc_err entries_run(struct unpack *u)
 		}
 		if (o->mode == RC_MODE_MEMBER) {
 			const char *name = archive_entry_pathname(e);
-			if (name == NULL ||
-			    strcmp(bare(name), bare(o->member)) != 0)
+			if (name == NULL || !same_member(name, o->member))
 				continue;
 			/* As with tar, the last copy of a name wins: each
-			 * one replaces what the spool held. */
+			 * one replaces what the spool held. A copy that is
+			 * no regular file has no bytes of its own to write:
+			 * said at the end, unless a later copy is a file. */
 			const char *why;
 			found = true;
+			notfile[0] = '\0';
+			if (member_not_file(e, notfile, sizeof notfile))
+				continue;
 			err = spool_reset(u);
 			if (err == RC_OK)
 				err = copy_data(u, e, name, true, &why);
@@ -1197,6 +1240,11 @@ static enum rc_err entries_run(struct unpack *u)
 		char b[512];
 		snprintf(msg, msglen, "no member %s in the archive",
 			 shown(o->member, b, sizeof b));
+		err = RC_E_DECODE;
+	} else if (o->mode == RC_MODE_MEMBER && notfile[0]) {
+		char b[512];
+		snprintf(msg, msglen, "member %s %s",
+			 shown(o->member, b, sizeof b), notfile);
 		err = RC_E_DECODE;
 	} else if (u->refused && o->mode == RC_MODE_LIST) {
 		snprintf(msg, msglen, "%u %s could not be read", u->refused,

@@ -403,6 +403,53 @@ def zero_bomb(env):
     env.files["bomb.tgz"] = b""
 
 
+@case("--member of a directory or a link: exit 6, said, nothing on stdout; "
+      "a later file of the name wins")
+def t_arch_member_not_file(env):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        def add(name, kind, data=b"", link=""):
+            ti = tarfile.TarInfo(name)
+            ti.type, ti.linkname, ti.size = kind, link, len(data)
+            t.addfile(ti, io.BytesIO(data) if data else None)
+        add("d", tarfile.DIRTYPE)
+        add("d/f", tarfile.REGTYPE, b"the file\n")
+        add("s", tarfile.SYMTYPE, link="d/f")
+        add("h", tarfile.LNKTYPE, link="d/f")
+        add("p", tarfile.FIFOTYPE)
+        add("x", tarfile.DIRTYPE)            # a directory, then a file
+        add("x", tarfile.REGTYPE, b"x, the last copy\n")
+        add("y", tarfile.REGTYPE, b"y first\n")    # a file, then a directory
+        add("y", tarfile.DIRTYPE)
+    env.add("nf.tar", buf.getvalue())
+    env.add("nf.tgz", compress(["gzip", "-c"], buf.getvalue()))
+    zbuf = io.BytesIO()
+    with zipfile.ZipFile(zbuf, "w") as z:
+        z.writestr("d/", b"")
+        z.writestr("d/f", b"the file\n")
+    env.add("nf.zip", zbuf.getvalue())
+    for name in ("nf.tar", "nf.tgz"):
+        url = env.url(name)
+        for m, why in (("d", "is a directory"), ("d/", "is a directory"),
+                       ("./d/", "is a directory"), ("y", "is a directory"),
+                       ("s", "is a symbolic link to d/f"),
+                       ("h", "is a hard link to d/f: ask for that member"),
+                       ("p", "is not a regular file")):
+            r = run(env, ["-q", "--member", m, url])
+            expect_run(r, 6, b"", err="member %s %s" % (re.escape(m),
+                                                         re.escape(why)))
+        for m, want in (("d/f", b"the file\n"),
+                        ("x", b"x, the last copy\n"),
+                        ("x/", b"x, the last copy\n")):
+            r = run(env, ["-q", "--member", m, url])
+            expect_run(r, 0, want, quiet=True)
+    for url in (env.url("nf.zip"), env.url("norange/nf.zip")):
+        r = run(env, ["-q", "--member", "d/", url])
+        expect_run(r, 6, b"", err="member d/ is a directory")
+        r = run(env, ["-q", "--member", "d/f", url])
+        expect_run(r, 0, b"the file\n", quiet=True)
+
+
 @case("--max-size stops a zero-filled bomb: exit 6, member and limit named")
 def t_arch_max_size(env):
     zero_bomb(env)
