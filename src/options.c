@@ -384,6 +384,12 @@ bool rc_url_ok(const char *url, const char **why)
 	else if (strncasecmp(url, "s3://", 5) == 0) {
 		rest = url + 5;
 		s3 = true;
+	} else if (strstr(url, "://") == NULL) {
+		/* curl would take host/path for http://host/path; a guess at
+		 * the scheme is a guess at where credentials go. */
+		*why = "it names no scheme: write http://, https:// or s3:// "
+		       "before the host";
+		return false;
 	} else {
 		*why = "only http://, https:// and s3:// URLs are supported";
 		return false;

@@ -395,7 +395,9 @@ int main(void)
 	CHECK(!rc_url_ok("http://h/a b", &w));
 	CHECK(!rc_url_ok("http://h/a\nb", &w));
 	CHECK(!rc_url_ok("http://", &w));
-	CHECK(!rc_url_ok("h/x", &w));
+	CHECK(!rc_url_ok("h/x", &w) && strstr(w, "no scheme") != NULL);
+	CHECK(!rc_url_ok("http//h/x", &w) && strstr(w, "no scheme") != NULL);
+	CHECK(!rc_url_ok("ftp://h/x", &w) && strstr(w, "only http") != NULL);
 
 	CHECK(parse(&o, "http://h/x", NULL, NULL, NULL) == RC_OK &&
 	      o.connections == 8 && o.chunk_size == 4u << 20 &&
