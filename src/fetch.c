@@ -93,6 +93,8 @@ struct xfer {
 	double started;
 	double first_byte; /* when this attempt's first body byte came, 0 */
 	double last_byte;  /* when the last body byte came */
+	double win_at, prev_at;	    /* recent rate (note_windows): windows */
+	uint64_t win_got, prev_got; /* ... begun then, got then */
 
 	bool judged;
 	struct rc_resp resp;
@@ -997,6 +999,8 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	x->others = running(f);
 	x->started = now_s();
 	x->first_byte = 0;
+	x->win_at = 0;
+	x->prev_at = 0;
 	x->last_byte = x->started;
 	x->new_conn = false;
 	x->room_wait = false;
@@ -1274,16 +1278,48 @@ static void decide_after_probe(struct xfer *x)
 	       f->mode == MODE_PARALLEL ? "parallel" : "one stream");
 }
 
-/* x's range as the policies in sched.c see it, left counted to end. */
+/* x's range as the policies in sched.c see it, left counted to end;
+ * its recent rate over the window before the current one and that one
+ * so far (note_windows). */
 static struct rc_sched_range range_of(const struct xfer *x, uint64_t end)
 {
+	double t = now_s();
+	bool recent = x->prev_at > 0 && t > x->prev_at;
+
 	return (struct rc_sched_range){
 	    .started = x->started,
 	    .first_byte = x->first_byte,
 	    .got = x->got,
 	    .left = end > x->cur ? end - x->cur : 0,
 	    .new_conn = x->new_conn,
+	    .recent_known = recent,
+	    .recent_rate =
+		recent ? (double)(x->got - x->prev_got) / (t - x->prev_at) : 0,
 	};
+}
+
+/* Starts a new rate window for every receiving transfer whose current
+ * one is RC_SCHED_RECENT s old (or five typical waits, if longer): the
+ * recent rate spans one to two windows. */
+static void note_windows(struct rc_fetch *f, double t)
+{
+	double w = 5 * f->typical_wait > RC_SCHED_RECENT ? 5 * f->typical_wait
+							 : RC_SCHED_RECENT;
+
+	for (unsigned i = 0; i < f->nx; i++) {
+		struct xfer *x = &f->x[i];
+		if (x->state != RC_XS_RUNNING || x->first_byte == 0)
+			continue;
+		if (x->win_at == 0) {
+			x->win_at = x->first_byte;
+			x->win_got = 0;
+		} else if (t - x->win_at >= w) {
+			x->prev_at = x->win_at;
+			x->prev_got = x->win_got;
+			x->win_at = t;
+			x->win_got = x->got;
+		}
+	}
 }
 
 /* A straggler (rc_sched_is_slow), judged against the range it asked. */
@@ -2393,6 +2429,7 @@ static void *run(void *arg)
 			done(f, (struct xfer *)priv, m->data.result);
 		}
 		double t = now_s();
+		note_windows(f, t);
 		drop_stalled(f, t);
 		restart_hopeless(f, t);
 		check_speed(f, t);

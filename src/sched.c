@@ -726,6 +726,17 @@ static double own_rate(const struct rc_sched_range *r, double t)
 	return (double)r->got / (t - r->first_byte);
 }
 
+/* The rate r goes on at: its own, or its recent one where lower (a
+ * byte a second at least, so that a range that went silent has one). */
+static double next_rate(const struct rc_sched_range *r, double t)
+{
+	double rate = own_rate(r, t);
+
+	if (rate > 0 && r->recent_known && r->recent_rate < rate)
+		rate = r->recent_rate > 1 ? r->recent_rate : 1;
+	return rate;
+}
+
 double rc_sched_cold_time(uint64_t len, double typical_wait)
 {
 	return typical_wait *
@@ -735,7 +746,7 @@ double rc_sched_cold_time(uint64_t len, double typical_wait)
 bool rc_sched_split_pays(const struct rc_sched_range *r, uint64_t left,
 			 double t, double typical_wait)
 {
-	double rate = own_rate(r, t);
+	double rate = next_rate(r, t);
 
 	/* Split, the later of the halves ends at the taker's cold time
 	 * (the owner's half takes half its time): it must save a quarter
@@ -747,7 +758,7 @@ bool rc_sched_split_pays(const struct rc_sched_range *r, uint64_t left,
 bool rc_sched_restart_pays(const struct rc_sched_range *r, uint64_t left,
 			   double t, double typical_rate, double typical_wait)
 {
-	double rate = own_rate(r, t);
+	double rate = next_rate(r, t);
 
 	if (left == 0 || rate <= 0 || typical_rate <= 0)
 		return false;

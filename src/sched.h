@@ -339,8 +339,25 @@ uint64_t rc_sched_chunk(double rate, double rtt, uint64_t lo, uint64_t hi);
 struct rc_sched_range {
 	double started, first_byte;
 	uint64_t got, left;
-	bool new_conn; /* its connection was opened for it: slow start */
+	bool new_conn;	    /* its connection was opened for it: slow start */
+	bool recent_known;  /* recent_rate was measured */
+	double recent_rate; /* bytes/s over the last RC_SCHED_RECENT s or
+			     * more (fetch.c), where recent_known */
 };
+
+/*
+ * What a range will do next is judged by the lower of its rate since
+ * its first byte and its recent rate: a reply that slows to a trickle
+ * after a fast start keeps a high average for a long time (4 MiB at 2
+ * MiB/s, then 10 bytes/s: at 200 ms its last 96 KiB paid a split only
+ * after 35 s). The window is RC_SCHED_RECENT s, or five typical waits
+ * where that is longer: a far reply lands in bursts a round trip apart.
+ * A range that only ramps up (slow start, or a window started over after
+ * idle) has a recent rate above its average, so nothing changes for it.
+ * Used by rc_sched_split_pays and rc_sched_restart_pays; who is a
+ * straggler (rc_sched_is_slow) is still judged by the average.
+ */
+#define RC_SCHED_RECENT 1.0
 
 /*
  * A straggler at time t, against ranges that finished at typical_rate
@@ -378,8 +395,8 @@ double rc_sched_cold_time(uint64_t len, double typical_wait);
  * past the timeout; and the split closes the owner's (its write fails
  * at the split point), so its next range starts cold too. The split
  * pays when the taker's time for its half (rc_sched_cold_time) is under
- * three quarters of what r would take for all of it at its own rate
- * (since its first byte): a quarter saved at least. On a near server a
+ * three quarters of what r would take for all of it at the rate it goes
+ * on at (RC_SCHED_RECENT): a quarter saved at least. On a near server a
  * cold connection costs a few milliseconds. At 200 ms it needs about a
  * second for 256 KiB, no sooner than a cubic connection that restarted
  * its window after idling ramps up again: splitting those, as when the
@@ -395,10 +412,11 @@ bool rc_sched_split_pays(const struct rc_sched_range *r, uint64_t left,
  * Whether a slow range too short to split (a split leaves the owner its
  * front half, and halving stops at 64 KiB) ends sooner asked again on a
  * new connection: a handshake and a request (two typical waits) and its
- * left bytes at the typical rate, against the left bytes at its own
- * rate. It pays when its own way takes RC_SCHED_RESTART times as long
- * and a second at least. A server dripping a byte every 0.5 s held the
- * last 64 KiB of a range for nine hours: no stall, no split.
+ * left bytes at the typical rate, against the left bytes at the rate it
+ * goes on at (RC_SCHED_RECENT). It pays when its own way takes
+ * RC_SCHED_RESTART times as long and a second at least. A server
+ * dripping a byte every 0.5 s held the last 64 KiB of a range for nine
+ * hours: no stall, no split.
  */
 #define RC_SCHED_RESTART 4.0
 bool rc_sched_restart_pays(const struct rc_sched_range *r, uint64_t left,

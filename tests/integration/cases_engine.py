@@ -124,6 +124,20 @@ def t_engine_drip(env):
            "the restart was not counted: %s" % r.err[-300:])
 
 
+@case("a reply fast to its last 10000 bytes, then a byte every 0.25 s: "
+      "asked again within seconds, not by its average")
+def t_engine_sag(env):
+    # Request 3 sends 1 MiB less 10000 bytes at once, then sags. Its
+    # average since its first byte stays high for minutes (1 MiB in
+    # about 0 s, then 4 bytes/s): judged by it, the rest was asked again
+    # only after about 100 s. Its recent rate (sched.h, RC_SCHED_RECENT)
+    # is 4 bytes/s after a window of a second or two.
+    data = env.files["f20971520"]
+    r = run(env, ["--stall-timeout", "30", "--chunk-size", "1M", "-v",
+                  env.furl("eng-sag", "sag@3", "f20971520")], timeout=30)
+    expect_run(r, 0, data, err=r"bytes left, too slow; retry at once")
+
+
 @case("a dripping reply among chunks under 64 KiB is asked again too")
 def t_engine_drip_small(env):
     # 16 KiB chunks: the typical rate learns from these short ranges

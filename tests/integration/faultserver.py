@@ -35,6 +35,8 @@ for M requests in a row when written KIND@NxM:
   crlong@N    a Content-Range that ends past the range asked
   extra@N     100 bytes more than Content-Length says
   drip@N      send the body one byte every 0.5 s
+  sag@N       send all of the body but its last 10000 bytes at once, then
+              one byte every 0.25 s
   nibble@N    send 10 bytes of the body, then reset the connection
   mute@N      read the request, then say nothing for 60 s
   tecl@N      both Content-Length and Transfer-Encoding: chunked
@@ -577,6 +579,15 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(chunk[i:i + 1])
                 self.wfile.flush()
                 time.sleep(0.5)
+            return
+        if fires("sag"):
+            cut = max(0, len(chunk) - 10000)
+            self.wfile.write(chunk[:cut])
+            self.wfile.flush()
+            for i in range(cut, len(chunk)):
+                self.wfile.write(chunk[i:i + 1])
+                self.wfile.flush()
+                time.sleep(0.25)
             return
         if "rate2m" in modes:
             return self.paced(chunk)

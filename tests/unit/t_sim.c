@@ -920,6 +920,23 @@ static void units(void)
 	CHECK(!rc_sched_split_pays(&r, 8 << 20, 0.6, 0.1));
 	/* near (1 ms), the same owner: a split of 8 MiB pays */
 	CHECK(rc_sched_split_pays(&r, 8 << 20, 0.6, 0.001));
+	/* Fast, then a trickle: 3.9 MiB in its first 0.1 s, then 10
+	 * bytes/s. Its average (1.95 MiB/s at 2.1 s) says 96 KiB left
+	 * end in 0.05 s, its recent rate in hours: only that one pays a
+	 * split at 200 ms, and a restart of 32 KiB. A range that ramps up
+	 * (recent above average) is judged as before. */
+	r = (struct rc_sched_range){
+	    .started = 0, .first_byte = 0.1, .got = 39 << 17, .left = 96 << 10};
+	CHECK(!rc_sched_split_pays(&r, 96 << 10, 2.1, 0.2));
+	CHECK(!rc_sched_restart_pays(&r, 32 << 10, 2.1, 20 * MiB, 0.2));
+	r.recent_known = true;
+	r.recent_rate = 10;
+	CHECK(rc_sched_split_pays(&r, 96 << 10, 2.1, 0.2));
+	CHECK(rc_sched_restart_pays(&r, 32 << 10, 2.1, 20 * MiB, 0.2));
+	r.recent_rate = 0; /* silent: a byte a second, still a rate */
+	CHECK(rc_sched_split_pays(&r, 96 << 10, 2.1, 0.2));
+	r.recent_rate = 40 * MiB;
+	CHECK(!rc_sched_split_pays(&r, 96 << 10, 2.1, 0.2));
 	/* Slow: a third of the typical rate, after half its normal time. */
 	r = (struct rc_sched_range){
 	    .started = 0, .first_byte = 0.1, .got = 1 << 20, .left = 7 << 20};
