@@ -371,6 +371,26 @@ enum rc_err rc_parse_digest(const char *s, enum rc_digest_kind k, char out[129],
 	return RC_OK;
 }
 
+/* The length of the scheme url starts with ("ftp" of ftp://h/x), 0 when
+ * it names none: host:port/path and user:password@host/path, as curl
+ * reads them without a scheme, name none. */
+static size_t scheme_len(const char *url)
+{
+	size_t n = 0;
+
+	if (!isalpha((unsigned char)url[0]))
+		return 0;
+	while (isalnum((unsigned char)url[n]) || url[n] == '+' ||
+	       url[n] == '-' || url[n] == '.')
+		n++;
+	if (url[n] != ':' || isdigit((unsigned char)url[n + 1]))
+		return 0;
+	const char *at = strchr(url, '@');
+	if (at != NULL && at < url + n + 1 + strcspn(url + n + 1, "/?#"))
+		return 0;
+	return n;
+}
+
 bool rc_url_ok(const char *url, const char **why)
 {
 	const char *rest;
@@ -384,14 +404,20 @@ bool rc_url_ok(const char *url, const char **why)
 	else if (strncasecmp(url, "s3://", 5) == 0) {
 		rest = url + 5;
 		s3 = true;
-	} else if (strstr(url, "://") == NULL) {
+	} else {
 		/* curl would take host/path for http://host/path; a guess at
 		 * the scheme is a guess at where credentials go. */
-		*why = "it names no scheme: write http://, https:// or s3:// "
-		       "before the host";
-		return false;
-	} else {
-		*why = "only http://, https:// and s3:// URLs are supported";
+		size_t n = scheme_len(url);
+		if (n == 0)
+			*why = "it names no scheme, such as https://, before "
+			       "the host";
+		else if ((n == 4 && strncasecmp(url, "http", 4) == 0) ||
+			 (n == 5 && strncasecmp(url, "https", 5) == 0) ||
+			 (n == 2 && strncasecmp(url, "s3", 2) == 0))
+			*why = "its scheme must be followed by // and the host";
+		else
+			*why = "only http://, https:// and s3:// URLs are "
+			       "supported";
 		return false;
 	}
 	if (*rest == '\0' || *rest == '/') {

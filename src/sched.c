@@ -732,8 +732,10 @@ static double next_rate(const struct rc_sched_range *r, double t)
 {
 	double rate = own_rate(r, t);
 
-	if (rate > 0 && r->recent_known && r->recent_rate < rate)
-		rate = r->recent_rate > 1 ? r->recent_rate : 1;
+	if (rate > 0 && r->recent_known && r->recent_rate < rate) {
+		double floor = r->recent_rate > 1 ? r->recent_rate : 1;
+		rate = floor < rate ? floor : rate;
+	}
 	return rate;
 }
 

@@ -404,13 +404,16 @@ static void list_entry(struct archive_entry *e, bool verbose)
 
 /* --member: when entry e is no regular file (a directory, a link, a
  * device), says what it is in why ("is a directory") and returns true:
- * it has no bytes of its own for standard output. */
+ * it has no bytes of its own for standard output. A hard link with
+ * data (cpio keeps a file's bytes with its last link) is a file. */
 static bool member_not_file(struct archive_entry *e, char *why, size_t len)
 {
 	const char *hard = archive_entry_hardlink(e);
 	const char *sym = archive_entry_symlink(e);
 	char b[512];
 
+	if (hard != NULL && archive_entry_size(e) > 0)
+		return false;
 	if (hard != NULL)
 		snprintf(why, len, "is a hard link to %s: ask for that member",
 			 shown(hard, b, sizeof b));
@@ -434,18 +437,19 @@ static const char *bare(const char *p)
 	return p;
 }
 
-/* Whether archive name a is member m: "./" prefixes and one trailing
- * slash (a directory's) do not matter, as with tar. */
+/* Whether archive name a is member m: "./" prefixes and trailing
+ * slashes (a directory's) do not matter, as with tar; a member that is
+ * nothing else ("/", "./") names no entry. */
 static bool same_member(const char *a, const char *m)
 {
 	a = bare(a);
 	m = bare(m);
 	size_t la = strlen(a), lm = strlen(m);
-	if (la > 0 && a[la - 1] == '/')
+	while (la > 0 && a[la - 1] == '/')
 		la--;
-	if (lm > 0 && m[lm - 1] == '/')
+	while (lm > 0 && m[lm - 1] == '/')
 		lm--;
-	return la == lm && memcmp(a, m, la) == 0;
+	return lm > 0 && la == lm && memcmp(a, m, la) == 0;
 }
 
 /* Where the symlink at path (cleaned, relative to DIR) with text target

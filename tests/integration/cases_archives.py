@@ -448,6 +448,30 @@ def t_arch_member_not_file(env):
         expect_run(r, 6, b"", err="member d/ is a directory")
         r = run(env, ["-q", "--member", "d/f", url])
         expect_run(r, 0, b"the file\n", quiet=True)
+    # Trailing slashes, any number, as with tar; "/" and "./" name no
+    # entry (the archive's "./" is no member of that name).
+    url = env.url("nf.tar")
+    r = run(env, ["-q", "--member", "./d//", url])
+    expect_run(r, 6, b"", err=r"member \./d// is a directory")
+    for m in ("/", "./"):
+        r = run(env, ["-q", "--member", m, url])
+        expect_run(r, 6, b"", err="no member %s in the archive" % m)
+    # cpio (newc) keeps a hard-linked file's bytes with its last link:
+    # that link is the file, and the one before it is empty (as
+    # libarchive and cpio -i read it).
+    def newc(name, ino, nlink, data):
+        name = name.encode() + b"\0"
+        hdr = b"070701" + b"".join(b"%08X" % v for v in (
+            ino, 0o100644, 0, 0, nlink, 1600000000, len(data), 0, 0, 0, 0,
+            len(name), 0))
+        pad = lambda n: b"\0" * (-n % 4)
+        return (hdr + name + pad(len(hdr) + len(name)) + data +
+                pad(len(data)))
+    env.add("hl.cpio", newc("a", 7, 2, b"") +
+            newc("b", 7, 2, b"hard-linked data\n") +
+            newc("TRAILER!!!", 0, 1, b""))
+    r = run(env, ["-q", "--member", "b", env.url("hl.cpio")])
+    expect_run(r, 0, b"hard-linked data\n", quiet=True)
 
 
 @case("--max-size stops a zero-filled bomb: exit 6, member and limit named")

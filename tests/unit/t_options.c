@@ -395,9 +395,26 @@ int main(void)
 	CHECK(!rc_url_ok("http://h/a b", &w));
 	CHECK(!rc_url_ok("http://h/a\nb", &w));
 	CHECK(!rc_url_ok("http://", &w));
-	CHECK(!rc_url_ok("h/x", &w) && strstr(w, "no scheme") != NULL);
-	CHECK(!rc_url_ok("http//h/x", &w) && strstr(w, "no scheme") != NULL);
-	CHECK(!rc_url_ok("ftp://h/x", &w) && strstr(w, "only http") != NULL);
+	/* Without a scheme, with another, or with ours cut short. */
+	const char *none[] = {"h/x",
+			      "http//h/x",
+			      "localhost:8080/x",
+			      "localhost:8080/x?next=http://y",
+			      "[::1]:80/x",
+			      "user:pw@host/x?r=https://z",
+			      "1host:80"};
+	for (size_t i = 0; i < sizeof none / sizeof *none; i++)
+		CHECK(!rc_url_ok(none[i], &w) &&
+		      strstr(w, "no scheme") != NULL);
+	const char *other[] = {"ftp://h/x", "file:/etc/passwd",
+			       "git+ssh://h/x"};
+	for (size_t i = 0; i < sizeof other / sizeof *other; i++)
+		CHECK(!rc_url_ok(other[i], &w) &&
+		      strstr(w, "only http") != NULL);
+	const char *cut[] = {"http:/x", "HtTpS:x", "s3:/b/k", "http:"};
+	for (size_t i = 0; i < sizeof cut / sizeof *cut; i++)
+		CHECK(!rc_url_ok(cut[i], &w) &&
+		      strstr(w, "followed by //") != NULL);
 
 	CHECK(parse(&o, "http://h/x", NULL, NULL, NULL) == RC_OK &&
 	      o.connections == 8 && o.chunk_size == 4u << 20 &&
