@@ -408,7 +408,9 @@ bool rc_url_ok(const char *url, const char **why)
 		/* curl would take host/path for http://host/path; a guess at
 		 * the scheme is a guess at where credentials go. */
 		size_t n = scheme_len(url);
-		if (n == 0)
+		if (url[0] == '\0')
+			*why = "the URL is empty";
+		else if (n == 0)
 			*why = "it names no scheme, such as https://, before "
 			       "the host";
 		else if ((n == 4 && strncasecmp(url, "http", 4) == 0) ||

@@ -1010,7 +1010,9 @@ def t_usage(env):
                       (["-r", "9-1", "http://h/x"], r"before its start"),
                       (["http://h/x", "-C", "1", "http://h/y"],
                        r"--continue-at applies to one URL"),
-                      ([""], r"only http"),
+                      ([""], r"bad URL: the URL is empty"),
+                      (["example.com/x"], r"bad URL: it names no scheme"),
+                      (["http:/h/x"], r"followed by // and the host"),
                       (["http://h/" + "a" * 10000], r"longer than")):
         r = run(env, args)
         expect_run(r, 1, b"", err=pat)

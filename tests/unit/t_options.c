@@ -395,6 +395,7 @@ int main(void)
 	CHECK(!rc_url_ok("http://h/a b", &w));
 	CHECK(!rc_url_ok("http://h/a\nb", &w));
 	CHECK(!rc_url_ok("http://", &w));
+	CHECK(!rc_url_ok("", &w) && strcmp(w, "the URL is empty") == 0);
 	/* Without a scheme, with another, or with ours cut short. */
 	const char *none[] = {"h/x",
 			      "http//h/x",
