@@ -1278,12 +1278,12 @@ static void decide_after_probe(struct xfer *x)
 	       f->mode == MODE_PARALLEL ? "parallel" : "one stream");
 }
 
-/* x's range as the policies in sched.c see it, left counted to end;
- * its recent rate over the window before the current one and that one
- * so far (note_windows). */
-static struct rc_sched_range range_of(const struct xfer *x, uint64_t end)
+/* x's range at time t as the policies in sched.c see it, left counted
+ * to end; its recent rate over the window before the current one and
+ * that one so far (note_windows). */
+static struct rc_sched_range range_of(const struct xfer *x, uint64_t end,
+				      double t)
 {
-	double t = now_s();
 	bool recent = x->prev_at > 0 && t > x->prev_at;
 
 	return (struct rc_sched_range){
@@ -1325,7 +1325,7 @@ static void note_windows(struct rc_fetch *f, double t)
 /* A straggler (rc_sched_is_slow), judged against the range it asked. */
 static bool is_slow(const struct rc_fetch *f, const struct xfer *x, double t)
 {
-	struct rc_sched_range r = range_of(x, x->asked_end);
+	struct rc_sched_range r = range_of(x, x->asked_end, t);
 
 	return (x->state == RC_XS_CONNECTING || x->state == RC_XS_RUNNING) &&
 	       rc_sched_is_slow(&r, t, f->typical_rate, f->typical_wait);
@@ -1335,7 +1335,7 @@ static bool is_slow(const struct rc_fetch *f, const struct xfer *x, double t)
 static bool split_pays(const struct rc_fetch *f, const struct xfer *o,
 		       uint64_t left, double t)
 {
-	struct rc_sched_range r = range_of(o, o->end);
+	struct rc_sched_range r = range_of(o, o->end, t);
 
 	return rc_sched_split_pays(&r, left, t, f->typical_wait);
 }
@@ -2209,7 +2209,7 @@ static void restart_hopeless(struct rc_fetch *f, double t)
 		    x->first_byte == 0 || x->end == RC_UNKNOWN ||
 		    x->end - x->cur >= MIN_SPLIT || !is_slow(f, x, t))
 			continue;
-		struct rc_sched_range r = range_of(x, x->end);
+		struct rc_sched_range r = range_of(x, x->end, t);
 		if (!rc_sched_restart_pays(&r, x->end - x->cur, t,
 					   f->typical_rate, f->typical_wait))
 			continue;

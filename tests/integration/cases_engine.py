@@ -109,17 +109,25 @@ def t_engine_head_503(env):
         expect_run(r, 0, env.files[name])
 
 
+def asked_again(env, tok, spec, name, extra, timeout=40):
+    """name through fault spec with -v and --stall-timeout 30: exact, and
+    the slow rest asked again at once (rc_sched_restart_pays)."""
+    r = run(env, ["--stall-timeout", "30", "-v"] + extra +
+            [env.furl(tok, spec, name)], timeout=timeout)
+    expect_run(r, 0, env.files[name],
+               err=r"bytes left, too slow; retry at once")
+    return r
+
+
 @case("a server dripping a byte every 0.5 s: the last bit, too short to "
       "split, is asked again on a new connection")
 def t_engine_drip(env):
     # Request 3 drips: it never stalls (--stall-timeout 30), splits halve
     # it down to under 64 KiB, and that rest is asked again
     # (rc_sched_restart_pays). The build before timed out here.
-    data = env.files["f20971520"]
-    r = run(env, ["--stall-timeout", "30", "--chunk-size", "1M", "-v",
-                  env.furl("eng-drip", "drip@3", "f20971520")], timeout=40)
     # At once (ended by rangecat, not failed by the server), and counted.
-    expect_run(r, 0, data, err=r"bytes left, too slow; retry at once")
+    r = asked_again(env, "eng-drip", "drip@3", "f20971520",
+                    ["--chunk-size", "1M"])
     expect(re.search(r"delivered \d+ bytes, [1-9]\d* retr", r.err),
            "the restart was not counted: %s" % r.err[-300:])
 
@@ -132,10 +140,8 @@ def t_engine_sag(env):
     # about 0 s, then 4 bytes/s): judged by it, the rest was asked again
     # only after about 100 s. Its recent rate (sched.h, RC_SCHED_RECENT)
     # is 4 bytes/s after a window of a second or two.
-    data = env.files["f20971520"]
-    r = run(env, ["--stall-timeout", "30", "--chunk-size", "1M", "-v",
-                  env.furl("eng-sag", "sag@3", "f20971520")], timeout=30)
-    expect_run(r, 0, data, err=r"bytes left, too slow; retry at once")
+    asked_again(env, "eng-sag", "sag@3", "f20971520", ["--chunk-size", "1M"],
+                timeout=30)
 
 
 @case("a dripping reply among chunks under 64 KiB is asked again too")
@@ -143,11 +149,8 @@ def t_engine_drip_small(env):
     # 16 KiB chunks: the typical rate learns from these short ranges
     # (counted over their whole time), so the drip is judged slow. The
     # build before never learnt a rate from them and hung.
-    data = env.files["f4194304"]
-    r = run(env, ["--stall-timeout", "30", "-n", "4", "--memory", "64K",
-                  "-v", env.furl("eng-drip-small", "drip@9", "f4194304")],
-            timeout=40)
-    expect_run(r, 0, data, err=r"bytes left, too slow; retry at once")
+    asked_again(env, "eng-drip-small", "drip@9", "f4194304",
+                ["-n", "4", "--memory", "64K"])
 
 
 @case("--memory under two 64 KiB chunks: a dripping first reply is asked "
@@ -157,11 +160,8 @@ def t_engine_drip_probe_small(env):
     # the dripping probe and teaches the rate it is judged slow by. With
     # one 64 KiB chunk nothing ran beside it and the run hung.
     for mem, name in (("64K", "f4194304"), ("100K", "f65536")):
-        r = run(env, ["--stall-timeout", "30", "--memory", mem, "-v",
-                      env.furl("eng-drip-probe-" + mem, "drip@0", name)],
-                timeout=40)
-        expect_run(r, 0, env.files[name],
-                   err=r"bytes left, too slow; retry at once")
+        asked_again(env, "eng-drip-probe-" + mem, "drip@0", name,
+                    ["--memory", mem])
     # Two URLs share the buffer: 32K each, so chunks of 16K.
     r = run(env, ["--stall-timeout", "30", "--memory", "64K", "-v",
                   env.furl("eng-drip-probe-2", "drip@0", "f65536"),
