@@ -43,6 +43,11 @@ namespaces joined by bench/netlink/netlink, a userspace TUN link emulator
   proto      only with BENCH_RC_ALT=/path/to/another/rangecat: that build
              against this one at 100 and 200 ms RTT, same options,
              interleaved, with timelines
+  stripes    only when named: bench/stripes.py, a prototype of striped
+             multi-range requests (not rangecat), against rangecat's
+             defaults, aria2c and axel at 100 ms (1 GiB, BBR) and 200 ms
+             (256 MiB, BBR and cubic), its window the defaults' budget or
+             less
 Each scenario first sweeps rangecat's -n / --chunk-size / --memory (one
 run each, cut off at 1.5 times the defaults' time), then runs rangecat's
 defaults, the sweep's best, aria2c -x16 -s16 and axel -n 16 interleaved
@@ -77,7 +82,7 @@ ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
 if "--only" in sys.argv[1:-1]:
     ONLY |= set(sys.argv[sys.argv.index("--only") + 1].split(","))
 LATENCY = ("lat100", "lat200", "latcubic", "latloss", "lattls", "loopcap",
-           "loopfree", "sizes", "timelines", "proto")
+           "loopfree", "sizes", "timelines", "proto", "stripes")
 if "latency" in ONLY:
     ONLY |= set(LATENCY)
 RATE = 20 * MB          # limit_rate 20m, per connection
@@ -1044,6 +1049,18 @@ def scenario_latency(port, sums):
                 ["--chunk-size", "16M", "--memory", "256M"]])
         with Link(100):
             lat_proto(capped, sums, alt, 200, [[], ["-n", "16"]])
+    if "stripes" in ONLY:
+        # the prototype's window: 20 MiB of 1 GiB (rangecat's budget is
+        # 51 MiB there; 32 MiB RSS is the target), all of 256 MiB's 5%
+        with Link(50):
+            lat_stripes(capped, "g1", GB, "100 ms RTT, BBR, 1 GiB",
+                        24, 768, 20 << 10)
+        with Link(100):
+            lat_stripes(capped, "m256", 256 * MB, "200 ms RTT, BBR, "
+                        "256 MiB", 24, 512, (256 << 10) // 20)
+        with Link(100, cc="cubic"):
+            lat_stripes(capped, "m256", 256 * MB, "200 ms RTT, server "
+                        "on cubic, 256 MiB", 24, 512, (256 << 10) // 20)
     if "lat100" in ONLY or not ONLY:
         with Link(50):
             note = lat_check("100 ms RTT")
@@ -1137,6 +1154,60 @@ def lat_sizes(capped, sums):
              "at the start, %s at the end. The 1 GiB row is lat100's." % (
                  l0, load()), ""]
     hdr = ["file"] + tools
+    lines.append("| " + " | ".join(hdr) + " |")
+    lines.append("|" + " --- |" * len(hdr))
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lat_report.append("\n".join(lines) + "\n")
+    log("\n".join(lines))
+
+
+def lat_stripes(capped, name, size, title, conns, chunk_kib, window_kib):
+    """bench/stripes.py against rangecat's defaults, aria2c and axel."""
+    out = os.path.join(TMP, "out.bin")
+    url = capped + name
+    c = lat_cmds(url, out, False)
+    peak_file = os.path.join(TMP, "stripes.peak")
+    proto = "prototype: %d connections, %d KiB chunks, 8 per request, " \
+        "%.1f MiB window" % (conns, chunk_kib, window_kib / 1024)
+    entries = [(proto, "STRIPES_PEAK=%s python3 %s %s %d %d %d 8 > %s" % (
+                   peak_file, os.path.join(HERE, "stripes.py"), url, conns,
+                   chunk_kib, window_kib, out)),
+               ("rangecat (defaults)", c["rc"]([])),
+               ("aria2c -x16 -s16", c["aria2c -x16 -s16"]),
+               ("axel -n 16", c["axel -n 16"])]
+    if os.path.exists(peak_file):
+        os.unlink(peak_file)
+    l0 = load()
+    log("stripes: %s" % title)
+    res = {k: [] for k, _ in entries}
+    rss = {k: 0 for k, _ in entries}
+    for r in range(REPEAT):
+        for label, cmd in (entries if r % 2 == 0 else entries[::-1]):
+            el, m = lat_run(cmd, out, SUMS[name], LNS_CLI, 300)
+            if el is None:
+                log("  %-34s cut off at 300 s" % label)
+                continue
+            res[label].append(el)
+            rss[label] = max(rss[label], m)
+            log("  %-34s %6.2f s  %6.1f MiB RSS" % (label, el, m / MB))
+    peaks = [int(x) for x in open(peak_file).read().split()]
+    d = statistics.median(res["rangecat (defaults)"])
+    rows = []
+    for k, v in res.items():
+        m = statistics.median(v) if v else float("nan")
+        rows.append((k, "%.2f s" % m, "%.2f-%.2f" % (min(v), max(v)) if v
+                     else "", "%.1f" % (size / MB / m), "%.2f" % (m / d),
+                     "%.1f MiB" % (rss[k] / MB)))
+    lines = ["### stripes: %s, 20 MiB/s per request" % title, "",
+             "The prototype bench/stripes.py (Python, not rangecat) against "
+             "the tools, interleaved, %d runs each, every output checked by "
+             "sha256. Its bytes held at once: at most %.1f MiB (window "
+             "%.1f MiB); its RSS includes Python's own, about 13 MiB. Load "
+             "average %s at the start, %s at the end. Measured %s." % (
+                 REPEAT, max(peaks) / MB, window_kib / 1024, l0, load(),
+                 time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())), ""]
+    hdr = ["tool", "median", "min-max", "MiB/s", "÷ rangecat defaults",
+           "peak RSS"]
     lines.append("| " + " | ".join(hdr) + " |")
     lines.append("|" + " --- |" * len(hdr))
     lines += ["| " + " | ".join(r) + " |" for r in rows]
@@ -1272,7 +1343,7 @@ def write_latency(t0):
     new = {title(b): b for b in lat_report}
     blocks = [new.pop(title(b), b.rstrip("\n") + "\n") for b in old]
     blocks += [b for b in lat_report if title(b) in new]
-    full = not ONLY or set(LATENCY) - {"proto"} <= ONLY
+    full = not ONLY or set(LATENCY) - {"proto", "stripes"} <= ONLY
     head = ["", "## Latency lab", "",
             "Measured by `BENCH_ONLY=latency make bench` (last whole run "
             "%s): %d "
