@@ -131,10 +131,11 @@ struct rc_fetch {
 	uint64_t plan_off;   /* next byte to plan a chunk for */
 	uint64_t plan_prev;  /* length of the last planned chunk */
 	bool plan_done;
-	const char *pin_etag; /* the ETag later replies carry ("" none) */
-	const char *pin_lm;   /* ... and their Last-Modified */
-	bool pinned;	      /* a later request is provably the same version */
-	bool reprobed;	      /* the probe went again after a fresh date */
+	const char *pin_etag;	/* the ETag later replies carry ("" none) */
+	const char *pin_lm;	/* ... and their Last-Modified */
+	const char *pin_coding; /* ... and their Content-Encoding ("" none) */
+	bool pinned;	 /* a later request is provably the same version */
+	bool reprobed;	 /* the probe went again after a fresh date */
 	bool one_stream; /* the probe became the single open-ended stream */
 	char pin_line[2 * RC_ETAG_MAX + 64]; /* If-Match or If-Unmodified-Since
 					      * after the probe, or "" */
@@ -722,6 +723,7 @@ static bool judge(struct xfer *x)
 	    .total = x->probe ? RC_UNKNOWN : f->seen_total,
 	    .etag = x->probe ? f->o->if_match : f->pin_etag,
 	    .lm = x->probe ? NULL : f->pin_lm,
+	    .coding = x->probe ? NULL : f->pin_coding,
 	    .later = !x->probe,
 	};
 
@@ -1111,6 +1113,7 @@ static void decide_after_probe(struct xfer *x)
 	snprintf(f->info.etag, sizeof f->info.etag, "%s", r->etag);
 	snprintf(f->info.last_modified, sizeof f->info.last_modified, "%s",
 		 r->last_modified);
+	snprintf(f->info.coding, sizeof f->info.coding, "%s", r->coding);
 	f->info.validator = rc_probe_validator(r);
 	f->info.no_store = r->no_store;
 	if (f->o->if_match &&
@@ -1248,6 +1251,7 @@ static void decide_after_probe(struct xfer *x)
 	f->info.end = f->end;
 	f->pin_etag = f->info.etag;
 	f->pin_lm = f->info.last_modified;
+	f->pin_coding = f->info.coding;
 	f->pinned = f->info.validator != RC_VAL_NONE;
 	set_pin_line(f);
 	atomic_store(&f->run->first, f->start);
@@ -1276,6 +1280,12 @@ static void decide_after_probe(struct xfer *x)
 	       f->info.validator == RC_VAL_ETAG ? etag : "",
 	       f->info.validator == RC_VAL_DATE ? f->info.last_modified : "",
 	       f->mode == MODE_PARALLEL ? "parallel" : "one stream");
+	if (f->info.coding[0]) {
+		char coding[4 * RC_CODING_MAX];
+		rc_log("Content-Encoding %s: written as stored, and every "
+		       "reply must carry it",
+		       rc_escape(f->info.coding, coding, sizeof coding));
+	}
 }
 
 /* x's range at time t as the policies in sched.c see it, left counted

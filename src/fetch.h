@@ -31,6 +31,8 @@ struct rc_fetch_info {
 	enum rc_validator_kind validator;
 	char etag[RC_ETAG_MAX]; /* the probe's ETag (strong or weak) */
 	char last_modified[RC_DATE_MAX];
+	char coding[RC_CODING_MAX]; /* the probe's Content-Encoding
+				     * (rc_http_coding), "" none */
 	unsigned retries;
 	bool no_store; /* the probe's reply said Cache-Control: no-store */
 	unsigned connections; /* the count the run ended with (1: a stream) */

@@ -135,6 +135,35 @@ bool rc_http_etag_matches(const char *reply, const char *given)
 	       reply[n - 6] == '"';
 }
 
+bool rc_http_coding(const char *v, char *out, size_t outlen)
+{
+	size_t len = strlen(out), kept = len;
+
+	for (const char *p = v; *p != '\0';) {
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			p++;
+		const char *s = p;
+		while (*p != '\0' && *p != ',')
+			p++;
+		const char *e = p;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		size_t m = (size_t)(e - s);
+		if (m == 0 || (m == 8 && strncasecmp(s, "identity", 8) == 0))
+			continue;
+		if (len + (len > 0) + m >= outlen) {
+			out[kept] = '\0';
+			return false;
+		}
+		if (len > 0)
+			out[len++] = ',';
+		for (size_t i = 0; i < m; i++)
+			out[len++] = (char)tolower((unsigned char)s[i]);
+		out[len] = '\0';
+	}
+	return true;
+}
+
 void rc_resp_reset(struct rc_resp *r)
 {
 	memset(r, 0, sizeof *r);
@@ -296,8 +325,9 @@ void rc_resp_header(struct rc_resp *r, const char *line, size_t n, time_t now)
 			r->date = curl_getdate(val, NULL);
 	} else if (is_header(line, n, "Content-Encoding", &nl)) {
 		if (!value_of(line, n, nl, val, sizeof val) ||
-		    (val[0] != '\0' && strcasecmp(val, "identity") != 0))
-			r->encoded = true;
+		    !rc_http_coding(val, r->coding, sizeof r->coding))
+			r->long_coding = true;
+		r->encoded = r->long_coding || r->coding[0] != '\0';
 	} else if (is_header(line, n, "Content-Type", &nl)) {
 		if (value_of(line, n, nl, val, sizeof val) &&
 		    strncasecmp(val, "multipart/byteranges", 20) == 0)

@@ -16,6 +16,7 @@
 #define RC_ETAG_MAX 256
 #define RC_DATE_MAX 64
 #define RC_LOCATION_MAX 8192
+#define RC_CODING_MAX 64
 
 struct rc_crange {
 	bool unsatisfied;     /* "bytes *\/T" (416) */
@@ -38,10 +39,13 @@ struct rc_resp {
 	bool etag_weak;
 	bool bad_etag; /* present but not an entity-tag */
 	char last_modified[RC_DATE_MAX];
-	bool has_lm;	  /* a Last-Modified line came, parseable or not */
-	time_t lm_time;	  /* Last-Modified parsed, -1 when absent */
-	time_t date;	  /* Date parsed, -1 when absent or unparsable */
-	bool encoded;	  /* Content-Encoding other than identity */
+	bool has_lm;	/* a Last-Modified line came, parseable or not */
+	time_t lm_time; /* Last-Modified parsed, -1 when absent */
+	time_t date;	/* Date parsed, -1 when absent or unparsable */
+	bool encoded;	/* Content-Encoding other than identity */
+	char coding[RC_CODING_MAX]; /* that Content-Encoding, normalised
+				     * (rc_http_coding), "" for none */
+	bool long_coding; /* ... too long to keep: no two compare equal */
 	bool multipart;	  /* Content-Type multipart/byteranges */
 	bool chunked;	  /* Transfer-Encoding: chunked */
 	long retry_after; /* seconds, -1 when absent or unparsable */
@@ -76,6 +80,15 @@ bool rc_http_etag_same(const char *a, const char *b);
  * "-gzip" (copied from a compressed reply) that the reply, unencoded,
  * lacks. */
 bool rc_http_etag_matches(const char *reply, const char *given);
+
+/*
+ * Appends the Content-Encoding value v to out (outlen bytes, "" for none
+ * so far) in a form that compares with strcmp: codings in lower case,
+ * joined by "," without spaces, "identity" and empty members dropped
+ * (RFC 9110 8.4: codings are case-insensitive, and a field sent on two
+ * lines is one list). Returns false when the result does not fit.
+ */
+bool rc_http_coding(const char *v, char *out, size_t outlen);
 
 /* Resets r for a new response (also done at every status line). */
 void rc_resp_reset(struct rc_resp *r);

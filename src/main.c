@@ -364,7 +364,7 @@ static enum rc_err zip_by_ranges(const struct rc_opts *o, struct rc_auth *auth,
 	const struct rc_fetch_info *in = rc_fetch_info(f);
 	struct rc_ranged *z =
 	    rc_ranged_new(o, auth, rc_fetch_url(f), rc_fetch_pin_line(f),
-			  in->etag, in->last_modified, in->total);
+			  in->etag, in->last_modified, in->coding, in->total);
 
 	if (z == NULL) {
 		snprintf(msg, msglen, "out of memory for the zip reader");

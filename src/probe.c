@@ -70,6 +70,46 @@ static bool other_version(const struct rc_resp *r, const struct rc_want *w,
 	return false;
 }
 
+/*
+ * Content-Encoding (RFC 9110 8.4) is part of the representation, and
+ * ranges count its bytes. rangecat asks for identity only (auth.c), so a
+ * coding on a 206 is the stored representation's (S3 and Ceph RGW keep it
+ * as object metadata; a static server may label its .gz files), not a
+ * compressor run on the range, and its bytes are as fixed as any file's
+ * once a strong ETag names them: a strong tag changes with the coding
+ * (RFC 9110 8.8.3.3). The first reply may carry one on a 206 only with a
+ * strong ETag (a 200 is the whole representation, whatever its coding);
+ * every later reply must carry the first one's, else a proxy on the way
+ * coded it, and it is asked again. Sets v and returns true when r is
+ * refused.
+ */
+static bool other_coding(const struct rc_resp *r, const struct rc_want *w,
+			 struct rc_verdict *v)
+{
+	if (w->later) {
+		const char *want = w->coding ? w->coding : "";
+		if (r->encoded == (want[0] != '\0') && !r->long_coding &&
+		    strcmp(r->coding, want) == 0)
+			return false;
+		set(v, RC_V_RETRY,
+		    "Content-Encoding differs from the first reply's");
+		return true;
+	}
+	if (r->status != 206 || !r->encoded)
+		return false;
+	if (r->long_coding)
+		set(v, RC_V_RETRY,
+		    "a range reply's Content-Encoding is too long to compare");
+	else if (rc_probe_validator(r) != RC_VAL_ETAG)
+		set(v, RC_V_RETRY,
+		    "the server applies Content-Encoding to ranges and names "
+		    "no strong ETag that would prove the bytes are one fixed "
+		    "representation");
+	else
+		return false;
+	return true;
+}
+
 static void judge_206(const struct rc_resp *r, const struct rc_want *w,
 		      struct rc_verdict *v)
 {
@@ -78,9 +118,8 @@ static void judge_206(const struct rc_resp *r, const struct rc_want *w,
 	if (r->multipart)
 		return set(v, RC_V_RETRY,
 			   "multipart/byteranges reply to a single range");
-	if (r->encoded)
-		return set(v, RC_V_RETRY,
-			   "Content-Encoding applied to a range reply");
+	if (other_coding(r, w, v))
+		return;
 	if (!r->has_crange || r->bad_crange || c->unsatisfied)
 		return set(v, RC_V_RETRY, "206 without a valid Content-Range");
 	if (w->total != RC_UNKNOWN && c->total != RC_UNKNOWN &&
@@ -170,7 +209,7 @@ void rc_judge(const struct rc_resp *r, const struct rc_want *w,
 			return set(v, RC_V_RETRY,
 				   "a 200 whose Content-Range names a part of "
 				   "the file");
-		if (other_version(r, w, v))
+		if (other_coding(r, w, v) || other_version(r, w, v))
 			return;
 		if (w->total != RC_UNKNOWN && r->clen != RC_UNKNOWN &&
 		    r->clen != w->total)

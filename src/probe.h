@@ -14,13 +14,15 @@
 
 /* What a request asked for and what the run already knows. */
 struct rc_want {
-	uint64_t first;	  /* first byte asked */
-	uint64_t last;	  /* last byte asked, RC_UNKNOWN for "first-" */
-	bool suffix;	  /* asked "bytes=-N"; N is in last */
-	uint64_t total;	  /* size learnt by the probe, or RC_UNKNOWN */
-	const char *etag; /* ETag the reply must carry, "" none, NULL any */
-	const char *lm;	  /* Last-Modified likewise */
-	bool later;	  /* asked after the probe: a 200 is not the answer */
+	uint64_t first;	    /* first byte asked */
+	uint64_t last;	    /* last byte asked, RC_UNKNOWN for "first-" */
+	bool suffix;	    /* asked "bytes=-N"; N is in last */
+	uint64_t total;	    /* size learnt by the probe, or RC_UNKNOWN */
+	const char *etag;   /* ETag the reply must carry, "" none, NULL any */
+	const char *lm;	    /* Last-Modified likewise */
+	const char *coding; /* later: the probe's Content-Encoding as
+			     * rc_http_coding gives it, "" or NULL none */
+	bool later;	    /* asked after the probe: a 200 is not the answer */
 };
 
 enum rc_verdict_kind {

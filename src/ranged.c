@@ -3,8 +3,8 @@
  * Random access by range requests. Each read asks for one block at the
  * current position, pinned to the probe's version (If-Match or
  * If-Unmodified-Since) and judged like every other range (probe.c): a
- * reply must carry the probe's ETag and Last-Modified, whether or not the
- * server honoured the precondition.
+ * reply must carry the probe's ETag, Last-Modified and Content-Encoding,
+ * whether or not the server honoured the precondition.
  * Transient failures are retried with backoff, as the fetcher does.
  */
 #include "ranged.h"
@@ -32,6 +32,7 @@ struct rc_ranged {
 	struct rc_auth *auth;
 	const char *url, *pin;
 	const char *etag, *lm; /* what every reply carries ("" none), or NULL */
+	const char *coding;    /* its Content-Encoding ("" none) */
 	uint64_t total, pos;
 	uint64_t last_end; /* where the previous read ended */
 	size_t block;
@@ -70,7 +71,7 @@ static size_t head_cb(char *p, size_t sz, size_t nm, void *ud)
 struct rc_ranged *rc_ranged_new(const struct rc_opts *o, struct rc_auth *auth,
 				const char *url, const char *pin,
 				const char *etag, const char *lm,
-				uint64_t total)
+				const char *coding, uint64_t total)
 {
 	struct rc_ranged *z = calloc(1, sizeof *z);
 
@@ -88,6 +89,7 @@ struct rc_ranged *rc_ranged_new(const struct rc_opts *o, struct rc_auth *auth,
 	z->pin = pin;
 	z->etag = etag;
 	z->lm = lm;
+	z->coding = coding;
 	z->total = total;
 	z->block = MIN_BLOCK;
 	z->last_end = UINT64_MAX;
@@ -125,6 +127,7 @@ static enum rc_err attempt(struct rc_ranged *z, uint64_t first, uint64_t last,
 			    .total = z->total,
 			    .etag = z->etag,
 			    .lm = z->lm,
+			    .coding = z->coding,
 			    .later = true};
 	struct rc_verdict v;
 

@@ -21,13 +21,14 @@ struct rc_ranged;
 
 /* A reader of url's total bytes, each request pinned with pin (a header
  * line or NULL) and carrying auth's credentials; every reply must carry
- * the ETag etag and the Last-Modified lm ("": none; NULL: anything).
- * url, pin, etag, lm and auth are borrowed. Returns NULL when out of
- * memory. */
+ * the ETag etag and the Last-Modified lm ("": none; NULL: anything), and
+ * the Content-Encoding coding (as rc_http_coding gives it; "" or NULL:
+ * none). url, pin, etag, lm, coding and auth are borrowed. Returns NULL
+ * when out of memory. */
 struct rc_ranged *rc_ranged_new(const struct rc_opts *o, struct rc_auth *auth,
 				const char *url, const char *pin,
 				const char *etag, const char *lm,
-				uint64_t total);
+				const char *coding, uint64_t total);
 void rc_ranged_free(struct rc_ranged *z);
 
 /* Reads at the current position: *p holds the bytes until the next call.

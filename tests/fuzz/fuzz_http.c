@@ -34,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 				.total = 1000,
 				.etag = "\"v1\"",
 				.lm = "Sun, 09 Sep 2001 01:46:40 GMT",
+				.coding = "gzip",
 				.later = true};
 	struct rc_want suffix = {
 	    .suffix = true, .last = 10, .total = RC_UNKNOWN};
@@ -53,6 +54,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		abort(); /* the parser promised ordered positions */
 	(void)rc_http_retry_after(s, 1000000000, &secs);
 	(void)rc_http_etag(s, &weak);
+	char cod[RC_CODING_MAX] = "", again[RC_CODING_MAX] = "";
+	if (rc_http_coding(s, cod, sizeof cod) &&
+	    (!rc_http_coding(cod, again, sizeof again) ||
+	     strcmp(cod, again) != 0))
+		abort(); /* a normalised coding is its own normal form */
 	free(s);
 	return 0;
 }

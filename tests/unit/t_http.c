@@ -146,6 +146,52 @@ int main(void)
 	CHECK(!rc_http_etag_matches("\"a", "\"a-gzip\""));
 	feed(&r, "HTTP/1.1 xyz\r\n");
 	CHECK(r.status == 0);
+	/* Content-Encoding in a form strcmp compares: lower case, one list
+	 * without spaces, identity dropped. */
+	{
+		static const struct {
+			const char *v, *want;
+		} ce[] = {
+		    {"gzip", "gzip"},
+		    {" GZip ", "gzip"},
+		    {"identity", ""},
+		    {"IDENTITY", ""},
+		    {"", ""},
+		    {"gzip ,BR", "gzip,br"},
+		    {" , identity, x-gzip,,", "x-gzip"},
+		};
+		for (size_t i = 0; i < sizeof ce / sizeof ce[0]; i++) {
+			char out[RC_CODING_MAX] = "";
+			CHECK(rc_http_coding(ce[i].v, out, sizeof out) &&
+			      strcmp(out, ce[i].want) == 0);
+		}
+		char small[8] = "gzip";
+		CHECK(rc_http_coding("br", small, sizeof small) &&
+		      strcmp(small, "gzip,br") == 0);
+		CHECK(!rc_http_coding("zstd", small, sizeof small) &&
+		      strcmp(small, "gzip,br") == 0);
+	}
+	rc_resp_reset(&r);
+	feed(&r, "HTTP/1.1 206 Partial Content\r\n");
+	feed(&r, "Content-Encoding: identity\r\n");
+	CHECK(!r.encoded && r.coding[0] == '\0');
+	feed(&r, "content-encoding:  GZIP \r\n");
+	CHECK(r.encoded && strcmp(r.coding, "gzip") == 0);
+	/* a field on two lines is one list (RFC 9110 5.3) */
+	feed(&r, "Content-Encoding: br\r\n");
+	CHECK(r.encoded && strcmp(r.coding, "gzip,br") == 0 && !r.long_coding);
+	feed(&r, "HTTP/1.1 206 Partial Content\r\n");
+	CHECK(!r.encoded && r.coding[0] == '\0');
+	{
+		char line[400] = "Content-Encoding: ";
+		memset(line + strlen(line), 'a', 300);
+		feed(&r, line);
+		CHECK(r.encoded && r.long_coding);
+		rc_resp_reset(&r);
+		line[18 + RC_CODING_MAX] = '\0';
+		feed(&r, line);
+		CHECK(r.encoded && r.long_coding && r.coding[0] == '\0');
+	}
 	/* Cache-Control: no-store is a directive, not a substring. */
 	{
 		static const struct {

@@ -31,6 +31,123 @@ static enum rc_verdict_kind k(struct rc_resp r, struct rc_want w)
 	return v.kind;
 }
 
+/* The verdict's reason ("" when fine). */
+static const char *why(struct rc_resp r, struct rc_want w)
+{
+	struct rc_verdict v;
+
+	rc_judge(&r, &w, &v);
+	return v.why ? v.why : "";
+}
+
+/* A reply with the Content-Encoding field value coding (NULL: none), as
+ * http.c would parse it. */
+static struct rc_resp coded(long status, const char *crange, uint64_t clen,
+			    const char *etag, const char *coding)
+{
+	struct rc_resp r = resp(status, crange, clen, etag);
+
+	if (coding) {
+		r.long_coding =
+		    !rc_http_coding(coding, r.coding, sizeof r.coding);
+		r.encoded = r.long_coding || r.coding[0] != '\0';
+	}
+	return r;
+}
+
+/* Content-Encoding on ranges: the stored representation's, accepted on
+ * the first reply with a strong ETag, then held to it. */
+static void codings(void)
+{
+	struct rc_want probe = {.first = 0, .last = 99, .total = RC_UNKNOWN};
+	struct rc_want later = {.first = 100,
+				.last = 199,
+				.total = 1000,
+				.etag = "\"v1\"",
+				.coding = "gzip",
+				.later = true};
+	struct rc_want plain = later;
+	struct rc_verdict v;
+	struct rc_resp r;
+
+	plain.coding = "";
+	/* the probe: a strong ETag proves one fixed representation */
+	r = coded(206, "bytes 0-99/1000", 100, "\"v1\"", "gzip");
+	rc_judge(&r, &probe, &v);
+	CHECK(v.kind == RC_V_RANGE && v.last == 99 && v.total == 1000);
+	CHECK(k(coded(206, "bytes 0-99/1000", 100, "\"v1\"", " X-GZip , br"),
+		probe) == RC_V_RANGE);
+	/* ... a weak one, none, or one that is no entity-tag does not */
+	r = coded(206, "bytes 0-99/1000", 100, "W/\"v1\"", "gzip");
+	CHECK(k(r, probe) == RC_V_RETRY);
+	CHECK(strstr(why(r, probe), "Content-Encoding") &&
+	      strstr(why(r, probe), "no strong ETag"));
+	r = coded(206, "bytes 0-99/1000", 100, NULL, "gzip");
+	strcpy(r.last_modified, "Sun, 09 Sep 2001 01:46:40 GMT");
+	r.lm_time = 1000000000;
+	CHECK(k(r, probe) == RC_V_RETRY);
+	CHECK(strstr(why(r, probe), "no strong ETag"));
+	r = coded(206, "bytes 0-99/1000", 100, "v1", "gzip");
+	r.bad_etag = true;
+	CHECK(k(r, probe) == RC_V_RETRY);
+	/* ... nor one too long to compare */
+	r = coded(206, "bytes 0-99/1000", 100, "\"v1\"",
+		  "x-a-coding-nobody-uses, x-another-coding-nobody-uses, "
+		  "x-and-a-third");
+	CHECK(r.long_coding && k(r, probe) == RC_V_RETRY);
+	/* identity is no coding */
+	CHECK(k(coded(206, "bytes 0-99/1000", 100, NULL, "Identity"), probe) ==
+	      RC_V_RANGE);
+	/* a 200 is the whole representation, whatever it carries */
+	r = coded(200, NULL, 1000, NULL, "gzip");
+	rc_judge(&r, &probe, &v);
+	CHECK(v.kind == RC_V_FULL && v.total == 1000);
+	/* the probe against --if-match (or -o's record) */
+	struct rc_want im = probe;
+	im.etag = "\"v2\"";
+	CHECK(k(coded(206, "bytes 0-99/1000", 100, "\"v1\"", "gzip"), im) ==
+	      RC_V_CHANGED);
+	im.etag = "\"v1\"";
+	CHECK(k(coded(206, "bytes 0-99/1000", 100, "\"v1\"", "gzip"), im) ==
+	      RC_V_RANGE);
+
+	/* later replies: the same coding, in any case and spacing */
+	CHECK(k(coded(206, "bytes 100-199/1000", 100, "\"v1\"", "gzip"),
+		later) == RC_V_RANGE);
+	CHECK(k(coded(206, "bytes 100-199/1000", 100, "\"v1\"", " GZIP "),
+		later) == RC_V_RANGE);
+	/* ... another, none or identity is asked again */
+	r = coded(206, "bytes 100-199/1000", 100, "\"v1\"", "br");
+	CHECK(k(r, later) == RC_V_RETRY);
+	CHECK(strstr(why(r, later), "Content-Encoding differs"));
+	r = coded(206, "bytes 100-199/1000", 100, "\"v1\"", NULL);
+	CHECK(k(r, later) == RC_V_RETRY);
+	CHECK(strstr(why(r, later), "Content-Encoding differs"));
+	CHECK(k(coded(206, "bytes 100-199/1000", 100, "\"v1\"", "identity"),
+		later) == RC_V_RETRY);
+	CHECK(k(coded(206, "bytes 100-199/1000", 100, "\"v1\"", "gzip, br"),
+		later) == RC_V_RETRY);
+	/* ... as is one that appears later, with or without a strong ETag */
+	r = coded(206, "bytes 100-199/1000", 100, "\"v1\"", "gzip");
+	CHECK(k(r, plain) == RC_V_RETRY);
+	CHECK(strstr(why(r, plain), "Content-Encoding differs"));
+	CHECK(k(coded(206, "bytes 100-199/1000", 100, "\"v1\"", "identity"),
+		plain) == RC_V_RANGE);
+	/* a 200 later: never the answer, and a coded one says so */
+	r = coded(200, NULL, 1000, "\"v1\"", "br");
+	CHECK(k(r, later) == RC_V_RETRY);
+	CHECK(strstr(why(r, later), "Content-Encoding differs"));
+	r = coded(200, NULL, 1000, "\"v1\"", "gzip");
+	CHECK(k(r, later) == RC_V_RETRY);
+	CHECK(strstr(why(r, later), "ignored the Range"));
+	r = coded(200, NULL, 1000, "\"v1\"", "gzip");
+	CHECK(k(r, plain) == RC_V_RETRY);
+	CHECK(strstr(why(r, plain), "Content-Encoding differs"));
+	/* the same coding does not hide another version */
+	CHECK(k(coded(206, "bytes 100-199/1000", 100, "\"v2\"", "gzip"),
+		later) == RC_V_CHANGED);
+}
+
 int main(void)
 {
 	struct rc_want probe = {.first = 0, .last = 99, .total = RC_UNKNOWN};
@@ -205,5 +322,7 @@ int main(void)
 	CHECK(rc_probe_too_fresh(&r, 1000000000));
 	CHECK(!rc_probe_too_fresh(&r, 1000000001));
 	CHECK(rc_probe_too_fresh(&r, -1));
+
+	codings();
 	return DONE();
 }
