@@ -23,6 +23,9 @@ for M requests in a row when written KIND@NxM:
   etagx@N     as etag, but If-Match is ignored: a 206 with the new ETag
   total@N     from request N on, Content-Range names another total
   gzip@N      206 with Content-Encoding: gzip
+  encoff@N    with enc: no Content-Encoding (a proxy that decoded it)
+  encbr@N     with enc: Content-Encoding: br instead of gzip
+  encup@N     with enc: Content-Encoding " GZIP" (the same coding)
   multi@N     206 multipart/byteranges
   twocl@N     two different Content-Length headers
   hugecl@N    Content-Length over 2^63
@@ -58,6 +61,10 @@ Whole-run modes:
   chunked     200, chunked transfer coding, no length, Range ignored
   weak        W/ ETag, no Last-Modified   noetag   no validator at all
   lm          Last-Modified only
+  enc         every reply of the file carries Content-Encoding: gzip (a
+              stored representation's label, as S3 serves it; the bytes
+              are the file's); with weak, noetag or lm the validators
+              that go with it
   redirect    first request of each connection... every request is first
               sent a 302 to the same path without "redirect"
   loop        302 to itself forever
@@ -532,8 +539,15 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Range", "bytes %d-%d/%s" % (
                 cr_first, cr_first + len(chunk) - 1,
                 "*" if star else total))
-        if fires("gzip"):
-            self.send_header("Content-Encoding", "gzip")
+        coding = "gzip" if "enc" in modes or fires("gzip") else None
+        if "enc" in modes and fires("encoff"):
+            coding = None
+        if "enc" in modes and fires("encbr"):
+            coding = "br"
+        if "enc" in modes and fires("encup"):
+            coding = " GZIP"
+        if coding:
+            self.send_header("Content-Encoding", coding)
         if fires("multi"):
             self.send_header("Content-Type",
                              "multipart/byteranges; boundary=XYZ")

@@ -2,8 +2,9 @@
 """Integration tests: the real rangecat binary against real servers.
 
 Starts nginx (temporary prefix, random loopback ports: plain HTTP, a
-location with ranges off, one without ETags, a rate-limited one, and TLS
-with HTTP/2 on a certificate made now) and our fault server, then runs
+location with ranges off, one without ETags, a rate-limited one, two that
+label every file Content-Encoding: gzip, and TLS with HTTP/2 on a
+certificate made now) and our fault server, then runs
 each case and compares stdout byte for byte (sha256) with the source.
 Every case also fails if stderr shows a secret the test used. Servers are
 stopped by PID. The scratch directory is kept when a case fails.
@@ -136,6 +137,10 @@ http {{
     location /norange/ {{ alias {d}/; max_ranges 0; }}
     location /noetag/ {{ alias {d}/; etag off; }}
     location /slow/ {{ alias {d}/; limit_rate 1m; sendfile_max_chunk 64k; }}
+    location /labelled/ {{ alias {d}/; add_header Content-Encoding gzip; }}
+    location /labelled-noetag/ {{
+      alias {d}/; etag off; add_header Content-Encoding gzip;
+    }}
   }}
   server {{
     listen 127.0.0.1:{self.tls_port} ssl http2;
@@ -652,6 +657,13 @@ MATRIX = [
     ("s500@1",        "exact", r"HTTP 500", 20),
     ("s500@2x4",      "exact", r"HTTP 500", 30),
     ("gzip@2",        "exact", r"Content-Encoding", 20),
+    ("enc",           "exact", r"Content-Encoding gzip: written as stored",
+     20),
+    ("enc,encoff@2",  "exact", r"Content-Encoding differs", 20),
+    ("enc,encbr@3x2", "exact", r"Content-Encoding differs", 20),
+    ("enc,weak",      3, r"Content-Encoding .*no strong ETag", 20),
+    ("enc,noetag",    3, r"Content-Encoding .*no strong ETag", 20),
+    ("enc,lm",        3, r"Content-Encoding .*no strong ETag", 20),
     ("multi@3",       "exact", r"multipart", 20),
     ("twocl@2",       3, r"malformed reply.*two different", 20),
     ("hugecl@0",      3, r"malformed reply.*too large", 20),
