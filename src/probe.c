@@ -70,6 +70,15 @@ static bool other_version(const struct rc_resp *r, const struct rc_want *w,
 	return false;
 }
 
+/* Whether an entity-tag ends in "-gzip" (Apache mod_deflate's mark on
+ * what it compressed on the fly, DeflateAlterETag). */
+static bool etag_coded(const char *etag)
+{
+	size_t n = strlen(etag);
+
+	return n >= 7 && strcmp(etag + n - 6, "-gzip\"") == 0;
+}
+
 /*
  * Content-Encoding (RFC 9110 8.4) is part of the representation, and
  * ranges count its bytes. rangecat asks for identity only (auth.c), so a
@@ -86,6 +95,29 @@ static bool other_version(const struct rc_resp *r, const struct rc_want *w,
 static bool other_coding(const struct rc_resp *r, const struct rc_want *w,
 			 struct rc_verdict *v)
 {
+	const struct rc_crange *c = &r->crange;
+
+	/* A compressor run on each range as it is sent cannot know the
+	 * coded length beforehand: it sends none (chunked), or the coded
+	 * length, not the range's. The stored representation's bytes are
+	 * counted by the Content-Range, so a coded 206 must say so in its
+	 * Content-Length (S3, Ceph RGW and nginx always do). Apache's
+	 * mod_deflate marks what it coded with "-gzip" in the ETag. */
+	if (r->status == 206 && r->encoded &&
+	    (r->clen == RC_UNKNOWN || !r->has_crange || r->bad_crange ||
+	     c->unsatisfied || r->clen != c->last - c->first + 1)) {
+		set(v, RC_V_RETRY,
+		    "a range reply with Content-Encoding but no Content-Length "
+		    "equal to its range: the server may be compressing each "
+		    "range as it sends it");
+		return true;
+	}
+	if (r->status == 206 && r->encoded && etag_coded(r->etag)) {
+		set(v, RC_V_RETRY,
+		    "a range reply with Content-Encoding and an ETag marked "
+		    "-gzip: the server compresses each range as it sends it");
+		return true;
+	}
 	if (w->later) {
 		const char *want = w->coding ? w->coding : "";
 		if (r->encoded == (want[0] != '\0') && !r->long_coding &&

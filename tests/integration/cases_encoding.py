@@ -77,6 +77,12 @@ def t_enc_refused(env):
                       env.furl("encr-" + spec, spec, "f4194305")])
         expect_run(r, 3, None, err=ENC_REFUSED)
         expect(data[:len(r.out)] == r.out, spec + ": not a prefix")
+    # A server that compresses each range as it sends it, whatever its
+    # ETag says: nothing of it is written.
+    for spec in ("enc,encfly", "enc,encflycl", "enc,gzipx@0"):
+        r = run(env, ["--retries", "1", "--retry-delay", "50ms",
+                      env.furl("encr-" + spec, spec, "f4194305")])
+        expect_run(r, 3, b"", err=r"compress(es|ing) each range")
     # A 200 is the whole representation: taken as it is, as before.
     r = run(env, [env.furl("encr-200", "enc,noetag,norange", "f4194305")])
     expect_run(r, 0, data)

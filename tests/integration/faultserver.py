@@ -26,6 +26,9 @@ for M requests in a row when written KIND@NxM:
   encoff@N    with enc: no Content-Encoding (a proxy that decoded it)
   encbr@N     with enc: Content-Encoding: br instead of gzip
   encup@N     with enc: Content-Encoding " GZIP" (the same coding)
+  encfly      with enc: each range gzip-compressed as it is sent, chunked
+              (no Content-Length)
+  encflycl    with enc: the same with the compressed Content-Length
   multi@N     206 multipart/byteranges
   twocl@N     two different Content-Length headers
   hugecl@N    Content-Length over 2^63
@@ -135,6 +138,7 @@ Version k of a file is its bytes rotated left by k.
 Prints "PORT <n>" on stdout once listening.
 """
 import email.utils
+import gzip
 import json
 import os
 import secrets
@@ -553,6 +557,18 @@ class Handler(BaseHTTPRequestHandler):
                              "multipart/byteranges; boundary=XYZ")
         else:
             self.send_header("Content-Type", "application/octet-stream")
+        if "encfly" in modes or "encflycl" in modes:
+            # A compressor run on each range as it is sent.
+            gz = gzip.compress(chunk, mtime=0)
+            if "encflycl" in modes:
+                self.send_header("Content-Length", str(len(gz)))
+                self.end_headers()
+                self.wfile.write(gz)
+            else:
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(gz), gz))
+            return
         if "chunked" in modes:
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()

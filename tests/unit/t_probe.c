@@ -98,6 +98,21 @@ static void codings(void)
 	/* identity is no coding */
 	CHECK(k(coded(206, "bytes 0-99/1000", 100, NULL, "Identity"), probe) ==
 	      RC_V_RANGE);
+	/* A compressor run on each range: no length (chunked), the coded
+	 * length, or Apache's "-gzip" mark in the ETag. Refused first and
+	 * later: its bytes are not the stored representation's. */
+	r = coded(206, "bytes 0-99/1000", RC_UNKNOWN, "\"v1\"", "gzip");
+	CHECK(k(r, probe) == RC_V_RETRY &&
+	      strstr(why(r, probe), "compressing each range"));
+	CHECK(k(coded(206, "bytes 0-99/1000", 37, "\"v1\"", "gzip"), probe) ==
+	      RC_V_RETRY);
+	CHECK(k(coded(206, "bytes 100-199/1000", RC_UNKNOWN, "\"v1\"", "gzip"),
+		later) == RC_V_RETRY);
+	r = coded(206, "bytes 0-99/1000", 100, "\"v1-gzip\"", "gzip");
+	CHECK(k(r, probe) == RC_V_RETRY && strstr(why(r, probe), "-gzip"));
+	/* ... and the same tag on an unlabelled reply is no coding */
+	CHECK(k(coded(206, "bytes 0-99/1000", 100, "\"v1-gzip\"", NULL),
+		probe) == RC_V_RANGE);
 	/* a 200 is the whole representation, whatever it carries */
 	r = coded(200, NULL, 1000, NULL, "gzip");
 	rc_judge(&r, &probe, &v);
