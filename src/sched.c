@@ -745,40 +745,23 @@ double rc_sched_cold_time(uint64_t len, double typical_wait)
 	       (1 + log2(1 + (double)len / RC_SCHED_INIT_WINDOW));
 }
 
-/* How long r takes for its left bytes at time t: at the rate it goes on
- * at; or, on a far link (RC_SCHED_FAR_WAIT) and a new connection still
- * in slow start (rc_sched_is_slow's grace), a typical wait per doubling
- * of what it carries a round trip now, where that is sooner. Near, slow
- * start is over in milliseconds, and a slow range is slow for another
- * reason. 0 without a rate. */
-static double time_left(const struct rc_sched_range *r, uint64_t left, double t,
-			double typical_wait)
-{
-	double rate = next_rate(r, t);
-
-	if (rate <= 0)
-		return 0;
-	double plain = (double)left / rate;
-	if (!r->new_conn || typical_wait < RC_SCHED_FAR_WAIT ||
-	    t - r->first_byte >= RC_SCHED_SLOW_START * typical_wait)
-		return plain;
-	double window = rate * typical_wait;
-	if (window < RC_SCHED_INIT_WINDOW)
-		window = RC_SCHED_INIT_WINDOW;
-	double ramp = typical_wait * log2(1 + (double)left / window);
-	return ramp < plain ? ramp : plain;
-}
-
 bool rc_sched_split_pays(const struct rc_sched_range *r, uint64_t left,
 			 double t, double typical_wait)
 {
-	double own = time_left(r, left, t, typical_wait);
+	double rate = next_rate(r, t);
 
+	/* rc_sched_is_slow's grace, on a far link: a reply on a new
+	 * connection in slow start is not split. (Priced as ramping up,
+	 * a typical wait per doubling of its window, it never pays: a
+	 * cold taker starts lower and has the same doublings to go.) */
+	if (r->new_conn && typical_wait >= RC_SCHED_FAR_WAIT &&
+	    t - r->first_byte < RC_SCHED_SLOW_START * typical_wait)
+		return false;
 	/* Split, the later of the halves ends at the taker's cold time
 	 * (the owner's half takes half its time): it must save a quarter
 	 * of the owner's. */
-	return own > 0 &&
-	       0.75 * own > rc_sched_cold_time(left / 2, typical_wait);
+	return rate > 0 && 0.75 * (double)left / rate >
+			       rc_sched_cold_time(left / 2, typical_wait);
 }
 
 bool rc_sched_restart_pays(const struct rc_sched_range *r, uint64_t left,

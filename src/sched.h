@@ -402,13 +402,13 @@ double rc_sched_cold_time(uint64_t len, double typical_wait);
  * its window after idling ramps up again: splitting those, as when the
  * taker's wait alone was counted, made each split a new straggler (256
  * MiB on cubic at 200 ms, six runs: 100 splits and 8.7-21.7 s, against
- * 4 splits and 6.4-8.8 s). The owner is priced as warm, except on a
- * far link (RC_SCHED_FAR_WAIT) and a new connection still in slow start
- * (rc_sched_is_slow's grace), whose window doubles each typical wait
- * from what it carries a round trip now: priced at its average rate it
- * looked slow from its first round trip, and a 1 MiB file at 100 ms
- * took five splits and eight new connections, each in slow start (1.28
- * s, curl 0.88 s). A range before its first byte has no rate: never.
+ * 4 splits and 6.4-8.8 s). On a far link (RC_SCHED_FAR_WAIT) a range
+ * on a new connection still in slow start (rc_sched_is_slow's grace) is
+ * not split: at its average rate it looked slow from its first round
+ * trip, and a 1 MiB file at 100 ms took five splits and eight new
+ * connections, each in slow start (1.28 s, curl 0.88 s); near, slow
+ * start is over in milliseconds. A range before its first byte has no
+ * rate: never.
  */
 bool rc_sched_split_pays(const struct rc_sched_range *r, uint64_t left,
 			 double t, double typical_wait);

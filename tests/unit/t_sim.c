@@ -937,13 +937,12 @@ static void units(void)
 	CHECK(rc_sched_split_pays(&r, 96 << 10, 2.1, 0.2));
 	r.recent_rate = 40 * MiB;
 	CHECK(!rc_sched_split_pays(&r, 96 << 10, 2.1, 0.2));
-	/* A new connection in slow start is priced as ramping up: a 1 MiB
-	 * file's probe at 100 ms (two round trips to its first byte),
-	 * 17 KiB in its first round trip with 240 KiB left, doubles its
-	 * window to the end in about three typical waits, sooner than a
-	 * cold taker's half; at its average rate it would need 1.4 s, and
-	 * was split. Warm, or past the grace of ten typical waits, the
-	 * same range is judged at that rate. */
+	/* On a far link a new connection in slow start is not split: a 1
+	 * MiB file's probe at 100 ms (two round trips to its first byte),
+	 * 17 KiB in its first round trip with 240 KiB left, would take 1.4
+	 * s at its average rate, and was split. Warm, or past the grace of
+	 * ten typical waits at the same average, or near, it is judged at
+	 * that rate. */
 	r = (struct rc_sched_range){.started = 0,
 				    .first_byte = 0.2,
 				    .got = 17 << 10,
@@ -953,11 +952,9 @@ static void units(void)
 	r.new_conn = false;
 	CHECK(rc_sched_split_pays(&r, 240 << 10, 0.3, 0.2));
 	r.new_conn = true;
-	r.got = 170 << 10; /* the same average, 10 typical waits on */
-	CHECK(rc_sched_split_pays(&r, 240 << 10, 2.2, 0.2));
-	/* Near (10 ms), slow start is over in milliseconds: the same
-	 * young range is judged at its rate. */
-	r.got = 17 << 10;
+	r.got = 357 << 10; /* 170 KiB/s, 2.1 s after its first byte */
+	CHECK(rc_sched_split_pays(&r, 240 << 10, 2.3, 0.2));
+	r.got = 17 << 10; /* near (10 ms), 10 ms after its first byte */
 	CHECK(rc_sched_split_pays(&r, 240 << 10, 0.21, 0.01));
 	/* Slow: a third of the typical rate, after half its normal time. */
 	r = (struct rc_sched_range){
