@@ -13,7 +13,9 @@ byte it brings lies inside the window [written, written + WINDOW_KIB),
 and a read stops at the window's end and at its part's end (give or
 take a part's headers), so the bytes held never pass the window by more
 than 600 bytes a connection; a connection the window holds back is held
-back by TCP's flow control, not closed.
+back by TCP's flow control, not closed. What it holds back waits in the
+kernel's receive buffer (up to net.ipv4.tcp_rmem's maximum a socket,
+or STRIPES_RCVBUF), which the window does not count.
 
 What it leaves out, and a real implementation needs: retries, splitting
 a straggler, validators across replies, servers that answer otherwise
@@ -37,6 +39,10 @@ RANGES = int(sys.argv[5]) if len(sys.argv) > 5 else 8
 U = urlsplit(URL)
 HOST, PORT, PATH = U.hostname, U.port or 80, U.path
 HEADER_ROOM = 600   # a part's delimiter and headers, read with its bytes
+# STRIPES_RCVBUF=N caps each socket's receive buffer (SO_RCVBUF): a
+# connection held back keeps up to that much in the kernel, beside the
+# window.
+RCVBUF = int(os.environ.get("STRIPES_RCVBUF", "0"))
 
 
 def die(msg):
@@ -81,6 +87,8 @@ class Conn:
         self.i = i
         self.next_chunk = i
         self.sock = socket.socket()
+        if RCVBUF:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
         self.sock.setblocking(False)
         self.sock.connect_ex((HOST, PORT))
         self.connected = False
