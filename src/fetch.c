@@ -896,7 +896,7 @@ static void if_match_line(char *out, size_t outlen, const char *tag)
 {
 	size_t n = strlen(tag);
 
-	if (n > 7 && tag[n - 1] == '"' && memcmp(tag + n - 6, "-gzip", 5) == 0)
+	if (rc_http_etag_gzip(tag))
 		snprintf(out, outlen, "If-Match: %s, %.*s\"", tag, (int)(n - 6),
 			 tag);
 	else

@@ -121,6 +121,13 @@ bool rc_http_etag_same(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+bool rc_http_etag_gzip(const char *tag)
+{
+	size_t n = strlen(tag);
+
+	return n > 7 && memcmp(tag + n - 6, "-gzip\"", 6) == 0;
+}
+
 bool rc_http_etag_matches(const char *reply, const char *given)
 {
 	size_t n = strlen(given);
@@ -130,9 +137,8 @@ bool rc_http_etag_matches(const char *reply, const char *given)
 	if (strcmp(reply, given) == 0)
 		return true;
 	/* given '"x-gzip"': reply '"x"' */
-	return n > 7 && memcmp(given + n - 6, "-gzip\"", 6) == 0 &&
-	       strlen(reply) == n - 5 && memcmp(reply, given, n - 6) == 0 &&
-	       reply[n - 6] == '"';
+	return rc_http_etag_gzip(given) && strlen(reply) == n - 5 &&
+	       memcmp(reply, given, n - 6) == 0 && reply[n - 6] == '"';
 }
 
 bool rc_http_coding(const char *v, char *out, size_t outlen)

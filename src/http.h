@@ -90,6 +90,10 @@ bool rc_http_etag_matches(const char *reply, const char *given);
  */
 bool rc_http_coding(const char *v, char *out, size_t outlen);
 
+/* Whether an entity-tag ends in "-gzip" with something before it: Apache
+ * mod_deflate's mark on what it compressed (DeflateAlterETag). */
+bool rc_http_etag_gzip(const char *tag);
+
 /* Resets r for a new response (also done at every status line). */
 void rc_resp_reset(struct rc_resp *r);
 

@@ -70,15 +70,6 @@ static bool other_version(const struct rc_resp *r, const struct rc_want *w,
 	return false;
 }
 
-/* Whether an entity-tag ends in "-gzip" (Apache mod_deflate's mark on
- * what it compressed on the fly, DeflateAlterETag). */
-static bool etag_coded(const char *etag)
-{
-	size_t n = strlen(etag);
-
-	return n >= 7 && strcmp(etag + n - 6, "-gzip\"") == 0;
-}
-
 /*
  * Content-Encoding (RFC 9110 8.4) is part of the representation, and
  * ranges count its bytes. rangecat asks for identity only (auth.c), so a
@@ -112,7 +103,7 @@ static bool other_coding(const struct rc_resp *r, const struct rc_want *w,
 		    "range as it sends it");
 		return true;
 	}
-	if (r->status == 206 && r->encoded && etag_coded(r->etag)) {
+	if (r->status == 206 && r->encoded && rc_http_etag_gzip(r->etag)) {
 		set(v, RC_V_RETRY,
 		    "a range reply with Content-Encoding and an ETag marked "
 		    "-gzip: the server compresses each range as it sends it");

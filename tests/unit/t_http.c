@@ -133,6 +133,11 @@ int main(void)
 	CHECK(!rc_http_etag_same("\"a\"", "W/\"a\""));
 	CHECK(!rc_http_etag_same("\"a\"", "\"b\""));
 	/* A reply against a tag given: strong, "-gzip" of the given only. */
+	/* Apache mod_deflate's mark, after something */
+	CHECK(rc_http_etag_gzip("\"a-gzip\""));
+	CHECK(!rc_http_etag_gzip("\"a\""));
+	CHECK(!rc_http_etag_gzip("\"-gzip\""));
+	CHECK(!rc_http_etag_gzip("\"a-gzip"));
 	CHECK(rc_http_etag_matches("\"a\"", "\"a\""));
 	CHECK(rc_http_etag_matches("\"a\"", "\"a-gzip\""));
 	CHECK(!rc_http_etag_matches("\"a-gzip\"", "\"a\""));
