@@ -930,6 +930,47 @@ def lat_cmds(url, out, tls):
     }
 
 
+def lat_rounds(entries, out, want, ns):
+    """REPEAT interleaved rounds of entries ((label, shell command)
+    writing out, checked against want). Returns the times and the peak
+    RSS by label; a peer that fails or is cut off is logged and left
+    out of the round, a rangecat that fails ends the bench."""
+    res = {k: [] for k, _ in entries}
+    rss = {k: 0 for k, _ in entries}
+    for r in range(REPEAT):
+        for label, cmd in (entries if r % 2 == 0 else entries[::-1]):
+            try:
+                el, m = lat_run(cmd, out, want, ns, 300)
+            except RuntimeError as e:
+                if label.startswith("rangecat"):
+                    raise
+                log("  %-34s FAILED: %s" % (label, str(e)[:120]))
+                continue
+            if el is None:
+                log("  %-34s cut off at 300 s" % label)
+                continue
+            res[label].append(el)
+            rss[label] = max(rss[label], m)
+            log("  %-34s %6.2f s  %6.1f MiB RSS" % (label, el, m / MB))
+    return res, rss
+
+
+def lat_rows(res, rss, size):
+    """Table rows: median, spread, MiB/s, ratio to rangecat's defaults,
+    peak RSS."""
+    d = statistics.median(res["rangecat (defaults)"])
+    rows = []
+    for k, v in res.items():
+        if not v:
+            rows.append((k, "failed", "", "", "", ""))
+            continue
+        m = statistics.median(v)
+        rows.append((k, "%.2f s" % m, "%.2f-%.2f" % (min(v), max(v)),
+                     "%.1f" % (size / MB / m), "%.2f" % (m / d),
+                     "%.1f MiB" % (rss[k] / MB)))
+    return rows
+
+
 def lat_scenario(key, title, url, size, want, ns, sweep_file=None,
                  curl_once=False, note=""):
     """The sweep, then the interleaved rounds, then one table."""
@@ -962,38 +1003,13 @@ def lat_scenario(key, title, url, size, want, ns, sweep_file=None,
             c["rc"]([]).replace(BIN, alt, 1)))
     if not curl_once:
         entries.append(("curl", c["curl"]))
-    res = {k: [] for k, _ in entries}
-    rss = {k: 0 for k, _ in entries}
-    for r in range(REPEAT):
-        for label, cmd in (entries if r % 2 == 0 else entries[::-1]):
-            try:
-                el, m = lat_run(cmd, out, want, ns, 300)
-            except RuntimeError as e:
-                if label.startswith("rangecat"):
-                    raise
-                log("  %-34s FAILED: %s" % (label, str(e)[:120]))
-                continue
-            if el is None:
-                log("  %-34s cut off at 300 s" % label)
-                continue
-            res[label].append(el)
-            rss[label] = max(rss[label], m)
-            log("  %-34s %6.2f s  %6.1f MiB RSS" % (label, el, m / MB))
+    res, rss = lat_rounds(entries, out, want, ns)
     if curl_once:
         el, m = lat_run(c["curl"], out, want, ns, 600)
         res["curl (1 run)"] = [el]
         rss["curl (1 run)"] = m
         log("  %-34s %6.2f s" % ("curl (1 run)", el))
-    d = statistics.median(res["rangecat (defaults)"])
-    rows = []
-    for k, v in res.items():
-        if not v:
-            rows.append((k, "failed", "", "", "", ""))
-            continue
-        m = statistics.median(v)
-        rows.append((k, "%.2f s" % m, "%.2f-%.2f" % (min(v), max(v)),
-                     "%.1f" % (size / MB / m), "%.2f" % (m / d),
-                     "%.1f MiB" % (rss[k] / MB)))
+    rows = lat_rows(res, rss, size)
     cc = subprocess.run((["ip", "netns", "exec", ns] if ns else []) +
                         ["cat", "/proc/sys/net/ipv4/tcp_congestion_control"],
                         capture_output=True, text=True).stdout.strip()
@@ -1179,25 +1195,10 @@ def lat_stripes(capped, name, size, title, conns, chunk_kib, window_kib):
         os.unlink(peak_file)
     l0 = load()
     log("stripes: %s" % title)
-    res = {k: [] for k, _ in entries}
-    rss = {k: 0 for k, _ in entries}
-    for r in range(REPEAT):
-        for label, cmd in (entries if r % 2 == 0 else entries[::-1]):
-            el, m = lat_run(cmd, out, SUMS[name], LNS_CLI, 300)
-            if el is None:
-                log("  %-34s cut off at 300 s" % label)
-                continue
-            res[label].append(el)
-            rss[label] = max(rss[label], m)
-            log("  %-34s %6.2f s  %6.1f MiB RSS" % (label, el, m / MB))
-    peaks = [int(x) for x in open(peak_file).read().split()]
-    d = statistics.median(res["rangecat (defaults)"])
-    rows = []
-    for k, v in res.items():
-        m = statistics.median(v) if v else float("nan")
-        rows.append((k, "%.2f s" % m, "%.2f-%.2f" % (min(v), max(v)) if v
-                     else "", "%.1f" % (size / MB / m), "%.2f" % (m / d),
-                     "%.1f MiB" % (rss[k] / MB)))
+    res, rss = lat_rounds(entries, out, SUMS[name], LNS_CLI)
+    peaks = [int(x) for x in open(peak_file).read().split()] \
+        if os.path.exists(peak_file) else [0]
+    rows = lat_rows(res, rss, size)
     lines = ["### stripes: %s, 20 MiB/s per request" % title, "",
              "The prototype bench/stripes.py (Python, not rangecat) against "
              "the tools, interleaved, %d runs each, every output checked by "
