@@ -65,11 +65,11 @@ LIB_SRC := src/err.c src/options.c src/http.c src/probe.c src/plan.c \
 	src/ranged.c src/sigv4.c src/auth.c src/oauth.c \
 	src/escape.c src/beneath.c src/digest.c src/sched.c \
 	src/output.c src/handle.c src/awscreds.c src/cache.c src/inputs.c \
-	src/lazyarchive.c
+	src/lazyarchive.c src/parts.c
 LIB_OBJ := $(LIB_SRC:.c=.o)
 UNIT_SRC := $(wildcard tests/unit/t_*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
-FUZZ_TARGETS := http options redact paths oauth sigv4 escape beneath awscreds
+FUZZ_TARGETS := http options redact paths oauth sigv4 escape beneath awscreds parts
 REPLAY_BIN := $(FUZZ_TARGETS:%=tests/fuzz/replay_%)
 
 .PHONY: all check unit integration sanitize tsan soak fuzz valgrind bench demo deps \

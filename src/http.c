@@ -12,6 +12,8 @@
 
 #include <curl/curl.h>
 
+#include "parts.h"
+
 #define MAX_POS ((uint64_t)INT64_MAX)
 
 /* Reads digits at *p into *out (at most MAX_POS); advances *p. */
@@ -336,8 +338,12 @@ void rc_resp_header(struct rc_resp *r, const char *line, size_t n, time_t now)
 		r->encoded = r->long_coding || r->coding[0] != '\0';
 	} else if (is_header(line, n, "Content-Type", &nl)) {
 		if (value_of(line, n, nl, val, sizeof val) &&
-		    strncasecmp(val, "multipart/byteranges", 20) == 0)
+		    strncasecmp(val, "multipart/byteranges", 20) == 0) {
 			r->multipart = true;
+			if (!rc_parts_boundary(val, r->boundary,
+					       sizeof r->boundary))
+				r->boundary[0] = '\0';
+		}
 	} else if (is_header(line, n, "Transfer-Encoding", &nl)) {
 		if (value_of(line, n, nl, val, sizeof val) &&
 		    strcasestr(val, "chunked") != NULL) {

@@ -45,10 +45,11 @@ struct rc_resp {
 	bool encoded;	/* Content-Encoding other than identity */
 	char coding[RC_CODING_MAX]; /* that Content-Encoding, normalised
 				     * (rc_http_coding), "" for none */
-	bool long_coding; /* ... too long to keep: no two compare equal */
-	bool multipart;	  /* Content-Type multipart/byteranges */
-	bool chunked;	  /* Transfer-Encoding: chunked */
-	long retry_after; /* seconds, -1 when absent or unparsable */
+	bool long_coding;  /* ... too long to keep: no two compare equal */
+	bool multipart;	   /* Content-Type multipart/byteranges */
+	char boundary[72]; /* ... its boundary (parts.h), "" if none valid */
+	bool chunked;	   /* Transfer-Encoding: chunked */
+	long retry_after;  /* seconds, -1 when absent or unparsable */
 	bool accept_ranges_none;
 	bool www_auth;	 /* WWW-Authenticate present (the origin asks) */
 	bool proxy_auth; /* Proxy-Authenticate present (a proxy asks) */

@@ -138,9 +138,27 @@ static void judge_206(const struct rc_resp *r, const struct rc_want *w,
 {
 	const struct rc_crange *c = &r->crange;
 
-	if (r->multipart)
+	if (r->multipart && !w->parts)
 		return set(v, RC_V_RETRY,
 			   "multipart/byteranges reply to a single range");
+	if (r->multipart) {
+		/* Each part names its range (fetch.c checks every one); the
+		 * reply as a whole names the version. */
+		if (!r->boundary[0])
+			return set(v, RC_V_RETRY,
+				   "a multipart reply without a usable "
+				   "boundary");
+		if (r->encoded)
+			return set(v, RC_V_RETRY,
+				   "a multipart reply with Content-Encoding");
+		if (other_version(r, w, v))
+			return;
+		v->first = w->first;
+		v->last = w->last;
+		v->total = w->total;
+		v->parts = true;
+		return set(v, RC_V_RANGE, NULL);
+	}
 	if (other_coding(r, w, v))
 		return;
 	if (!r->has_crange || r->bad_crange || c->unsatisfied)

@@ -23,6 +23,8 @@ struct rc_want {
 	const char *coding; /* later: the probe's Content-Encoding as
 			     * rc_http_coding gives it, "" or NULL none */
 	bool later;	    /* asked after the probe: a 200 is not the answer */
+	bool parts;	    /* asked first-last and more ranges after it: a
+			     * multipart/byteranges reply may answer */
 };
 
 enum rc_verdict_kind {
@@ -41,6 +43,9 @@ struct rc_verdict {
 	uint64_t first, last; /* RC_V_RANGE */
 	uint64_t total;	      /* RC_UNKNOWN when the reply did not say */
 	const char *why;      /* static text for messages; NULL when fine */
+	bool parts; /* RC_V_RANGE: a multipart/byteranges reply (want.parts),
+		     * its parts not yet read (parts.h); first and last are
+		     * the first range asked */
 };
 
 /* Judges response r against want. Never fails; see enum rc_verdict_kind. */

@@ -213,6 +213,32 @@ int main(void)
 	r.encoded = false;
 	r.multipart = true;
 	CHECK(k(r, later) == RC_V_RETRY);
+	/* asked several ranges: a multipart reply answers, its parts are
+	 * the fetcher's to check; the reply still names the version */
+	struct rc_want several = later;
+	several.parts = true;
+	r = resp(206, NULL, RC_UNKNOWN, "\"v1\"");
+	r.multipart = true;
+	strcpy(r.boundary, "00000000001");
+	rc_judge(&r, &several, &v);
+	CHECK(v.kind == RC_V_RANGE && v.parts && v.first == several.first &&
+	      v.last == several.last && v.total == several.total);
+	CHECK(k(r, later) == RC_V_RETRY); /* not asked for */
+	r.boundary[0] = '\0';
+	CHECK(k(r, several) == RC_V_RETRY);
+	strcpy(r.boundary, "b");
+	r.encoded = true;
+	CHECK(k(r, several) == RC_V_RETRY);
+	r.encoded = false;
+	snprintf(r.etag, sizeof r.etag, "\"v2\"");
+	CHECK(k(r, several) == RC_V_CHANGED);
+	r.etag[0] = '\0';
+	CHECK(k(r, several) == RC_V_CHANGED);
+	/* a plain 206 to several ranges: judged as the first */
+	CHECK(k(resp(206, "bytes 100-199/1000", 100, "\"v1\""), several) ==
+	      RC_V_RANGE);
+	CHECK(k(resp(206, "bytes 100-299/1000", 200, "\"v1\""), several) ==
+	      RC_V_RETRY);
 	r = resp(206, "bytes 100-199/1000", 100, "\"v1\"");
 	r.clen_conflict = true;
 	CHECK(k(r, later) == RC_V_RETRY);
