@@ -216,6 +216,18 @@ static bool fits_beside_head(const struct rc_ring *r, uint64_t head,
 	return others + len + r->slot_size <= r->budget;
 }
 
+uint64_t rc_ring_edge(struct rc_ring *r)
+{
+	uint64_t head = atomic_load(&r->head);
+
+	if (!r->near || head >= atomic_load(&r->claimed))
+		return UINT64_MAX;
+	uint64_t room = r->budget > 2 * (uint64_t)r->slot_size
+			    ? r->budget - r->slot_size
+			    : r->slot_size;
+	return r->slots[head % r->nslots].off + room;
+}
+
 bool rc_ring_may_fill(struct rc_ring *r, uint64_t seq)
 {
 	struct rc_slot *s = &r->slots[seq % r->nslots];
@@ -225,6 +237,8 @@ bool rc_ring_may_fill(struct rc_ring *r, uint64_t seq)
 		return true;
 	reclaim(r, head);
 	if (!fits_beside_head(r, head, s->bufcap))
+		return false;
+	if (s->off >= rc_ring_edge(r))
 		return false;
 	/* Take it now, so that a pooled buffer longer than the chunk
 	 * counts as what it is. Short of memory, rc_ring_buf says so. */
@@ -294,7 +308,7 @@ uint64_t rc_ring_free_slots(struct rc_ring *r, uint64_t len)
 	 * of len bytes the budget still holds, one after another. */
 	reclaim(r, head);
 	uint64_t fit = r->live < r->budget ? (r->budget - r->live) / len : 0;
-	uint64_t n = head + r->cap - c;
+	uint64_t n = head + r->cap > c ? head + r->cap - c : 0;
 	return n < fit ? n : fit;
 }
 
@@ -328,6 +342,28 @@ uint64_t rc_ring_claim(struct rc_ring *r, uint64_t off, uint64_t len)
 	/* Only an empty head chunk gives the consumer something to do
 	 * (its end); the others' bytes wake it as they land. */
 	if (len == 0 && seq == atomic_load(&r->head))
+		wake_consumer(r);
+	return seq;
+}
+
+uint64_t rc_ring_claim_ahead(struct rc_ring *r, uint64_t off, uint64_t len)
+{
+	uint64_t seq = atomic_load_explicit(&r->claimed, memory_order_relaxed);
+	uint64_t head = atomic_load(&r->head);
+
+	if (len > r->slot_size || seq >= head + r->nslots)
+		return UINT64_MAX;
+	reclaim(r, head);
+	struct rc_slot *s = &r->slots[seq % r->nslots];
+	s->buf = NULL;
+	s->bufcap = (size_t)len;
+	if (seq - head + 1 > r->cap)
+		r->cap = (size_t)(seq - head + 1);
+	s->off = off;
+	atomic_store(&s->len, len);
+	atomic_store(&s->filled, 0);
+	atomic_store(&r->claimed, seq + 1);
+	if (len == 0 && seq == head)
 		wake_consumer(r);
 	return seq;
 }

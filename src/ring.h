@@ -85,6 +85,8 @@ struct rc_ring {
 	struct rc_buf *pool;   /* nslots, owned: buffers of released chunks */
 	size_t npool;
 	uint64_t reclaimed;    /* chunks before it gave their buffers back */
+	bool near;	       /* chunks take buffers only before
+				* rc_ring_edge (fetcher only; stripes) */
 	bool lean;	       /* pooled buffers give their pages back
 				* (fetcher only; ring.c give_back_pages) */
 	size_t page;	       /* the system's page size */
@@ -135,6 +137,14 @@ void rc_ring_lower_budget(struct rc_ring *r, uint64_t budget, size_t min_slots,
  * UINT64_MAX when the ring is full. */
 uint64_t rc_ring_claim(struct rc_ring *r, uint64_t off, uint64_t len);
 
+/* Claims the next chunk for file bytes [off, off+len) ahead of the
+ * window: whenever a slot is free (seq < head + nslots), the window
+ * grown to hold it, whatever the buffers hold. For chunks asked long
+ * before their bytes come (fetch.c's stripes): a claim takes no memory,
+ * and rc_ring_may_fill still holds each chunk's first byte to the
+ * budget. Returns its seq, or UINT64_MAX when no slot is free. */
+uint64_t rc_ring_claim_ahead(struct rc_ring *r, uint64_t off, uint64_t len);
+
 /* Number of chunks of len (> 0) bytes that could be claimed now, one
  * after another, each taking its buffer: the free slots of the window
  * (without growing it) that the budget has room for. */
@@ -144,10 +154,17 @@ uint64_t rc_ring_free_slots(struct rc_ring *r, uint64_t len);
  * NULL when memory is short. Fetcher side, for writing the chunk. */
 unsigned char *rc_ring_buf(struct rc_ring *r, uint64_t seq);
 
+/* With near, the file offset where the window ends: the head chunk's
+ * start, and the budget but the longest chunk after it. The chunks
+ * that start before it hold at most the budget; UINT64_MAX without
+ * near. Fetcher side. */
+uint64_t rc_ring_edge(struct rc_ring *r);
+
 /* Whether chunk seq may take its buffer now: it has one, or the budget
  * has room for it beside the buffers held and the longest chunk's room
- * kept for the head, or it is the head chunk (the output waits on it:
- * it always may, and that room holds it).
+ * kept for the head (and, with near, it starts before rc_ring_edge),
+ * or it is the head chunk (the output waits on it: it always may, and
+ * that room holds it).
  * A reply that may not waits (the fetcher pauses it) until the consumer
  * frees buffers. Fetcher side. */
 bool rc_ring_may_fill(struct rc_ring *r, uint64_t seq);

@@ -423,6 +423,44 @@ static void threaded_varying(void)
 	rc_ring_free(r);
 }
 
+/* Stripes: chunks claimed far ahead take no memory, and with near a
+ * chunk takes its buffer only before the edge (the head chunk's start,
+ * and the budget but the longest chunk), however much the budget has. */
+static void ahead(void)
+{
+	const unsigned char *p;
+	size_t n;
+	struct rc_ring *r = rc_ring_new(40, 100, 1000);
+
+	CHECK(r != NULL);
+	/* 40 slots: claims run to head + 40, the window grown to hold
+	 * them, whatever the budget of 10 chunks says. */
+	for (uint64_t i = 0; i < 40; i++)
+		CHECK(rc_ring_claim_ahead(r, i * 100, 100) == i);
+	CHECK(rc_ring_claim_ahead(r, 4000, 100) == UINT64_MAX);
+	CHECK(r->cap == 40 && r->held == 0);
+	CHECK(rc_ring_claim_ahead(r, 4000, 101) == UINT64_MAX);
+	CHECK(rc_ring_free_slots(r, 100) == 0); /* no underflow */
+	/* Without near: the budget alone (9 beside the head's room). */
+	CHECK(rc_ring_edge(r) == UINT64_MAX);
+	CHECK(rc_ring_may_fill(r, 30));
+	/* With near: only chunks starting before 0 + 1000 - 100. */
+	r->near = true;
+	CHECK(rc_ring_edge(r) == 900);
+	CHECK(rc_ring_may_fill(r, 30)); /* has its buffer already */
+	CHECK(rc_ring_may_fill(r, 8) && !rc_ring_may_fill(r, 9) &&
+	      !rc_ring_may_fill(r, 20));
+	CHECK(rc_ring_may_fill(r, 0)); /* the head always may */
+	/* The head moves on: the edge with it. */
+	put(r, 0, 0, 100);
+	CHECK(rc_ring_next(r, 0, &p, &n, 10) == RC_NEXT_DATA && n == 100);
+	CHECK(rc_ring_next(r, 100, &p, &n, 10) == RC_NEXT_SLOT_DONE);
+	rc_ring_release(r);
+	CHECK(rc_ring_edge(r) == 1000);
+	CHECK(rc_ring_may_fill(r, 9) && !rc_ring_may_fill(r, 10));
+	rc_ring_free(r);
+}
+
 int main(void)
 {
 	struct rc_ring *r = rc_ring_new(3, 100, 300);
@@ -516,5 +554,6 @@ int main(void)
 	budget_rule();
 	model();
 	threaded_varying();
+	ahead();
 	return DONE();
 }
