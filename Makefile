@@ -122,9 +122,10 @@ fuzz: deps
 
 # The test runner prints one final line: N passed, N failed, N skipped.
 # deps runs first, then a fresh make reads the pkg-config flags of the
-# packages deps may just have installed.
+# packages deps may just have installed. bench/netlink/netlink is the
+# link of the far-link cases (tests/integration/farlink.py).
 check: deps
-	$(Q)$(MAKE) --no-print-directory rangecat unit
+	$(Q)$(MAKE) --no-print-directory rangecat unit bench/netlink/netlink
 	$(Q)tests/run
 
 # Benchmarks against curl, aria2c, axel and wget2 (not part of check):
@@ -138,7 +139,8 @@ bench: deps
 	$(Q)$(PYTHON) bench/run.py
 	$(Q)case ",$(BENCH_ONLY)," in ,,|*,seams,*) $(PYTHON) bench/seams.py ;; esac
 
-# The userspace link emulator of the latency benchmarks (bench/netlink/).
+# The userspace link emulator of the latency benchmarks (bench/netlink/)
+# and of the integration tests' far link.
 bench/netlink/netlink: bench/netlink/netlink.c
 	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra $(WERROR) -o $@ $<
 
@@ -152,7 +154,7 @@ soak: deps
 valgrind: deps
 	$(Q)dpkg-query -W -f='$${Status}' valgrind 2>/dev/null | grep -q 'ok installed' \
 		|| apt-get install -y -qq --no-install-recommends valgrind >/dev/null
-	$(Q)$(MAKE) --no-print-directory rangecat unit
+	$(Q)$(MAKE) --no-print-directory rangecat unit bench/netlink/netlink
 	$(Q)tests/run --valgrind
 
 sanitize:
@@ -196,7 +198,7 @@ DEB_PKGS := gcc make pkg-config libcurl4-openssl-dev libmbedtls-dev \
 	man-db zsh fish parallel zstd xz-utils bzip2 lz4 zip cpio libjson-c-dev \
 	ceph-mon ceph-osd radosgw ceph-common python3-boto3 faketime \
 	libssl-dev apache2 lighttpd dpkg-dev \
-	python3-yaml slurmctld slurmd slurm-client munge
+	python3-yaml slurmctld slurmd slurm-client munge iproute2
 deps:
 	$(Q)missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \

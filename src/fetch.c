@@ -37,6 +37,7 @@
 #include "handle.h"
 #include "lazyarchive.h"
 #include "log.h"
+#include "parts.h"
 #include "plan.h"
 #include "sched.h"
 
@@ -53,6 +54,21 @@ struct seg {
 };
 #define MAX_SEGS 16
 #define MIN_SPLIT (64u << 10) /* a segment with less left is not split */
+
+/*
+ * Stripes (on a far link, see decide_after_probe): a transfer asks for up
+ * to STRIPE_MAX chunks in one request, and the reply is
+ * multipart/byteranges. The chunks are planned in groups of k x
+ * STRIPE_MAX (k: the count when the group is planned); the transfer
+ * that takes stripe i of a group gets its chunks i, i + k, i + 2k, ...,
+ * so two chunks of one request are never adjacent (servers merge those).
+ */
+#define STRIPE_MAX RC_STRIPE_MAX
+
+/* A chunk a transfer asked for after the one it is writing. */
+struct part {
+	uint64_t seq, off, end;
+};
 
 /* Response headers larger than this (all lines, redirects included) are a
  * broken or hostile reply. */
@@ -76,20 +92,36 @@ struct xfer {
 	uint64_t pause_need;	  /* RC_XS_PAUSED: room the held write needs */
 	bool probe;
 	bool spanning;
-	bool suffix;	    /* asked "bytes=-N" */
-	uint64_t seq;	    /* chunk being written, UINT64_MAX none */
+	bool suffix;  /* asked "bytes=-N" */
+	uint64_t seq; /* chunk being written, UINT64_MAX none */
+	struct part rest[STRIPE_MAX - 1]; /* a stripe's later chunks, in
+					   * order: asked in the same request
+					   * while f->stripes (launch), else
+					   * one after another (done) */
+	unsigned nrest;
+	bool asked_parts;      /* this attempt asked several ranges */
+	struct rc_parts mp;    /* ... and its reply's framing (v.parts) */
+	unsigned parts_in;     /* parts of that reply begun */
+	const char *parts_bad; /* why the reply's parts cannot be used, or
+				* NULL (done: asked again) */
+	char *stash;	       /* bytes read past a part whose chunk waits
+				* for buffer room (write_parts), owned */
+	size_t stash_len, stash_cap;
+	uint64_t att_got;   /* bytes written in this attempt; got counts
+			     * those of the current chunk (a part) */
 	uint64_t cur;	    /* next file offset to write */
 	uint64_t end;	    /* exclusive end wanted, RC_UNKNOWN */
 	uint64_t asked_end; /* exclusive end the request asked for */
 	unsigned segi;	    /* this transfer's segment of chunk seq */
 	uint64_t skip;	    /* body bytes to drop (200 at offset) */
-	uint64_t got;	    /* bytes written in this attempt */
+	uint64_t got;	    /* bytes written in this attempt or part */
 	unsigned fails;	    /* failures in a row without progress */
 	unsigned others;    /* other transfers running at its launch */
 	bool new_conn;	    /* this attempt opened its connection */
 	bool room_wait;	    /* this attempt waited for buffer room */
 	bool dropped;	    /* restart_hopeless ended this attempt */
 	bool hopeless;	    /* ... this range's: once per range */
+	bool unstriped;	    /* this attempt turned stripes off */
 	double started;
 	double first_byte; /* when this attempt's first body byte came, 0 */
 	double last_byte;  /* when the last body byte came */
@@ -165,6 +197,13 @@ struct rc_fetch {
 	unsigned in_flight; /* transfers in the multi handle (xfer_state_set) */
 	struct rc_sched_conn conn; /* how many transfers run (sched.c) */
 	struct rc_fetch_info info;
+	bool stripes;	    /* multi-range requests (STRIPE_MAX) */
+	bool stripes_may;   /* ... where the server may answer them */
+	double handshake;   /* s of the probe's TCP handshakes, the most */
+	uint64_t grp_first; /* the stripes' group: its first chunk (seq), */
+	unsigned grp_len;   /* ... its chunks, */
+	unsigned grp_k;	    /* ... the stripes it is cut into, */
+	unsigned grp_next;  /* ... and the next stripe to hand out */
 	bool failed;
 	struct rc_sched_retry policy; /* attempts, backoff, jitter */
 	uint64_t rx;		      /* body bytes received, all attempts */
@@ -424,6 +463,8 @@ static uint64_t span_room(struct xfer *x)
 }
 
 static void decide_after_probe(struct xfer *x);
+static void stripes_off(struct rc_fetch *f, const char *why);
+static void more_ranges(struct rc_fetch *f, double wait);
 
 /* The most transfers the count may reach: -n, or the controller's cap. */
 static unsigned reach(const struct rc_fetch *f)
@@ -725,6 +766,7 @@ static bool judge(struct xfer *x)
 	    .lm = x->probe ? NULL : f->pin_lm,
 	    .coding = x->probe ? NULL : f->pin_coding,
 	    .later = !x->probe,
+	    .parts = x->asked_parts,
 	};
 
 	if (x->suffix)
@@ -734,6 +776,35 @@ static bool judge(struct xfer *x)
 		    .first = 0, .last = 0, .total = RC_UNKNOWN};
 	x->judged = true;
 	rc_judge(&x->resp, &w, &x->v);
+	if (x->probe) {
+		/* The round trip itself, apart from the server's thought:
+		 * its TCP handshake (none on a reused connection). */
+		curl_off_t dns = 0, conn = 0;
+		curl_easy_getinfo(x->h, CURLINFO_NAMELOOKUP_TIME_T, &dns);
+		curl_easy_getinfo(x->h, CURLINFO_CONNECT_TIME_T, &conn);
+		double hs = conn > dns ? (double)(conn - dns) / 1e6 : 0;
+		if (hs > f->handshake)
+			f->handshake = hs;
+	}
+	if (x->v.parts) {
+		rc_parts_init(&x->mp, x->resp.boundary);
+	} else if (x->asked_parts &&
+		   (x->resp.status == 200 || x->resp.status == 206 ||
+		    x->resp.status == 416)) {
+		/* Not the parts asked: one range per request from now on.
+		 * A plain 206 for the first range still delivers it. */
+		stripes_off(f, x->v.kind == RC_V_RANGE ? "a reply of one range"
+			       : x->v.why	       ? x->v.why
+						       : "another reply");
+		x->unstriped = true;
+		if (x->resp.status == 416)
+			/* For a range inside the file: asked alone, its
+			 * answer tells whether the file got shorter. */
+			x->v =
+			    (struct rc_verdict){.kind = RC_V_RETRY,
+						.total = RC_UNKNOWN,
+						.why = "416 to several ranges"};
+	}
 	if (x->sizing)
 		return false; /* its body is not the file's: dropped */
 	if (f->refresher == x && x->v.kind == RC_V_RANGE)
@@ -766,6 +837,287 @@ static void note_wait(struct rc_fetch *f, double w)
 	    f->typical_wait > 0 ? 0.7 * f->typical_wait + 0.3 * w : w;
 }
 
+/* The attempt's first body bytes are about to land: the wait until
+ * them, and whether the connection is new (rc_sched_is_slow). */
+static void first_bytes(struct xfer *x)
+{
+	struct rc_fetch *f = x->f;
+
+	if (x->got == 0 && x->first_byte == 0) {
+		x->first_byte = x->last_byte;
+		if (!x->room_wait)
+			note_wait(f, x->first_byte - x->started);
+	}
+	if (x->att_got == 0) {
+		/* Slow start (rc_sched_is_slow); for bench/timeline.py,
+		 * waiting time and connection reuse. */
+		long conns = 0;
+		curl_easy_getinfo(x->h, CURLINFO_NUM_CONNECTS, &conns);
+		x->new_conn = conns > 0;
+		rc_log("xfer %u: first byte at %" PRIu64 " after %.3f s (%s "
+		       "connection)",
+		       (unsigned)(x - f->x), x->cur, x->last_byte - x->started,
+		       conns > 0 ? "new" : "reused");
+	}
+}
+
+/* Copies n body bytes for [cur, ...) into their chunk (a spanning
+ * transfer: chunks, claimed as it goes). False after failing the run or
+ * the attempt. */
+static bool put(struct xfer *x, const char *p, size_t n)
+{
+	struct rc_fetch *f = x->f;
+
+	while (n > 0) {
+		struct rc_slot *s =
+		    x->seq == UINT64_MAX ? NULL : rc_ring_slot(f->ring, x->seq);
+		if (s == NULL || x->cur - s->off == atomic_load(&s->len)) {
+			if (!x->spanning || !next_slot(x)) {
+				x->overflow = true; /* cannot happen: room */
+				return false;
+			}
+			continue;
+		}
+		uint64_t at = x->cur - s->off;
+		uint64_t k = atomic_load(&s->len) - at;
+		unsigned char *buf = rc_ring_buf(f->ring, x->seq);
+		if (buf == NULL) {
+			fail(f, RC_E_NOMEM,
+			     "out of memory for a %zu-byte chunk", s->bufcap);
+			return false;
+		}
+		if (k > n)
+			k = n;
+		memcpy(buf + at, p, (size_t)k);
+		x->cur += k;
+		x->got += k;
+		x->att_got += k;
+		f->rx += k;
+		p += k;
+		n -= k;
+		if (x->spanning) {
+			rc_ring_filled(f->ring, x->seq, at + k);
+		} else {
+			segs_of(f, x->seq)[x->segi].done = x->cur;
+			publish(f, x->seq);
+		}
+	}
+	return true;
+}
+
+static void learn_rate(struct rc_fetch *f, const struct xfer *x, double took);
+
+/* Chunk k of x's stripe becomes the one it writes. */
+static void next_part(struct xfer *x)
+{
+	struct part q = x->rest[0];
+
+	memmove(x->rest, x->rest + 1, --x->nrest * sizeof *x->rest);
+	x->seq = q.seq;
+	x->segi = 0;
+	x->cur = q.off;
+	x->end = q.end;
+	x->fails = 0;
+	x->hopeless = false;
+}
+
+/* A part of a multipart reply begins: it must be the chunk asked next,
+ * whole, of the file's size. False when it is not (x->parts_bad). */
+static bool part_begins(struct xfer *x)
+{
+	struct rc_fetch *f = x->f;
+	const struct rc_crange *c = &x->mp.cr;
+	uint64_t first = x->cur, end = x->asked_end;
+
+	if (x->parts_in > 0) {
+		if (x->cur < x->end || x->nrest == 0) {
+			x->parts_bad = x->nrest == 0
+					   ? "a multipart reply has more parts "
+					     "than asked"
+					   : "a multipart reply's part ended "
+					     "early";
+			return false;
+		}
+		first = x->rest[0].off;
+		end = x->rest[0].end;
+	}
+	if (c->first != first || c->last + 1 != end) {
+		x->parts_bad = "a part is not the range asked";
+		return false;
+	}
+	if (c->total != f->seen_total) {
+		x->parts_bad = "a part names another size of the file";
+		return false;
+	}
+	if (x->parts_in > 0) {
+		double t = now_s();
+		if (x->first_byte > 0)
+			learn_rate(f, x, t - x->first_byte);
+		next_part(x);
+		x->asked_end = x->end;
+		/* The part is a range of its own to the policies: its
+		 * bytes follow the last part's without a wait. */
+		x->got = 0;
+		x->first_byte = t;
+		x->started = t;
+		x->win_at = 0;
+		x->prev_at = 0;
+		x->new_conn = false;
+	}
+	x->parts_in++;
+	return true;
+}
+
+enum feed { FEED_OK, FEED_STOP, FEED_ROOM };
+
+/* Whether x's next byte, a part's, may land now: the head chunk's
+ * always; another's within the window (rc_ring_may_fill and its edge). */
+static bool may_land(struct xfer *x)
+{
+	struct rc_ring *r = x->f->ring;
+
+	return x->seq == atomic_load(&r->head) ||
+	       (rc_ring_may_fill(r, x->seq) && x->cur < rc_ring_edge(r));
+}
+
+/*
+ * Reads a multipart reply's body at p[0, n): framing to the parser,
+ * each part's bytes to its chunk. *used: the bytes consumed. ROOM: the
+ * next bytes are the first of a chunk the buffer has no room for yet
+ * (rc_ring_may_fill). STOP: the attempt ends (x->parts_bad, x->enough,
+ * or a failure).
+ */
+static enum feed feed_parts(struct xfer *x, const char *p, size_t n,
+			    size_t *used)
+{
+	struct rc_fetch *f = x->f;
+	size_t i = 0, k;
+
+	*used = 0;
+	for (;;) {
+		switch (rc_parts_next(&x->mp, p + i, n - i, &k)) {
+		case RC_PARTS_MORE: *used = n; return FEED_OK;
+		case RC_PARTS_END:
+			*used = n;
+			if (x->nrest > 0 || x->cur < x->end)
+				stripes_off(f, "the server sent fewer parts "
+					       "than ranges asked");
+			return FEED_OK;
+		case RC_PARTS_ERROR: x->parts_bad = x->mp.err; return FEED_STOP;
+		case RC_PARTS_PART:
+			i += k;
+			*used = i;
+			if (!part_begins(x))
+				return FEED_STOP;
+			continue;
+		case RC_PARTS_BODY: break;
+		}
+		i += k;
+		*used = i;
+		if (i == n)
+			return FEED_OK;
+		uint64_t take = n - i < x->mp.left ? n - i : x->mp.left;
+		if (!may_land(x))
+			return FEED_ROOM;
+		/* Byte by byte up to the window's edge (rc_ring_edge): a
+		 * connection that is ahead waits there, its bytes held back
+		 * by TCP. */
+		uint64_t edge = rc_ring_edge(f->ring);
+		if (x->seq != atomic_load(&f->ring->head) &&
+		    take > edge - x->cur)
+			take = edge - x->cur;
+		/* A split gave the rest of this chunk to another transfer:
+		 * this one stops there, and asks its later chunks again. */
+		if (x->cur + take > x->end) {
+			take = x->end - x->cur;
+			x->enough = true;
+		}
+		if (x->got == 0 && take > 0)
+			first_bytes(x);
+		if (!put(x, p + i, (size_t)take))
+			return FEED_STOP;
+		rc_parts_took(&x->mp, take);
+		i += (size_t)take;
+		*used = i;
+		if (x->enough)
+			return FEED_STOP;
+	}
+}
+
+/* Keeps p[0, n) for later (the reply's bytes past a part that waits for
+ * room). False when memory is short. */
+static bool stash(struct xfer *x, const char *p, size_t n)
+{
+	if (x->stash_cap < n) {
+		char *b = realloc(x->stash, n);
+		if (b == NULL) {
+			fail(x->f, RC_E_NOMEM, "out of memory");
+			return false;
+		}
+		x->stash = b;
+		x->stash_cap = n;
+	}
+	memmove(x->stash, p, n);
+	x->stash_len = n;
+	return true;
+}
+
+/* Feeds the stash first. FEED_ROOM when it still waits for room. */
+static enum feed drain(struct xfer *x)
+{
+	size_t used;
+	enum feed e;
+
+	if (x->stash_len == 0)
+		return FEED_OK;
+	e = feed_parts(x, x->stash, x->stash_len, &used);
+	if (e == FEED_ROOM) {
+		memmove(x->stash, x->stash + used, x->stash_len - used);
+		x->stash_len -= used;
+		return FEED_ROOM;
+	}
+	x->stash_len = 0;
+	return e;
+}
+
+/*
+ * The body of a multipart reply (v.parts). Bytes come as curl reads
+ * them, a part's end anywhere in a piece: when the next part's chunk
+ * finds no room, the rest of the piece is stashed and the transfer
+ * pauses at its next piece (CURL_WRITEFUNC_PAUSE hands back a whole
+ * piece, and this one's start is already in the ring).
+ */
+static size_t write_parts(struct xfer *x, char *p, size_t n)
+{
+	struct rc_fetch *f = x->f;
+	size_t used;
+	enum feed e = drain(x);
+
+	if (e == FEED_OK && rc_parts_in_body(&x->mp) && !may_land(x))
+		e = FEED_ROOM;
+	if (e == FEED_ROOM) {
+		if (rc_log_debug())
+			rc_log("xfer %u: waits for room: chunk %" PRIu64
+			       " at %" PRIu64 ", head %" PRIu64
+			       " live %" PRIu64,
+			       (unsigned)(x - f->x), x->seq, x->cur,
+			       (uint64_t)atomic_load(&f->ring->head),
+			       f->ring->live);
+		if (!x->room_wait && x->att_got == 0 && x->first_byte == 0)
+			note_wait(f, now_s() - x->started);
+		x->room_wait = true;
+		xfer_state_set(x, RC_XS_PAUSED);
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	if (e == FEED_STOP)
+		return 0;
+	x->last_byte = now_s();
+	e = feed_parts(x, p, n, &used);
+	if (e == FEED_ROOM && !stash(x, p + used, n - used))
+		return 0;
+	return e == FEED_STOP ? 0 : n;
+}
+
 static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 {
 	struct xfer *x = ud;
@@ -789,6 +1141,8 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 	if (f->failed || x->restart || x->sizing ||
 	    (x->v.kind != RC_V_RANGE && x->v.kind != RC_V_FULL))
 		return 0;
+	if (x->v.parts)
+		return write_parts(x, p, n);
 	/* A 206 body is as long as its Content-Range says, whatever the
 	 * end we asked for: without a Content-Length (read to the close, or
 	 * chunked) a longer one cannot be placed, as the bytes past the
@@ -824,7 +1178,7 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 		/* The round trip ends here, whatever the wait that follows:
 		 * a typical wait that counted the pause would stretch the
 		 * controller's windows and hide stragglers. */
-		if (!x->room_wait && x->got == 0 && x->first_byte == 0)
+		if (!x->room_wait && x->att_got == 0 && x->first_byte == 0)
 			note_wait(f, x->last_byte - x->started);
 		x->room_wait = true;
 		xfer_state_set(x, RC_XS_PAUSED);
@@ -834,55 +1188,10 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 	x->skip -= skip;
 	p += skip;
 	n -= skip;
-	if (x->got == 0 && n > 0 && x->first_byte == 0) {
-		x->first_byte = x->last_byte;
-		if (!x->room_wait)
-			note_wait(f, x->first_byte - x->started);
-	}
-	if (x->got == 0 && n > 0) {
-		/* Slow start (rc_sched_is_slow); for bench/timeline.py,
-		 * waiting time and connection reuse. */
-		long conns = 0;
-		curl_easy_getinfo(x->h, CURLINFO_NUM_CONNECTS, &conns);
-		x->new_conn = conns > 0;
-		rc_log("xfer %u: first byte at %" PRIu64 " after %.3f s (%s "
-		       "connection)",
-		       (unsigned)(x - f->x), x->cur, x->last_byte - x->started,
-		       conns > 0 ? "new" : "reused");
-	}
-	while (n > 0) {
-		struct rc_slot *s =
-		    x->seq == UINT64_MAX ? NULL : rc_ring_slot(f->ring, x->seq);
-		if (s == NULL || x->cur - s->off == atomic_load(&s->len)) {
-			if (!x->spanning || !next_slot(x)) {
-				x->overflow = true; /* cannot happen: room */
-				return 0;
-			}
-			continue;
-		}
-		uint64_t at = x->cur - s->off;
-		uint64_t k = atomic_load(&s->len) - at;
-		unsigned char *buf = rc_ring_buf(f->ring, x->seq);
-		if (buf == NULL) {
-			fail(f, RC_E_NOMEM,
-			     "out of memory for a %zu-byte chunk", s->bufcap);
-			return 0;
-		}
-		if (k > n)
-			k = n;
-		memcpy(buf + at, p, (size_t)k);
-		x->cur += k;
-		x->got += k;
-		f->rx += k;
-		p += k;
-		n -= k;
-		if (x->spanning) {
-			rc_ring_filled(f->ring, x->seq, at + k);
-		} else {
-			segs_of(f, x->seq)[x->segi].done = x->cur;
-			publish(f, x->seq);
-		}
-	}
+	if (n > 0)
+		first_bytes(x);
+	if (!put(x, p, n))
+		return 0;
 	return x->enough ? 0 : taken;
 }
 
@@ -933,7 +1242,7 @@ static void setup_handle(struct rc_fetch *f, struct xfer *x)
 /* Starts (or restarts) x's request for [cur, end) on the current URL. */
 static void launch(struct rc_fetch *f, struct xfer *x)
 {
-	char range[64], extra[2 * RC_ETAG_MAX + 64], why[512];
+	char range[STRIPE_MAX * 44], extra[2 * RC_ETAG_MAX + 64], why[512];
 	const char *url = target_url(f, x);
 	enum rc_err err;
 
@@ -945,6 +1254,15 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	else
 		snprintf(range, sizeof range, "%" PRIu64 "-%" PRIu64, x->cur,
 			 x->end - 1);
+	/* A stripe's later chunks in the same request (the split point of
+	 * a chunk split since is where this one ends). */
+	x->asked_parts = f->stripes && x->nrest > 0 && !x->spanning &&
+			 !x->suffix && !x->sizing && x->end != RC_UNKNOWN;
+	for (unsigned i = 0; x->asked_parts && i < x->nrest; i++) {
+		size_t l = strlen(range);
+		snprintf(range + l, sizeof range - l, ",%" PRIu64 "-%" PRIu64,
+			 x->rest[i].off, x->rest[i].end - 1);
+	}
 	if (x->sizing)
 		snprintf(range, sizeof range, "0-0");
 	curl_easy_setopt(x->h, CURLOPT_RANGE, range);
@@ -989,6 +1307,11 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdrs);
 	x->errlen = 0;
 	x->asked_end = x->end;
+	x->parts_in = 0;
+	x->parts_bad = NULL;
+	x->stash_len = 0;
+	x->att_got = 0;
+	x->unstriped = false;
 	rc_resp_reset(&x->resp);
 	x->judged = false;
 	x->overflow = false;
@@ -1007,7 +1330,11 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	x->new_conn = false;
 	x->room_wait = false;
 	x->dropped = false;
-	rc_log("GET bytes=%s%s", range, x->probe ? " (probe)" : "");
+	if (x->asked_parts)
+		rc_log("GET bytes=%" PRIu64 "-%" PRIu64 " and %u more ranges",
+		       x->cur, x->end - 1, x->nrest);
+	else
+		rc_log("GET bytes=%s%s", range, x->probe ? " (probe)" : "");
 	curl_multi_add_handle(f->multi, x->h);
 	xfer_state_set(x, RC_XS_CONNECTING);
 }
@@ -1229,6 +1556,16 @@ static void decide_after_probe(struct xfer *x)
 				       f->ring->slot_size))
 			rc_log("connections: %s", f->conn.why);
 	}
+	/* Stripes (STRIPE_MAX), where the server may answer several
+	 * ranges at once: not S3's (Amazon S3 serves one range a request,
+	 * Ceph RGW the first only), nor a coded representation's (its parts
+	 * would carry the coding unchecked). On once the server proves far
+	 * (more_ranges). */
+	f->stripes_may = f->mode == MODE_PARALLEL && reach(f) > 1 &&
+			 rc_auth_kind(f->auth) != RC_AUTH_S3 &&
+			 !f->info.coding[0] &&
+			 f->ring->nslots >= 2 * STRIPE_MAX * (size_t)reach(f);
+	more_ranges(f, now_s() - x->started);
 	/* A far server: start at what the buffer feeds (sched.h), the
 	 * requests spread over the probe's wait: two round trips, about
 	 * one range's request and reply. */
@@ -1475,13 +1812,157 @@ static void pace(struct rc_fetch *f, double wait)
 	unsigned act = active(f);
 	unsigned add = f->conn.n > act ? f->conn.n - act : 0;
 
-	if (add < 2 || wait < RC_SCHED_FAR_WAIT / 2)
+	/* Stripes need no spreading: a chunk takes its buffer only inside
+	 * the window (rc_ring_edge), whenever its reply comes (256 MiB at
+	 * 200 ms: 3.36 s unpaced, 3.74 s paced). */
+	if (add < 2 || wait < RC_SCHED_FAR_WAIT / 2 || f->stripes)
 		return;
 	if (wait > PACE_MOST)
 		wait = PACE_MOST;
 	f->pace_left = add;
 	f->pace_gap = wait / add;
 	f->pace_next = now_s();
+}
+
+/* The server does not answer several ranges as asked (why): one range
+ * per request from now on. A transfer's stripe is then asked chunk by
+ * chunk (done). */
+static void stripes_off(struct rc_fetch *f, const char *why)
+{
+	char esc[256];
+
+	f->stripes_may = false;
+	if (!f->stripes)
+		return;
+	f->stripes = false;
+	rc_log("stripes off (%s): one range per request from now on",
+	       rc_escape(why, esc, sizeof esc));
+}
+
+/*
+ * Stripes go on where a round trip per range costs most: a first reply
+ * that took RC_SCHED_FAR_WAIT or more (wait s), over a TCP handshake of
+ * half that or more. A near server that is slow to answer (under load,
+ * say) is no distance: its handshake takes microseconds.
+ */
+static void more_ranges(struct rc_fetch *f, double wait)
+{
+	if (!f->stripes_may || f->stripes || wait < RC_SCHED_FAR_WAIT ||
+	    f->handshake < RC_SCHED_FAR_WAIT / 2)
+		return;
+	f->stripes = true;
+	f->ring->near = true;
+	rc_log("a far server (a %.0f ms handshake, %.0f ms to the first "
+	       "byte): up to %d ranges a request (stripes)",
+	       f->handshake * 1000, wait * 1000, STRIPE_MAX);
+	/* The window (rc_ring_edge) holds a chunk of each connection:
+	 * chunks of RC_SCHED_FEED_FLOOR or more, so that a request for
+	 * STRIPE_MAX of them outlasts its round trip (at 200 ms, 12.8 MiB:
+	 * 24 connections of 512 KiB chunks 3.45 s for 256 MiB, 32 of 384
+	 * KiB 4.8 s). */
+	if (rc_sched_conn_feed(&f->conn, f->ring->budget / 2,
+			       RC_SCHED_FEED_FLOOR))
+		rc_log("connections: %s", f->conn.why);
+	/* No more buffer than a chunk for each connection the count may
+	 * reach: what the window holds back waits in the kernel's receive
+	 * queues, not idle (1 GiB at 100 ms: 4.52 s in 31.6 MiB RSS with
+	 * 16 MiB, 4.00 s in 65.5 MiB with the 5% rule's 51 MiB). */
+	uint64_t most = (uint64_t)RC_SCHED_CONN_CAP * RC_SCHED_FEED_FLOOR;
+	rc_ring_lower_budget(
+	    f->ring,
+	    f->o->memory_set || f->ring->budget < most ? f->ring->budget : most,
+	    reach(f), f->o->chunk_set);
+	rc_log("buffer up to %" PRIu64 " bytes, chunks up to %zu bytes",
+	       f->ring->budget, f->ring->slot_size);
+}
+
+/* Claims the next group of chunks for stripes: k x STRIPE_MAX of them,
+ * k the count now (one chunk with a single connection: its chunks
+ * would be adjacent). Waits (false) until the ring has slots for the
+ * whole group, unless the file ends first. */
+static bool plan_group(struct rc_fetch *f)
+{
+	unsigned k = f->conn.n > 1 ? f->conn.n : 1;
+	unsigned want = k > 1 ? k * STRIPE_MAX : 1, n = 0;
+	uint64_t first = atomic_load(&f->ring->claimed);
+	uint64_t head = atomic_load(&f->ring->head);
+
+	if (f->plan_done)
+		return false;
+	if (first + want > head + f->ring->nslots &&
+	    f->end - f->plan_off > (uint64_t)want * f->ring->slot_size)
+		return false;
+	while (n < want && !f->plan_done) {
+		uint64_t len = rc_plan_next(f->plan_prev, f->plan_off, f->end,
+					    chunk_target(f));
+		if (len == 0) {
+			f->plan_done = true;
+			rc_ring_set_nchunks(f->ring,
+					    atomic_load(&f->ring->claimed));
+			break;
+		}
+		uint64_t seq = rc_ring_claim_ahead(f->ring, f->plan_off, len);
+		if (seq == UINT64_MAX)
+			break;
+		segs_init(f, seq, f->plan_off, len);
+		f->plan_off += len;
+		f->plan_prev = len;
+		n++;
+		if (f->plan_off == f->end) {
+			f->plan_done = true;
+			rc_ring_set_nchunks(f->ring, seq + 1);
+		}
+	}
+	if (n == 0)
+		return false;
+	f->grp_first = first;
+	f->grp_len = n;
+	f->grp_k = n < k ? n : k;
+	f->grp_next = 0;
+	return true;
+}
+
+/* Gives idle transfer x the group's next stripe (chunks i, i + k, ...),
+ * planning a group first when every stripe is handed out. */
+static bool take_stripe(struct rc_fetch *f, struct xfer *x)
+{
+	if (f->grp_next >= f->grp_k && !plan_group(f))
+		return false;
+	unsigned i = f->grp_next++;
+	x->nrest = 0;
+	for (unsigned j = i, c = 0; j < f->grp_len && c < STRIPE_MAX;
+	     j += f->grp_k, c++) {
+		uint64_t seq = f->grp_first + j;
+		struct rc_slot *s = rc_ring_slot(f->ring, seq);
+		uint64_t end = s->off + atomic_load(&s->len);
+		if (c == 0) {
+			x->seq = seq;
+			x->segi = 0;
+			x->cur = s->off;
+			x->end = end;
+		} else {
+			x->rest[x->nrest++] = (struct part){seq, s->off, end};
+		}
+	}
+	x->probe = false;
+	x->spanning = false;
+	x->suffix = false;
+	x->fails = 0;
+	x->hopeless = false;
+	return true;
+}
+
+/* The launch pace (pace) lets the next one go now. */
+static bool paced(struct rc_fetch *f)
+{
+	if (f->pace_left > 0) {
+		double t = now_s();
+		if (t < f->pace_next)
+			return false;
+		f->pace_left--;
+		f->pace_next = t + f->pace_gap;
+	}
+	return true;
 }
 
 /* Plans and starts work for idle transfers while slots are free, as many
@@ -1501,6 +1982,20 @@ static void schedule(struct rc_fetch *f)
 		struct xfer *x = &f->x[i];
 		if (x->state != RC_XS_IDLE)
 			continue;
+		/* A group's stripes all go out, whatever the count does
+		 * meanwhile: the output reaches every one of its chunks.
+		 * Each to a transfer that ended (its connection is warm),
+		 * not to one more at once (a new connection, cold). */
+		if (f->mode == MODE_PARALLEL && f->grp_next < f->grp_k &&
+		    act < (f->conn.n > f->grp_k ? f->conn.n : f->grp_k)) {
+			if (!paced(f))
+				return;
+			take_stripe(f, x);
+			launch(f, x);
+			act++;
+			run++;
+			continue;
+		}
 		if (act >= f->conn.n || run >= run_cap(f)) {
 			/* Every transfer busy, some perhaps paused for room
 			 * behind a straggler at the head: without -n, and
@@ -1553,12 +2048,15 @@ static void schedule(struct rc_fetch *f)
 			run++;
 			continue;
 		}
-		if (f->pace_left > 0) {
-			double t = now_s();
-			if (t < f->pace_next)
+		if (!paced(f))
+			return;
+		if (f->stripes) {
+			if (!take_stripe(f, x))
 				return;
-			f->pace_left--;
-			f->pace_next = t + f->pace_gap;
+			launch(f, x);
+			act++;
+			run++;
+			continue;
 		}
 		uint64_t len = rc_plan_next(f->plan_prev, f->plan_off, f->end,
 					    chunk_target(f));
@@ -1638,10 +2136,10 @@ static void retry(struct rc_fetch *f, struct xfer *x, const char *why,
 	 * slow (restart_hopeless) failed at nothing: not the server's
 	 * fault, so it goes again at once, like an attempt that made
 	 * progress. */
-	uint64_t progress =
-	    (x->room_wait || x->dropped) && x->got < RC_SCHED_MIN_PROGRESS
-		? RC_SCHED_MIN_PROGRESS
-		: x->got;
+	uint64_t progress = (x->room_wait || x->dropped || x->unstriped) &&
+				    x->att_got < RC_SCHED_MIN_PROGRESS
+				? RC_SCHED_MIN_PROGRESS
+				: x->att_got;
 	switch (rc_sched_after_failure(&f->policy, &x->fails, progress, false,
 				       retry_after, &delay)) {
 	case RC_SCHED_GIVE_UP:
@@ -1966,7 +2464,7 @@ static bool limit_hit(struct rc_fetch *f, struct xfer *x, CURLcode res,
 {
 	bool refused = res == CURLE_COULDNT_CONNECT;
 
-	if (f->mode != MODE_PARALLEL || x->got > 0 || x->resp.status != 0 ||
+	if (f->mode != MODE_PARALLEL || x->att_got > 0 || x->resp.status != 0 ||
 	    !(refused || res == CURLE_RECV_ERROR || res == CURLE_SEND_ERROR ||
 	      res == CURLE_GOT_NOTHING))
 		return false;
@@ -1994,7 +2492,7 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	xfer_state_set(x, RC_XS_DONE);
 	rc_log("xfer %u: ended at byte %" PRIu64 ", %" PRIu64
 	       " bytes in %.3f s",
-	       (unsigned)(x - f->x), x->cur, x->got, now_s() - x->started);
+	       (unsigned)(x - f->x), x->cur, x->att_got, now_s() - x->started);
 	if (f->failed)
 		return;
 	if (x->hdr_bytes > RC_MAX_HEADER_BYTES) {
@@ -2080,6 +2578,42 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	}
 	if (x->enough)
 		res = CURLE_OK;
+	if (x->stash_len > 0 && drain(x) == FEED_ROOM) {
+		/* The reply ended while its last bytes waited for room:
+		 * they are asked again. */
+		x->stash_len = 0;
+		x->room_wait = true;
+		retry(f, x, "a part waited for buffer room", -1);
+		return;
+	}
+	if (x->parts_bad) {
+		stripes_off(f, x->parts_bad);
+		x->unstriped = true;
+		if (x->cur >= x->end && x->nrest > 0)
+			next_part(x);
+		if (x->cur < x->end) {
+			retry(f, x, x->parts_bad, -1);
+			return;
+		}
+		res = CURLE_OK; /* every chunk asked came whole */
+	}
+	/* Every byte of the range landed, whatever broke after it (a reply
+	 * cut between two parts, or running past its range): the range is
+	 * complete, and a stripe goes on from its next chunk. */
+	if (x->judged && x->v.kind == RC_V_RANGE && !x->spanning &&
+	    x->end != RC_UNKNOWN && x->cur >= x->end &&
+	    (res != CURLE_OK || x->overflow)) {
+		if (x->nrest > 0) {
+			next_part(x);
+		} else {
+			rc_log("xfer %u: its range is complete; %s after it",
+			       (unsigned)(x - f->x),
+			       x->overflow ? "more bytes came"
+					   : "the reply broke off");
+			res = CURLE_OK;
+			x->overflow = false;
+		}
+	}
 	if (x->overflow) {
 		retry(f, x,
 		      x->past_crange
@@ -2162,6 +2696,15 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	if (x->spanning)
 		rc_ring_set_nchunks(f->ring, atomic_load(&f->ring->claimed));
 	double took = now_s() - x->started;
+	if (x->nrest > 0) {
+		/* A stripe's later chunks: asked again together, or one by
+		 * one once stripes are off. */
+		if (x->first_byte > 0)
+			learn_rate(f, x, took);
+		next_part(x);
+		launch(f, x);
+		return;
+	}
 	if (!x->spanning && x->first_byte > 0) {
 		learn_rate(f, x, took);
 		double xfer_s = now_s() - x->first_byte;
@@ -2293,10 +2836,18 @@ static void resume_paused(struct rc_fetch *f, double t)
 				first = x;
 		}
 		if (first == NULL || f->failed ||
-		    !rc_ring_may_fill(f->ring, first->seq))
+		    !(first->v.parts ? may_land(first)
+				     : rc_ring_may_fill(f->ring, first->seq)))
 			return;
 		xfer_state_set(first, RC_XS_RUNNING);
 		first->last_byte = t;
+		if (first->v.parts && first->first_byte > 0) {
+			/* Held back on purpose: its rate counts from now. */
+			first->got = 0;
+			first->first_byte = t;
+			first->win_at = 0;
+			first->prev_at = 0;
+		}
 		curl_easy_pause(first->h, CURLPAUSE_CONT);
 	}
 }
@@ -2470,6 +3021,7 @@ static void *run(void *arg)
 			       i, f->x[i].cur);
 		}
 	f->info.connections = f->mode == MODE_PARALLEL ? f->conn.n : 1;
+	f->info.per_request = f->stripes ? STRIPE_MAX : 1;
 	return NULL;
 }
 
@@ -2633,6 +3185,7 @@ void rc_fetch_free(struct rc_fetch *f)
 			curl_easy_cleanup(f->x[i].h);
 		rc_auth_free_list(f->x[i].hdrs);
 		free(f->x[i].redir_url);
+		free(f->x[i].stash);
 	}
 	if (f->multi)
 		curl_multi_cleanup(f->multi);

@@ -36,10 +36,16 @@ struct rc_fetch_info {
 	unsigned retries;
 	bool no_store; /* the probe's reply said Cache-Control: no-store */
 	unsigned connections; /* the count the run ended with (1: a stream) */
+	unsigned per_request; /* ranges a request asked at most (1, or
+			       * RC_STRIPE_MAX with stripes on to the end) */
 	uint64_t shard_first; /* --shard: absolute offset of the shard */
 };
 
 struct rc_fetch;
+
+/* The most ranges one request asks for, on a far link (fetch.c,
+ * stripes): lighttpd answers only the first 10 of more. */
+#define RC_STRIPE_MAX 8
 
 /*
  * Creates a fetcher of auth's URL, with its credentials, for the bytes

@@ -550,12 +550,14 @@ static void print_stats(const struct rc_opts *o, const struct rc_fetch_info *in,
 	double secs = (double)(t.tv_sec - run_start.tv_sec) +
 		      (double)(t.tv_nsec - run_start.tv_nsec) / 1e9;
 
-	rc_log_error(
-	    "stats: bytes=%" PRIu64 " seconds=%.3f rate=%.0f "
-	    "retries=%u connections=%u exit=%d peak_buffer=%" PRIu64 " etag=%s",
-	    delivered, secs, secs > 0 ? (double)delivered / secs : 0,
-	    in->retries, conns, rc_err_exit_status(err), peak,
-	    in->etag[0] ? rc_escape(in->etag, etag, sizeof etag) : "-");
+	rc_log_error("stats: bytes=%" PRIu64 " seconds=%.3f rate=%.0f "
+		     "retries=%u connections=%u exit=%d peak_buffer=%" PRIu64
+		     " ranges=%u etag=%s",
+		     delivered, secs, secs > 0 ? (double)delivered / secs : 0,
+		     in->retries, conns, rc_err_exit_status(err), peak,
+		     in->per_request ? in->per_request : 1,
+		     in->etag[0] ? rc_escape(in->etag, etag, sizeof etag)
+				 : "-");
 }
 
 /* --cacert FILE must be a readable file: a usage error naming both,
@@ -1152,6 +1154,14 @@ int main(int argc, char *argv[])
 	    (o.chunk_size < RC_FIRST_CHUNK ? o.chunk_size : RC_FIRST_CHUNK);
 	/* Two at least: a stream's write may run from one chunk into the
 	 * next (span_len in fetch.c). */
+	/* Stripes (fetch.c) claim two groups of RC_STRIPE_MAX chunks per
+	 * connection ahead; a claim takes no memory, a slot little. */
+	uint64_t ahead = 2 * RC_STRIPE_MAX *
+			     (uint64_t)(o.connections_set ? o.connections
+							  : RC_SCHED_CONN_CAP) +
+			 8;
+	if (nslots < ahead)
+		nslots = ahead;
 	run.nslots = nslots > 4096 ? 4096 : nslots > 2 ? (size_t)nslots : 2;
 	run.last = last;
 	run.hit = hit;

@@ -134,6 +134,49 @@ The connection count (engine, cases_engine.py):
   limit4      at most 4 connections of the token open at once: a request
               on a 5th connection gets no reply, its connection is reset
   rate2m      every body at 2 MiB/s (a per-request cap, as a CDN's)
+Stripes (multi-range requests, Range: bytes=a-b,c-d,...):
+  far         every reply (the probe too) waits 60 ms before its status
+              line: a far server
+  A Range of several ranges is answered as nginx does: 206,
+  Content-Type: multipart/byteranges; boundary=00000000001 (B), per part
+  CRLF "--B" CRLF "Content-Type: application/octet-stream" CRLF
+  "Content-Range: bytes a-b/T" CRLF CRLF <bytes>, then CRLF "--B--" CRLF;
+  with Content-Length, the validators a single range has, If-Match
+  checked. Ranges past the end are dropped (416 when none is left), ends
+  past it clipped, one range left is a single 206; none are sorted or
+  merged. Faults that apply to it as to a single body: the status ones
+  (s503 s429 s500 s404 s407 p401 s403 mute tecl badcl), those of
+  validators and versions (etag etagx lmx dropetag weakx gzipx lmback
+  total and the modes), full (a 200), gzip and enc (the label), hugehdr
+  manyhdr twocl hugecl, and on the whole multipart body reset trunc
+  stall trickle drip sag nibble slow extra rate2m. The lies about a
+  single range (short badcr crhalf crhalfc cutclose rawetag dup s200cr
+  s200all startotal endless crover crlong multi encfly encflycl, star's
+  1 MiB cap) are not applied to it; with star the parts name "*".
+  These fire only when request N asks several ranges (after dropping);
+  on a single range they do nothing:
+  mfirst@N    only the first range, as a plain single 206 (Ceph RGW)
+  mfull@N     200 with the whole file
+  mmerge@N    one single-part 206 from the first range's start to the
+              last range's end, those bytes (coalesced, as a server may)
+  mfew@N      multipart with only the first 2 parts (the first 1 when 2
+              were asked), then the close delimiter (ranges dropped)
+  morder@N    multipart with the parts in reverse order
+  mshift@N    multipart whose second part's Content-Range starts one byte
+              late (its bytes still that range's)
+  mtotal@N    multipart whose parts name another total (size + 1000)
+  mnodelim@N  multipart whose body ends after the last part's bytes, no
+              close delimiter (Content-Length of what is sent)
+  mcut@N      multipart with Connection: close and the full
+              Content-Length, closed in the middle of the third part's
+              bytes (the last part's when fewer)
+  mbadb@N     the boundary in the body (00000000002) is not the one in
+              Content-Type
+  mextra@N    multipart with one more part than asked (a copy of the
+              last) before the close delimiter
+  mnocr@N     multipart whose second part has no Content-Range
+  mchunk@N    a correct multipart body sent chunked (1000-byte chunks),
+              no Content-Length
 Version k of a file is its bytes rotated left by k.
 Prints "PORT <n>" on stdout once listening.
 """
@@ -249,6 +292,8 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             n = COUNTS.get(token, 0)
             COUNTS[token] = n + 1
+        if "far" in modes:
+            time.sleep(0.06)    # before the status line of any reply
 
         def fires(kind):
             return any(k == kind and at <= n < at + c for k, at, c in faults)
@@ -397,11 +442,40 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
 
+        def validators():
+            if "noetag" not in modes and "lm" not in modes and \
+                    not noetag_now:
+                self.send_header("ETag", ("W/" + etag) if "weak" in modes
+                                 else etag)
+            if "noetag" not in modes and "weak" not in modes:
+                self.send_header("Last-Modified", lm_value)
+            if "nostore" in modes:
+                self.send_header("Cache-Control", "private, no-store")
+            if "ccprivate" in modes:
+                self.send_header("Cache-Control", "private, max-age=0")
+
         rng = self.headers.get("Range")
+        # -- stripes: several ranges in one request --
+        ranges = None
+        if rng and "," in rng:
+            ranges = self.multi_ranges(rng, size)
+            if len(ranges) < 2:
+                ranges = None   # one range left: a single 206 (or 416)
         honour = rng and "norange" not in modes and "chunked" not in modes \
-            and not fires("full")
+            and not fires("full") and not (ranges and fires("mfull"))
         first, last = 0, size - 1
-        if honour:
+        if honour and ranges and (fires("mfirst") or fires("mmerge")):
+            first = ranges[0][0]
+            last = ranges[-1][1] if fires("mmerge") else ranges[0][1]
+            ranges = None
+        elif honour and ranges:
+            return self.multipart(ranges, body, total, star, fires, modes,
+                                  validators)
+        elif honour and "," in rng:
+            # None or one of several left: as nginx, 416 or that one.
+            got = self.multi_ranges(rng, size)
+            first, last = got[0] if got else (size, size)
+        elif honour:
             spec_r = rng.split("=", 1)[1]
             a, b = spec_r.split("-", 1)
             if a == "":
@@ -409,6 +483,8 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 first = int(a)
                 last = min(int(b), size - 1) if b else size - 1
+        # -- end of stripes --
+        if honour:
             if first >= size:
                 self.send_response(416)
                 if not star and "no416cr" not in modes:
@@ -522,16 +598,7 @@ class Handler(BaseHTTPRequestHandler):
         if fires("manyhdr"):
             for i in range(5000):
                 self.send_header("X-Many-%d" % i, "m" * 50)
-        if "noetag" not in modes and "lm" not in modes and \
-                not noetag_now:
-            self.send_header("ETag", ("W/" + etag) if "weak" in modes
-                             else etag)
-        if "noetag" not in modes and "weak" not in modes:
-            self.send_header("Last-Modified", lm_value)
-        if "nostore" in modes:
-            self.send_header("Cache-Control", "private, no-store")
-        if "ccprivate" in modes:
-            self.send_header("Cache-Control", "private, max-age=0")
+        validators()
         if honour and fires("crover"):
             self.send_header("Content-Range",
                              "bytes %d-99999999999999999999999/%d" % (
@@ -543,15 +610,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Range", "bytes %d-%d/%s" % (
                 cr_first, cr_first + len(chunk) - 1,
                 "*" if star else total))
-        coding = "gzip" if "enc" in modes or fires("gzip") else None
-        if "enc" in modes and fires("encoff"):
-            coding = None
-        if "enc" in modes and fires("encbr"):
-            coding = "br"
-        if "enc" in modes and fires("encup"):
-            coding = " GZIP"
-        if coding:
-            self.send_header("Content-Encoding", coding)
+        self.coding(fires, modes)
         if fires("multi"):
             self.send_header("Content-Type",
                              "multipart/byteranges; boundary=XYZ")
@@ -584,6 +643,11 @@ class Handler(BaseHTTPRequestHandler):
         if fires("twocl"):
             self.send_header("Content-Length", str(len(chunk) + 1))
         self.end_headers()
+        self.send_body(chunk, fires, modes)
+
+    def send_body(self, chunk, fires, modes):
+        """The body of a reply, with the faults of its writing (on a
+        multipart reply, of the whole multipart body)."""
         half = len(chunk) // 2
         if fires("reset"):
             self.wfile.write(chunk[:half])
@@ -637,6 +701,108 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.wfile.write(chunk)
+
+    def coding(self, fires, modes):
+        """The Content-Encoding header (gzip@N, enc and its faults)."""
+        coding = "gzip" if "enc" in modes or fires("gzip") else None
+        if "enc" in modes and fires("encoff"):
+            coding = None
+        if "enc" in modes and fires("encbr"):
+            coding = "br"
+        if "enc" in modes and fires("encup"):
+            coding = " GZIP"
+        if coding:
+            self.send_header("Content-Encoding", coding)
+
+    # -- stripes: multi-range requests --
+    BOUNDARY = "00000000001"
+
+    @staticmethod
+    def multi_ranges(rng, size):
+        """The satisfiable ranges of a Range of several, in the order
+        asked, each end clipped to the file's (as nginx does)."""
+        got = []
+        for item in rng.split("=", 1)[1].split(","):
+            item = item.strip()
+            if not item:
+                continue
+            a, b = item.split("-", 1)
+            if a == "":
+                if not b or int(b) == 0:
+                    continue
+                first, last = max(0, size - int(b)), size - 1
+            else:
+                first = int(a)
+                last = min(int(b), size - 1) if b else size - 1
+            if first < size and first <= last:
+                got.append((first, last))
+        return got
+
+    def multipart(self, ranges, body, total, star, fires, modes,
+                  validators):
+        """206 multipart/byteranges for two or more ranges, as nginx
+        sends it, or as the m* faults spoil it."""
+        parts = [(f, l, body[f:l + 1]) for f, l in ranges]
+        if fires("mfew"):
+            parts = parts[:2 if len(parts) > 2 else 1]
+        if fires("morder"):
+            parts.reverse()
+        if fires("mextra"):
+            parts.append(parts[-1])
+        if fires("mtotal"):
+            total += 1000
+        tot = "*" if star else str(total)
+        inner = "00000000002" if fires("mbadb") else self.BOUNDARY
+        out, pos, cut = [], 0, None
+        for i, (f, l, data) in enumerate(parts):
+            head = "\r\n--%s\r\nContent-Type: application/octet-stream" \
+                "\r\n" % inner
+            if not (i == 1 and fires("mnocr")):
+                head += "Content-Range: bytes %d-%d/%s\r\n" % (
+                    f + 1 if i == 1 and fires("mshift") else f, l, tot)
+            head = (head + "\r\n").encode()
+            out += [head, data]
+            pos += len(head)
+            if i == min(2, len(parts) - 1):
+                cut = pos + len(data) // 2     # mcut: in its bytes
+            pos += len(data)
+        if not fires("mnodelim"):
+            out.append(b"\r\n--%s--\r\n" % inner.encode())
+        wire = b"".join(out)
+
+        self.send_response(206)
+        if fires("hugehdr"):
+            self.send_header("X-Huge", "h" * 200 * 1024)
+        if fires("manyhdr"):
+            for i in range(5000):
+                self.send_header("X-Many-%d" % i, "m" * 50)
+        validators()
+        self.coding(fires, modes)
+        self.send_header("Content-Type", "multipart/byteranges; boundary="
+                         + self.BOUNDARY)
+        if fires("mchunk"):
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            wire = b"".join(b"%x\r\n%s\r\n" % (len(wire[i:i + 1000]),
+                                                wire[i:i + 1000])
+                            for i in range(0, len(wire), 1000))
+            return self.send_body(wire + b"0\r\n\r\n", fires, modes)
+        if fires("hugecl"):
+            self.send_header("Content-Length", "9223372036854775808")
+        else:
+            self.send_header("Content-Length", str(len(wire)))
+        if fires("twocl"):
+            self.send_header("Content-Length", str(len(wire) + 1))
+        if fires("mcut"):
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(wire[:cut])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.end_headers()
+        self.send_body(wire, fires, modes)
+    # -- end of stripes --
 
     def do_CONNECT(self):
         # As an https proxy: every tunnel needs credentials it never gets.

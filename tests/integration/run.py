@@ -74,6 +74,9 @@ class Env:
         os.makedirs(self.data)
         self.files = {}
         self.procs = []
+        # Called by stop() after the servers, last first (farlink.py's
+        # links: their processes and namespaces).
+        self.cleanups = []
 
     def make_data(self):
         for n in SIZES:
@@ -323,6 +326,11 @@ $HTTP["url"] =~ "^/norange/" {{ server.range-requests = "disable" }}
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+        for fn in reversed(self.cleanups):
+            try:
+                fn()
+            except Exception as e:  # the rest are still undone
+                print("cleanup: %s" % e, flush=True)
 
     def url(self, path):
         return "http://127.0.0.1:%d/%s" % (self.port, path)
@@ -348,8 +356,9 @@ class Result:
 
 
 def run(env, args, stdout_path=None, append=False, timeout=120, stdin=None,
-        envvars=None, shell_stdout=None):
-    """Runs rangecat; stdout goes to a file that is read back."""
+        envvars=None, shell_stdout=None, netns=None):
+    """Runs rangecat; stdout goes to a file that is read back. netns: in
+    that network namespace (a far link's client side, farlink.py)."""
     out_path = stdout_path or os.path.join(env.work, "out")
     if not append and os.path.exists(out_path):
         os.unlink(out_path)
@@ -357,6 +366,8 @@ def run(env, args, stdout_path=None, append=False, timeout=120, stdin=None,
     if valgrind:
         cmd = ["valgrind", "-q", "--error-exitcode=99",
                "--leak-check=full", "--errors-for-leak-kinds=definite"] + cmd
+    if netns:
+        cmd = ["ip", "netns", "exec", netns] + cmd
     e = dict(os.environ)
     e.pop("http_proxy", None)
     e.pop("https_proxy", None)
@@ -1647,7 +1658,7 @@ def t_json_stats(env):
                r"retry 1/5 in 1\.0 s\n"
                r"rangecat: stats: bytes=4194305 seconds=[0-9.]+ "
                r"rate=\d+ retries=1 connections=4 exit=0 peak_buffer=\d+ "
-               r"etag=\"v1-4194305"
+               r"ranges=1 etag=\"v1-4194305"
                r"\"$")
 
 
@@ -2203,8 +2214,10 @@ def t_man_exit(env):
 
 # More cases live beside this file, one file per topic (cases_*.py). They
 # are read into this module's namespace, so they use case(), run(),
-# expect() and the rest as the cases above do.
-for _path in sorted(glob.glob(os.path.join(HERE, "cases_*.py"))):
+# expect() and the rest as the cases above do; farlink.py first, the
+# fixture (env.far_link) some of them use.
+for _path in [os.path.join(HERE, "farlink.py")] + sorted(
+        glob.glob(os.path.join(HERE, "cases_*.py"))):
     with open(_path) as _f:
         exec(compile(_f.read(), _path, "exec"))
 

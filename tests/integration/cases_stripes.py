@@ -1,0 +1,162 @@
+# Stripes: on a far server (a first reply of 40 ms or more, over a TCP
+# handshake of 20 ms or more) rangecat asks up to 8 ranges a request
+# (Range: bytes=a-b,c-d,...) and reads the multipart/byteranges reply,
+# checking every part against the range asked. Anything else a server
+# answers turns stripes off for the run, and the chunks are asked one at
+# a time: the output is the file's, exit 0. rangecat runs across the far
+# link (farlink.py: a 30 ms one-way delay between two namespaces) to the
+# fault server and its lies, and to nginx, Apache httpd and lighttpd.
+# Read into run.py's namespace (see the end of run.py).
+
+STRIPED = (r"a far server \(a \d+ ms handshake, \d+ ms to the first byte\): "
+           r"up to 8 ranges a request \(stripes\)")
+
+
+def stripe_gets(err):
+    """How many requests asked several ranges, and how many one."""
+    many = len(re.findall(r"GET bytes=\d+-\d+ and \d+ more ranges", err))
+    one = len(re.findall(r"GET bytes=\d+-\d+$", err, re.M))
+    return many, one
+
+
+def stats_ranges(err):
+    m = re.search(r"stats: .* ranges=(\d+)", err)
+    expect(m, "no stats line: " + err[-300:])
+    return int(m.group(1))
+
+
+def far_url(env, port):
+    """The far link's client namespace, and the URL prefix of the server
+    on 127.0.0.1:port as seen across it."""
+    link = env.far_link(30)
+    return link.client, link.expose(port)
+
+
+def frun(env, args, token, spec, name):
+    """rangecat across the far link to the fault server."""
+    ns, base = far_url(env, env.fport)
+    return run(env, args + [base + "f/%s/%s/%s" % (token, spec, name)],
+               netns=ns)
+
+
+@case("stripes: a far server gets several ranges a request, every byte "
+      "checked")
+def t_stripes_far(env):
+    data = env.files["f20971520"]
+    r = frun(env, ["-v", "--stats"], "st-far", "-", "f20971520")
+    expect_run(r, 0, data, err=STRIPED)
+    many, one = stripe_gets(r.err)
+    expect(many >= 3, "few multi-range requests: %d" % many)
+    expect(stats_ranges(r.err) == 8, "stats: " + r.err[-200:])
+    expect("stripes off" not in r.err, r.err[-400:])
+    # Near (no delay): one range a request, as before.
+    r = run(env, ["-v", "--stats", env.furl("st-near", "-", "f20971520")])
+    expect_run(r, 0, data)
+    expect(not re.search(STRIPED, r.err) and stripe_gets(r.err)[0] == 0,
+           "stripes on loopback")
+    expect(stats_ranges(r.err) == 1, "stats: " + r.err[-200:])
+    # -n 1 (one stream) and resumed offsets and ranges.
+    r = frun(env, ["-v", "-n", "1"], "st-one", "-", "f20971520")
+    expect_run(r, 0, data)
+    expect(stripe_gets(r.err)[0] == 0, "-n 1 asked several ranges")
+    r = frun(env, ["-C", "5000001"], "st-c", "-", "f20971520")
+    expect_run(r, 0, data[5000001:])
+    r = frun(env, ["-r", "1000-15999999"], "st-r", "-", "f20971520")
+    expect_run(r, 0, data[1000:16000000])
+    r = frun(env, ["-n", "4", "--chunk-size", "256K"], "st-n4", "-",
+             "f20971520")
+    expect_run(r, 0, data)
+
+
+# What each lie on the first multi-range request (request 1; the probe
+# is 0) does: stripes off for the run, or a retry with stripes kept.
+STRIPE_LIES = {
+    "mfirst": "off", "mfull": "off", "mmerge": "off", "mfew": "off",
+    "morder": "off", "mshift": "off", "mtotal": "off", "mbadb": "off",
+    "mextra": "off", "mnocr": "off",
+    "mnodelim": "on", "mchunk": "on", "mcut": "on",
+}
+
+
+@case("stripes: a server that answers several ranges otherwise loses "
+      "nothing")
+def t_stripes_lies(env):
+    data = env.files["f20971520"]
+    for kind, after in sorted(STRIPE_LIES.items()):
+        r = frun(env, ["-v", "--stats", "--retry-delay", "50ms"],
+                 "st-" + kind, "%s@1" % kind, "f20971520")
+        expect_run(r, 0, data)
+        off = "stripes off" in r.err
+        expect(off == (after == "off"),
+               "%s: stripes %s: %s" % (kind, "off" if off else "on",
+                                       r.err[-500:]))
+        expect(stats_ranges(r.err) == (1 if after == "off" else 8),
+               kind + ": " + r.err[-200:])
+        if after == "off":
+            # After the lie, single ranges only.
+            gets = re.findall(r"GET bytes=(\d+-\d+( and \d+ more ranges)?)$",
+                              r.err[r.err.index("stripes off"):], re.M)
+            expect(gets and not any(g[1] for g in gets),
+                   kind + ": several ranges after stripes off")
+        # No retry storm: at most the one request retried.
+        m = re.search(r"stats: .* retries=(\d+)", r.err)
+        expect(int(m.group(1)) <= 2, kind + ": retries " + m.group(1))
+    # Every multi-range request lies: still the file.
+    r = frun(env, ["--stats"], "st-all", "mshift@1x100", "f20971520")
+    expect_run(r, 0, data)
+
+
+@case("stripes: faults on multipart replies are retried from the first "
+      "missing byte; another version still exits 4")
+def t_stripes_faults(env):
+    data = env.files["f20971520"]
+    for spec in ("reset@1", "trunc@2", "s503@1", "s500@2x2", "nibble@3",
+                 "extra@1", "slow@2"):
+        r = frun(env, ["-v", "--stats", "--retry-delay", "50ms"],
+                 "stf-" + spec, spec, "f20971520")
+        expect_run(r, 0, data)
+        expect(stats_ranges(r.err) == 8, spec + ": " + r.err[-300:])
+    r = frun(env, ["--stall-timeout", "1", "--retry-delay", "50ms"],
+             "stf-stall", "stall@1", "f20971520")
+    expect_run(r, 0, data)
+    # Another version answers a multi-range request: exit 4, and what
+    # was written is the file's start.
+    for spec in ("etagx@2", "total@2", "etag@2", "dropetag@2", "weakx@2"):
+        r = frun(env, ["--retry-delay", "50ms"], "stv-" + spec, spec,
+                 "f20971520")
+        expect_run(r, 4)
+        expect(data.startswith(r.out), spec + ": not a prefix")
+    r = frun(env, ["--retry-delay", "50ms"], "stv-lm", "lm,lmx@2",
+             "f20971520")
+    expect_run(r, 4)
+    expect(data.startswith(r.out), "lmx: not a prefix")
+
+
+@case("stripes: nginx, Apache and lighttpd far away answer several "
+      "ranges a request")
+def t_stripes_servers(env):
+    name = "f20971520"
+    data = env.files[name]
+    ports = {"nginx": env.port}
+    env.apache()
+    env.lighttpd()
+    ports["apache"] = env.apache_port
+    ports["lighttpd"] = env.lighttpd_port
+    for server, port in sorted(ports.items()):
+        ns, base = far_url(env, port)
+        r = run(env, ["-v", "--stats", base + name], netns=ns)
+        expect_run(r, 0, data, err=STRIPED)
+        expect("stripes off" not in r.err,
+               server + ": " + r.err[r.err.find("stripes off") - 300:][:600])
+        expect(stripe_gets(r.err)[0] >= 3, server + ": few multi-range "
+               "requests")
+        expect(stats_ranges(r.err) == 8, server)
+        r = run(env, ["-C", "777777", base + name], netns=ns)
+        expect_run(r, 0, data[777777:])
+    # nginx's norange location ignores Range (200 to the probe): one
+    # stream, as before.
+    ns, base = far_url(env, env.port)
+    r = run(env, ["-v", base + "norange/" + name], netns=ns)
+    expect_run(r, 0, data)
+    expect(stripe_gets(r.err)[0] == 0, "several ranges to a server that "
+           "ignores Range")
