@@ -51,6 +51,9 @@ enum mode { MODE_PROBE, MODE_PARALLEL, MODE_STREAM };
  */
 struct seg {
 	uint64_t start, end, done;
+	uint64_t shown; /* ... and up to here the output may have them: a
+			 * part of a multipart reply once the framing after
+			 * it proved where it ends (part_checked), else done */
 };
 #define MAX_SEGS 16
 #define MIN_SPLIT (64u << 10) /* a segment with less left is not split */
@@ -102,6 +105,8 @@ struct xfer {
 	bool asked_parts;      /* this attempt asked several ranges */
 	struct rc_parts mp;    /* ... and its reply's framing (v.parts) */
 	unsigned parts_in;     /* parts of that reply begun */
+	bool parts_end;	       /* ... and its close delimiter came */
+	uint64_t epilogue;     /* bytes after it */
 	const char *parts_bad; /* why the reply's parts cannot be used, or
 				* NULL (done: asked again) */
 	char *stash;	       /* bytes read past a part whose chunk waits
@@ -511,7 +516,7 @@ static void segs_init(struct rc_fetch *f, uint64_t seq, uint64_t off,
 {
 	struct seg *g = segs_of(f, seq);
 
-	g[0] = (struct seg){off, off + len, off};
+	g[0] = (struct seg){off, off + len, off, off};
 	f->nsegs[seq % f->ring->nslots] = 1;
 }
 
@@ -529,8 +534,8 @@ static void publish(struct rc_fetch *f, uint64_t seq)
 			i++;
 		if (i == n)
 			break;
-		p = g[i].done;
-		if (g[i].done < g[i].end)
+		p = g[i].shown;
+		if (g[i].shown < g[i].end)
 			break;
 	}
 	rc_ring_filled(f->ring, seq, p - s->off);
@@ -898,14 +903,48 @@ static bool put(struct xfer *x, const char *p, size_t n)
 		if (x->spanning) {
 			rc_ring_filled(f->ring, x->seq, at + k);
 		} else {
-			segs_of(f, x->seq)[x->segi].done = x->cur;
-			publish(f, x->seq);
+			struct seg *g = &segs_of(f, x->seq)[x->segi];
+			g->done = x->cur;
+			if (!x->v.parts) {
+				g->shown = x->cur;
+				publish(f, x->seq);
+			}
 		}
 	}
 	return true;
 }
 
 static void learn_rate(struct rc_fetch *f, const struct xfer *x, double took);
+
+/* The framing after x's current part came as it must (the next part's
+ * delimiter, or the close delimiter): the part ended where its
+ * Content-Range said, and its bytes go to the output. Until then a part
+ * that was shorter than it said would have framing taken for its last
+ * bytes. */
+static void part_checked(struct xfer *x)
+{
+	if (x->seq == UINT64_MAX || x->spanning)
+		return;
+	struct seg *g = &segs_of(x->f, x->seq)[x->segi];
+	g->shown = g->done;
+	publish(x->f, x->seq);
+}
+
+/* A multipart reply ended before the framing after its current part
+ * came: that part's bytes are unproven, and asked again. */
+static void unchecked_back(struct xfer *x)
+{
+	if (!x->judged || !x->v.parts || x->seq == UINT64_MAX || x->spanning)
+		return;
+	struct seg *g = &segs_of(x->f, x->seq)[x->segi];
+	if (g->done > g->shown) {
+		rc_log("xfer %u: bytes %" PRIu64 "-%" PRIu64 " of a part "
+		       "whose end was not proven are asked again",
+		       (unsigned)(x - x->f->x), g->shown, g->done - 1);
+		x->cur = g->shown;
+		g->done = g->shown;
+	}
+}
 
 /* Chunk k of x's stripe becomes the one it writes. */
 static void next_part(struct xfer *x)
@@ -951,6 +990,7 @@ static bool part_begins(struct xfer *x)
 	}
 	if (x->parts_in > 0) {
 		double t = now_s();
+		part_checked(x);
 		if (x->first_byte > 0)
 			learn_rate(f, x, t - x->first_byte);
 		next_part(x);
@@ -999,9 +1039,21 @@ static enum feed feed_parts(struct xfer *x, const char *p, size_t n,
 		case RC_PARTS_MORE: *used = n; return FEED_OK;
 		case RC_PARTS_END:
 			*used = n;
-			if (x->nrest > 0 || x->cur < x->end)
-				stripes_off(f, "the server sent fewer parts "
-					       "than ranges asked");
+			if (!x->parts_end) {
+				x->parts_end = true;
+				if (x->parts_in > 0 && x->cur >= x->end)
+					part_checked(x);
+				if (x->nrest > 0 || x->cur < x->end)
+					stripes_off(f, "the server sent fewer "
+						       "parts than ranges "
+						       "asked");
+			}
+			/* An epilogue is ignored, but not forever. */
+			x->epilogue += n - i - k;
+			if (x->epilogue > RC_PARTS_HEADER_MAX) {
+				x->enough = true;
+				return FEED_STOP;
+			}
 			return FEED_OK;
 		case RC_PARTS_ERROR: x->parts_bad = x->mp.err; return FEED_STOP;
 		case RC_PARTS_PART:
@@ -1027,20 +1079,16 @@ static enum feed feed_parts(struct xfer *x, const char *p, size_t n,
 		    take > edge - x->cur)
 			take = edge - x->cur;
 		/* A split gave the rest of this chunk to another transfer:
-		 * this one stops there, and asks its later chunks again. */
-		if (x->cur + take > x->end) {
-			take = x->end - x->cur;
-			x->enough = true;
-		}
-		if (x->got == 0 && take > 0)
+		 * this one reads the rest of the part and drops it, so that
+		 * the framing after it proves the part (part_checked). */
+		uint64_t keep = x->cur + take > x->end ? x->end - x->cur : take;
+		if (x->got == 0 && keep > 0)
 			first_bytes(x);
-		if (!put(x, p + i, (size_t)take))
+		if (!put(x, p + i, (size_t)keep))
 			return FEED_STOP;
 		rc_parts_took(&x->mp, take);
 		i += (size_t)take;
 		*used = i;
-		if (x->enough)
-			return FEED_STOP;
 	}
 }
 
@@ -1308,6 +1356,8 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	x->errlen = 0;
 	x->asked_end = x->end;
 	x->parts_in = 0;
+	x->parts_end = false;
+	x->epilogue = 0;
 	x->parts_bad = NULL;
 	x->stash_len = 0;
 	x->att_got = 0;
@@ -1743,7 +1793,7 @@ static bool try_split(struct rc_fetch *f, struct xfer *idle, bool only_slow)
 			continue;
 		struct xfer *owner = owner_of(f, seq, best);
 		uint64_t mid = g[best].done + most / 2;
-		g[n] = (struct seg){mid, g[best].end, mid};
+		g[n] = (struct seg){mid, g[best].end, mid, mid};
 		f->nsegs[seq % r->nslots] = (unsigned char)(n + 1);
 		g[best].end = mid;
 		owner->end = mid;
@@ -1856,22 +1906,24 @@ static void more_ranges(struct rc_fetch *f, double wait)
 	       "byte): up to %d ranges a request (stripes)",
 	       f->handshake * 1000, wait * 1000, STRIPE_MAX);
 	/* The window (rc_ring_edge) holds a chunk of each connection:
-	 * chunks of RC_SCHED_FEED_FLOOR or more, so that a request for
-	 * STRIPE_MAX of them outlasts its round trip (at 200 ms, 12.8 MiB:
-	 * 24 connections of 512 KiB chunks 3.45 s for 256 MiB, 32 of 384
-	 * KiB 4.8 s). */
-	if (rc_sched_conn_feed(&f->conn, f->ring->budget / 2,
-			       RC_SCHED_FEED_FLOOR))
-		rc_log("connections: %s", f->conn.why);
-	/* No more buffer than a chunk for each connection the count may
-	 * reach: what the window holds back waits in the kernel's receive
-	 * queues, not idle (1 GiB at 100 ms: 4.52 s in 31.6 MiB RSS with
-	 * 16 MiB, 4.00 s in 65.5 MiB with the 5% rule's 51 MiB). */
+	 * chunks of RC_SCHED_FEED_FLOOR or more (--chunk-size's, when
+	 * longer), so that a request for STRIPE_MAX of them outlasts its
+	 * round trip (at 200 ms, 12.8 MiB: 24 connections of 512 KiB chunks
+	 * 3.45 s for 256 MiB, 32 of 384 KiB 4.8 s). And no more buffer than
+	 * a chunk for each connection the count may reach: what the window
+	 * holds back waits in the kernel's receive queues, not idle (1 GiB
+	 * at 100 ms: 4.52 s in 31.6 MiB RSS with 16 MiB, 4.00 s in 65.5 MiB
+	 * with the 5% rule's 51 MiB), unless --memory says otherwise. */
 	uint64_t most = (uint64_t)RC_SCHED_CONN_CAP * RC_SCHED_FEED_FLOOR;
-	rc_ring_lower_budget(
-	    f->ring,
-	    f->o->memory_set || f->ring->budget < most ? f->ring->budget : most,
-	    reach(f), f->o->chunk_set);
+	uint64_t budget =
+	    f->o->memory_set || f->ring->budget < most ? f->ring->budget : most;
+	uint64_t chunk =
+	    f->o->chunk_set && f->ring->slot_size > RC_SCHED_FEED_FLOOR
+		? f->ring->slot_size
+		: RC_SCHED_FEED_FLOOR;
+	if (rc_sched_conn_feed(&f->conn, budget / 2, chunk))
+		rc_log("connections: %s", f->conn.why);
+	rc_ring_lower_budget(f->ring, budget, reach(f), f->o->chunk_set);
 	rc_log("buffer up to %" PRIu64 " bytes, chunks up to %zu bytes",
 	       f->ring->budget, f->ring->slot_size);
 }
@@ -2108,6 +2160,20 @@ static void retry(struct rc_fetch *f, struct xfer *x, const char *why,
 	char msg[CURL_ERROR_SIZE + 128];
 	double delay;
 
+	/* A range complete before its reply broke off (or went silent):
+	 * nothing of it to ask again; a stripe goes on from its next
+	 * chunk. */
+	unchecked_back(x);
+	if (f->mode == MODE_PARALLEL && !x->spanning && !x->probe &&
+	    x->seq != UINT64_MAX && x->end != RC_UNKNOWN && x->cur >= x->end) {
+		if (x->nrest == 0) {
+			rc_log("xfer %u: its range is complete; %s after it",
+			       (unsigned)(x - f->x), why);
+			xfer_state_set(x, RC_XS_IDLE);
+			return;
+		}
+		next_part(x);
+	}
 	if (f->mode != MODE_PROBE) {
 		if (x->spanning && !f->info.ranges) {
 			fail(f, RC_E_NETWORK,
@@ -2586,6 +2652,7 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 		retry(f, x, "a part waited for buffer room", -1);
 		return;
 	}
+	unchecked_back(x);
 	if (x->parts_bad) {
 		stripes_off(f, x->parts_bad);
 		x->unstriped = true;

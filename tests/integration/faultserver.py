@@ -177,6 +177,16 @@ Stripes (multi-range requests, Range: bytes=a-b,c-d,...):
   mnocr@N     multipart whose second part has no Content-Range
   mchunk@N    a correct multipart body sent chunked (1000-byte chunks),
               no Content-Length
+  mlack@N     the second part 3 bytes shorter than its Content-Range
+              says (the framing follows at once)
+  mlack1@N    the first part 2 bytes short
+  mgap@N      3 s of silence right after the first part's last byte
+  mgaplast@N  3 s of silence after the last part, before the close
+              delimiter
+  mlf@N       framing lines end in a bare LF
+  mpre@N      a preamble with a line like a delimiter of another boundary
+  mepi@N      after the close delimiter, an epilogue holding a fake part
+  mdribble@N  the body in 1-5 byte writes around the framing
 Version k of a file is its bytes rotated left by k.
 Prints "PORT <n>" on stdout once listening.
 """
@@ -483,6 +493,8 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 first = int(a)
                 last = min(int(b), size - 1) if b else size - 1
+                if first > last:        # review: as nginx, 416
+                    first = size
         # -- end of stripes --
         if honour:
             if first >= size:
@@ -754,19 +766,35 @@ class Handler(BaseHTTPRequestHandler):
         tot = "*" if star else str(total)
         inner = "00000000002" if fires("mbadb") else self.BOUNDARY
         out, pos, cut = [], 0, None
+        if fires("mlack"):      # review: part 2 short by 3 bytes
+            f_, l_, d_ = parts[1]
+            parts[1] = (f_, l_, d_[:-3])
+        if fires("mlack1"):     # review: part 1 short by 2 bytes
+            f_, l_, d_ = parts[0]
+            parts[0] = (f_, l_, d_[:-2])
+        nl = "\n" if fires("mlf") else "\r\n"
         for i, (f, l, data) in enumerate(parts):
-            head = "\r\n--%s\r\nContent-Type: application/octet-stream" \
-                "\r\n" % inner
+            head = (nl + "--%s" + nl + "Content-Type: application/octet-stream"
+                    + nl) % inner
+            if i == 0 and fires("mpre"):
+                head = "preamble text\r\n--notit\r\n" + head
             if not (i == 1 and fires("mnocr")):
-                head += "Content-Range: bytes %d-%d/%s\r\n" % (
-                    f + 1 if i == 1 and fires("mshift") else f, l, tot)
-            head = (head + "\r\n").encode()
+                head += "Content-Range: bytes %d-%d/%s" % (
+                    f + 1 if i == 1 and fires("mshift") else f, l, tot) + nl
+            head = (head + nl).encode()
             out += [head, data]
             pos += len(head)
             if i == min(2, len(parts) - 1):
                 cut = pos + len(data) // 2     # mcut: in its bytes
             pos += len(data)
         if not fires("mnodelim"):
+            out.append((nl + "--%s--" + nl) % inner)
+            out[-1] = out[-1].encode()
+        if fires("mepi"):
+            f, l, data = parts[0]
+            out.append(("\r\n--%s\r\nContent-Range: bytes %d-%d/%s\r\n\r\n"
+                        % (inner, f, l, tot)).encode())
+            out.append(bytes(len(data)))
             out.append(b"\r\n--%s--\r\n" % inner.encode())
         wire = b"".join(out)
 
@@ -801,6 +829,37 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.end_headers()
+        if fires("mgap") or fires("mgaplast"):
+            # review: silence for 3 s right after a part's last byte
+            plen = [len(x) for x in out]
+            # out = [head0, data0, head1, data1, ..., close]
+            idx = 2 if fires("mgap") else 2 * len(parts)
+            cutp = sum(plen[:idx])
+            self.wfile.write(wire[:cutp])
+            self.wfile.flush()
+            time.sleep(3)
+            self.wfile.write(wire[cutp:])
+            self.wfile.flush()
+            return
+        if fires("mdribble"):
+            import random
+            self.connection.setsockopt(socket.IPPROTO_TCP,
+                                       socket.TCP_NODELAY, 1)
+            i = 0
+            while i < len(wire):
+                # near framing, tiny pieces; elsewhere big ones
+                win = wire[max(0, i - 8):i + 64]
+                if b"--" + self.BOUNDARY.encode() in win or b"Content" in win:
+                    k = random.randint(1, 5)
+                    self.wfile.write(wire[i:i + k])
+                    self.wfile.flush()
+                    time.sleep(0.002)
+                else:
+                    k = random.randint(100, 40000)
+                    self.wfile.write(wire[i:i + k])
+                    self.wfile.flush()
+                i += k
+            return
         self.send_body(wire, fires, modes)
     # -- end of stripes --
 
