@@ -773,7 +773,7 @@ def scenario_link(sums):
 LNS_SRV, LNS_CLI = "rclat-srv", "rclat-cli"
 LSRV_IP, LCLI_IP = "10.232.0.1", "10.232.0.2"
 NETLINK = os.path.join(HERE, "netlink", "netlink")
-SWEEP = [["-n", "4"], ["-n", "16"], ["-n", "32"],
+SWEEP = [["-n", "4"], ["-n", "16"], ["-n", "24"], ["-n", "32"],
          ["--chunk-size", "1M"], ["--memory", "256M"],
          ["--chunk-size", "16M", "--memory", "256M"],
          ["-n", "16", "--chunk-size", "16M", "--memory", "512M"],
