@@ -52,9 +52,10 @@ def t_stripes_far(env):
     # Near (no delay): one range a request, as before.
     r = run(env, ["-v", "--stats", env.furl("st-near", "-", "f20971520")])
     expect_run(r, 0, data)
-    expect(not re.search(STRIPED, r.err) and stripe_gets(r.err)[0] == 0,
-           "stripes on loopback")
-    expect(stats_ranges(r.err) == 1, "stats: " + r.err[-200:])
+    # (Under valgrind curl sees even a loopback handshake late.)
+    expect(valgrind or (not re.search(STRIPED, r.err) and
+                        stripe_gets(r.err)[0] == 0), "stripes on loopback")
+    expect(valgrind or stats_ranges(r.err) == 1, "stats: " + r.err[-200:])
     # -n 1 (one stream) and resumed offsets and ranges.
     r = frun(env, ["-v", "-n", "1"], "st-one", "-", "f20971520")
     expect_run(r, 0, data)
