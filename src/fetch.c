@@ -1069,13 +1069,14 @@ static enum feed feed_parts(struct xfer *x, const char *p, size_t n,
 		if (i == n)
 			return FEED_OK;
 		uint64_t take = n - i < x->mp.left ? n - i : x->mp.left;
-		if (!may_land(x))
+		bool keeps = x->cur < x->end; /* else drops (a split) */
+		if (keeps && !may_land(x))
 			return FEED_ROOM;
 		/* Byte by byte up to the window's edge (rc_ring_edge): a
 		 * connection that is ahead waits there, its bytes held back
 		 * by TCP. */
 		uint64_t edge = rc_ring_edge(f->ring);
-		if (x->seq != atomic_load(&f->ring->head) &&
+		if (keeps && x->seq != atomic_load(&f->ring->head) &&
 		    take > edge - x->cur)
 			take = edge - x->cur;
 		/* A split gave the rest of this chunk to another transfer:
@@ -1141,7 +1142,8 @@ static size_t write_parts(struct xfer *x, char *p, size_t n)
 	size_t used;
 	enum feed e = drain(x);
 
-	if (e == FEED_OK && rc_parts_in_body(&x->mp) && !may_land(x))
+	if (e == FEED_OK && rc_parts_in_body(&x->mp) && x->cur < x->end &&
+	    !may_land(x))
 		e = FEED_ROOM;
 	if (e == FEED_ROOM) {
 		if (rc_log_debug())
