@@ -1930,6 +1930,33 @@ static void more_ranges(struct rc_fetch *f, double wait)
 	       f->ring->budget, f->ring->slot_size);
 }
 
+/* Plans the next chunk and claims it (ahead: rc_ring_claim_ahead, for
+ * stripes). Returns its seq, or UINT64_MAX when the ring has no slot for
+ * it or the file is all planned (plan_done then). */
+static uint64_t plan_chunk(struct rc_fetch *f, bool ahead)
+{
+	uint64_t len =
+	    rc_plan_next(f->plan_prev, f->plan_off, f->end, chunk_target(f));
+
+	if (len == 0) {
+		f->plan_done = true;
+		rc_ring_set_nchunks(f->ring, atomic_load(&f->ring->claimed));
+		return UINT64_MAX;
+	}
+	uint64_t seq = ahead ? rc_ring_claim_ahead(f->ring, f->plan_off, len)
+			     : rc_ring_claim(f->ring, f->plan_off, len);
+	if (seq == UINT64_MAX)
+		return seq;
+	segs_init(f, seq, f->plan_off, len);
+	f->plan_off += len;
+	f->plan_prev = len;
+	if (f->plan_off == f->end) {
+		f->plan_done = true;
+		rc_ring_set_nchunks(f->ring, seq + 1);
+	}
+	return seq;
+}
+
 /* Claims the next group of chunks for stripes: k x STRIPE_MAX of them,
  * k the count now (one chunk with a single connection: its chunks
  * would be adjacent). Waits (false) until the ring has slots for the
@@ -1946,27 +1973,8 @@ static bool plan_group(struct rc_fetch *f)
 	if (first + want > head + f->ring->nslots &&
 	    f->end - f->plan_off > (uint64_t)want * f->ring->slot_size)
 		return false;
-	while (n < want && !f->plan_done) {
-		uint64_t len = rc_plan_next(f->plan_prev, f->plan_off, f->end,
-					    chunk_target(f));
-		if (len == 0) {
-			f->plan_done = true;
-			rc_ring_set_nchunks(f->ring,
-					    atomic_load(&f->ring->claimed));
-			break;
-		}
-		uint64_t seq = rc_ring_claim_ahead(f->ring, f->plan_off, len);
-		if (seq == UINT64_MAX)
-			break;
-		segs_init(f, seq, f->plan_off, len);
-		f->plan_off += len;
-		f->plan_prev = len;
+	while (n < want && !f->plan_done && plan_chunk(f, true) != UINT64_MAX)
 		n++;
-		if (f->plan_off == f->end) {
-			f->plan_done = true;
-			rc_ring_set_nchunks(f->ring, seq + 1);
-		}
-	}
 	if (n == 0)
 		return false;
 	f->grp_first = first;
@@ -2112,16 +2120,10 @@ static void schedule(struct rc_fetch *f)
 			run++;
 			continue;
 		}
-		uint64_t len = rc_plan_next(f->plan_prev, f->plan_off, f->end,
-					    chunk_target(f));
-		if (len == 0) {
-			f->plan_done = true;
-			rc_ring_set_nchunks(f->ring,
-					    atomic_load(&f->ring->claimed));
-			return;
-		}
-		uint64_t seq = rc_ring_claim(f->ring, f->plan_off, len);
+		uint64_t seq = plan_chunk(f, false);
 		if (seq == UINT64_MAX) {
+			if (f->plan_done)
+				return;
 			if (run < f->conn.n && try_split(f, x, true)) {
 				act++;
 				run++;
@@ -2134,17 +2136,10 @@ static void schedule(struct rc_fetch *f)
 		x->suffix = false;
 		x->seq = seq;
 		x->segi = 0;
-		segs_init(f, seq, f->plan_off, len);
-		x->cur = f->plan_off;
-		x->end = f->plan_off + len;
+		x->cur = rc_ring_slot(f->ring, seq)->off;
+		x->end = x->cur + atomic_load(&rc_ring_slot(f->ring, seq)->len);
 		x->fails = 0;
 		x->hopeless = false;
-		f->plan_off += len;
-		f->plan_prev = len;
-		if (f->plan_off == f->end) {
-			f->plan_done = true;
-			rc_ring_set_nchunks(f->ring, seq + 1);
-		}
 		launch(f, x);
 		act++;
 		run++;

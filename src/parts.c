@@ -154,7 +154,10 @@ static enum rc_parts_event line_done(struct rc_parts *p, const char *line,
 		return RC_PARTS_PART;
 	case P_AFTER:
 		if (n != 0)
-			return broken(p, "a part runs past its Content-Range");
+			return broken(p,
+				      "no line end right after a part: it is "
+				      "not as long as its Content-Range "
+				      "says");
 		p->phase = P_DELIM;
 		return RC_PARTS_MORE;
 	case P_DELIM:

@@ -270,6 +270,14 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def big_headers(self, fires):
+        """hugehdr and manyhdr."""
+        if fires("hugehdr"):
+            self.send_header("X-Huge", "h" * 200 * 1024)
+        if fires("manyhdr"):
+            for i in range(5000):
+                self.send_header("X-Many-%d" % i, "m" * 50)
+
     def paced(self, chunk):
         """rate2m: the body at 2 MiB/s, in 64 KiB pieces."""
         t0 = time.monotonic()
@@ -605,11 +613,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.send_response(206 if honour else 200)
-        if fires("hugehdr"):
-            self.send_header("X-Huge", "h" * 200 * 1024)
-        if fires("manyhdr"):
-            for i in range(5000):
-                self.send_header("X-Many-%d" % i, "m" * 50)
+        self.big_headers(fires)
         validators()
         if honour and fires("crover"):
             self.send_header("Content-Range",
@@ -799,11 +803,7 @@ class Handler(BaseHTTPRequestHandler):
         wire = b"".join(out)
 
         self.send_response(206)
-        if fires("hugehdr"):
-            self.send_header("X-Huge", "h" * 200 * 1024)
-        if fires("manyhdr"):
-            for i in range(5000):
-                self.send_header("X-Many-%d" % i, "m" * 50)
+        self.big_headers(fires)
         validators()
         self.coding(fires, modes)
         self.send_header("Content-Type", "multipart/byteranges; boundary="
