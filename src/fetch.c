@@ -123,12 +123,14 @@ struct xfer {
 	unsigned fails;	    /* failures in a row without progress */
 	unsigned others;    /* other transfers running at its launch */
 	bool new_conn;	    /* this attempt opened its connection */
+	bool ramp;	    /* ... or its reply starts slow all the same */
 	bool room_wait;	    /* this attempt waited for buffer room */
 	bool dropped;	    /* restart_hopeless ended this attempt */
 	bool hopeless;	    /* ... this range's: once per range */
 	bool unstriped;	    /* this attempt turned stripes off */
 	double started;
 	double first_byte; /* when this attempt's first body byte came, 0 */
+	double att_at;	   /* when this attempt's request went */
 	double last_byte;  /* when the last body byte came */
 	double win_at, prev_at;	    /* recent rate (note_windows): windows */
 	uint64_t win_got, prev_got; /* ... begun then, got then */
@@ -859,6 +861,13 @@ static void first_bytes(struct xfer *x)
 		long conns = 0;
 		curl_easy_getinfo(x->h, CURLINFO_NUM_CONNECTS, &conns);
 		x->new_conn = conns > 0;
+		/* A stripe's connection waited for the group, or for room,
+		 * usually past the server's retransmission timeout: Linux
+		 * (tcp_slow_start_after_idle) starts its window over. Its
+		 * first part, judged as a new connection's, is not split
+		 * at 100 ms while it ramps (3 splits a 256 MiB run, one at
+		 * each group's start, every one a cold connection). */
+		x->ramp = x->new_conn || f->stripes;
 		rc_log("xfer %u: first byte at %" PRIu64 " after %.3f s (%s "
 		       "connection)",
 		       (unsigned)(x - f->x), x->cur, x->last_byte - x->started,
@@ -991,8 +1000,6 @@ static bool part_begins(struct xfer *x)
 	if (x->parts_in > 0) {
 		double t = now_s();
 		part_checked(x);
-		if (x->first_byte > 0)
-			learn_rate(f, x, t - x->first_byte);
 		next_part(x);
 		x->asked_end = x->end;
 		/* The part is a range of its own to the policies: its
@@ -1003,6 +1010,7 @@ static bool part_begins(struct xfer *x)
 		x->win_at = 0;
 		x->prev_at = 0;
 		x->new_conn = false;
+		x->ramp = false;
 	}
 	x->parts_in++;
 	return true;
@@ -1376,10 +1384,12 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	x->others = running(f);
 	x->started = now_s();
 	x->first_byte = 0;
+	x->att_at = x->started;
 	x->win_at = 0;
 	x->prev_at = 0;
 	x->last_byte = x->started;
 	x->new_conn = false;
+	x->ramp = false;
 	x->room_wait = false;
 	x->dropped = false;
 	if (x->asked_parts)
@@ -1690,7 +1700,7 @@ static struct rc_sched_range range_of(const struct xfer *x, uint64_t end,
 	    .first_byte = x->first_byte,
 	    .got = x->got,
 	    .left = end > x->cur ? end - x->cur : 0,
-	    .new_conn = x->new_conn,
+	    .new_conn = x->ramp,
 	    .recent_known = recent,
 	    .recent_rate =
 		recent ? (double)(x->got - x->prev_got) / (t - x->prev_at) : 0,
@@ -1809,8 +1819,9 @@ static bool try_split(struct rc_fetch *f, struct xfer *idle, bool only_slow)
 		idle->fails = 0;
 		idle->hopeless = false;
 		rc_log("split: bytes %" PRIu64 "-%" PRIu64
-		       " of a slow range go to another connection",
-		       mid, g[n].end - 1);
+		       " of a %s go to another connection",
+		       mid, g[n].end - 1,
+		       only_slow ? "slow range" : "range at the file's end");
 		launch(f, idle);
 		return true;
 	}
@@ -1915,7 +1926,11 @@ static void more_ranges(struct rc_fetch *f, double wait)
 	 * a chunk for each connection the count may reach: what the window
 	 * holds back waits in the kernel's receive queues, not idle (1 GiB
 	 * at 100 ms: 4.52 s in 31.6 MiB RSS with 16 MiB, 4.00 s in 65.5 MiB
-	 * with the 5% rule's 51 MiB), unless --memory says otherwise. */
+	 * with the 5% rule's 51 MiB), unless --memory says otherwise. The
+	 * count is what that most would feed, not the budget when the file
+	 * makes it less (256 MiB at 100 ms with 0.1% loss: 4.02 s with 32
+	 * connections, 4.69 s with the 25 its 13 MiB feed): connections
+	 * ahead of the window wait in the kernel, not in the buffer. */
 	uint64_t most = (uint64_t)RC_SCHED_CONN_CAP * RC_SCHED_FEED_FLOOR;
 	uint64_t budget =
 	    f->o->memory_set || f->ring->budget < most ? f->ring->budget : most;
@@ -1923,7 +1938,8 @@ static void more_ranges(struct rc_fetch *f, double wait)
 	    f->o->chunk_set && f->ring->slot_size > RC_SCHED_FEED_FLOOR
 		? f->ring->slot_size
 		: RC_SCHED_FEED_FLOOR;
-	if (rc_sched_conn_feed(&f->conn, budget / 2, chunk))
+	if (rc_sched_conn_feed(&f->conn, (f->o->memory_set ? budget : most) / 2,
+			       chunk))
 		rc_log("connections: %s", f->conn.why);
 	rc_ring_lower_budget(f->ring, budget, reach(f), f->o->chunk_set);
 	rc_log("buffer up to %" PRIu64 " bytes, chunks up to %zu bytes",
@@ -2494,15 +2510,25 @@ static void probe_next(struct rc_fetch *f, struct xfer *x)
  */
 static void learn_rate(struct rc_fetch *f, const struct xfer *x, double took)
 {
-	double xfer_s = now_s() - x->first_byte, rate;
+	/* A multipart reply is learnt whole, from its request, its pauses
+	 * for room included: a part that waited in the kernel's receive
+	 * queue meanwhile comes at memory speed, and learnt alone it made
+	 * the typical rate 100 MB/s a connection on a link giving each 2
+	 * (0.1% loss, 100 ms), so that every part on the wire looked slow
+	 * and was split. */
+	bool whole = x->parts_in > 0;
+	uint64_t got = whole ? x->att_got : x->got;
+	double xfer_s = now_s() - (whole ? x->att_at : x->first_byte), rate;
 	bool rough;
 
-	if (x->got >= MIN_SPLIT && xfer_s > 0) {
-		rate = (double)x->got / xfer_s;
+	if (whole)
+		took = xfer_s;
+	if (got >= MIN_SPLIT && xfer_s > 0) {
+		rate = (double)got / xfer_s;
 		rough = false;
-	} else if (x->got > 0 && took > 0 &&
+	} else if (got > 0 && took > 0 &&
 		   (f->typical_rate == 0 || f->rate_rough)) {
-		rate = (double)x->got / took;
+		rate = (double)got / took;
 		rough = true;
 	} else {
 		return;
@@ -2512,6 +2538,11 @@ static void learn_rate(struct rc_fetch *f, const struct xfer *x, double took)
 			      ? 0.7 * f->typical_rate + 0.3 * rate
 			      : rate;
 	f->rate_rough = rough;
+	if (rc_log_debug())
+		rc_log("xfer %u: %" PRIu64 " bytes at %.0f bytes/s%s: typical "
+		       "rate %.0f bytes/s",
+		       (unsigned)(x - f->x), got, rate,
+		       whole ? " (a reply)" : "", f->typical_rate);
 }
 
 /*

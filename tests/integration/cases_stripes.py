@@ -69,6 +69,27 @@ def t_stripes_far(env):
     expect_run(r, 0, data)
 
 
+@case("stripes: parts that waited in the kernel for room are not taken "
+      "for the link's rate")
+def t_stripes_rate(env):
+    # Every reply comes at 2 MiB/s (rate2m). Connections ahead of the
+    # window pause, and their parts wait in the kernel meanwhile, to come
+    # at memory speed once there is room: learnt part by part, they made
+    # the typical rate hundreds of MB/s, and every part on the wire then
+    # looked slow and was split onto a cold connection. A reply is learnt
+    # whole, from its request: never much over 2 MiB/s.
+    data = env.files["f20971520"]
+    r = frun(env, ["-vv", "--stats"], "st-rate", "rate2m", "f20971520")
+    expect_run(r, 0, data, err=STRIPED)
+    expect("waits for room" in r.err, "no transfer waited for room, so "
+           "the case shows nothing: " + r.err[-300:])
+    rates = [float(v) for v in
+             re.findall(r"typical rate (\d+) bytes/s", r.err)]
+    expect(rates, "no rate learnt: " + r.err[-300:])
+    expect(max(rates) <= 4 * 1048576, "typical rate %.0f bytes/s from "
+           "replies at 2 MiB/s" % max(rates))
+
+
 # What each lie on the first multi-range request (request 1; the probe
 # is 0) does: stripes off for the run, or a retry with stripes kept.
 STRIPE_LIES = {
