@@ -33,6 +33,7 @@ namespaces joined by bench/netlink/netlink, a userspace TUN link emulator
              default; cubic is added to tcp_allowed_congestion_control
              for the run and the list restored after
   latloss    100 ms RTT, 0.1% loss, 1 Gbit/s bottleneck, no cap, 256 MiB
+             (three times BENCH_REPEAT rounds: loss makes runs vary)
   lattls     100 ms RTT, capped, HTTPS, 256 MiB
   loopcap    loopback, capped, 256 MiB (no emulator)
   loopfree   loopback, no limit, 1 GiB (no emulator)
@@ -930,14 +931,14 @@ def lat_cmds(url, out, tls):
     }
 
 
-def lat_rounds(entries, out, want, ns):
-    """REPEAT interleaved rounds of entries ((label, shell command)
-    writing out, checked against want). Returns the times and the peak
-    RSS by label; a peer that fails or is cut off is logged and left
-    out of the round, a rangecat that fails ends the bench."""
+def lat_rounds(entries, out, want, ns, repeat=None):
+    """REPEAT (or repeat) interleaved rounds of entries ((label, shell
+    command) writing out, checked against want). Returns the times and
+    the peak RSS by label; a peer that fails or is cut off is logged and
+    left out of the round, a rangecat that fails ends the bench."""
     res = {k: [] for k, _ in entries}
     rss = {k: 0 for k, _ in entries}
-    for r in range(REPEAT):
+    for r in range(repeat or REPEAT):
         for label, cmd in (entries if r % 2 == 0 else entries[::-1]):
             try:
                 el, m = lat_run(cmd, out, want, ns, 300)
@@ -972,8 +973,9 @@ def lat_rows(res, rss, size):
 
 
 def lat_scenario(key, title, url, size, want, ns, sweep_file=None,
-                 curl_once=False, note=""):
-    """The sweep, then the interleaved rounds, then one table."""
+                 curl_once=False, note="", repeat=None):
+    """The sweep, then the interleaved rounds (REPEAT, or repeat), then
+    one table."""
     out = os.path.join(TMP, "out.bin")
     tls = url.startswith("https")
     c = lat_cmds(url, out, tls)
@@ -1003,7 +1005,7 @@ def lat_scenario(key, title, url, size, want, ns, sweep_file=None,
             c["rc"]([]).replace(BIN, alt, 1)))
     if not curl_once:
         entries.append(("curl", c["curl"]))
-    res, rss = lat_rounds(entries, out, want, ns)
+    res, rss = lat_rounds(entries, out, want, ns, repeat)
     if curl_once:
         el, m = lat_run(c["curl"], out, want, ns, 600)
         res["curl (1 run)"] = [el]
@@ -1018,7 +1020,7 @@ def lat_scenario(key, title, url, size, want, ns, sweep_file=None,
              "Load average %s at the start, %s at the end. Sweep on "
              "%d MiB (one run each): %s." % (
                  note, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                 REPEAT, cc, l0, load(), ssize // MB, ", ".join(
+                 repeat or REPEAT, cc, l0, load(), ssize // MB, ", ".join(
                      "%s %s" % (a, "> %.0f s" % max(1.5 * base, 10)
                                 if t is None else "%.2f s" % t)
                      for a, t in sweep)), ""]
@@ -1102,10 +1104,13 @@ def scenario_latency(port, sums):
         with Link(50, rate_mbit=1000, loss=0.001, qlimit=12500000):
             note = lat_check("100 ms RTT, 0.1% loss each way, 1 Gbit/s, "
                              "queue 12.5 MB, 1500-byte packets")
+            # Loss makes single runs vary by 1.5x (3.5-5.5 s): three
+            # times the rounds, so that medians tell builds apart.
             lat_scenario("latloss", "100 ms RTT, 0.1% loss, 1 Gbit/s "
                          "bottleneck, no per-request cap, 256 MiB",
                          "http://%s:8080/m256" % LSRV_IP, 256 * MB,
-                         sums["m256"], LNS_CLI, note=note)
+                         sums["m256"], LNS_CLI, note=note,
+                         repeat=3 * REPEAT)
     if "lattls" in ONLY or not ONLY:
         with Link(50):
             lat_scenario("lattls", "100 ms RTT, HTTPS, 20 MiB/s per "
