@@ -168,6 +168,7 @@ struct rc_fetch {
 	uint64_t total;
 	uint64_t seen_total; /* total, or the first a later reply named */
 	uint64_t plan_off;   /* next byte to plan a chunk for */
+	unsigned cap0;	     /* the count's cap at the start (fd_cap) */
 	uint64_t plan_prev;  /* length of the last planned chunk */
 	bool plan_done;
 	const char *pin_etag;	/* the ETag later replies carry ("" none) */
@@ -1938,6 +1939,8 @@ static void more_ranges(struct rc_fetch *f, double wait)
 	    f->o->chunk_set && f->ring->slot_size > RC_SCHED_FEED_FLOOR
 		? f->ring->slot_size
 		: RC_SCHED_FEED_FLOOR;
+	if (!f->o->memory_set && rc_sched_conn_widen(&f->conn, f->cap0))
+		rc_log("connections: %s", f->conn.why);
 	if (rc_sched_conn_feed(&f->conn, (f->o->memory_set ? budget : most) / 2,
 			       chunk))
 		rc_log("connections: %s", f->conn.why);
@@ -2510,13 +2513,13 @@ static void probe_next(struct rc_fetch *f, struct xfer *x)
  */
 static void learn_rate(struct rc_fetch *f, const struct xfer *x, double took)
 {
-	/* A multipart reply is learnt whole, from its request, its pauses
-	 * for room included: a part that waited in the kernel's receive
-	 * queue meanwhile comes at memory speed, and learnt alone it made
-	 * the typical rate 100 MB/s a connection on a link giving each 2
-	 * (0.1% loss, 100 ms), so that every part on the wire looked slow
-	 * and was split. */
-	bool whole = x->parts_in > 0;
+	/* A multipart reply, or one that waited for room, is learnt whole,
+	 * from its request, its pauses included: bytes that waited in the
+	 * kernel's receive queue meanwhile come at memory speed, and parts
+	 * learnt alone made the typical rate 100 MB/s a connection on a
+	 * link giving each 2 (0.1% loss, 100 ms), so that every part on
+	 * the wire looked slow and was split. */
+	bool whole = x->parts_in > 0 || x->room_wait;
 	uint64_t got = whole ? x->att_got : x->got;
 	double xfer_s = now_s() - (whole ? x->att_at : x->first_byte), rate;
 	bool rough;
@@ -3176,6 +3179,7 @@ struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_auth *auth,
 	 * (rc_sched_conn_feed). */
 	bool adapt = !o->connections_set;
 	unsigned cap = adapt ? fd_cap(RC_SCHED_CONN_CAP) : o->connections;
+	f->cap0 = cap;
 	f->nx = adapt ? cap + 1 : cap; /* the spare: schedule() */
 	rc_sched_conn_init(&f->conn, adapt ? RC_SCHED_CONN_START : cap, cap,
 			   !adapt, now_s());

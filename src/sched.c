@@ -657,6 +657,20 @@ bool rc_sched_conn_feed(struct rc_sched_conn *c, uint64_t budget,
 	return true;
 }
 
+bool rc_sched_conn_widen(struct rc_sched_conn *c, unsigned cap)
+{
+	if (c->pinned || c->limited || c->shed_at > 0 || cap <= c->max_cap)
+		return false;
+	c->max_cap = cap;
+	c->cap = cap;
+	c->settled = false;
+	snprintf(c->why, sizeof c->why,
+		 "a far server's connections wait in the kernel, not in the "
+		 "buffer: %u at most",
+		 cap);
+	return true;
+}
+
 bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double t)
 {
 	if (c->pinned || wait < RC_SCHED_FAR_WAIT || c->n >= c->cap)

@@ -876,6 +876,22 @@ static void units(void)
 	      c.cap == 4);
 	rc_sched_conn_init(&c, 6, 6, true, 0);
 	CHECK(!rc_sched_conn_feed(&c, 1 << 20, 1 << 20) && c.n == 6);
+	/* Stripes widen the cap a small buffer lowered back to the start's,
+	 * but not past a limit the server showed, nor -n's. */
+	rc_sched_conn_init(&c, 8, 32, false, 0);
+	CHECK(rc_sched_conn_feed(&c, 2 << 20, 512 << 10) && c.cap == 8);
+	CHECK(rc_sched_conn_widen(&c, 32) && c.cap == 32 && c.max_cap == 32 &&
+	      c.n == 8 && strstr(c.why, "kernel") != NULL);
+	CHECK(!rc_sched_conn_widen(&c, 32) && !rc_sched_conn_widen(&c, 16) &&
+	      c.cap == 32);
+	rc_sched_conn_init(&c, 8, 32, false, 0);
+	CHECK(rc_sched_conn_shed(&c, 1, RC_SCHED_SHED_REFUSED, 6) &&
+	      !rc_sched_conn_widen(&c, 32) && c.cap < 32);
+	rc_sched_conn_init(&c, 8, 32, false, 0);
+	CHECK(rc_sched_conn_shed(&c, 1, RC_SCHED_SHED_BUSY, 0) &&
+	      !rc_sched_conn_widen(&c, 32) && c.cap < 32);
+	rc_sched_conn_init(&c, 6, 6, true, 0);
+	CHECK(!rc_sched_conn_widen(&c, 32) && c.cap == 6 && c.n == 6);
 	/* A far server: the count starts at the cap the buffer feeds; a
 	 * near one, or -n, keeps the start. */
 	rc_sched_conn_init(&c, 8, 32, false, 0);
