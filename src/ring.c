@@ -105,6 +105,12 @@ void rc_ring_lower_budget(struct rc_ring *r, uint64_t budget, size_t min_slots,
 		r->budget = budget < r->slot_size ? r->slot_size : budget;
 }
 
+void rc_ring_raise_budget(struct rc_ring *r, uint64_t budget)
+{
+	if (budget > r->budget)
+		r->budget = budget;
+}
+
 /* Frees pooled buffers (released chunks' buffers nobody took) until len
  * more bytes fit the budget, or the pool is empty. */
 static void free_pool_for(struct rc_ring *r, size_t len)

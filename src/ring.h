@@ -128,6 +128,10 @@ uint64_t rc_ring_budget_for(uint64_t memory, uint64_t size);
 void rc_ring_lower_budget(struct rc_ring *r, uint64_t budget, size_t min_slots,
 			  bool keep_chunk);
 
+/* Raises the budget to budget bytes (it never lowers it; the chunk length
+ * stays). Fetcher side, or before it starts. */
+void rc_ring_raise_budget(struct rc_ring *r, uint64_t budget);
+
 /* --- fetcher side --- */
 
 /* Claims the next chunk for file bytes [off, off+len); len <= slot_size,

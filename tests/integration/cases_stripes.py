@@ -49,6 +49,18 @@ def t_stripes_far(env):
     expect(many >= 3, "few multi-range requests: %d" % many)
     expect(stats_ranges(r.err) == 8, "stats: " + r.err[-200:])
     expect("stripes off" not in r.err, r.err[-400:])
+    # 20 MiB: the 5% rule's 2 MiB floor is 4 MiB on a far server, with
+    # the count back at 32 (connections ahead of the window wait in the
+    # kernel), and the buffer keeps to it.
+    expect(re.search(r"buffer up to 4194304 bytes, chunks up to", r.err),
+           "the far buffer: " + "\n".join(
+               l for l in r.err.splitlines() if "buffer up to" in l))
+    expect("wait in the kernel, not in the buffer: 32 at most" in r.err,
+           "the count: " + "\n".join(
+               l for l in r.err.splitlines() if "connections:" in l))
+    m = re.search(r"peak_buffer=(\d+)", r.err)
+    expect(m and int(m.group(1)) <= 4 << 20, "peak_buffer %s"
+           % (m and m.group(1)))
     # Near (no delay): one range a request, as before.
     r = run(env, ["-v", "--stats", env.furl("st-near", "-", "f20971520")])
     expect_run(r, 0, data)

@@ -260,6 +260,11 @@ static void budget_rule(void)
 	CHECK(rc_ring_claim(r, 0, 256u << 10) == UINT64_MAX);
 	rc_ring_lower_budget(r, 32 * M, 9, false); /* never rises */
 	CHECK(r->budget == 2 * M);
+	/* ... unless raised, which keeps the chunk length and never lowers */
+	rc_ring_raise_budget(r, 4 * M);
+	CHECK(r->budget == 4 * M && r->slot_size == 192u << 10);
+	rc_ring_raise_budget(r, 3 * M);
+	CHECK(r->budget == 4 * M);
 	rc_ring_free(r);
 	/* a --chunk-size given stays; the budget keeps two chunks */
 	r = rc_ring_new(64, 16 * M, 64 * M);
