@@ -219,9 +219,12 @@ struct rc_fetch {
 	bool stripes;	    /* multi-range requests (STRIPE_MAX) */
 	bool stripes_may;   /* ... where the server may answer them */
 	double handshake;   /* s of the probe's TCP handshakes, the most */
-	uint64_t grp_first; /* the stripes' group: its first chunk (seq), */
-	unsigned grp_len;   /* ... its chunks, */
-	unsigned grp_k;	    /* ... the stripes it is cut into, */
+	uint64_t *grp_seq;  /* the stripes' group: its chunks (seq, rising), */
+	uint64_t *grp_tmp;  /* ... room to cut it again (regroup), */
+	uint64_t *grp_back; /* ... chunks given back, not yet asked, */
+	unsigned grp_nback; /* ... how many, */
+	unsigned grp_len;   /* ... how many, */
+	unsigned grp_k;	    /* ... the stride (stripes a block), */
 	unsigned grp_next;  /* ... and the next stripe to hand out */
 	bool failed;
 	struct rc_sched_retry policy; /* attempts, backoff, jitter */
@@ -1997,6 +2000,76 @@ static uint64_t plan_chunk(struct rc_fetch *f, bool ahead)
 	return seq;
 }
 
+/*
+ * A group is cut into blocks of k x parts of its chunks, parts
+ * STRIPE_MAX (1 when k is 1: a stripe's chunks would be adjacent), and
+ * stripe i is column i % k of block i / k: entries c, c + k, ... of it,
+ * never adjacent chunks. A fresh group is one block.
+ */
+static unsigned grp_parts(const struct rc_fetch *f)
+{
+	return f->grp_k > 1 ? STRIPE_MAX : 1;
+}
+
+static unsigned grp_stripes(const struct rc_fetch *f)
+{
+	unsigned block = f->grp_k * grp_parts(f);
+
+	return f->grp_len == 0 ? 0
+			       : (f->grp_len + block - 1) / block * f->grp_k;
+}
+
+/* Entry j (0 first) of stripe i of the group: its index, or grp_len when
+ * the stripe has no such entry. */
+static unsigned grp_entry(const struct rc_fetch *f, unsigned i, unsigned j)
+{
+	unsigned block = f->grp_k * grp_parts(f);
+	unsigned base = i / f->grp_k * block, idx = base + i % f->grp_k;
+	unsigned lim = base + block < f->grp_len ? base + block : f->grp_len;
+
+	if (j >= grp_parts(f))
+		return f->grp_len;
+	idx += j * f->grp_k;
+	return idx < lim ? idx : f->grp_len;
+}
+
+static int seq_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The count fell under the group's stride (a server's limit, 429/503):
+ * its stripes not handed out yet are cut again for k. With 32 stripes
+ * over 4 connections, each reply's later parts lay past the window
+ * while the chunks the output needed next waited for a free transfer,
+ * so replies were cut to free one: 20 MiB at 60 ms with a limit of 4
+ * took 21 s, not 1. */
+static void regroup(struct rc_fetch *f, unsigned k)
+{
+	unsigned m = 0, n = grp_stripes(f);
+
+	for (unsigned i = 0; i < f->grp_nback; i++)
+		f->grp_tmp[m++] = f->grp_back[i];
+	f->grp_nback = 0;
+	for (unsigned i = f->grp_next; i < n; i++)
+		for (unsigned j = 0;; j++) {
+			unsigned e = grp_entry(f, i, j);
+			if (e >= f->grp_len)
+				break;
+			f->grp_tmp[m++] = f->grp_seq[e];
+		}
+	qsort(f->grp_tmp, m, sizeof *f->grp_tmp, seq_cmp);
+	memcpy(f->grp_seq, f->grp_tmp, m * sizeof *f->grp_seq);
+	rc_log("stripes: %u chunks not yet asked are cut again for %u "
+	       "connections, not %u",
+	       m, k, f->grp_k);
+	f->grp_len = m;
+	f->grp_k = k < m ? k : (m ? m : 1);
+	f->grp_next = 0;
+}
+
 /* Claims the next group of chunks for stripes: k x STRIPE_MAX of them,
  * k the count now (one chunk with a single connection: its chunks
  * would be adjacent). Waits (false) until the ring has slots for the
@@ -2017,7 +2090,8 @@ static bool plan_group(struct rc_fetch *f)
 		n++;
 	if (n == 0)
 		return false;
-	f->grp_first = first;
+	for (unsigned i = 0; i < n; i++)
+		f->grp_seq[i] = first + i;
 	f->grp_len = n;
 	f->grp_k = n < k ? n : k;
 	f->grp_next = 0;
@@ -2028,13 +2102,22 @@ static bool plan_group(struct rc_fetch *f)
  * planning a group first when every stripe is handed out. */
 static bool take_stripe(struct rc_fetch *f, struct xfer *x)
 {
-	if (f->grp_next >= f->grp_k && !plan_group(f))
+	unsigned k = f->conn.n > 1 ? f->conn.n : 1;
+
+	if (f->grp_nback > 0 || (f->grp_next < grp_stripes(f) && k < f->grp_k))
+		regroup(f, k);
+	while (f->grp_next < grp_stripes(f) &&
+	       grp_entry(f, f->grp_next, 0) >= f->grp_len)
+		f->grp_next++; /* an empty column of the last block */
+	if (f->grp_next >= grp_stripes(f) && !plan_group(f))
 		return false;
 	unsigned i = f->grp_next++;
 	x->nrest = 0;
-	for (unsigned j = i, c = 0; j < f->grp_len && c < STRIPE_MAX;
-	     j += f->grp_k, c++) {
-		uint64_t seq = f->grp_first + j;
+	for (unsigned c = 0;; c++) {
+		unsigned e = grp_entry(f, i, c);
+		if (e >= f->grp_len)
+			break;
+		uint64_t seq = f->grp_seq[e];
 		struct rc_slot *s = rc_ring_slot(f->ring, seq);
 		uint64_t end = s->off + atomic_load(&s->len);
 		if (c == 0) {
@@ -2088,7 +2171,8 @@ static void schedule(struct rc_fetch *f)
 		 * meanwhile: the output reaches every one of its chunks.
 		 * Each to a transfer that ended (its connection is warm),
 		 * not to one more at once (a new connection, cold). */
-		if (f->mode == MODE_PARALLEL && f->grp_next < f->grp_k &&
+		if (f->mode == MODE_PARALLEL &&
+		    (f->grp_next < grp_stripes(f) || f->grp_nback > 0) &&
 		    act < (f->conn.n > f->grp_k ? f->conn.n : f->grp_k)) {
 			if (!paced(f))
 				return;
@@ -2570,6 +2654,51 @@ static void learn_rate(struct rc_fetch *f, const struct xfer *x, double took)
 }
 
 /*
+ * A stripe's transfer hit the server's limit before its reply: the
+ * chunks after the one it writes go back to the group, to be cut again
+ * for the count the limit left (regroup), rather than asked again 32
+ * apart by the few transfers that may run (their later parts past the
+ * window, the chunks the output needed next waiting for a free
+ * transfer). The one it writes too when nothing of it came; else that
+ * is asked again from its first missing byte, in its turn. Returns true
+ * when the transfer holds nothing any more.
+ */
+static bool give_back(struct rc_fetch *f, struct xfer *x)
+{
+	if (!f->stripes || x->spanning || x->seq == UINT64_MAX ||
+	    f->grp_nback + x->nrest + 1 > f->nx * STRIPE_MAX)
+		return false;
+	for (unsigned k = 0; k < x->nrest; k++)
+		f->grp_back[f->grp_nback++] = x->rest[k].seq;
+	x->nrest = 0;
+	struct seg *g = segs_of(f, x->seq);
+	if (x->segi != 0 || f->nsegs[x->seq % f->ring->nslots] != 1 ||
+	    g->done != g->start)
+		return false;
+	f->grp_back[f->grp_nback++] = x->seq;
+	x->seq = UINT64_MAX;
+	return true;
+}
+
+/* Whether chunk seq waits in the group for a transfer (given back, or
+ * in a stripe not handed out yet). */
+static bool grp_pending(const struct rc_fetch *f, uint64_t seq)
+{
+	for (unsigned i = 0; i < f->grp_nback; i++)
+		if (f->grp_back[i] == seq)
+			return true;
+	for (unsigned i = f->grp_next, n = grp_stripes(f); i < n; i++)
+		for (unsigned j = 0;; j++) {
+			unsigned e = grp_entry(f, i, j);
+			if (e >= f->grp_len)
+				break;
+			if (f->grp_seq[e] == seq)
+				return true;
+		}
+	return false;
+}
+
+/*
  * A connection refused, or reset before any reply, while others were
  * open: the server's connection limit (rc_sched_conn_shed lowers the
  * count and its cap). The range goes again once a transfer is free,
@@ -2596,6 +2725,10 @@ static bool limit_hit(struct rc_fetch *f, struct xfer *x, CURLcode res,
 	       x->cur, why);
 	x->probe = false;
 	x->suffix = false;
+	if (give_back(f, x)) {
+		xfer_state_set(x, RC_XS_IDLE);
+		return true;
+	}
 	xfer_state_set(x, RC_XS_WAITING);
 	x->retry_at = now_s() + (f->typical_wait > 0 ? f->typical_wait : 0.1);
 	return true;
@@ -2995,6 +3128,26 @@ static void make_way(struct rc_fetch *f, double t)
 			 (last == NULL || x->seq > last->seq))
 			last = x;
 	}
+	if (due == NULL && last != NULL && f->stripes && grp_pending(f, head)) {
+		/* The output's next chunk was given back (give_back): an
+		 * idle transfer takes the stripe that starts with it (the
+		 * group is cut again, in order). */
+		for (unsigned i = 0; i < f->nx && due == NULL; i++)
+			if (f->x[i].state == RC_XS_IDLE)
+				due = &f->x[i];
+		if (due == NULL || !take_stripe(f, due))
+			return;
+		if (due->seq != head) {
+			/* Not the head after all (the group drained into
+			 * this stripe): back, for schedule() to place. */
+			for (unsigned k = 0; k < due->nrest; k++)
+				f->grp_back[f->grp_nback++] = due->rest[k].seq;
+			f->grp_back[f->grp_nback++] = due->seq;
+			due->nrest = 0;
+			due->seq = UINT64_MAX;
+			return;
+		}
+	}
 	if (due == NULL || last == NULL)
 		return;
 	curl_multi_remove_handle(f->multi, last->h);
@@ -3217,9 +3370,15 @@ struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_auth *auth,
 	f->x = calloc(f->nx, sizeof *f->x);
 	f->segs = calloc(ring->nslots * MAX_SEGS, sizeof *f->segs);
 	f->nsegs = calloc(ring->nslots, 1);
+	/* A group and what was given back from earlier ones: twice a
+	 * group at most. */
+	f->grp_seq = calloc((size_t)f->nx * STRIPE_MAX * 2, sizeof *f->grp_seq);
+	f->grp_tmp = calloc((size_t)f->nx * STRIPE_MAX * 2, sizeof *f->grp_tmp);
+	f->grp_back = calloc((size_t)f->nx * STRIPE_MAX, sizeof *f->grp_back);
 	f->multi = curl_multi_init();
 	if (f->url == NULL || f->origin_url == NULL || f->x == NULL ||
-	    f->multi == NULL || f->segs == NULL || f->nsegs == NULL)
+	    f->multi == NULL || f->segs == NULL || f->nsegs == NULL ||
+	    f->grp_seq == NULL || f->grp_tmp == NULL || f->grp_back == NULL)
 		goto fail;
 	curl_multi_setopt(f->multi, CURLMOPT_PIPELINING,
 			  (long)CURLPIPE_NOTHING);
@@ -3312,6 +3471,9 @@ void rc_fetch_free(struct rc_fetch *f)
 	free(f->x);
 	free(f->segs);
 	free(f->nsegs);
+	free(f->grp_seq);
+	free(f->grp_tmp);
+	free(f->grp_back);
 	free(f->url);
 	free(f->origin_url);
 	free(f);

@@ -105,6 +105,29 @@ def t_stripes_rate(env):
            "replies at 2 MiB/s" % max(rates))
 
 
+@case("stripes: a far server's connection limit cuts the stripes again "
+      "for the count it leaves")
+def t_stripes_limit(env):
+    # The server resets connections past 4 (limit4). Rangecat starts 32
+    # (a far server), each asking a stripe of chunks 32 apart; the reset
+    # ones give their chunks back and the group is cut again for the
+    # count the limit leaves. Before, the few transfers left asked the
+    # stripes 32 apart, their later parts past the buffer's window while
+    # the chunks the output needed next waited for a free transfer:
+    # 58 replies cut to make way and 119 requests for 20 MiB, 21 s.
+    data = env.files["f20971520"]
+    r = frun(env, ["-v", "--stats"], "st-limit", "limit4", "f20971520")
+    expect_run(r, 0, data)
+    expect("server's limit" in r.err, "no limit found: " + r.err[-400:])
+    expect(re.search(r"stripes: \d+ chunks not yet asked are cut again "
+                     r"for \d+ connections", r.err), r.err[-400:])
+    cuts = len(re.findall(r"the range the output needs next goes first",
+                          r.err))
+    gets = len(re.findall(r"\] GET ", r.err))
+    expect(valgrind or (cuts <= 30 and gets <= 100),
+           "%d replies cut to make way, %d requests" % (cuts, gets))
+
+
 # What each lie on the first multi-range request (request 1; the probe
 # is 0) does: stripes off for the run, or a retry with stripes kept.
 STRIPE_LIES = {
