@@ -1184,8 +1184,16 @@ static size_t write_parts(struct xfer *x, char *p, size_t n)
 	}
 	if (e == FEED_STOP)
 		return 0;
+	/* Only a part's bytes are progress for the stall clock, as header
+	 * lines are not (header_cb): a reply that trickled its framing a
+	 * byte at a time kept its transfer alive forever, every part
+	 * still to come. */
+	double was = x->last_byte;
+	uint64_t had = x->att_got;
 	x->last_byte = now_s();
 	e = feed_parts(x, p, n, &used);
+	if (x->att_got == had)
+		x->last_byte = was;
 	if (e == FEED_ROOM && !stash(x, p + used, n - used))
 		return 0;
 	return e == FEED_STOP ? 0 : n;

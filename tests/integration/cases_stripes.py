@@ -32,11 +32,11 @@ def far_url(env, port):
     return link.client, link.expose(port)
 
 
-def frun(env, args, token, spec, name):
+def frun(env, args, token, spec, name, timeout=120):
     """rangecat across the far link to the fault server."""
     ns, base = far_url(env, env.fport)
     return run(env, args + [base + "f/%s/%s/%s" % (token, spec, name)],
-               netns=ns)
+               netns=ns, timeout=timeout)
 
 
 @case("stripes: a far server gets several ranges a request, every byte "
@@ -186,6 +186,11 @@ def t_stripes_faults(env):
     r = frun(env, ["--stall-timeout", "1", "--retry-delay", "50ms"],
              "stf-stall", "stall@1", "f20971520")
     expect_run(r, 0, data)
+    # A reply that trickles its framing a byte every 2 s: no part's byte
+    # ever lands, which is a stall (it kept the transfer alive forever).
+    r = frun(env, ["--stall-timeout", "5", "--retry-delay", "50ms"],
+             "stf-trickle", "trickle@2", "f20971520", timeout=40)
+    expect_run(r, 0, data, err="no data for 5 s")
     # Silence right after a part's last byte, or before the close
     # delimiter: that part is asked again, never an inverted range (it
     # was, and the 416 to it ended the run with exit 4).
