@@ -223,6 +223,7 @@ struct rc_fetch {
 	uint64_t *grp_tmp;  /* ... room to cut it again (regroup), */
 	uint64_t *grp_back; /* ... chunks given back, not yet asked, */
 	unsigned grp_nback; /* ... how many, */
+	bool grp_recut;	    /* ... and whether one was cut again this run */
 	unsigned grp_len;   /* ... how many, */
 	unsigned grp_k;	    /* ... the stride (stripes a block), */
 	unsigned grp_next;  /* ... and the next stripe to hand out */
@@ -2076,6 +2077,7 @@ static void regroup(struct rc_fetch *f, unsigned k)
 	f->grp_len = m;
 	f->grp_k = k < m ? k : (m ? m : 1);
 	f->grp_next = 0;
+	f->grp_recut = true;
 }
 
 /* Claims the next group of chunks for stripes: k x STRIPE_MAX of them,
@@ -3136,10 +3138,13 @@ static void make_way(struct rc_fetch *f, double t)
 			 (last == NULL || x->seq > last->seq))
 			last = x;
 	}
-	if (due == NULL && last != NULL && f->stripes && grp_pending(f, head)) {
-		/* The output's next chunk was given back (give_back): an
-		 * idle transfer takes the stripe that starts with it (the
-		 * group is cut again, in order). */
+	if (due == NULL && last != NULL && f->stripes &&
+	    (f->grp_recut || f->grp_nback > 0) && grp_pending(f, head)) {
+		/* The output's next chunk was given back (give_back), or
+		 * its stripe cut again for fewer transfers than it was cut
+		 * for: an idle transfer takes the stripe that starts with it
+		 * (the group is cut again, in order). Not otherwise: at a
+		 * group's start a running reply ends soon and takes it. */
 		for (unsigned i = 0; i < f->nx && due == NULL; i++)
 			if (f->x[i].state == RC_XS_IDLE)
 				due = &f->x[i];
