@@ -3152,12 +3152,9 @@ static void make_way(struct rc_fetch *f, double t)
 			return;
 		if (due->seq != head) {
 			/* Not the head after all (the group drained into
-			 * this stripe): back, for schedule() to place. */
-			for (unsigned k = 0; k < due->nrest; k++)
-				f->grp_back[f->grp_nback++] = due->rest[k].seq;
-			f->grp_back[f->grp_nback++] = due->seq;
-			due->nrest = 0;
-			due->seq = UINT64_MAX;
+			 * this stripe): back, all of it (none of it begun),
+			 * for schedule() to place. */
+			give_back(f, due);
 			return;
 		}
 	}
