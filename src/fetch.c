@@ -113,6 +113,9 @@ struct xfer {
 					   * while f->stripes (launch), else
 					   * one after another (done) */
 	unsigned nrest;
+	unsigned stride;       /* the count its stripe was cut for */
+	bool shortened;	       /* its later parts were given back: the
+				* reply ends after the part it is on */
 	bool asked_parts;      /* this attempt asked several ranges */
 	struct rc_parts mp;    /* ... and its reply's framing (v.parts) */
 	unsigned parts_in;     /* parts of that reply begun */
@@ -228,6 +231,7 @@ struct rc_fetch {
 	unsigned grp_k;	    /* ... the stride (stripes a block), */
 	unsigned grp_next;  /* ... and the next stripe to hand out */
 	bool failed;
+	double busy_until;	      /* a 429/503: no request before then */
 	struct rc_sched_retry policy; /* attempts, backoff, jitter */
 	uint64_t rx;		      /* body bytes received, all attempts */
 	double slow_since;	      /* --speed-limit: window start */
@@ -502,6 +506,15 @@ static void pace(struct rc_fetch *f, double wait);
 static unsigned running(const struct rc_fetch *f)
 {
 	return f->in_flight;
+}
+
+/* The server said 429/503 and when to come back (or the backoff did):
+ * no request goes to it before then, from any transfer. Each waiting
+ * transfer kept its own time, so with the count at 1 a 503 storm drew
+ * a request a round trip: 147 in 5.7 s. */
+static bool server_busy(const struct rc_fetch *f)
+{
+	return f->busy_until > 0 && now_s() < f->busy_until;
 }
 
 /* Transfers receiving now: in the multi handle and not paused for
@@ -838,6 +851,15 @@ static bool judge(struct xfer *x)
 	if (!x->probe && x->v.kind == RC_V_RANGE &&
 	    f->seen_total == RC_UNKNOWN && x->v.total != RC_UNKNOWN)
 		f->seen_total = x->v.total;
+	if (x->v.kind == RC_V_RANGE && f->mode == MODE_PARALLEL &&
+	    f->conn.limited) {
+		unsigned served = 0;
+		for (unsigned i = 0; i < f->nx; i++)
+			served += in_multi(f->x[i].state) && f->x[i].judged &&
+				  f->x[i].v.kind == RC_V_RANGE;
+		if (rc_sched_conn_served(&f->conn, served))
+			rc_log("connections: %s", f->conn.why);
+	}
 	if (x->v.kind == RC_V_RANGE || x->v.kind == RC_V_FULL) {
 		if (x->probe)
 			decide_after_probe(x);
@@ -994,6 +1016,13 @@ static bool part_begins(struct xfer *x)
 	uint64_t first = x->cur, end = x->asked_end;
 
 	if (x->parts_in > 0) {
+		if (x->shortened && x->cur >= x->end && x->nrest == 0) {
+			/* Its later parts went back (shorten_stripes): the
+			 * delimiter proved this one, and the reply ends. */
+			part_checked(x);
+			x->enough = true;
+			return false;
+		}
 		if (x->cur < x->end || x->nrest == 0) {
 			x->parts_bad = x->nrest == 0
 					   ? "a multipart reply has more parts "
@@ -1402,6 +1431,7 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	x->past_crange = false;
 	x->body = 0;
 	x->enough = false;
+	x->shortened = false;
 	x->hdr_bytes = 0;
 	x->got = 0;
 	x->errbuf[0] = '\0';
@@ -2139,6 +2169,7 @@ static bool take_stripe(struct rc_fetch *f, struct xfer *x)
 			x->rest[x->nrest++] = (struct part){seq, s->off, end};
 		}
 	}
+	x->stride = f->grp_k;
 	x->probe = false;
 	x->spanning = false;
 	x->suffix = false;
@@ -2170,7 +2201,8 @@ static bool paced(struct rc_fetch *f)
  * transfer may split any range that pays, to trim the tail. */
 static void schedule(struct rc_fetch *f)
 {
-	if (f->failed || f->mode == MODE_PROBE || atomic_load(&f->run->hold))
+	if (f->failed || f->mode == MODE_PROBE || atomic_load(&f->run->hold) ||
+	    server_busy(f))
 		return;
 	unsigned act = active(f), run = running(f);
 	for (unsigned i = 0; i < f->nx; i++) {
@@ -2337,6 +2369,11 @@ static void retry(struct rc_fetch *f, struct xfer *x, const char *why,
 				    x->att_got < RC_SCHED_MIN_PROGRESS
 				? RC_SCHED_MIN_PROGRESS
 				: x->att_got;
+	/* A 429/503 holds every request to the server (server_busy); one
+	 * storm answers every transfer at once, and the wait the first
+	 * announced covers the others (-v logs each). */
+	bool busy = x->resp.status == 429 || x->resp.status == 503;
+	double t = now_s();
 	switch (rc_sched_after_failure(&f->policy, &x->fails, progress, false,
 				       retry_after, &delay)) {
 	case RC_SCHED_GIVE_UP:
@@ -2347,8 +2384,9 @@ static void retry(struct rc_fetch *f, struct xfer *x, const char *why,
 	case RC_SCHED_LATER:
 		snprintf(msg, sizeof msg, "at byte %" PRIu64 ": %s", x->cur,
 			 why);
-		rc_sched_announce(f->o->quiet, msg, x->fails, f->o->retries,
-				  delay);
+		rc_sched_announce(f->o->quiet ||
+				      (busy && t + delay < f->busy_until + 0.5),
+				  msg, x->fails, f->o->retries, delay);
 		break;
 	case RC_SCHED_NOW:
 		rc_log("at byte %" PRIu64 ": %s; retry at once", x->cur, why);
@@ -2357,7 +2395,9 @@ static void retry(struct rc_fetch *f, struct xfer *x, const char *why,
 	atomic_fetch_add(&f->run->retries, 1);
 	f->info.retries++;
 	xfer_state_set(x, RC_XS_WAITING);
-	x->retry_at = now_s() + delay;
+	x->retry_at = t + delay;
+	if (busy && x->retry_at > f->busy_until)
+		f->busy_until = x->retry_at;
 }
 
 /*
@@ -2709,6 +2749,37 @@ static bool grp_pending(const struct rc_fetch *f, uint64_t seq)
 }
 
 /*
+ * The count fell under the stride the stripes were cut for (a server's
+ * limit, 429/503): every transfer gives back the later parts of such a
+ * stripe, to be cut again for the count (regroup), and a reply already
+ * asked for them ends after the part it is on. With a limit of 4 found
+ * among 32, two of the four kept stripes 32 chunks apart over the whole
+ * file: each part landed only when the window reached it, so they held
+ * half the connections for the whole run (20 MiB at 60 ms: 4.5 s).
+ */
+static void shorten_stripes(struct rc_fetch *f)
+{
+	unsigned chunks = 0, replies = 0;
+
+	for (unsigned i = 0; i < f->nx; i++) {
+		struct xfer *x = &f->x[i];
+		if (x->nrest == 0 || x->stride <= f->conn.n ||
+		    f->grp_nback + x->nrest > f->nx * STRIPE_MAX)
+			continue;
+		for (unsigned k = 0; k < x->nrest; k++)
+			f->grp_back[f->grp_nback++] = x->rest[k].seq;
+		chunks += x->nrest;
+		replies++;
+		x->nrest = 0;
+		x->shortened = in_multi(x->state);
+	}
+	if (chunks > 0)
+		rc_log("stripes: %u later chunks of %u stripes go back, to be "
+		       "cut again for %u connections",
+		       chunks, replies, f->conn.n);
+}
+
+/*
  * A connection refused, or reset before any reply, while others were
  * open: the server's connection limit (rc_sched_conn_shed lowers the
  * count and its cap). The range goes again once a transfer is free,
@@ -2733,6 +2804,7 @@ static bool limit_hit(struct rc_fetch *f, struct xfer *x, CURLcode res,
 	rc_log("connections: %s", f->conn.why);
 	rc_log("at byte %" PRIu64 ": %s; again when a connection is free",
 	       x->cur, why);
+	shorten_stripes(f);
 	x->probe = false;
 	x->suffix = false;
 	if (give_back(f, x)) {
@@ -2828,11 +2900,14 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 			}
 			snprintf(why, sizeof why, "HTTP %ld: %s",
 				 x->resp.status, x->v.why);
-			if ((x->resp.status == 429 || x->resp.status == 503) &&
-			    f->mode == MODE_PARALLEL &&
+			bool busy =
+			    x->resp.status == 429 || x->resp.status == 503;
+			if (busy && f->mode == MODE_PARALLEL &&
 			    rc_sched_conn_shed(&f->conn, now_s(),
-					       RC_SCHED_SHED_BUSY, x->others))
+					       RC_SCHED_SHED_BUSY, x->others)) {
 				rc_log("connections: %s", f->conn.why);
+				shorten_stripes(f);
+			}
 			retry(f, x, why, x->resp.retry_after);
 			return;
 		}
@@ -2964,6 +3039,11 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 		if (x->first_byte > 0)
 			learn_rate(f, x, took);
 		next_part(x);
+		if (server_busy(f)) {
+			xfer_state_set(x, RC_XS_WAITING);
+			x->retry_at = f->busy_until;
+			return;
+		}
 		launch(f, x);
 		return;
 	}
@@ -3172,14 +3252,26 @@ static void make_way(struct rc_fetch *f, double t)
 
 static void resume_waiting(struct rc_fetch *f, double t)
 {
-	make_way(f, t);
+	/* Retries due go earliest range first, while slots are free and
+	 * the server has not asked to wait. */
+	if (!server_busy(f))
+		make_way(f, t);
+	while (!f->failed && !server_busy(f)) {
+		struct xfer *first = NULL;
+		for (unsigned i = 0; i < f->nx; i++) {
+			struct xfer *x = &f->x[i];
+			if (x->state == RC_XS_WAITING && t >= x->retry_at &&
+			    (first == NULL || x->cur < first->cur))
+				first = x;
+		}
+		if (first == NULL || !may_resume(f))
+			break;
+		launch(f, first);
+	}
 	for (unsigned i = 0; i < f->nx && !f->failed; i++) {
 		struct xfer *x = &f->x[i];
-		if (x->state == RC_XS_WAITING && t >= x->retry_at &&
-		    may_resume(f))
-			launch(f, x);
-		else if (x->state == RC_XS_PAUSED && x->spanning &&
-			 span_room(x) >= x->pause_need) {
+		if (x->state == RC_XS_PAUSED && x->spanning &&
+		    span_room(x) >= x->pause_need) {
 			xfer_state_set(x, RC_XS_RUNNING);
 			x->last_byte = t;
 			curl_easy_pause(x->h, CURLPAUSE_CONT);
@@ -3210,6 +3302,8 @@ static int poll_ms(struct rc_fetch *f, double t)
 		if (x->state == RC_XS_RUNNING && stall < wait)
 			wait = stall;
 	}
+	if (f->busy_until > t && f->busy_until - t < wait)
+		wait = f->busy_until - t;
 	/* A launch held back by pace (one due, with every transfer busy,
 	 * waits for a transfer's end instead: no wake-up for it). */
 	if (f->pace_left > 0 && f->pace_next > t && f->pace_next - t < wait)

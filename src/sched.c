@@ -634,6 +634,21 @@ bool rc_sched_conn_shed(struct rc_sched_conn *c, double t,
 	return true;
 }
 
+bool rc_sched_conn_served(struct rc_sched_conn *c, unsigned served)
+{
+	if (c->pinned || !c->limited || c->shed_at > 0 || served <= c->cap)
+		return false;
+	snprintf(c->why, sizeof c->why,
+		 "the server answered %u connections at once: its limit is "
+		 "%u, not %u",
+		 served, served, c->cap);
+	c->cap = served;
+	c->max_cap = served;
+	if (c->n < served)
+		c->n = served;
+	return true;
+}
+
 bool rc_sched_conn_feed(struct rc_sched_conn *c, uint64_t budget,
 			uint64_t chunk)
 {

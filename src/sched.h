@@ -330,6 +330,17 @@ bool rc_sched_conn_shed(struct rc_sched_conn *c, double t,
 			enum rc_sched_shed what, unsigned others);
 
 /*
+ * A server whose limit was found (c->limited) answered served
+ * connections at once: its limit is at least that. The limit guessed at
+ * a reset counts the transfers open at that one's launch, and 32
+ * launched together open in any order, so the guess for a limit of 4
+ * came out anywhere from 2 to 6. Raises the cap, and n, to served; not
+ * after a 429/503 (its cap is the server's word), nor for -n. Returns
+ * true when the cap rose (c->why says so).
+ */
+bool rc_sched_conn_served(struct rc_sched_conn *c, unsigned served);
+
+/*
  * Chunks. The length of a range request from the bandwidth-delay
  * product: RC_SCHED_BDP_FACTOR x rate x rtt makes the round trip before
  * each range an eighth of its time or less. Clamped to [lo, hi] (hi: the

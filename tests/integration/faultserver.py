@@ -120,6 +120,9 @@ expired" once it has) and serves ranges at 512 KiB/s.
   e400        an expired target answers 400 with <Code>ExpiredToken</Code>
   newetag     targets of generation 1 on serve another version (ETag,
               bytes; If-Match answered 412)
+GET /times/<token> returns when each request of the token came and, for
+a 429/503, when it was answered, as JSON lines: n, at, busy (seconds
+on the server's monotonic clock; busy null for other replies).
 GET /log/<token> returns the token's requests as JSON lines: host,
 target (bool), generation, Authorization sent (bool), status.
 Caching (cases_cache.py), on every reply of the file:
@@ -205,6 +208,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 DATA = sys.argv[1] if len(sys.argv) > 1 else "."
 COUNTS = {}
+TIMES = {}  # token -> [{"n", "at", "busy"}] (/times/<token>)
 OPEN = {}   # token -> its connections open now (limit4)
 LOCK = threading.Lock()
 MTIME = "Sun, 09 Sep 2001 01:46:40 GMT"
@@ -301,15 +305,27 @@ class Handler(BaseHTTPRequestHandler):
             self.path = "/" + self.path.split("/", 3)[3]
         if self.path.startswith("/log/"):
             return self.signed_log(self.path[5:])
+        if self.path.startswith("/times/"):
+            with LOCK:
+                recs = list(TIMES.get(self.path[7:], []))
+            body = "".join(json.dumps(r) + "\n" for r in recs).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         parts = self.path.split("/", 4)
         if len(parts) != 5 or parts[1] != "f":
             self.send_error(404)
             return
         token, spec, name = parts[2], parts[3], parts[4]
         faults, modes = parse_spec(spec)
+        rec = {"n": None, "at": time.monotonic(), "busy": None}
         with LOCK:
             n = COUNTS.get(token, 0)
             COUNTS[token] = n + 1
+            rec["n"] = n
+            TIMES.setdefault(token, []).append(rec)
         if "far" in modes:
             time.sleep(0.06)    # before the status line of any reply
 
@@ -410,6 +426,8 @@ class Handler(BaseHTTPRequestHandler):
 
         for code in (503, 429, 500, 404):
             if fires("s%d" % code):
+                if code in (429, 503):
+                    rec["busy"] = time.monotonic()
                 self.send_response(code)
                 if code == 503:
                     self.send_header("Retry-After", "1")

@@ -834,6 +834,22 @@ static void units(void)
 	      strstr(c.why, "limit (3)") != NULL);
 	rc_sched_conn_init(&c, 8, 8, false, 0);
 	CHECK(!rc_sched_conn_shed(&c, 1, RC_SCHED_SHED_RESET, 9) && c.n == 8);
+	/* A limit guessed low (32 launched at once, reset in any order)
+	 * rises to what the server answered at once; not without a limit
+	 * found, not past what it answered, not after a 503, not for -n. */
+	rc_sched_conn_init(&c, 32, 32, false, 0);
+	CHECK(!rc_sched_conn_served(&c, 40));
+	CHECK(rc_sched_conn_shed(&c, 1, RC_SCHED_SHED_RESET, 2) && c.n == 2);
+	CHECK(!rc_sched_conn_served(&c, 2) && c.cap == 2);
+	CHECK(rc_sched_conn_served(&c, 4) && c.n == 4 && c.cap == 4 &&
+	      c.max_cap == 4 && strstr(c.why, "its limit is 4, not 2"));
+	CHECK(!rc_sched_conn_widen(&c, 32) && c.cap == 4);
+	CHECK(rc_sched_conn_shed(&c, 2, RC_SCHED_SHED_BUSY, 0) && c.n == 2);
+	CHECK(!rc_sched_conn_served(&c, 4) && c.n == 2);
+	rc_sched_conn_init(&c, 3, 32, true, 0);
+	c.limited = true;
+	c.cap = 3;
+	CHECK(!rc_sched_conn_served(&c, 5) && c.n == 3);
 	/* A short path whose rate does not depend on the count: halved
 	 * first, again while nothing is lost, down to two (a spare for a
 	 * straggler), not one; -v says why. */
