@@ -217,6 +217,7 @@ struct rc_fetch {
 	unsigned char *nsegs; /* segments in use per slot, owned */
 	unsigned nx;
 	unsigned in_flight; /* transfers in the multi handle (xfer_state_set) */
+	unsigned most_in_flight;   /* ... the most at once */
 	struct rc_sched_conn conn; /* how many transfers run (sched.c) */
 	struct rc_fetch_info info;
 	bool stripes;	    /* multi-range requests (STRIPE_MAX) */
@@ -384,7 +385,8 @@ static void xfer_state_set(struct xfer *x, enum rc_xfer_state to)
 #endif
 	}
 	if (!in_multi(from) && in_multi(to)) {
-		f->in_flight++;
+		if (++f->in_flight > f->most_in_flight)
+			f->most_in_flight = f->in_flight;
 		atomic_fetch_add(&f->run->active, 1);
 	} else if (in_multi(from) && !in_multi(to)) {
 		f->in_flight--;
@@ -3396,7 +3398,12 @@ static void *run(void *arg)
 			       ": the run is over",
 			       i, f->x[i].cur);
 		}
-	f->info.connections = f->mode == MODE_PARALLEL ? f->conn.n : 1;
+	/* The count, but not more than ever ran at once: a 1-byte file on a
+	 * far server ended with the count at 32 and one transfer. */
+	f->info.connections = f->mode != MODE_PARALLEL ? 1
+			      : f->conn.n < f->most_in_flight
+				  ? f->conn.n
+				  : f->most_in_flight;
 	f->info.per_request = f->stripes ? STRIPE_MAX : 1;
 	return NULL;
 }

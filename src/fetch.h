@@ -35,7 +35,8 @@ struct rc_fetch_info {
 				     * (rc_http_coding), "" none */
 	unsigned retries;
 	bool no_store; /* the probe's reply said Cache-Control: no-store */
-	unsigned connections; /* the count the run ended with (1: a stream) */
+	unsigned connections; /* the count the run ended with, at most the
+			       * most that ran at once (1: a stream) */
 	unsigned per_request; /* ranges a request asked at most (1, or
 			       * RC_STRIPE_MAX with stripes on to the end) */
 	uint64_t shard_first; /* --shard: absolute offset of the shard */

@@ -79,6 +79,10 @@ def t_stripes_far(env):
     r = frun(env, ["-n", "4", "--chunk-size", "256K"], "st-n4", "-",
              "f20971520")
     expect_run(r, 0, data)
+    # A 1-byte file: the probe is the whole run, one connection, and
+    # --stats says so (it said connections=32, the count's start).
+    r = frun(env, ["--stats"], "st-1", "-", "f1")
+    expect_run(r, 0, env.files["f1"], err=r"stats: .* connections=1 ")
 
 
 @case("stripes: parts that waited in the kernel for room are not taken "
