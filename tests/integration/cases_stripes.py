@@ -49,6 +49,9 @@ def t_stripes_far(env):
     expect(many >= 3, "few multi-range requests: %d" % many)
     expect(stats_ranges(r.err) == 8, "stats: " + r.err[-200:])
     expect("stripes off" not in r.err, r.err[-400:])
+    expect(valgrind or "the output waited" not in r.err,
+           "a healthy reply taken for a straggler: " + "\n".join(
+               l for l in r.err.splitlines() if "output waited" in l))
     # 20 MiB: the 5% rule's 2 MiB floor is 4 MiB on a far server, with
     # the count back at 32 (connections ahead of the window wait in the
     # kernel), and the buffer keeps to it.
@@ -140,6 +143,25 @@ def t_stripes_limit(env):
     expect(valgrind or re.search(r"stats: .* connections=4 ", r.err),
            "\n".join(l for l in r.err.splitlines()
                      if "connections" in l)[-600:])
+
+
+@case("stripes: a straggler that holds the output gives its later parts "
+      "back")
+def t_stripes_straggler(env):
+    # Request 20 (one of the 32 stripes of a 20 MiB file's one group)
+    # comes at 256 KiB/s: each of its five parts held the output in
+    # turn while the others waited paused, and the typical rate, learnt
+    # from replies that had all waited on it, never showed it slow (2.5
+    # s against 0.8). Its later parts go back to the others.
+    data = env.files["f20971520"]
+    for spec in ("slow@20", "slow@2"):
+        r = frun(env, ["-v", "--stats"], "st-strag-" + spec, spec,
+                 "f20971520")
+        expect_run(r, 0, data, err=STRIPED)
+        expect(re.search(r"stripes: the output waited [\d.]+ s on xfer "
+                         r"\d+ \(\d+ bytes/s, the run \d+\): its \d+ "
+                         r"later chunks go back", r.err),
+               spec + ": " + r.err[-400:])
 
 
 def fault_times(env, token):
