@@ -2221,9 +2221,12 @@ static void schedule(struct rc_fetch *f)
 		if (f->mode == MODE_PARALLEL &&
 		    (f->grp_next < grp_stripes(f) || f->grp_nback > 0) &&
 		    act < (f->conn.n > f->grp_k ? f->conn.n : f->grp_k)) {
-			if (!paced(f))
+			/* None left (the last block's empty columns) and no
+			 * group to plan: x has nothing to ask (it asked its
+			 * old, finished range again: an empty one, and the
+			 * 416 to it ended the run with exit 4). */
+			if (!paced(f) || !take_stripe(f, x))
 				return;
-			take_stripe(f, x);
 			launch(f, x);
 			act++;
 			run++;
@@ -3276,8 +3279,8 @@ static void make_way(struct rc_fetch *f, double t)
 			 (last == NULL || x->seq > last->seq))
 			last = x;
 	}
-	if (due == NULL && last != NULL && f->stripes &&
-	    (f->grp_recut || f->grp_nback > 0) && grp_pending(f, head)) {
+	if (due == NULL && last != NULL && (f->grp_recut || f->grp_nback > 0) &&
+	    grp_pending(f, head)) {
 		/* The output's next chunk was given back (give_back), or
 		 * its stripe cut again for fewer transfers than it was cut
 		 * for: an idle transfer takes the stripe that starts with it
