@@ -3137,10 +3137,16 @@ static void unstick_head(struct rc_fetch *f, double t)
 	if (owner == NULL || owner->nrest == 0 || paused == 0 ||
 	    f->grp_nback + owner->nrest > f->nx * STRIPE_MAX)
 		return;
+	/* Its part's rate over four round trips at least, past slow start
+	 * (a reply on a new connection, or one that waited for the group,
+	 * ramps: over HTTPS every head's owner looked stuck at first, and
+	 * each closed connection cost a new handshake, 2.5 s to 4.2). */
+	double for_s = owner->first_byte > 0 ? t - owner->first_byte : 0;
+	if (owner->ramp || owner->new_conn || for_s < wait ||
+	    for_s < HEAD_WAIT_MIN)
+		return;
 	double mean = (double)f->rx / (t - f->began);
-	double rate = owner->first_byte > 0 && t > owner->first_byte
-			  ? (double)owner->got / (t - owner->first_byte)
-			  : 0;
+	double rate = (double)owner->got / for_s;
 	if (rate * 8 >= mean)
 		return;
 	rc_log("stripes: the output waited %.3f s on xfer %u (%.0f bytes/s, "
