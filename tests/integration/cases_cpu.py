@@ -11,16 +11,24 @@ def t_cpu_fewer(env):
         # 8 connections there carry under 32 MiB/s each (83 MiB/s in
         # all under TSan): the rule for a capped link climbs, rightly.
         raise Skip("an instrumented binary is slower than a capped link")
-    out = os.path.join(env.work, "bigout")
-    p = subprocess.run([BIN, "-v", "--stats", env.url("big")],
-                       stdout=open(out, "wb"), stderr=subprocess.PIPE,
-                       timeout=300)
-    err = p.stderr.decode(errors="replace")
-    expect(p.returncode == 0, "exit %d: %s" % (p.returncode, err[-600:]))
-    got = file_sha(out)
-    os.unlink(out)
-    expect(got == env.big_sha, "256 MiB output differs")
-    steps = re.findall(r"connections: (.*(?:trying|settled at) .*)", err)
+    # 256 MiB on an idle machine may end (0.18 s) before the first
+    # window is judged (0.18-0.20 s): such a run says nothing of the
+    # rule, and goes again, three times at most.
+    for attempt in range(3):
+        out = os.path.join(env.work, "bigout")
+        p = subprocess.run([BIN, "-v", "--stats", env.url("big")],
+                           stdout=open(out, "wb"), stderr=subprocess.PIPE,
+                           timeout=300)
+        err = p.stderr.decode(errors="replace")
+        expect(p.returncode == 0, "exit %d: %s" % (p.returncode,
+                                                   err[-600:]))
+        got = file_sha(out)
+        os.unlink(out)
+        expect(got == env.big_sha, "256 MiB output differs")
+        steps = re.findall(r"connections: (.*(?:trying|settled at) .*)",
+                           err)
+        if steps:
+            break
     shown = "\n".join(steps)
     # A round trip of a few ms: halving is tried first, before any
     # doubling, since its windows cost milliseconds.
@@ -35,8 +43,13 @@ def t_cpu_fewer(env):
                             r": (trying \d+|settled at \1)|lost \d+% with "
                             r"\d+ connections?: (settled at|trying) \d+",
                             s), "unexpected step: %s" % shown)
-    # --stats names the count the last decision left.
+    # --stats names the count the last decision left, but no more than
+    # ran at once: a doubling decided near the end (an instrumented
+    # build, slower) may leave it between the two.
     last = int(re.search(r"(\d+)$", steps[-1]).group(1))
+    prev = (int(re.search(r"(\d+)$", steps[-2]).group(1))
+            if len(steps) > 1 else 8)
     m = re.search(r"stats: .* connections=(\d+) ", err)
-    expect(m and int(m.group(1)) == last,
+    expect(m and (int(m.group(1)) == last or
+                  prev <= int(m.group(1)) < last),
            "stats %s, last decision %s" % (m and m.group(1), steps[-1]))
