@@ -522,6 +522,12 @@ static bool server_busy(const struct rc_fetch *f)
 	return f->busy_until > 0 && now_s() < f->busy_until;
 }
 
+/* x's reply was a 429 or 503. */
+static bool server_said_busy(const struct xfer *x)
+{
+	return x->resp.status == 429 || x->resp.status == 503;
+}
+
 /* Transfers receiving now: in the multi handle and not paused for
  * buffer room (a window in which memory, not the count, limits proves
  * nothing about the count). */
@@ -2380,7 +2386,7 @@ static void retry(struct rc_fetch *f, struct xfer *x, const char *why,
 	/* A 429/503 holds every request to the server (server_busy); one
 	 * storm answers every transfer at once, and the wait the first
 	 * announced covers the others (-v logs each). */
-	bool busy = x->resp.status == 429 || x->resp.status == 503;
+	bool busy = server_said_busy(x);
 	double t = now_s();
 	switch (rc_sched_after_failure(&f->policy, &x->fails, progress, false,
 				       retry_after, &delay)) {
@@ -2721,14 +2727,30 @@ static void learn_rate(struct rc_fetch *f, const struct xfer *x, double took)
  * is asked again from its first missing byte, in its turn. Returns true
  * when the transfer holds nothing any more.
  */
-static bool give_back(struct rc_fetch *f, struct xfer *x)
+/* x's stripe's later chunks (none of them begun) go back to the
+ * group; a reply that asked for them ends after the part it is on
+ * (x->shortened). Returns how many went (0 when grp_back is full). */
+static unsigned rest_back(struct rc_fetch *f, struct xfer *x)
 {
-	if (!f->stripes || x->spanning || x->seq == UINT64_MAX ||
-	    f->grp_nback + x->nrest + 1 > f->nx * STRIPE_MAX)
-		return false;
-	for (unsigned k = 0; k < x->nrest; k++)
+	unsigned n = x->nrest;
+
+	if (f->grp_nback + n > f->nx * STRIPE_MAX)
+		return 0;
+	for (unsigned k = 0; k < n; k++)
 		f->grp_back[f->grp_nback++] = x->rest[k].seq;
 	x->nrest = 0;
+	x->shortened = n > 0 && in_multi(x->state);
+	return n;
+}
+
+static bool give_back(struct rc_fetch *f, struct xfer *x)
+{
+	/* Only into a group that was cut (stripes on now, or once: after
+	 * they went off its chunks are still handed out, one a request). */
+	if (f->grp_k == 0 || x->spanning || x->seq == UINT64_MAX ||
+	    f->grp_nback + x->nrest + 1 > f->nx * STRIPE_MAX)
+		return false;
+	rest_back(f, x);
 	struct seg *g = segs_of(f, x->seq);
 	if (x->segi != 0 || f->nsegs[x->seq % f->ring->nslots] != 1 ||
 	    g->done != g->start)
@@ -2771,15 +2793,11 @@ static void shorten_stripes(struct rc_fetch *f)
 
 	for (unsigned i = 0; i < f->nx; i++) {
 		struct xfer *x = &f->x[i];
-		if (x->nrest == 0 || x->stride <= f->conn.n ||
-		    f->grp_nback + x->nrest > f->nx * STRIPE_MAX)
+		if (x->nrest == 0 || x->stride <= f->conn.n)
 			continue;
-		for (unsigned k = 0; k < x->nrest; k++)
-			f->grp_back[f->grp_nback++] = x->rest[k].seq;
-		chunks += x->nrest;
-		replies++;
-		x->nrest = 0;
-		x->shortened = in_multi(x->state);
+		unsigned n = rest_back(f, x);
+		chunks += n;
+		replies += n > 0;
 	}
 	if (chunks > 0)
 		rc_log("stripes: %u later chunks of %u stripes go back, to be "
@@ -2908,9 +2926,7 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 			}
 			snprintf(why, sizeof why, "HTTP %ld: %s",
 				 x->resp.status, x->v.why);
-			bool busy =
-			    x->resp.status == 429 || x->resp.status == 503;
-			if (busy && f->mode == MODE_PARALLEL &&
+			if (server_said_busy(x) && f->mode == MODE_PARALLEL &&
 			    rc_sched_conn_shed(&f->conn, now_s(),
 					       RC_SCHED_SHED_BUSY, x->others)) {
 				rc_log("connections: %s", f->conn.why);
@@ -3092,15 +3108,6 @@ static void drop_stalled(struct rc_fetch *f, double t)
 }
 
 /*
- * A slow range too short to split (rc_sched_restart_pays): its transfer
- * ends, its connection with it, and the range goes again at once from
- * its first byte not received, as after a stall. Once per range: where
- * the new request is as slow, the server is slow for every request
- * (the typical rate, taken from whole ranges, may be from before it
- * slowed down), and the range finishes at its own rate. In parallel
- * mode only, where the version is pinned; the probe's range counts too.
- */
-/*
  * Stripes: the output has waited on one reply's part for four round
  * trips (0.2 s at least), while other replies hold parts paused for
  * room behind it, and that part comes at under an eighth of the run's
@@ -3124,9 +3131,10 @@ static void unstick_head(struct rc_fetch *f, double t)
 		f->head_at = t;
 		return;
 	}
-	double wait = 4 * f->handshake;
+	double wait =
+	    4 * f->handshake > HEAD_WAIT_MIN ? 4 * f->handshake : HEAD_WAIT_MIN;
 	if (!f->stripes || f->mode != MODE_PARALLEL || t <= f->began ||
-	    t - f->head_at < (wait > HEAD_WAIT_MIN ? wait : HEAD_WAIT_MIN))
+	    t - f->head_at < wait)
 		return;
 	for (unsigned i = 0; i < f->nx; i++) {
 		struct xfer *x = &f->x[i];
@@ -3134,31 +3142,36 @@ static void unstick_head(struct rc_fetch *f, double t)
 		if (x->state == RC_XS_RUNNING && x->seq == head && !x->spanning)
 			owner = x;
 	}
-	if (owner == NULL || owner->nrest == 0 || paused == 0 ||
-	    f->grp_nback + owner->nrest > f->nx * STRIPE_MAX)
+	if (owner == NULL || owner->nrest == 0 || paused == 0)
 		return;
 	/* Its part's rate over four round trips at least, past slow start
 	 * (a reply on a new connection, or one that waited for the group,
 	 * ramps: over HTTPS every head's owner looked stuck at first, and
 	 * each closed connection cost a new handshake, 2.5 s to 4.2). */
 	double for_s = owner->first_byte > 0 ? t - owner->first_byte : 0;
-	if (owner->ramp || owner->new_conn || for_s < wait ||
-	    for_s < HEAD_WAIT_MIN)
+	if (owner->ramp || owner->new_conn || for_s < wait)
 		return;
 	double mean = (double)f->rx / (t - f->began);
 	double rate = (double)owner->got / for_s;
 	if (rate * 8 >= mean)
 		return;
-	rc_log("stripes: the output waited %.3f s on xfer %u (%.0f bytes/s, "
-	       "the run %.0f): its %u later chunks go back, to be cut again",
-	       t - f->head_at, (unsigned)(owner - f->x), rate, mean,
-	       owner->nrest);
-	for (unsigned k = 0; k < owner->nrest; k++)
-		f->grp_back[f->grp_nback++] = owner->rest[k].seq;
-	owner->nrest = 0;
-	owner->shortened = true;
+	unsigned n = rest_back(f, owner);
+	if (n > 0)
+		rc_log("stripes: the output waited %.3f s on xfer %u (%.0f "
+		       "bytes/s, the run %.0f): its %u later chunks go back, "
+		       "to be cut again",
+		       t - f->head_at, (unsigned)(owner - f->x), rate, mean, n);
 }
 
+/*
+ * A slow range too short to split (rc_sched_restart_pays): its transfer
+ * ends, its connection with it, and the range goes again at once from
+ * its first byte not received, as after a stall. Once per range: where
+ * the new request is as slow, the server is slow for every request
+ * (the typical rate, taken from whole ranges, may be from before it
+ * slowed down), and the range finishes at its own rate. In parallel
+ * mode only, where the version is pinned; the probe's range counts too.
+ */
 static void restart_hopeless(struct rc_fetch *f, double t)
 {
 	char why[96];
