@@ -513,6 +513,18 @@ static unsigned running(const struct rc_fetch *f)
 	return f->in_flight;
 }
 
+/* Transfers whose range replies are coming now: the server holds their
+ * connections (rc_sched_conn_served, rc_sched_conn_shed). */
+static unsigned answered(const struct rc_fetch *f)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < f->nx; i++)
+		n += in_multi(f->x[i].state) && f->x[i].judged &&
+		     f->x[i].v.kind == RC_V_RANGE;
+	return n;
+}
+
 /* The server said 429/503 and when to come back (or the backoff did):
  * no request goes to it before then, from any transfer. Each waiting
  * transfer kept its own time, so with the count at 1 a 503 storm drew
@@ -863,14 +875,9 @@ static bool judge(struct xfer *x)
 	    f->seen_total == RC_UNKNOWN && x->v.total != RC_UNKNOWN)
 		f->seen_total = x->v.total;
 	if (x->v.kind == RC_V_RANGE && f->mode == MODE_PARALLEL &&
-	    f->conn.limited) {
-		unsigned served = 0;
-		for (unsigned i = 0; i < f->nx; i++)
-			served += in_multi(f->x[i].state) && f->x[i].judged &&
-				  f->x[i].v.kind == RC_V_RANGE;
-		if (rc_sched_conn_served(&f->conn, served))
-			rc_log("connections: %s", f->conn.why);
-	}
+	    f->conn.limited &&
+	    rc_sched_conn_served(&f->conn, answered(f), now_s()))
+		rc_log("connections: %s", f->conn.why);
 	if (x->v.kind == RC_V_RANGE || x->v.kind == RC_V_FULL) {
 		if (x->probe)
 			decide_after_probe(x);
@@ -1980,6 +1987,11 @@ static void more_ranges(struct rc_fetch *f, double wait)
 		return;
 	f->stripes = true;
 	f->ring->near = true;
+	/* A try of a server's limit one higher takes a stripe, whose first
+	 * chunk lies at the group's start: its reset held the output until
+	 * a busy transfer was free (20 MiB, limit 4: 1.46 s without tries,
+	 * 2.25 s with one after 0.25 s). Later and fewer tries there. */
+	f->conn.up_first = RC_SCHED_LIMIT_UP_FAR;
 	rc_log("a far server (a %.0f ms handshake, %.0f ms to the first "
 	       "byte): up to %d ranges a request (stripes)",
 	       f->handshake * 1000, wait * 1000, STRIPE_MAX);
@@ -2098,7 +2110,7 @@ static int seq_cmp(const void *a, const void *b)
  * took 21 s, not 1. */
 static void regroup(struct rc_fetch *f, unsigned k)
 {
-	unsigned m = 0, n = grp_stripes(f);
+	unsigned m = 0, n = grp_stripes(f), back = f->grp_nback;
 
 	for (unsigned i = 0; i < f->grp_nback; i++)
 		f->grp_tmp[m++] = f->grp_back[i];
@@ -2112,9 +2124,14 @@ static void regroup(struct rc_fetch *f, unsigned k)
 		}
 	qsort(f->grp_tmp, m, sizeof *f->grp_tmp, seq_cmp);
 	memcpy(f->grp_seq, f->grp_tmp, m * sizeof *f->grp_seq);
-	rc_log("stripes: %u chunks not yet asked are cut again for %u "
-	       "connections, not %u",
-	       m, k, f->grp_k);
+	if (k == f->grp_k)
+		rc_log("stripes: %u chunks not yet asked, %u of them given "
+		       "back, are cut again for %u connections",
+		       m, back, k);
+	else
+		rc_log("stripes: %u chunks not yet asked are cut again for "
+		       "%u connections, not %u",
+		       m, k, f->grp_k);
 	f->grp_len = m;
 	f->grp_k = k < m ? k : (m ? m : 1);
 	f->grp_next = 0;
@@ -2147,6 +2164,16 @@ static bool plan_group(struct rc_fetch *f)
 	f->grp_k = n < k ? n : k;
 	f->grp_next = 0;
 	return true;
+}
+
+/* Ranges not yet handed to a transfer: chunks not planned, stripes not
+ * taken, chunks given back. A count raised at the end (a server's limit
+ * tried one higher) would launch nothing, or split a range onto a
+ * connection the server resets. */
+static bool work_left(const struct rc_fetch *f)
+{
+	return !f->plan_done || f->grp_nback > 0 ||
+	       f->grp_next < grp_stripes(f);
 }
 
 /* Gives idle transfer x the group's next stripe (chunks i, i + k, ...),
@@ -2825,7 +2852,7 @@ static bool limit_hit(struct rc_fetch *f, struct xfer *x, CURLcode res,
 	if (!rc_sched_conn_shed(&f->conn, now_s(),
 				refused ? RC_SCHED_SHED_REFUSED
 					: RC_SCHED_SHED_RESET,
-				x->others))
+				x->others, x->started, answered(f)))
 		return false;
 	rc_log("connections: %s", f->conn.why);
 	rc_log("at byte %" PRIu64 ": %s; again when a connection is free",
@@ -2928,7 +2955,8 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 				 x->resp.status, x->v.why);
 			if (server_said_busy(x) && f->mode == MODE_PARALLEL &&
 			    rc_sched_conn_shed(&f->conn, now_s(),
-					       RC_SCHED_SHED_BUSY, x->others)) {
+					       RC_SCHED_SHED_BUSY, x->others,
+					       x->started, 0)) {
 				rc_log("connections: %s", f->conn.why);
 				shorten_stripes(f);
 			}
@@ -3459,6 +3487,9 @@ static void *run(void *arg)
 			rc_log("connections: %s", f->conn.why);
 			pace(f, 2 * f->typical_wait);
 		}
+		if (f->mode == MODE_PARALLEL && work_left(f) &&
+		    rc_sched_conn_limit_up(&f->conn, t))
+			rc_log("connections: %s", f->conn.why);
 		resume_waiting(f, t);
 		/* Many connections on a far link: memory counts more than
 		 * page faults (ring.c, give_back_pages). */

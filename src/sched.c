@@ -252,6 +252,7 @@ void rc_sched_conn_init(struct rc_sched_conn *c, unsigned n, unsigned cap,
 	memset(c, 0, sizeof *c);
 	c->cap = cap ? cap : 1;
 	c->max_cap = c->cap;
+	c->top = c->cap;
 	c->n = n == 0 ? 1 : n > c->cap ? c->cap : n;
 	c->pinned = pinned;
 	c->step_at = t;
@@ -339,6 +340,28 @@ static bool judge_halving(struct rc_sched_conn *c, double t, uint64_t rx)
 	return true;
 }
 
+/* A 429/503's hold on growth (RC_SCHED_CALM) has not passed yet. */
+static bool calming(const struct rc_sched_conn *c, double t)
+{
+	return c->calm_at != 0 && t < c->calm_at;
+}
+
+/* No 429/503 for RC_SCHED_CALM s, and a server's limit was found: the
+ * count goes back to it and stays settled there (rc_sched_conn_limit_up
+ * tries it higher; the rate's measure would undo a try unseen). */
+static bool back_to_limit(struct rc_sched_conn *c)
+{
+	c->calm_at = 0;
+	if (c->cap >= c->max_cap && c->n >= c->max_cap)
+		return false;
+	c->cap = c->max_cap;
+	c->n = c->cap;
+	snprintf(c->why, sizeof c->why,
+		 "no 429/503 for %.0f s: back to the server's limit of %u",
+		 RC_SCHED_CALM, c->cap);
+	return true;
+}
+
 bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 			unsigned running, double rtt)
 {
@@ -350,6 +373,8 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 	if (c->settled) {
 		if (c->calm_at == 0 || t < c->calm_at)
 			return false;
+		if (c->limited)
+			return back_to_limit(c);
 		/* No 429/503 for a while: measure from here, and grow
 		 * again if it pays. */
 		c->settled = false;
@@ -588,7 +613,8 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 }
 
 bool rc_sched_conn_shed(struct rc_sched_conn *c, double t,
-			enum rc_sched_shed what, unsigned others)
+			enum rc_sched_shed what, unsigned others,
+			double launched, unsigned answered)
 {
 	if (c->pinned)
 		return false;
@@ -607,37 +633,124 @@ bool rc_sched_conn_shed(struct rc_sched_conn *c, double t,
 			 from, c->n);
 		return true;
 	}
-	if (others == 0 || (others >= c->cap && !c->limited))
+	const char *how =
+	    what == RC_SCHED_SHED_REFUSED ? "was refused" : "was reset";
+	/* max_cap: the limit, or the cap a 429/503 did not lower. (Not
+	 * limited: a transfer over it is one beyond the count; under it,
+	 * one launched before a 429/503 halved the count, whose reset is
+	 * the server's limit all the same.) */
+	unsigned from = c->max_cap;
+	if (others == 0 || (others >= from && !c->limited))
 		return false;
-	if (others >= c->cap) {
-		/* Launched with more open than the limit found since. */
+	if (c->limited && launched < c->found_at) {
+		/* Launched before the limit was found: 32 at once reach the
+		 * server in any order. */
 		snprintf(c->why, sizeof c->why,
 			 "a connection opened before the server's limit (%u) "
 			 "was found %s",
-			 c->cap,
-			 what == RC_SCHED_SHED_REFUSED ? "was refused"
-						       : "was reset");
+			 from, how);
 		return true;
 	}
+	if (c->limited && others >= from) {
+		snprintf(c->why, sizeof c->why,
+			 "a connection opened with %u others, over the "
+			 "server's limit (%u), %s",
+			 others, from, how);
+		return true;
+	}
+	/* Replies coming now: the server holds their connections, so its
+	 * limit is at least that. The others open at this one's launch
+	 * bound it from above, but may have been doomed too (a burst, or a
+	 * guess too high). The lower figure is taken: one too few costs a
+	 * try one higher (or less: rc_sched_conn_served), one too many a
+	 * reset a round trip. */
+	unsigned seen = answered > 0 && answered < others ? answered : others;
+	unsigned lim = seen;
+	if (!c->limited) {
+		c->up_gap = c->up_first > 0 ? c->up_first : RC_SCHED_LIMIT_UP;
+		c->found_at = t;
+		snprintf(c->why, sizeof c->why,
+			 "a connection %s while %u delivered: the server's "
+			 "limit, %u connection%s",
+			 what == RC_SCHED_SHED_REFUSED
+			     ? "was refused"
+			     : "was reset before its reply",
+			 seen, seen, seen == 1 ? "" : "s");
+	} else {
+		/* A limit that held (a try one higher came after it, or the
+		 * server was seen to answer that many) goes down one at a
+		 * time: replies coming undercount the connections the
+		 * server holds (a reused one between two replies, one just
+		 * closed), and a try launched in a lull has fewer open. A
+		 * guess not yet borne out is simply lowered. A try's reset
+		 * doubles the wait for the next. */
+		bool tried = c->tried_at > c->limit_at;
+		if ((tried || c->confirmed) && lim < from - 1)
+			lim = from - 1;
+		if (tried)
+			c->up_gap = 2 * c->up_gap < RC_SCHED_LIMIT_UP_MAX
+					? 2 * c->up_gap
+					: RC_SCHED_LIMIT_UP_MAX;
+		snprintf(c->why, sizeof c->why,
+			 "a connection %s while %u delivered: the server's "
+			 "limit is %u, not %u",
+			 how, seen, lim, from);
+	}
 	c->limited = true;
-	c->cap = others;
-	c->max_cap = others;
-	if (c->n > others)
-		c->n = others;
+	c->confirmed = false;
+	c->limit_at = t;
+	c->up_at = t + c->up_gap;
+	c->max_cap = lim;
+	if (c->cap > lim || !calming(c, t))
+		c->cap = lim; /* (within a 429/503's calm, its halving) */
+	if (c->n > c->cap)
+		c->n = c->cap;
 	c->settled = true;
-	snprintf(c->why, sizeof c->why,
-		 "a connection %s while %u delivered: the server's limit, "
-		 "%u connections",
-		 what == RC_SCHED_SHED_REFUSED ? "was refused"
-					       : "was reset before its reply",
-		 others, others);
+	if (lim < c->top && !calming(c, t)) {
+		size_t len = strlen(c->why);
+		snprintf(c->why + len, sizeof c->why - len,
+			 "; %u may be tried in %u ms", lim + 1,
+			 (unsigned)(c->up_gap * 1000));
+	}
 	return true;
 }
 
-bool rc_sched_conn_served(struct rc_sched_conn *c, unsigned served)
+bool rc_sched_conn_limit_up(struct rc_sched_conn *c, double t)
 {
-	if (c->pinned || !c->limited || c->shed_at > 0 || served <= c->cap)
+	if (c->pinned || !c->limited)
 		return false;
+	if (c->calm_at != 0 && !calming(c, t) && back_to_limit(c))
+		return true;
+	if (c->up_at == 0 || t < c->up_at)
+		return false;
+	double since = c->tried_at > c->limit_at ? c->tried_at : c->limit_at;
+	c->up_at = t + c->up_gap;
+	if (calming(c, t) || c->n < c->cap || c->cap >= c->top)
+		return false;
+	snprintf(c->why, sizeof c->why,
+		 "the server's limit of %u held for %u ms: trying %u", c->cap,
+		 (unsigned)((t - since) * 1000), c->cap + 1);
+	c->cap++;
+	c->max_cap = c->cap;
+	c->n = c->cap;
+	c->tried_at = t;
+	c->confirmed = false; /* until the server answers that many */
+	return true;
+}
+
+bool rc_sched_conn_served(struct rc_sched_conn *c, unsigned served, double t)
+{
+	if (c->pinned || !c->limited || calming(c, t) || served < c->cap)
+		return false;
+	if (served == c->cap) {
+		/* The limit (or a try one higher) borne out. */
+		if (!c->confirmed) {
+			c->confirmed = true;
+			c->limit_at = t;
+			c->up_at = t + c->up_gap;
+		}
+		return false;
+	}
 	snprintf(c->why, sizeof c->why,
 		 "the server answered %u connections at once: its limit is "
 		 "%u, not %u",
@@ -646,6 +759,11 @@ bool rc_sched_conn_served(struct rc_sched_conn *c, unsigned served)
 	c->max_cap = served;
 	if (c->n < served)
 		c->n = served;
+	/* Borne out: a reset lowers it one at a time from here, and the
+	 * next try one higher waits a gap from here. */
+	c->confirmed = true;
+	c->limit_at = t;
+	c->up_at = t + c->up_gap;
 	return true;
 }
 
@@ -656,6 +774,8 @@ bool rc_sched_conn_feed(struct rc_sched_conn *c, uint64_t budget,
 
 	if (feed < 1)
 		feed = 1;
+	if (!c->pinned && feed < c->top)
+		c->top = (unsigned)feed;
 	if (c->pinned || feed >= c->max_cap)
 		return false;
 	c->max_cap = (unsigned)feed;
@@ -674,6 +794,8 @@ bool rc_sched_conn_feed(struct rc_sched_conn *c, uint64_t budget,
 
 bool rc_sched_conn_widen(struct rc_sched_conn *c, unsigned cap)
 {
+	if (!c->pinned && cap > c->top)
+		c->top = cap;
 	if (c->pinned || c->limited || c->shed_at > 0 || cap <= c->max_cap)
 		return false;
 	c->max_cap = cap;

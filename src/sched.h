@@ -134,17 +134,21 @@ uint64_t rc_sched_memory_for_limit(uint64_t limit);
  * the count (growth resumes after RC_SCHED_CALM quiet seconds), and a
  * connection refused, or reset before its first byte, while others are
  * open, is a server's connection limit: the count drops to the
- * connections that work and stays there. Never more than
+ * connections that work, and is tried one higher now and then
+ * (rc_sched_conn_shed). Never more than
  * RC_SCHED_CONN_CAP per host. Pure: time is an argument, so the
  * simulator (tests/unit/t_sim.c) drives the same code.
  */
-#define RC_SCHED_CONN_START 8	  /* transfers at first */
-#define RC_SCHED_CONN_CAP 32	  /* transfers per host, at most */
-#define RC_SCHED_GAIN 0.10	  /* a step must raise the rate by this */
-#define RC_SCHED_MIN_WINDOWS 3	  /* take the rate after at least */
-#define RC_SCHED_SETTLE_WINDOWS 5 /* "no gain" after at least */
-#define RC_SCHED_MAX_WINDOWS 12	  /* take the rate after this many */
-#define RC_SCHED_CALM 10.0	  /* s after a 429/503 before growing again */
+#define RC_SCHED_CONN_START 8	   /* transfers at first */
+#define RC_SCHED_CONN_CAP 32	   /* transfers per host, at most */
+#define RC_SCHED_GAIN 0.10	   /* a step must raise the rate by this */
+#define RC_SCHED_MIN_WINDOWS 3	   /* take the rate after at least */
+#define RC_SCHED_SETTLE_WINDOWS 5  /* "no gain" after at least */
+#define RC_SCHED_MAX_WINDOWS 12	   /* take the rate after this many */
+#define RC_SCHED_CALM 10.0	   /* s after a 429/503 before growing again */
+#define RC_SCHED_LIMIT_UP 0.25	   /* s before a limit found is tried + 1 */
+#define RC_SCHED_LIMIT_UP_FAR 2.0  /* ... with stripes (fetch.c) */
+#define RC_SCHED_LIMIT_UP_MAX 30.0 /* ... the longest gap between tries */
 /*
  * Fewer connections. Where one or two connections already carry
  * everything (loopback, a fat pipe), every extra one costs CPU and
@@ -219,6 +223,14 @@ struct rc_sched_conn {
 	double last_rate; /* the last window's rate while rising */
 	unsigned windows; /* windows measured since the step */
 	bool limited;	  /* a server's connection limit set cap */
+	double found_at;  /* when the limit was first found */
+	double limit_at;  /* when it was last found or lowered */
+	double up_at;	  /* when the limit is tried one higher, 0 never */
+	double up_gap;	  /* s between such tries: doubles at each reset */
+	double up_first;  /* the first gap (RC_SCHED_LIMIT_UP unless set) */
+	double tried_at;  /* when it was last tried one higher, 0 never */
+	bool confirmed;	  /* the server answered that many at once */
+	unsigned top;	  /* the most the buffer feeds (feed, widen) */
 	bool down;	  /* n is a halving being measured */
 	bool probed_down; /* halving was tried (once per run) */
 	bool far;	  /* started at the cap (rc_sched_conn_start) */
@@ -229,7 +241,7 @@ struct rc_sched_conn {
 	unsigned top_n;	  /* the count the halving started from */
 	double down_at;	  /* start of the halving's first window */
 	uint64_t down_rx; /* bytes received then */
-	char why[128];	  /* the last decision, for -v */
+	char why[160];	  /* the last decision, for -v */
 };
 
 /* n transfers at time t, at most cap; pinned keeps n for good. */
@@ -314,31 +326,60 @@ void rc_sched_conn_probe(struct rc_sched_conn *c, uint64_t got, double rate);
 size_t rc_sched_feed_slots(uint64_t budget, unsigned reach);
 
 /*
- * A transfer failed with what (at time t) while others other
- * transfers were delivering. Returns true when the count or the cap
- * dropped (c->why says why), or when the transfer was launched with more
- * others open than a limit found since. For a refused or reset
- * connection that means the failure was the server's connection limit,
- * not the range's, and its retry need not count against --retries:
- * each such answer lowers the cap or concerns a transfer launched before
- * it was lowered (none is launched over the cap after), so there are
- * finitely many. A 429/503 halves the
- * count at most once a second (one storm hits every transfer at once)
- * and its retry counts as usual.
+ * A transfer launched at time launched, with others other transfers
+ * running then, failed with what at time t, while answered others had
+ * their replies coming. Returns true when that was a server's limit or
+ * a 429/503 the count heeds (c->why says why), including a transfer
+ * launched before a limit found since or with more open than it. For a refused
+ * or reset connection that means the failure was the server's connection limit,
+ * not the range's, and its retry need not count against --retries.
+ *
+ * The limit is a guess: answered (the server holds those connections),
+ * or others when none is answered yet or fewer were open. Neither is
+ * sure: 32 transfers launched together reach the server in any order,
+ * and from others alone a limit of 4 came out 2 to 21 (a loaded CI run
+ * kept 2 for good, as no more then ran to show it wrong). So the limit
+ * rises to what the server answers at once (rc_sched_conn_served) and
+ * is tried one higher after RC_SCHED_LIMIT_UP quiet seconds (or
+ * c->up_first: RC_SCHED_LIMIT_UP_FAR with stripes) (rc_sched_conn_limit_up),
+ * again after as long while that holds. A
+ * reset of a transfer launched after the limit was found lowers it the
+ * same way, but one that held (a try came after it, or the server
+ * answered that many) by one only; a try's reset doubles the gap (up to
+ * RC_SCHED_LIMIT_UP_MAX): a handful of resets a run. Transfers launched
+ * before it was found, or with more open than it since, change nothing,
+ * so there are finitely many such retries. The limit is max_cap: within
+ * a 429/503's calm, cap is the halving. A 429/503 halves the count at
+ * most once a second (one storm hits every transfer at once) and its
+ * retry counts as usual; the limit is neither tried higher nor raised
+ * until RC_SCHED_CALM quiet seconds have passed, and then n goes back to
+ * it.
  */
 bool rc_sched_conn_shed(struct rc_sched_conn *c, double t,
-			enum rc_sched_shed what, unsigned others);
+			enum rc_sched_shed what, unsigned others,
+			double launched, unsigned answered);
+
+/*
+ * A limit found (rc_sched_conn_shed) that held RC_SCHED_LIMIT_UP quiet
+ * seconds, or the gap since the last try, is tried one higher at time t:
+ * n and the cap rise by one, not past what the buffer feeds, not within
+ * RC_SCHED_CALM s of a 429/503, nor for -n, nor while the count keeps
+ * under the limit. Returns true when they rose (c->why says so).
+ * fetch.c tries only while ranges remain to be planned: at the end, a
+ * count raised by a try launched nothing, or split a range onto a
+ * connection the server reset.
+ */
+bool rc_sched_conn_limit_up(struct rc_sched_conn *c, double t);
 
 /*
  * A server whose limit was found (c->limited) answered served
- * connections at once: its limit is at least that. The limit guessed at
- * a reset counts the transfers open at that one's launch, and 32
- * launched together open in any order, so the guess for a limit of 4
- * came out anywhere from 2 to 6. Raises the cap, and n, to served; not
- * after a 429/503 (its cap is the server's word), nor for -n. Returns
- * true when the cap rose (c->why says so).
+ * connections at once (time t): its limit is at least that. Raises the
+ * cap, and n, to served, and the next try one higher waits a gap from
+ * t; served as many as the cap bears it out (a reset then lowers it by
+ * one only); not within RC_SCHED_CALM s of a 429/503 (its cap is the server's
+ * word), nor for -n. Returns true when the cap rose (c->why says so).
  */
-bool rc_sched_conn_served(struct rc_sched_conn *c, unsigned served);
+bool rc_sched_conn_served(struct rc_sched_conn *c, unsigned served, double t);
 
 /*
  * Chunks. The length of a range request from the bandwidth-delay

@@ -150,8 +150,10 @@ def t_stripes_limit(env):
         expect(all(int(a) <= int(b) for a, b in re.findall(
             r"GET bytes=(\d+)-(\d+)", q.err)), spec + ": an empty range")
     # A limit guessed low at the reset (32 launched at once, reset in
-    # any order) rises to the 4 the server answers at once.
-    expect(valgrind or re.search(r"stats: .* connections=4 ", r.err),
+    # any order) rises to the 4 the server answers at once; a try of 5
+    # that the server took (one of the 4 had just closed) may be the
+    # count the run ends with. A loaded CI run guessed 2 and kept it.
+    expect(valgrind or re.search(r"stats: .* connections=[45] ", r.err),
            "\n".join(l for l in r.err.splitlines()
                      if "connections" in l)[-600:])
 
