@@ -136,6 +136,8 @@ struct xfer {
 	uint64_t got;	    /* bytes written in this attempt or part */
 	unsigned fails;	    /* failures in a row without progress */
 	unsigned others;    /* other transfers running at its launch */
+	bool at_find;	    /* running when a server's limit was found, no
+			     * reply yet: one counts toward the limit */
 	bool new_conn;	    /* this attempt opened its connection */
 	bool ramp;	    /* ... or its reply starts slow all the same */
 	bool room_wait;	    /* this attempt waited for buffer room */
@@ -217,7 +219,9 @@ struct rc_fetch {
 	unsigned char *nsegs; /* segments in use per slot, owned */
 	unsigned nx;
 	unsigned in_flight; /* transfers in the multi handle (xfer_state_set) */
-	unsigned most_in_flight;   /* ... the most at once */
+	unsigned most_in_flight; /* ... the most at once */
+	unsigned find_ok;	 /* transfers running when a server's limit was
+				  * found that it answered: it held them at once */
 	struct rc_sched_conn conn; /* how many transfers run (sched.c) */
 	struct rc_fetch_info info;
 	bool stripes;	    /* multi-range requests (STRIPE_MAX) */
@@ -874,10 +878,17 @@ static bool judge(struct xfer *x)
 	if (!x->probe && x->v.kind == RC_V_RANGE &&
 	    f->seen_total == RC_UNKNOWN && x->v.total != RC_UNKNOWN)
 		f->seen_total = x->v.total;
+	if (x->at_find) {
+		x->at_find = false;
+		f->find_ok += x->v.kind == RC_V_RANGE;
+	}
 	if (x->v.kind == RC_V_RANGE && f->mode == MODE_PARALLEL &&
-	    f->conn.limited &&
-	    rc_sched_conn_served(&f->conn, answered(f), now_s()))
-		rc_log("connections: %s", f->conn.why);
+	    f->conn.limited) {
+		unsigned now = answered(f);
+		if (rc_sched_conn_served(
+			&f->conn, now > f->find_ok ? now : f->find_ok, now_s()))
+			rc_log("connections: %s", f->conn.why);
+	}
 	if (x->v.kind == RC_V_RANGE || x->v.kind == RC_V_FULL) {
 		if (x->probe)
 			decide_after_probe(x);
@@ -1454,6 +1465,7 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	x->got = 0;
 	x->errbuf[0] = '\0';
 	x->others = running(f);
+	x->at_find = false;
 	x->started = now_s();
 	x->first_byte = 0;
 	x->att_at = x->started;
@@ -1970,6 +1982,7 @@ static void stripes_off(struct rc_fetch *f, const char *why)
 	if (!f->stripes)
 		return;
 	f->stripes = false;
+	rc_sched_conn_first_try(&f->conn, RC_SCHED_LIMIT_UP);
 	rc_log("stripes off (%s): one range per request from now on",
 	       rc_escape(why, esc, sizeof esc));
 }
@@ -1991,7 +2004,7 @@ static void more_ranges(struct rc_fetch *f, double wait)
 	 * chunk lies at the group's start: its reset held the output until
 	 * a busy transfer was free (20 MiB, limit 4: 1.46 s without tries,
 	 * 2.25 s with one after 0.25 s). Later and fewer tries there. */
-	f->conn.up_first = RC_SCHED_LIMIT_UP_FAR;
+	rc_sched_conn_first_try(&f->conn, RC_SCHED_LIMIT_UP_FAR);
 	rc_log("a far server (a %.0f ms handshake, %.0f ms to the first "
 	       "byte): up to %d ranges a request (stripes)",
 	       f->handshake * 1000, wait * 1000, STRIPE_MAX);
@@ -2843,18 +2856,35 @@ static void shorten_stripes(struct rc_fetch *f)
 static bool limit_hit(struct rc_fetch *f, struct xfer *x, CURLcode res,
 		      const char *why)
 {
-	bool refused = res == CURLE_COULDNT_CONNECT;
+	bool refused = res == CURLE_COULDNT_CONNECT, first = !f->conn.limited;
 
 	if (f->mode != MODE_PARALLEL || x->att_got > 0 || x->resp.status != 0 ||
 	    !(refused || res == CURLE_RECV_ERROR || res == CURLE_SEND_ERROR ||
 	      res == CURLE_GOT_NOTHING))
 		return false;
+	x->at_find = false;
 	if (!rc_sched_conn_shed(&f->conn, now_s(),
 				refused ? RC_SCHED_SHED_REFUSED
 					: RC_SCHED_SHED_RESET,
 				x->others, x->started, answered(f)))
 		return false;
 	rc_log("connections: %s", f->conn.why);
+	if (first && f->conn.limited) {
+		/* The guess counts the replies coming now; those running
+		 * that the server answers later count too (a burst of 32
+		 * guessed 1 for a limit of 4, and the count, at 1, showed
+		 * no more). */
+		f->find_ok = 0;
+		for (unsigned i = 0; i < f->nx; i++) {
+			struct xfer *o = &f->x[i];
+			if (o == x || !in_multi(o->state))
+				continue;
+			if (o->judged)
+				f->find_ok += o->v.kind == RC_V_RANGE;
+			else
+				o->at_find = true;
+		}
+	}
 	rc_log("at byte %" PRIu64 ": %s; again when a connection is free",
 	       x->cur, why);
 	shorten_stripes(f);

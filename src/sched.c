@@ -738,10 +738,24 @@ bool rc_sched_conn_limit_up(struct rc_sched_conn *c, double t)
 	return true;
 }
 
+void rc_sched_conn_first_try(struct rc_sched_conn *c, double gap)
+{
+	double was = c->up_first > 0 ? c->up_first : RC_SCHED_LIMIT_UP;
+
+	c->up_first = gap;
+	if (c->limited && c->up_gap == was) {
+		c->up_at += gap - was;
+		c->up_gap = gap;
+	}
+}
+
 bool rc_sched_conn_served(struct rc_sched_conn *c, unsigned served, double t)
 {
-	if (c->pinned || !c->limited || calming(c, t) || served < c->cap)
+	if (c->pinned || !c->limited || calming(c, t))
 		return false;
+	bool back = c->calm_at != 0 && back_to_limit(c);
+	if (served < c->cap)
+		return back;
 	if (served == c->cap) {
 		/* The limit (or a try one higher) borne out. */
 		if (!c->confirmed) {
@@ -749,7 +763,7 @@ bool rc_sched_conn_served(struct rc_sched_conn *c, unsigned served, double t)
 			c->limit_at = t;
 			c->up_at = t + c->up_gap;
 		}
-		return false;
+		return back;
 	}
 	snprintf(c->why, sizeof c->why,
 		 "the server answered %u connections at once: its limit is "

@@ -371,6 +371,11 @@ bool rc_sched_conn_shed(struct rc_sched_conn *c, double t,
  */
 bool rc_sched_conn_limit_up(struct rc_sched_conn *c, double t);
 
+/* The wait before the first try one higher: gap from now on, and now
+ * too if no try failed yet (stripes on: RC_SCHED_LIMIT_UP_FAR; off
+ * again: RC_SCHED_LIMIT_UP). */
+void rc_sched_conn_first_try(struct rc_sched_conn *c, double gap);
+
 /*
  * A server whose limit was found (c->limited) answered served
  * connections at once (time t): its limit is at least that. Raises the

@@ -865,7 +865,8 @@ static void units(void)
 	CHECK(rc_sched_conn_shed(&c, 2, RC_SCHED_SHED_BUSY, 0, 0, 0) &&
 	      c.n == 2);
 	CHECK(!rc_sched_conn_served(&c, 4, 5) && c.n == 2);
-	CHECK(rc_sched_conn_served(&c, 4, 2 + RC_SCHED_CALM) && c.n == 4);
+	CHECK(rc_sched_conn_served(&c, 4, 2 + RC_SCHED_CALM) && c.n == 4 &&
+	      strstr(c.why, "back to the server's limit of 4") != NULL);
 	rc_sched_conn_init(&c, 3, 32, true, 0);
 	c.limited = true;
 	c.cap = 3;
@@ -962,13 +963,20 @@ static void units(void)
 	    c.n == 4 && c.cap == 4 && c.settled &&
 	    strstr(c.why, "back to the server's limit of 4") != NULL);
 	CHECK(!rc_sched_conn_tick(&c, 20, 2u << 30, 4, 0.1) && c.n == 4);
-	/* Stripes set a later first try (fetch.c). */
+	/* Stripes set a later first try (fetch.c); stripes off again, the
+	 * near one, also for a limit found meanwhile. */
 	rc_sched_conn_init(&c, 32, 32, false, 0);
-	c.up_first = RC_SCHED_LIMIT_UP_FAR;
+	rc_sched_conn_first_try(&c, RC_SCHED_LIMIT_UP_FAR);
 	CHECK(rc_sched_conn_shed(&c, 1, RC_SCHED_SHED_RESET, 3, 0.9, 3) &&
 	      !rc_sched_conn_limit_up(&c, 1 + RC_SCHED_LIMIT_UP_FAR - 0.01) &&
 	      rc_sched_conn_limit_up(&c, 1 + RC_SCHED_LIMIT_UP_FAR) &&
 	      c.n == 4);
+	rc_sched_conn_init(&c, 32, 32, false, 0);
+	rc_sched_conn_first_try(&c, RC_SCHED_LIMIT_UP_FAR);
+	CHECK(rc_sched_conn_shed(&c, 1, RC_SCHED_SHED_RESET, 3, 0.9, 3));
+	rc_sched_conn_first_try(&c, RC_SCHED_LIMIT_UP);
+	CHECK(!rc_sched_conn_limit_up(&c, 1 + RC_SCHED_LIMIT_UP - 0.01) &&
+	      rc_sched_conn_limit_up(&c, 1 + RC_SCHED_LIMIT_UP) && c.n == 4);
 	/* A guess too high (the first reset launched with 21 open, its
 	 * connection last to reach the server): the next reset of one
 	 * launched after it sets the limit, without a longer wait; one
