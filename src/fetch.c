@@ -2857,6 +2857,7 @@ static bool limit_hit(struct rc_fetch *f, struct xfer *x, CURLcode res,
 		      const char *why)
 {
 	bool refused = res == CURLE_COULDNT_CONNECT, first = !f->conn.limited;
+	unsigned was = f->conn.max_cap;
 
 	if (f->mode != MODE_PARALLEL || x->att_got > 0 || x->resp.status != 0 ||
 	    !(refused || res == CURLE_RECV_ERROR || res == CURLE_SEND_ERROR ||
@@ -2869,6 +2870,11 @@ static bool limit_hit(struct rc_fetch *f, struct xfer *x, CURLcode res,
 				x->others, x->started, answered(f)))
 		return false;
 	rc_log("connections: %s", f->conn.why);
+	if (!first && f->conn.max_cap < was)
+		/* Lowered: what the server held at the first reset would
+		 * raise it again at the next reply, and a server now
+		 * allowing fewer would reset one connection a reply. */
+		f->find_ok = 0;
 	if (first && f->conn.limited) {
 		/* The guess counts the replies coming now; those running
 		 * that the server answers later count too (a burst of 32
