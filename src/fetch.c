@@ -2757,16 +2757,6 @@ static void learn_rate(struct rc_fetch *f, const struct xfer *x, double took)
 		       whole ? " (a reply)" : "", f->typical_rate);
 }
 
-/*
- * A stripe's transfer hit the server's limit before its reply: the
- * chunks after the one it writes go back to the group, to be cut again
- * for the count the limit left (regroup), rather than asked again 32
- * apart by the few transfers that may run (their later parts past the
- * window, the chunks the output needed next waiting for a free
- * transfer). The one it writes too when nothing of it came; else that
- * is asked again from its first missing byte, in its turn. Returns true
- * when the transfer holds nothing any more.
- */
 /* x's stripe's later chunks (none of them begun) go back to the
  * group; a reply that asked for them ends after the part it is on
  * (x->shortened). Returns how many went (0 when grp_back is full). */
@@ -2783,6 +2773,16 @@ static unsigned rest_back(struct rc_fetch *f, struct xfer *x)
 	return n;
 }
 
+/*
+ * A stripe's transfer hit the server's limit before its reply: the
+ * chunks after the one it writes go back to the group, to be cut again
+ * for the count the limit left (regroup), rather than asked again 32
+ * apart by the few transfers that may run (their later parts past the
+ * window, the chunks the output needed next waiting for a free
+ * transfer). The one it writes too when nothing of it came; else that
+ * is asked again from its first missing byte, in its turn. Returns true
+ * when the transfer holds nothing any more.
+ */
 static bool give_back(struct rc_fetch *f, struct xfer *x)
 {
 	/* Only into a group that was cut (stripes on now, or once: after
@@ -2880,16 +2880,11 @@ static bool limit_hit(struct rc_fetch *f, struct xfer *x, CURLcode res,
 		 * that the server answers later count too (a burst of 32
 		 * guessed 1 for a limit of 4, and the count, at 1, showed
 		 * no more). */
-		f->find_ok = 0;
-		for (unsigned i = 0; i < f->nx; i++) {
-			struct xfer *o = &f->x[i];
-			if (o == x || !in_multi(o->state))
-				continue;
-			if (o->judged)
-				f->find_ok += o->v.kind == RC_V_RANGE;
-			else
-				o->at_find = true;
-		}
+		f->find_ok = answered(f);
+		for (unsigned i = 0; i < f->nx; i++)
+			f->x[i].at_find = &f->x[i] != x &&
+					  in_multi(f->x[i].state) &&
+					  !f->x[i].judged;
 	}
 	rc_log("at byte %" PRIu64 ": %s; again when a connection is free",
 	       x->cur, why);

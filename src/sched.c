@@ -670,11 +670,11 @@ bool rc_sched_conn_shed(struct rc_sched_conn *c, double t,
 		c->up_gap = c->up_first > 0 ? c->up_first : RC_SCHED_LIMIT_UP;
 		c->found_at = t;
 		snprintf(c->why, sizeof c->why,
-			 "a connection %s while %u delivered: the server's "
+			 "a connection %s%s while %u delivered: the server's "
 			 "limit, %u connection%s",
-			 what == RC_SCHED_SHED_REFUSED
-			     ? "was refused"
-			     : "was reset before its reply",
+			 how,
+			 what == RC_SCHED_SHED_REFUSED ? ""
+						       : " before its reply",
 			 seen, seen, seen == 1 ? "" : "s");
 	} else {
 		/* A limit that held (a try one higher came after it, or the
