@@ -134,8 +134,8 @@ Revalidation as RFC 9110 13.1.3 allows (review5, cases_review5.py):
   lmback@N    from request N on, a Last-Modified a day older and other
               bytes of the same size (a file rolled back, its mtime kept)
 The connection count (engine, cases_engine.py):
-  limit4      at most 4 connections of the token open at once: a request
-              on a 5th connection gets no reply, its connection is reset
+  limitN      at most N (1-9) connections of the token open at once: a
+              request on one more gets no reply, its connection is reset
   rate2m      every body at 2 MiB/s (a per-request cap, as a CDN's)
 Stripes (multi-range requests, Range: bytes=a-b,c-d,...):
   far         every reply (the probe too) waits 60 ms before its status
@@ -197,6 +197,7 @@ import email.utils
 import gzip
 import json
 import os
+import re
 import secrets
 import socket
 import struct
@@ -209,7 +210,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 DATA = sys.argv[1] if len(sys.argv) > 1 else "."
 COUNTS = {}
 TIMES = {}  # token -> [{"n", "at", "busy"}] (/times/<token>)
-OPEN = {}   # token -> its connections open now (limit4)
+OPEN = {}   # token -> its connections open now (limitN)
 LOCK = threading.Lock()
 MTIME = "Sun, 09 Sep 2001 01:46:40 GMT"
 MB = 1024 * 1024
@@ -251,14 +252,15 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    # -- the connection count (limit4, rate2m; cases_engine.py) --
+    # -- the connection count (limitN, rate2m; cases_engine.py) --
     def over_limit(self, token, modes):
-        """limit4: counts this connection for the token on its first
-        request; true when 4 others are open (it is then reset)."""
-        if "limit4" not in modes or getattr(self, "counted", None):
+        """limitN: counts this connection for the token on its first
+        request; true when N others are open (it is then reset)."""
+        n = [int(m[5:]) for m in modes if re.fullmatch(r"limit[1-9]", m)]
+        if not n or getattr(self, "counted", None):
             return False
         with LOCK:
-            if OPEN.get(token, 0) >= 4:
+            if OPEN.get(token, 0) >= n[0]:
                 return True
             OPEN[token] = OPEN.get(token, 0) + 1
         self.counted = token
