@@ -240,6 +240,7 @@ struct rc_fetch {
 	bool stripes;	    /* multi-range requests (STRIPE_MAX) */
 	unsigned join;	    /* chunks of a stripe cut for one connection
 			     * (JOIN_MAX at most) */
+	bool far;	    /* stripes went on (more_ranges) */
 	bool stripes_may;   /* ... where the server may answer them */
 	double handshake;   /* s of the probe's TCP handshakes, the most */
 	uint64_t *grp_seq;  /* the stripes' group: its chunks (seq, rising), */
@@ -516,6 +517,7 @@ static uint64_t span_room(struct xfer *x)
 static void decide_after_probe(struct xfer *x);
 static void stripes_off(struct rc_fetch *f, const char *why);
 static unsigned rest_back_from(struct rc_fetch *f, struct xfer *x, unsigned i);
+static unsigned rest_back(struct rc_fetch *f, struct xfer *x);
 static void more_ranges(struct rc_fetch *f, double wait);
 
 /* The most transfers the count may reach: -n, or the controller's cap. */
@@ -877,6 +879,10 @@ static bool judge(struct xfer *x)
 			       : x->v.why	       ? x->v.why
 						       : "another reply");
 		x->unstriped = true;
+		/* Its later chunks go to be asked as one range (its reply
+		 * carries none of them): a chunk a request, a lie to every
+		 * request took 190 requests for 20 MiB. */
+		rest_back(f, x);
 		if (x->resp.status == 416)
 			/* For a range inside the file: asked alone, its
 			 * answer tells whether the file got shorter. */
@@ -1492,17 +1498,24 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 			 x->end - 1);
 	/* A stripe's later chunks in the same request (the split point of
 	 * a chunk split since is where this one ends). Adjacent ones (a
-	 * stripe cut for one connection) as one range: a server may merge
+	 * stripe cut for one connection, join_more's) as one range, with
+	 * stripes on or off: a server may merge
 	 * adjacent ranges into one part (Apache does), which would turn
 	 * stripes off. Where the current chunk is not adjacent to them (a
 	 * split), it goes alone, and they together next. */
-	bool several = f->stripes && x->nrest > 0 && !x->spanning &&
-		       !x->suffix && !x->sizing && x->end != RC_UNKNOWN;
+	bool several = x->nrest > 0 && !x->spanning && !x->suffix &&
+		       !x->sizing && x->end != RC_UNKNOWN;
 	bool adjacent = false;
 	for (unsigned i = 0; several && i < x->nrest; i++)
 		adjacent |= x->rest[i].off == (i ? x->rest[i - 1].end : x->end);
 	x->joined = several && x->rest[0].off == x->end;
-	x->asked_parts = several && !adjacent;
+	/* A stripe cut for one connection, its chunks not adjacent (a
+	 * group cut again with gaps), asks STRIPE_MAX of them at most: the
+	 * others go back, or it asks its chunk alone. */
+	if (several && f->stripes && !adjacent && x->nrest > STRIPE_MAX - 1)
+		rest_back_from(f, x, STRIPE_MAX - 1);
+	x->asked_parts =
+	    several && f->stripes && !adjacent && x->nrest <= STRIPE_MAX - 1;
 	if (x->joined) {
 		x->jend = x->end;
 		for (unsigned i = 0; i < x->nrest && x->rest[i].off == x->jend;
@@ -2097,20 +2110,25 @@ static void stripes_off(struct rc_fetch *f, const char *why)
 	f->stripes_may = false;
 	if (!f->stripes)
 		return;
-	/* A stripe cut for one connection goes one chunk a request now,
-	 * so its chunks go to whichever transfer is free: with f->join of
-	 * them to one transfer, a limit of 4 and a lie took 8.3-9.1 s for
-	 * 20 MiB at 60 ms, not 5. Those its reply already asked stay. */
+	/* What is not handed out yet is cut again for one connection
+	 * (take_stripe): STRIPE_MAX adjacent chunks a stripe, one range a
+	 * request, to whichever transfer is free. A stripe's chunks that
+	 * no reply asks go back to be cut so too: a count apart, each was
+	 * a request of its own (a limit of 4 and a lie took about 5 s for
+	 * 20 MiB at 60 ms). f->join of them, held by one transfer, took
+	 * 8.3-9.1 s. A group cut for one connection has f->join chunks a
+	 * stripe, STRIPE_MAX from now on (f->join is a multiple of it). */
 	if (f->grp_k == 1)
-		f->grp_next *= f->join;
+		f->grp_next = f->grp_next * (f->join / STRIPE_MAX);
 	for (unsigned i = 0; i < f->nx; i++) {
 		struct xfer *x = &f->x[i];
 		unsigned keep = 0;
-		if (x->stride != 1)
-			continue;
 		if (x->joined && in_multi(x->state))
 			while (keep < x->nrest && x->rest[keep].end <= x->jend)
 				keep++;
+		else if (x->asked_parts && in_multi(x->state) &&
+			 (!x->judged || x->v.parts))
+			keep = x->nrest;
 		rest_back_from(f, x, keep);
 	}
 	f->stripes = false;
@@ -2131,6 +2149,7 @@ static void more_ranges(struct rc_fetch *f, double wait)
 	    f->handshake < RC_SCHED_FAR_WAIT / 2)
 		return;
 	f->stripes = true;
+	f->far = true;
 	f->ring->near = true;
 	/* A try of a server's limit one higher takes a stripe, whose first
 	 * chunk lies at the group's start: its reset held the output until
@@ -2211,12 +2230,14 @@ static uint64_t plan_chunk(struct rc_fetch *f, bool ahead)
  * A group is cut into blocks of k x parts of its chunks, and stripe i is
  * column i % k of block i / k: entries c, c + k, ... of it. With k of 2
  * or more, parts is STRIPE_MAX, and a stripe's chunks are never
- * adjacent; with 1 it is f->join, and launch asks them as one range. A
- * fresh group is one block.
+ * adjacent. With 1 they are, and launch asks them as one range: f->join
+ * of them while stripes are on (one connection), STRIPE_MAX once they
+ * are off (any count: chunks a count apart gained nothing then, each
+ * asked alone). A fresh group is one block.
  */
 static unsigned grp_parts(const struct rc_fetch *f)
 {
-	return f->grp_k > 1 ? STRIPE_MAX : f->stripes ? f->join : 1;
+	return f->grp_k == 1 && f->stripes ? f->join : STRIPE_MAX;
 }
 
 static unsigned grp_stripes(const struct rc_fetch *f)
@@ -2291,8 +2312,8 @@ static void regroup(struct rc_fetch *f, unsigned k)
  * whole group, unless the file ends first. */
 static bool plan_group(struct rc_fetch *f)
 {
-	unsigned k = f->conn.n > 1 ? f->conn.n : 1;
-	unsigned want = k > 1 ? k * STRIPE_MAX : f->join, n = 0;
+	unsigned k = f->stripes && f->conn.n > 1 ? f->conn.n : 1;
+	unsigned want = k == 1 && f->stripes ? f->join : k * STRIPE_MAX, n = 0;
 	uint64_t first = atomic_load(&f->ring->claimed);
 	uint64_t head = atomic_load(&f->ring->head);
 
@@ -2327,7 +2348,7 @@ static bool work_left(const struct rc_fetch *f)
  * planning a group first when every stripe is handed out. */
 static bool take_stripe(struct rc_fetch *f, struct xfer *x)
 {
-	unsigned k = f->conn.n > 1 ? f->conn.n : 1;
+	unsigned k = f->stripes && f->conn.n > 1 ? f->conn.n : 1;
 
 	if (f->grp_nback > 0 || (f->grp_next < grp_stripes(f) && k < f->grp_k))
 		regroup(f, k);
@@ -2361,6 +2382,27 @@ static bool take_stripe(struct rc_fetch *f, struct xfer *x)
 	x->fails = 0;
 	x->hopeless = false;
 	return true;
+}
+
+/* Where stripes are off, x's chunk takes the chunks planned after it,
+ * as many as the ring lets it claim now, to go as one range (launch):
+ * with one connection up to f->join of them; on a far server, whose
+ * lie turned stripes off, STRIPE_MAX, as a stripe would ask (a limit of
+ * 4 and such a lie: 20 MiB at 60 ms in 4.8-5.4 s, a chunk a request). */
+static void join_more(struct rc_fetch *f, struct xfer *x)
+{
+	unsigned most = f->conn.n == 1 ? f->join : f->far ? STRIPE_MAX : 1;
+
+	x->nrest = 0;
+	x->stride = 1;
+	while (x->nrest + 1 < most && !f->plan_done) {
+		uint64_t seq = plan_chunk(f, false);
+		if (seq == UINT64_MAX)
+			break;
+		struct rc_slot *s = rc_ring_slot(f->ring, seq);
+		x->rest[x->nrest++] =
+		    (struct part){seq, s->off, s->off + atomic_load(&s->len)};
+	}
 }
 
 /* The launch pace (pace) lets the next one go now. */
@@ -2494,6 +2536,7 @@ static void schedule(struct rc_fetch *f)
 		x->end = x->cur + atomic_load(&rc_ring_slot(f->ring, seq)->len);
 		x->fails = 0;
 		x->hopeless = false;
+		join_more(f, x);
 		launch(f, x);
 		act++;
 		run++;
@@ -3049,7 +3092,7 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	xfer_state_set(x, RC_XS_DONE);
 	rc_log("xfer %u: ended at byte %" PRIu64 ", %" PRIu64
 	       " bytes in %.3f s",
-	       (unsigned)(x - f->x), x->cur, x->att_got, now_s() - x->started);
+	       (unsigned)(x - f->x), x->cur, x->att_got, now_s() - x->att_at);
 	if (f->failed)
 		return;
 	if (x->hdr_bytes > RC_MAX_HEADER_BYTES) {
@@ -3399,6 +3442,30 @@ static void restart_hopeless(struct rc_fetch *f, double t)
 }
 
 /*
+ * A joined reply (x->joined) whose chunk is slow: its later chunks go
+ * back to the group, and the reply ends with that chunk. Judged chunk
+ * by chunk (next_in_reply), a straggler held all of them: at 256 KiB/s,
+ * 8 MiB for 32 s where it held 128 KiB before, and with a split of each
+ * chunk, the reply went on through every chunk's front half (66 s for
+ * 16 MiB). Asked again, they may come fast; a split or a restart
+ * (restart_hopeless) takes care of the chunk itself.
+ */
+static void unjoin_slow(struct rc_fetch *f, double t)
+{
+	for (unsigned i = 0; i < f->nx; i++) {
+		struct xfer *x = &f->x[i];
+		if (x->state != RC_XS_RUNNING || !x->joined || x->nrest == 0 ||
+		    x->first_byte == 0 || !is_slow(f, x, t))
+			continue;
+		unsigned n = rest_back(f, x);
+		if (n > 0)
+			rc_log("xfer %u: a slow reply (%.0f bytes/s): its %u "
+			       "later chunks go back, to be asked again",
+			       i, (double)x->got / (t - x->first_byte), n);
+	}
+}
+
+/*
  * --speed-limit B --speed-time S: the run fails when, for S seconds in
  * which it waited on the network, it received under B bytes/s in all.
  * The window restarts whenever no transfer is running (retry waits, a
@@ -3651,6 +3718,7 @@ static void *run(void *arg)
 		note_windows(f, t);
 		drop_stalled(f, t);
 		restart_hopeless(f, t);
+		unjoin_slow(f, t);
 		unstick_head(f, t);
 		check_speed(f, t);
 		if (f->mode == MODE_PARALLEL && !f->plan_done &&

@@ -134,6 +134,13 @@ def t_stripes_join(env):
            "longest range %s, chunks of %d" % (max(spans or [0]), chunk))
     gets = len(re.findall(r"\] GET ", r.err))
     expect(valgrind or gets <= 60, "%d requests" % gets)
+    expect(valgrind or "a slow reply" not in r.err,
+           "a healthy reply taken for a slow one: " + r.err[-300:])
+    # A slow reply gives its later chunks back, to be asked again: it
+    # held all of them, 8 MiB at 256 KiB/s for 32 s.
+    q = frun(env, ["-v"], "st-join-slow", "limit1,slow@34x2", "f20971520")
+    expect_run(q, 0, data)
+    expect(valgrind or "a slow reply" in q.err, q.err[-400:])
     # A joined reply that breaks, lies or runs short: every byte checked
     # as a single range's, and what it did not bring asked again. The
     # storm of resets at the start takes requests 1-32 or so; 33 on
@@ -192,6 +199,10 @@ def t_stripes_limit(env):
         expect_run(q, 0, data)
         expect(all(int(a) <= int(b) for a, b in re.findall(
             r"GET bytes=(\d+)-(\d+)", q.err)), spec + ": an empty range")
+        # Once stripes are off, adjacent chunks go as one range: a
+        # chunk a request took about 195 requests and 5 s.
+        gets = len(re.findall(r"\] GET ", q.err))
+        expect(valgrind or gets <= 100, "%s: %d requests" % (spec, gets))
     # A limit guessed low at the reset (32 launched at once, reset in
     # any order) rises to the 4 the server answers at once; a try of 5
     # that the server took (one of the 4 had just closed) may be the
