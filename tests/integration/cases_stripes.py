@@ -162,6 +162,21 @@ def t_stripes_join(env):
     expect(valgrind or gets <= 90, "%d requests" % gets)
 
 
+@case("stripes: nginx's limit_conn (503 past one request at a time) "
+      "loses nothing")
+def t_stripes_limit_conn(env):
+    # A real server's limit: nginx with limit_conn 1 answers 503, no
+    # Retry-After, to a request while another is being processed. The
+    # count sheds by halves, waiting out each storm, down to one, where
+    # adjacent chunks go as one range. Every byte checked; the time
+    # varies with how many storms come (0.7-13 s, curl 1.0 s).
+    data = env.files["f20971520"]
+    ns, base = far_url(env, env.port)
+    r = run(env, ["-v", "--stats", base + "one/f20971520"], netns=ns,
+            timeout=120)
+    expect_run(r, 0, data, err=STRIPED)
+
+
 @case("stripes: a far server's connection limit cuts the stripes again "
       "for the count it leaves")
 def t_stripes_limit(env):

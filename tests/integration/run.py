@@ -134,9 +134,11 @@ http {{
   scgi_temp_path {w}/tmp-scgi;
   default_type application/octet-stream;
   keepalive_requests 100000;
+  limit_conn_zone $binary_remote_addr zone=perip:1m;
   server {{
     listen 127.0.0.1:{self.port};
     root {d};
+    location /one/ {{ alias {d}/; limit_conn perip 1; }}
     location /norange/ {{ alias {d}/; max_ranges 0; }}
     location /noetag/ {{ alias {d}/; etag off; }}
     location /slow/ {{ alias {d}/; limit_rate 1m; sendfile_max_chunk 64k; }}
