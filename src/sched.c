@@ -633,8 +633,9 @@ bool rc_sched_conn_shed(struct rc_sched_conn *c, double t,
 			 from, c->n);
 		return true;
 	}
-	const char *how =
-	    what == RC_SCHED_SHED_REFUSED ? "was refused" : "was reset";
+	const char *how = what == RC_SCHED_SHED_REFUSED ? "was refused"
+			  : what == RC_SCHED_SHED_503	? "was answered 503"
+							: "was reset";
 	/* max_cap: the limit, or the cap a 429/503 did not lower. (Not
 	 * limited: a transfer over it is one beyond the count; under it,
 	 * one launched before a 429/503 halved the count, whose reset is
@@ -669,12 +670,12 @@ bool rc_sched_conn_shed(struct rc_sched_conn *c, double t,
 	if (!c->limited) {
 		c->up_gap = c->up_first > 0 ? c->up_first : RC_SCHED_LIMIT_UP;
 		c->found_at = t;
+		c->by_503 = what == RC_SCHED_SHED_503;
 		snprintf(c->why, sizeof c->why,
 			 "a connection %s%s while %u delivered: the server's "
 			 "limit, %u connection%s",
 			 how,
-			 what == RC_SCHED_SHED_REFUSED ? ""
-						       : " before its reply",
+			 what == RC_SCHED_SHED_RESET ? " before its reply" : "",
 			 seen, seen, seen == 1 ? "" : "s");
 	} else {
 		/* A limit that held (a try one higher came after it, or the
@@ -754,7 +755,10 @@ bool rc_sched_conn_served(struct rc_sched_conn *c, unsigned served, double t)
 	if (c->pinned || !c->limited || calming(c, t))
 		return false;
 	bool back = c->calm_at != 0 && back_to_limit(c);
-	if (served < c->cap)
+	/* A limit on requests at once (nginx's limit_conn, by 503s) lets
+	 * more replies come at once than it processes: a reply's bytes are
+	 * in flight after the server is done with it. */
+	if (served < c->cap || c->by_503)
 		return back;
 	if (served == c->cap) {
 		/* The limit (or a try one higher) borne out. */

@@ -230,6 +230,8 @@ struct rc_sched_conn {
 	double up_first;  /* the first gap (RC_SCHED_LIMIT_UP unless set) */
 	double tried_at;  /* when it was last tried one higher, 0 never */
 	bool confirmed;	  /* the server answered that many at once */
+	bool by_503;	  /* the limit was found by a 503: replies that
+			   * come at once say nothing of it (served) */
 	unsigned top;	  /* the most the buffer feeds (feed, widen) */
 	bool down;	  /* n is a halving being measured */
 	bool probed_down; /* halving was tried (once per run) */
@@ -263,6 +265,9 @@ enum rc_sched_shed {
 	RC_SCHED_SHED_BUSY,    /* 429 or 503 */
 	RC_SCHED_SHED_REFUSED, /* connect refused */
 	RC_SCHED_SHED_RESET,   /* reset before the first byte */
+	RC_SCHED_SHED_503,     /* 503 without Retry-After while the server
+				* answers others: its limit on requests at
+				* once (nginx's limit_conn) */
 };
 
 /*

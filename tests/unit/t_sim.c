@@ -871,6 +871,21 @@ static void units(void)
 	c.limited = true;
 	c.cap = 3;
 	CHECK(!rc_sched_conn_served(&c, 5, 5) && c.n == 3);
+	/* A 503 without Retry-After while others are answered (nginx's
+	 * limit_conn) is found as a limit: to the replies coming, then
+	 * lower; more replies at once do not raise it (a reply is in
+	 * flight after the server is done with it), a try does. */
+	rc_sched_conn_init(&c, 32, 32, false, 0);
+	CHECK(rc_sched_conn_shed(&c, 1, RC_SCHED_SHED_503, 31, 0.5, 19) &&
+	      c.n == 19 && c.limited && c.by_503 &&
+	      strstr(c.why, "answered 503 while 19 delivered") != NULL);
+	CHECK(!rc_sched_conn_served(&c, 25, 1.1) && c.cap == 19);
+	CHECK(rc_sched_conn_shed(&c, 1.2, RC_SCHED_SHED_503, 12, 1.15, 5) &&
+	      c.n == 5 && strstr(c.why, "limit is 5, not 19") != NULL);
+	CHECK(rc_sched_conn_limit_up(&c, 1.2 + RC_SCHED_LIMIT_UP) && c.n == 6);
+	rc_sched_conn_init(&c, 32, 32, false, 0);
+	CHECK(rc_sched_conn_shed(&c, 1, RC_SCHED_SHED_RESET, 31, 0.5, 4) &&
+	      !c.by_503);
 	/* A limit guessed low, and no transfer ever shows more answered
 	 * (only the guess runs): it is tried one higher after
 	 * RC_SCHED_LIMIT_UP quiet seconds, again while that holds. A reset
