@@ -956,7 +956,7 @@ static void first_bytes(struct xfer *x)
 		 * first part, judged as a new connection's, is not split
 		 * at 100 ms while it ramps (3 splits a 256 MiB run, one at
 		 * each group's start, every one a cold connection). */
-		x->ramp = x->new_conn || f->stripes;
+		x->ramp = x->new_conn || f->stripes || x->joined;
 		rc_log("xfer %u: first byte at %" PRIu64 " after %.3f s (%s "
 		       "connection)",
 		       (unsigned)(x - f->x), x->cur, x->last_byte - x->started,
@@ -2392,6 +2392,12 @@ static bool take_stripe(struct rc_fetch *f, struct xfer *x)
 static void join_more(struct rc_fetch *f, struct xfer *x)
 {
 	unsigned most = f->conn.n == 1 ? f->join : f->far ? STRIPE_MAX : 1;
+	/* Not more than its share of the buffer: with 1 MiB chunks, 8 of
+	 * them took the whole window to one connection. */
+	uint64_t share =
+	    f->ring->budget / ((uint64_t)f->ring->slot_size * f->conn.n);
+	if (f->conn.n > 1 && most > share)
+		most = share > 0 ? (unsigned)share : 1;
 
 	x->nrest = 0;
 	x->stride = 1;
@@ -3486,10 +3492,18 @@ static void restart_hopeless(struct rc_fetch *f, double t)
  */
 static void unjoin_slow(struct rc_fetch *f, double t)
 {
+	/* Its chunk's rate over four round trips at least, past slow start,
+	 * as unstick_head judges: judged 50 ms into a reply on a reused
+	 * connection that had idled a round trip, healthy replies were cut
+	 * (up to 12 a run once a lie turned stripes off). */
+	double wait =
+	    4 * f->handshake > HEAD_WAIT_MIN ? 4 * f->handshake : HEAD_WAIT_MIN;
+
 	for (unsigned i = 0; i < f->nx; i++) {
 		struct xfer *x = &f->x[i];
 		if (x->state != RC_XS_RUNNING || !x->joined || x->nrest == 0 ||
-		    x->first_byte == 0 || !is_slow(f, x, t))
+		    x->first_byte == 0 || x->ramp || t - x->first_byte < wait ||
+		    !is_slow(f, x, t))
 			continue;
 		unsigned n = rest_back(f, x);
 		if (n > 0)

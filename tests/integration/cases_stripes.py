@@ -141,6 +141,13 @@ def t_stripes_join(env):
     q = frun(env, ["-v"], "st-join-slow", "limit1,slow@34x2", "f20971520")
     expect_run(q, 0, data)
     expect(valgrind or "a slow reply" in q.err, q.err[-400:])
+    # Not a healthy one: once a lie turns stripes off, 8 adjacent
+    # chunks go a request, and such a reply was judged 50 ms in, on a
+    # connection that had idled a round trip (0-9 cut a run).
+    q = frun(env, ["-v"], "st-join-healthy", "mmerge@1x1000", "f20971520")
+    expect_run(q, 0, data)
+    expect(valgrind or "a slow reply" not in q.err, "\n".join(
+        l for l in q.err.splitlines() if "a slow reply" in l)[-400:])
     # A joined reply that breaks, lies or runs short: every byte checked
     # as a single range's, and what it did not bring asked again. The
     # storm of resets at the start takes requests 1-32 or so; 33 on
