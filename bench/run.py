@@ -35,6 +35,8 @@ namespaces joined by bench/netlink/netlink, a userspace TUN link emulator
   latloss    100 ms RTT, 0.1% loss, 1 Gbit/s bottleneck, no cap, 256 MiB
              (three times BENCH_REPEAT rounds: loss makes runs vary)
   lattls     100 ms RTT, capped, HTTPS, 256 MiB
+  latlimit   100 ms RTT, no cap, nginx limit_conn 1 (a 503 to a request
+             while another is being processed), 256 MiB
   loopcap    loopback, capped, 256 MiB (no emulator)
   loopfree   loopback, no limit, 1 GiB (no emulator)
   sizes      100 ms RTT, capped, 1 MiB, 16 MiB, 256 MiB (4 GiB with
@@ -82,8 +84,8 @@ REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
 if "--only" in sys.argv[1:-1]:
     ONLY |= set(sys.argv[sys.argv.index("--only") + 1].split(","))
-LATENCY = ("lat100", "lat200", "latcubic", "latloss", "lattls", "loopcap",
-           "loopfree", "sizes", "timelines", "proto", "stripes")
+LATENCY = ("lat100", "lat200", "latcubic", "latloss", "lattls", "latlimit",
+           "loopcap", "loopfree", "sizes", "timelines", "proto", "stripes")
 if "latency" in ONLY:
     ONLY |= set(LATENCY)
 RATE = 20 * MB          # limit_rate 20m, per connection
@@ -167,9 +169,11 @@ http {{
   # One response in eight (by the request id's last hex digit, 0 or 1)
   # is served at a tenth of the rate: a straggler.
   map $request_id $strag_rate {{ "~[01]$" 2m; default 20m; }}
+  limit_conn_zone $binary_remote_addr zone=perip:1m;
   server {{
     listen {listen};
     root {d};
+    location /one/ {{ alias {d}/; limit_conn perip 1; }}
     location /cap/ {{ alias {d}/; limit_rate 20m; sendfile_max_chunk 64k; }}
     location = /bench/obj {{ alias {d}/m256; limit_rate 20m;
                              sendfile_max_chunk 64k; }}
@@ -1118,6 +1122,13 @@ def scenario_latency(port, sums):
                          "https://%s:8443/cap/m256" % LSRV_IP, 256 * MB,
                          sums["m256"], LNS_CLI, curl_once=True,
                          note="TLS 1.3, ECDSA P-256, nginx.")
+    if "latlimit" in ONLY or not ONLY:
+        with Link(50):
+            lat_scenario("latlimit", "100 ms RTT, nginx limit_conn 1, no "
+                         "per-request cap, 256 MiB",
+                         "http://%s:8080/one/m256" % LSRV_IP, 256 * MB,
+                         sums["m256"], LNS_CLI, note="nginx answers 503 "
+                         "to a request while another is being processed.")
     if "loopcap" in ONLY or not ONLY:
         lat_scenario("loopcap", "loopback, 20 MiB/s per request, 256 MiB",
                      "http://127.0.0.1:%d/cap/m256" % port, 256 * MB,
