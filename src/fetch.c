@@ -118,9 +118,11 @@ struct xfer {
 	bool suffix;  /* asked "bytes=-N" */
 	uint64_t seq; /* chunk being written, UINT64_MAX none */
 	struct part rest[JOIN_MAX - 1]; /* a stripe's later chunks, in
-					 * order: asked in the same request
-					 * while f->stripes (launch), else
-					 * one after another (done) */
+					 * order, asked in the same request
+					 * (launch): adjacent ones as one
+					 * range, others as several while
+					 * f->stripes, else one after
+					 * another (done) */
 	unsigned nrest;
 	unsigned stride;       /* the count its stripe was cut for */
 	bool shortened;	       /* its later parts were given back: the
