@@ -1395,7 +1395,7 @@ static size_t write_cb(char *p, size_t sz, size_t nm, void *ud)
 		x->past_crange = true;
 		return 0;
 	}
-	if (x->joined && x->v.kind == RC_V_RANGE)
+	if (fed_reply(x)) /* a joined one: a multipart one went above */
 		return write_fed(x, p, n);
 	x->last_byte = now_s();
 	uint64_t skip = x->skip < n ? x->skip : n;
@@ -1501,10 +1501,10 @@ static void launch(struct rc_fetch *f, struct xfer *x)
 	/* A stripe's later chunks in the same request (the split point of
 	 * a chunk split since is where this one ends). Adjacent ones (a
 	 * stripe cut for one connection, join_more's) as one range, with
-	 * stripes on or off: a server may merge
-	 * adjacent ranges into one part (Apache does), which would turn
-	 * stripes off. Where the current chunk is not adjacent to them (a
-	 * split), it goes alone, and they together next. */
+	 * stripes on or off, never as several: a server may merge adjacent
+	 * ranges into one part (Apache does), which would turn stripes
+	 * off. Where the current chunk is not adjacent to them (a split),
+	 * it goes alone, and they together next. */
 	bool several = x->nrest > 0 && !x->spanning && !x->suffix &&
 		       !x->sizing && x->end != RC_UNKNOWN;
 	bool adjacent = false;
@@ -3404,6 +3404,15 @@ static void drop_stalled(struct rc_fetch *f, double t)
  * it, never showed it slow.
  */
 #define HEAD_WAIT_MIN 0.2
+
+/* Four round trips (the handshake's), HEAD_WAIT_MIN at least: how long
+ * a reply is watched before it is judged stuck or slow. */
+static double head_wait(const struct rc_fetch *f)
+{
+	return 4 * f->handshake > HEAD_WAIT_MIN ? 4 * f->handshake
+						: HEAD_WAIT_MIN;
+}
+
 static void unstick_head(struct rc_fetch *f, double t)
 {
 	uint64_t head = atomic_load(&f->ring->head);
@@ -3415,8 +3424,7 @@ static void unstick_head(struct rc_fetch *f, double t)
 		f->head_at = t;
 		return;
 	}
-	double wait =
-	    4 * f->handshake > HEAD_WAIT_MIN ? 4 * f->handshake : HEAD_WAIT_MIN;
+	double wait = head_wait(f);
 	if (!f->stripes || f->mode != MODE_PARALLEL || t <= f->began ||
 	    t - f->head_at < wait)
 		return;
@@ -3498,8 +3506,7 @@ static void unjoin_slow(struct rc_fetch *f, double t)
 	 * as unstick_head judges: judged 50 ms into a reply on a reused
 	 * connection that had idled a round trip, healthy replies were cut
 	 * (up to 12 a run once a lie turned stripes off). */
-	double wait =
-	    4 * f->handshake > HEAD_WAIT_MIN ? 4 * f->handshake : HEAD_WAIT_MIN;
+	double wait = head_wait(f);
 
 	for (unsigned i = 0; i < f->nx; i++) {
 		struct xfer *x = &f->x[i];
