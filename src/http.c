@@ -179,6 +179,7 @@ void rc_resp_reset(struct rc_resp *r)
 	r->retry_after = -1;
 	r->lm_time = -1;
 	r->date = -1;
+	r->retry_at = -1;
 }
 
 /* Copies the value of a header line, trimmed, into buf; false if too long. */
@@ -331,6 +332,10 @@ void rc_resp_header(struct rc_resp *r, const char *line, size_t n, time_t now)
 	} else if (is_header(line, n, "Date", &nl)) {
 		if (value_of(line, n, nl, val, sizeof val))
 			r->date = curl_getdate(val, NULL);
+		if (r->retry_at != -1 && r->date != -1)
+			r->retry_after = r->retry_at > r->date
+					     ? (long)(r->retry_at - r->date)
+					     : 0;
 	} else if (is_header(line, n, "Content-Encoding", &nl)) {
 		if (!value_of(line, n, nl, val, sizeof val) ||
 		    !rc_http_coding(val, r->coding, sizeof r->coding))
@@ -356,9 +361,15 @@ void rc_resp_header(struct rc_resp *r, const char *line, size_t n, time_t now)
 		}
 	} else if (is_header(line, n, "Retry-After", &nl)) {
 		long s;
-		if (value_of(line, n, nl, val, sizeof val) &&
-		    rc_http_retry_after(val, now, &s))
-			r->retry_after = s;
+		if (value_of(line, n, nl, val, sizeof val)) {
+			const char *v = skip_ws(val);
+			bool date = !isdigit((unsigned char)*v);
+			time_t from = date && r->date != -1 ? r->date : now;
+			if (rc_http_retry_after(v, from, &s)) {
+				r->retry_after = s;
+				r->retry_at = date ? curl_getdate(v, NULL) : -1;
+			}
+		}
 	} else if (is_header(line, n, "Location", &nl)) {
 		if (!value_of(line, n, nl, r->location, sizeof r->location)) {
 			r->location[0] = '\0';

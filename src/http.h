@@ -39,10 +39,11 @@ struct rc_resp {
 	bool etag_weak;
 	bool bad_etag; /* present but not an entity-tag */
 	char last_modified[RC_DATE_MAX];
-	bool has_lm;	/* a Last-Modified line came, parseable or not */
-	time_t lm_time; /* Last-Modified parsed, -1 when absent */
-	time_t date;	/* Date parsed, -1 when absent or unparsable */
-	bool encoded;	/* Content-Encoding other than identity */
+	bool has_lm;	 /* a Last-Modified line came, parseable or not */
+	time_t lm_time;	 /* Last-Modified parsed, -1 when absent */
+	time_t date;	 /* Date parsed, -1 when absent or unparsable */
+	time_t retry_at; /* a Retry-After HTTP-date, -1 when none */
+	bool encoded;	 /* Content-Encoding other than identity */
 	char coding[RC_CODING_MAX]; /* that Content-Encoding, normalised
 				     * (rc_http_coding), "" for none */
 	bool long_coding;  /* ... too long to keep: no two compare equal */
@@ -63,7 +64,8 @@ struct rc_resp {
 bool rc_http_content_range(const char *v, struct rc_crange *out);
 
 /* Parses Retry-After: delta-seconds or an HTTP-date relative to now.
- * Returns false when unparsable; a date in the past gives 0. */
+ * Returns false when unparsable; a date in the past gives 0. (A reply's
+ * own Date is the better now: rc_resp_header takes it when it came.) */
 bool rc_http_retry_after(const char *v, time_t now, long *secs);
 
 /* Checks an entity-tag (RFC 9110 8.8.3): "x" or W/"x". Sets *weak. */
@@ -100,7 +102,9 @@ void rc_resp_reset(struct rc_resp *r);
 
 /* Feeds one raw header line (CRLF included or not) of a response into r.
  * A status line ("HTTP/...") starts a new response, so after redirects r
- * describes the last one. now is used for Retry-After dates. */
+ * describes the last one. A Retry-After date counts from the reply's
+ * Date, in whichever order they come, else from now: both are the
+ * server's clock, whole seconds apart, however far ours is off. */
 void rc_resp_header(struct rc_resp *r, const char *line, size_t n, time_t now);
 
 #endif

@@ -83,6 +83,33 @@ int main(void)
 	CHECK(r.clen_conflict);
 	CHECK(r.malformed && strstr(r.malformed, "two different"));
 
+	/* A Retry-After date counts from the reply's Date (our clock, the
+	 * feed's now 1000000000, is 100 s behind here, or the second has
+	 * turned since the server wrote it), in either order. */
+	rc_resp_reset(&r);
+	feed(&r, "HTTP/1.1 503 Service Unavailable\r\n");
+	feed(&r, "Date: Sun, 09 Sep 2001 01:48:20 GMT\r\n");
+	feed(&r, "Retry-After: Sun, 09 Sep 2001 01:48:21 GMT\r\n");
+	CHECK(r.retry_after == 1);
+	rc_resp_reset(&r);
+	feed(&r, "HTTP/1.1 503 Service Unavailable\r\n");
+	feed(&r, "Retry-After: Sun, 09 Sep 2001 01:48:30 GMT\r\n");
+	CHECK(r.retry_after == 110); /* from now until the Date comes */
+	feed(&r, "Date: Sun, 09 Sep 2001 01:48:20 GMT\r\n");
+	CHECK(r.retry_after == 10);
+	/* A date at or before the Date: at once. Seconds need no Date. */
+	feed(&r, "Retry-After: Sun, 09 Sep 2001 01:48:00 GMT\r\n");
+	CHECK(r.retry_after == 0);
+	feed(&r, "Retry-After: 5\r\n");
+	feed(&r, "Date: Sun, 09 Sep 2001 01:48:21 GMT\r\n");
+	CHECK(r.retry_after == 5);
+	/* Our clock ahead of the server's: the date alone would be past. */
+	rc_resp_reset(&r);
+	feed(&r, "HTTP/1.1 429 Too Many Requests\r\n");
+	feed(&r, "Date: Sun, 09 Sep 2001 01:45:00 GMT\r\n");
+	feed(&r, "Retry-After: Sun, 09 Sep 2001 01:45:03 GMT\r\n");
+	CHECK(r.retry_after == 3);
+
 	rc_resp_reset(&r);
 	feed(&r, "HTTP/2 206\r\n");
 	CHECK(r.status == 206);
