@@ -252,8 +252,9 @@ void rc_sched_conn_init(struct rc_sched_conn *c, unsigned n, unsigned cap,
 	memset(c, 0, sizeof *c);
 	c->cap = cap ? cap : 1;
 	c->max_cap = c->cap;
-	c->top = c->cap;
 	c->n = n == 0 ? 1 : n > c->cap ? c->cap : n;
+	/* -n: never more (a server's limit: fewer, rc_sched_conn_shed) */
+	c->top = pinned ? c->n : c->cap;
 	c->pinned = pinned;
 	c->step_at = t;
 	c->last_t = t;
@@ -616,10 +617,12 @@ bool rc_sched_conn_shed(struct rc_sched_conn *c, double t,
 			enum rc_sched_shed what, unsigned others,
 			double launched, unsigned answered)
 {
-	if (c->pinned)
-		return false;
 	if (what == RC_SCHED_SHED_BUSY) {
-		if (c->n <= 1 || (c->shed_at > 0 && t - c->shed_at < 1.0))
+		/* -n is not halved: its requests wait out the 429/503
+		 * all the same (fetch.c). A server's limit below lowers
+		 * even -n's count: no retry gets past it. */
+		if (c->pinned || c->n <= 1 ||
+		    (c->shed_at > 0 && t - c->shed_at < 1.0))
 			return false;
 		unsigned from = c->n;
 		c->n /= 2;
@@ -718,7 +721,7 @@ bool rc_sched_conn_shed(struct rc_sched_conn *c, double t,
 
 bool rc_sched_conn_limit_up(struct rc_sched_conn *c, double t)
 {
-	if (c->pinned || !c->limited)
+	if (!c->limited)
 		return false;
 	if (c->calm_at != 0 && !calming(c, t) && back_to_limit(c))
 		return true;
@@ -752,9 +755,11 @@ void rc_sched_conn_first_try(struct rc_sched_conn *c, double gap)
 
 bool rc_sched_conn_served(struct rc_sched_conn *c, unsigned served, double t)
 {
-	if (c->pinned || !c->limited || calming(c, t))
+	if (!c->limited || calming(c, t))
 		return false;
 	bool back = c->calm_at != 0 && back_to_limit(c);
+	if (served > c->top)
+		served = c->top; /* (-n's, or what the buffer feeds) */
 	/* A limit on requests at once (nginx's limit_conn, by 503s) lets
 	 * more replies come at once than it processes: a reply's bytes are
 	 * in flight after the server is done with it. */

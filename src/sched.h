@@ -208,7 +208,7 @@ uint64_t rc_sched_memory_for_limit(uint64_t limit);
 struct rc_sched_conn {
 	unsigned n;	  /* transfers to run now */
 	unsigned cap;	  /* never more than this */
-	bool pinned;	  /* -n: n never changes */
+	bool pinned;	  /* -n: n never rises, and falls only to a limit */
 	bool settled;	  /* no gain past n, or shed: stop adding */
 	unsigned prev_n;  /* count before the last step, 0 none */
 	double prev_rate; /* bytes/s measured with prev_n */
@@ -232,7 +232,7 @@ struct rc_sched_conn {
 	bool confirmed;	  /* the server answered that many at once */
 	bool by_503;	  /* the limit was found by a 503: replies that
 			   * come at once say nothing of it (served) */
-	unsigned top;	  /* the most the buffer feeds (feed, widen) */
+	unsigned top;	  /* the most the buffer feeds (feed, widen), -n */
 	bool down;	  /* n is a halving being measured */
 	bool probed_down; /* halving was tried (once per run) */
 	bool far;	  /* started at the cap (rc_sched_conn_start) */
@@ -246,7 +246,8 @@ struct rc_sched_conn {
 	char why[160];	  /* the last decision, for -v */
 };
 
-/* n transfers at time t, at most cap; pinned keeps n for good. */
+/* n transfers at time t, at most cap; pinned keeps n (-n), but for a
+ * server's limit (rc_sched_conn_shed). */
 void rc_sched_conn_init(struct rc_sched_conn *c, unsigned n, unsigned cap,
 			bool pinned, double t);
 
@@ -354,7 +355,10 @@ size_t rc_sched_feed_slots(uint64_t budget, unsigned reach);
  * RC_SCHED_LIMIT_UP_MAX): a handful of resets a run. Transfers launched
  * before it was found, or with more open than it since, change nothing,
  * so there are finitely many such retries. The limit is max_cap: within
- * a 429/503's calm, cap is the halving. A 429/503 halves the count at
+ * a 429/503's calm, cap is the halving. A limit lowers -n's count too
+ * (its retries would never get past it: -n 2 against a server allowing
+ * one gave up after 50 s), and tries bring it back up to -n, never past.
+ * A 429/503 halves the count (not -n's) at
  * most once a second (one storm hits every transfer at once) and its
  * retry counts as usual; the limit is neither tried higher nor raised
  * until RC_SCHED_CALM quiet seconds have passed, and then n goes back to
@@ -368,7 +372,7 @@ bool rc_sched_conn_shed(struct rc_sched_conn *c, double t,
  * A limit found (rc_sched_conn_shed) that held RC_SCHED_LIMIT_UP quiet
  * seconds, or the gap since the last try, is tried one higher at time t:
  * n and the cap rise by one, not past what the buffer feeds, not within
- * RC_SCHED_CALM s of a 429/503, nor for -n, nor while the count keeps
+ * RC_SCHED_CALM s of a 429/503, nor past -n, nor while the count keeps
  * under the limit. Returns true when they rose (c->why says so).
  * fetch.c tries only while ranges remain to be planned: at the end, a
  * count raised by a try launched nothing, or split a range onto a
@@ -387,7 +391,7 @@ void rc_sched_conn_first_try(struct rc_sched_conn *c, double gap);
  * cap, and n, to served, and the next try one higher waits a gap from
  * t; served as many as the cap bears it out (a reset then lowers it by
  * one only); not within RC_SCHED_CALM s of a 429/503 (its cap is the server's
- * word), nor for -n. Returns true when the cap rose (c->why says so).
+ * word), nor past -n. Returns true when the cap rose (c->why says so).
  */
 bool rc_sched_conn_served(struct rc_sched_conn *c, unsigned served, double t);
 

@@ -243,6 +243,31 @@ def t_stripes_limit(env):
                      if "connections" in l)[-600:])
 
 
+@case("stripes: -n past a far server's connection limit keeps to the "
+      "limit")
+def t_stripes_limit_pinned(env):
+    # -n 2 against a server that allows one connection: the second
+    # transfer's range was reset at every try until --retries ran out,
+    # while the first one's reply waited for room behind it (exit 3
+    # after 50 s; 39 s with --memory 1M). A server's limit lowers -n's
+    # count as it does the adaptive one, and tries take it back up to
+    # -n, never past.
+    data = env.files["f20971520"]
+    for args, spec, lim in ((["-n", "2"], "limit1", 1),
+                            (["-n", "2", "--memory", "1M"], "limit1", 1),
+                            (["-n", "8"], "limit4", 4)):
+        r = frun(env, ["-v", "--stats"] + args,
+                 "st-pin-%s-%d" % (args[1], len(args)), spec,
+                 "f20971520", timeout=90)
+        what = " ".join(args) + " against " + spec
+        expect_run(r, 0, data)
+        expect("server's limit" in r.err,
+               what + ": no limit found: " + r.err[-400:])
+        m = re.search(r"stats: .* retries=(\d+) connections=(\d+) ", r.err)
+        expect(m and m.group(1) == "0" and int(m.group(2)) <= lim + 1,
+               what + ": " + r.err[-300:])
+
+
 @case("stripes: a straggler that holds the output gives its later parts "
       "back")
 def t_stripes_straggler(env):

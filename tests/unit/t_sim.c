@@ -824,6 +824,18 @@ static void units(void)
 					  0.1));
 	CHECK(!rc_sched_conn_shed(&c, 1, RC_SCHED_SHED_BUSY, 3, 0, 0));
 	CHECK(c.n == 6);
+	/* ... but a server's limit: a range it turns away would never get
+	 * past it (-n 2 against a limit of one gave up after 50 s). Tried
+	 * higher again up to -n's count, never past it. */
+	CHECK(rc_sched_conn_shed(&c, 11, RC_SCHED_SHED_RESET, 5, 10.5, 1) &&
+	      c.n == 1 && c.limited);
+	CHECK(rc_sched_conn_served(&c, 3, 12) && c.n == 3);
+	for (double t = 12; t < 60; t += 0.1)
+		rc_sched_conn_limit_up(&c, t);
+	CHECK(c.n == 6 && c.cap == 6);
+	CHECK(!rc_sched_conn_served(&c, 9, 61) && c.n == 6 && c.cap == 6);
+	CHECK(rc_sched_conn_shed(&c, 62, RC_SCHED_SHED_503, 5, 61.5, 5) &&
+	      c.n == 5);
 	/* A 503 halves once per second; a limit needs others open. */
 	rc_sched_conn_init(&c, 16, 32, false, 0);
 	CHECK(rc_sched_conn_shed(&c, 1, RC_SCHED_SHED_BUSY, 0, 0, 0) &&
