@@ -44,6 +44,7 @@ for M requests in a row when written KIND@NxM:
   sag@N       send all of the body but its last 10000 bytes at once, then
               one byte every 0.25 s
   nibble@N    send 10 bytes of the body, then reset the connection
+  drop@N      reset the connection before any reply (as limitN does)
   mute@N      read the request, then say nothing for 60 s
   tecl@N      both Content-Length and Transfer-Encoding: chunked
   badcl@N     a Content-Length that is not a number
@@ -334,7 +335,7 @@ class Handler(BaseHTTPRequestHandler):
         def fires(kind):
             return any(k == kind and at <= n < at + c for k, at, c in faults)
 
-        if self.over_limit(token, modes):
+        if self.over_limit(token, modes) or fires("drop"):
             return self.reset()
 
         def since(kind):
