@@ -3132,6 +3132,12 @@ static bool limit_found(struct rc_fetch *f, struct xfer *x,
 				answered(f)))
 		return false;
 	rc_log("connections: %s", f->conn.why);
+	if (first && f->conn.pinned && !f->o->quiet)
+		/* -n asked for more: said once, -v tells the rest. */
+		rc_log_error("-n %u: the server seems to allow %u "
+			     "connection%s at once; fewer are used until it "
+			     "answers more",
+			     was, f->conn.n, f->conn.n == 1 ? "" : "s");
 	if (!first && f->conn.max_cap < was)
 		/* Lowered: what the server held at the first reset would
 		 * raise it again at the next reply, and a server now

@@ -266,6 +266,11 @@ def t_stripes_limit_pinned(env):
         m = re.search(r"stats: .* retries=(\d+) connections=(\d+) ", r.err)
         expect(m and m.group(1) == "0" and int(m.group(2)) <= lim + 1,
                what + ": " + r.err[-300:])
+        # Said once, without -v too: -n asked for more.
+        said = re.findall(r"^rangecat: -n %s: the server seems to allow "
+                          r"\d connections? at once; fewer are used until "
+                          r"it answers more$" % args[1], r.err, re.M)
+        expect(len(said) == 1, what + ": " + r.err[-400:])
     # One reset before its reply, early, is guessed a limit of one: the
     # stripes are cut for one connection (up to 64 adjacent chunks, the
     # rest of this file), and the count is back at 8 (-n 8) or more
