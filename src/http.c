@@ -172,6 +172,14 @@ bool rc_http_coding(const char *v, char *out, size_t outlen)
 	return true;
 }
 
+/* A reply's Date to count a Retry-After date from: a day or less from
+ * our clock. Further off it is a broken clock, not skew (a Date of 1970
+ * made a date 10 s ahead of it a 120 s wait, the cap). */
+static bool date_usable(time_t date, time_t now)
+{
+	return date > 0 && (date > now ? date - now : now - date) <= 86400;
+}
+
 void rc_resp_reset(struct rc_resp *r)
 {
 	memset(r, 0, sizeof *r);
@@ -332,7 +340,7 @@ void rc_resp_header(struct rc_resp *r, const char *line, size_t n, time_t now)
 	} else if (is_header(line, n, "Date", &nl)) {
 		if (value_of(line, n, nl, val, sizeof val))
 			r->date = curl_getdate(val, NULL);
-		if (r->retry_at != -1 && r->date != -1)
+		if (r->retry_at != -1 && date_usable(r->date, now))
 			r->retry_after = r->retry_at > r->date
 					     ? (long)(r->retry_at - r->date)
 					     : 0;
@@ -364,7 +372,8 @@ void rc_resp_header(struct rc_resp *r, const char *line, size_t n, time_t now)
 		if (value_of(line, n, nl, val, sizeof val)) {
 			const char *v = skip_ws(val);
 			bool date = !isdigit((unsigned char)*v);
-			time_t from = date && r->date != -1 ? r->date : now;
+			time_t from =
+			    date && date_usable(r->date, now) ? r->date : now;
 			if (rc_http_retry_after(v, from, &s)) {
 				r->retry_after = s;
 				r->retry_at = date ? curl_getdate(v, NULL) : -1;
