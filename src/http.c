@@ -172,12 +172,15 @@ bool rc_http_coding(const char *v, char *out, size_t outlen)
 	return true;
 }
 
-/* A reply's Date to count a Retry-After date from: a day or less from
- * our clock. Further off it is a broken clock, not skew (a Date of 1970
- * made a date 10 s ahead of it a 120 s wait, the cap). */
-static bool date_usable(time_t date, time_t now)
+/* A reply's Date to count a Retry-After date (at) from: a day or less
+ * from it. Further off, the Date is a broken clock (one of 1970 made a
+ * date 10 s ahead of our clock a 120 s wait, the cap), and the date is
+ * counted from ours. Not judged against our clock: that is the one off
+ * on a machine with no clock until NTP (two days behind, a wait of 3 s
+ * was 120 s). */
+static bool date_usable(time_t date, time_t at)
 {
-	return date > 0 && (date > now ? date - now : now - date) <= 86400;
+	return date > 0 && (date > at ? date - at : at - date) <= 86400;
 }
 
 void rc_resp_reset(struct rc_resp *r)
@@ -340,7 +343,7 @@ void rc_resp_header(struct rc_resp *r, const char *line, size_t n, time_t now)
 	} else if (is_header(line, n, "Date", &nl)) {
 		if (value_of(line, n, nl, val, sizeof val))
 			r->date = curl_getdate(val, NULL);
-		if (r->retry_at != -1 && date_usable(r->date, now))
+		if (r->retry_at != -1 && date_usable(r->date, r->retry_at))
 			r->retry_after = r->retry_at > r->date
 					     ? (long)(r->retry_at - r->date)
 					     : 0;
@@ -371,12 +374,15 @@ void rc_resp_header(struct rc_resp *r, const char *line, size_t n, time_t now)
 		long s;
 		if (value_of(line, n, nl, val, sizeof val)) {
 			const char *v = skip_ws(val);
-			bool date = !isdigit((unsigned char)*v);
-			time_t from =
-			    date && date_usable(r->date, now) ? r->date : now;
+			time_t at = isdigit((unsigned char)*v)
+					? -1
+					: curl_getdate(v, NULL);
+			time_t from = at != -1 && date_usable(r->date, at)
+					  ? r->date
+					  : now;
 			if (rc_http_retry_after(v, from, &s)) {
 				r->retry_after = s;
-				r->retry_at = date ? curl_getdate(v, NULL) : -1;
+				r->retry_at = at;
 			}
 		}
 	} else if (is_header(line, n, "Location", &nl)) {

@@ -109,14 +109,21 @@ int main(void)
 	feed(&r, "Date: Sun, 09 Sep 2001 01:45:00 GMT\r\n");
 	feed(&r, "Retry-After: Sun, 09 Sep 2001 01:45:03 GMT\r\n");
 	CHECK(r.retry_after == 3);
-	/* A Date over a day from our clock is a broken one: from now. */
+	/* A Date over a day from the Retry-After date is a broken clock:
+	 * from now, in either order. */
 	rc_resp_reset(&r);
 	feed(&r, "HTTP/1.1 503 Service Unavailable\r\n");
 	feed(&r, "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n");
 	feed(&r, "Retry-After: Sun, 09 Sep 2001 01:46:50 GMT\r\n");
 	CHECK(r.retry_after == 10);
-	feed(&r, "Date: Mon, 10 Sep 2001 01:46:50 GMT\r\n");
+	feed(&r, "Date: Tue, 11 Sep 2001 01:46:50 GMT\r\n");
 	CHECK(r.retry_after == 10);
+	/* Our clock two days behind a server that agrees with itself. */
+	rc_resp_reset(&r);
+	feed(&r, "HTTP/1.1 503 Service Unavailable\r\n");
+	feed(&r, "Date: Tue, 11 Sep 2001 01:46:40 GMT\r\n");
+	feed(&r, "Retry-After: Tue, 11 Sep 2001 01:46:43 GMT\r\n");
+	CHECK(r.retry_after == 3);
 
 	rc_resp_reset(&r);
 	feed(&r, "HTTP/2 206\r\n");
