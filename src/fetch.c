@@ -517,7 +517,7 @@ static uint64_t span_room(struct xfer *x)
 }
 
 static void decide_after_probe(struct xfer *x);
-static void unjoin_for_count(struct rc_fetch *f);
+static void fit_stripes(struct rc_fetch *f);
 static bool held_for_one(const struct rc_fetch *f);
 static void stripes_off(struct rc_fetch *f, const char *why);
 static unsigned rest_back_from(struct rc_fetch *f, struct xfer *x, unsigned i);
@@ -916,7 +916,7 @@ static bool judge(struct xfer *x)
 					 now > f->find_ok ? now : f->find_ok,
 					 now_s())) {
 			rc_log("connections: %s", f->conn.why);
-			unjoin_for_count(f);
+			fit_stripes(f);
 		}
 	}
 	if (x->v.kind == RC_V_RANGE || x->v.kind == RC_V_FULL) {
@@ -1092,7 +1092,7 @@ static bool part_begins(struct xfer *x)
 
 	if (x->parts_in > 0) {
 		if (x->shortened && x->cur >= x->end && x->nrest == 0) {
-			/* Its later parts went back (shorten_stripes): the
+			/* Its later parts went back (fit_stripes): the
 			 * delimiter proved this one, and the reply ends. */
 			part_checked(x);
 			x->enough = true;
@@ -2359,7 +2359,7 @@ static bool take_stripe(struct rc_fetch *f, struct xfer *x)
 
 	/* Cut again for fewer, or for more than one: a group cut for one
 	 * connection is a stripe of up to f->join chunks, which one
-	 * transfer would ask while the others wait (unjoin_for_count). */
+	 * transfer would ask while the others wait (fit_stripes). */
 	if (f->grp_nback > 0 || (f->grp_next < grp_stripes(f) &&
 				 (k < f->grp_k || (f->grp_k == 1 && k > 1))))
 		regroup(f, k);
@@ -2973,51 +2973,21 @@ static unsigned rest_back(struct rc_fetch *f, struct xfer *x)
 	return rest_back_from(f, x, 0);
 }
 
-/* A stripe cut for one connection, 8 chunks or more, is held: what a
- * count above one would ask (limit tries are made for it, as for work
- * not handed out yet: work_left). */
-static bool held_for_one(const struct rc_fetch *f)
+/* x holds a stripe cut for one connection: 8 chunks or more (up to
+ * f->join), longer than any cut for more. */
+static bool cut_for_one(const struct rc_fetch *f, const struct xfer *x)
 {
-	if (f->grp_k == 0)
-		return false;
-	for (unsigned i = 0; i < f->nx; i++)
-		if (f->x[i].stride == 1 && f->x[i].nrest >= STRIPE_MAX)
-			return true;
-	return false;
+	return f->grp_k != 0 && x->stride == 1 && x->nrest >= STRIPE_MAX;
 }
 
-/*
- * The count rose past one (the server answered more at once than the
- * limit found): a stripe cut for one connection, longer than any cut
- * for more (up to f->join adjacent chunks), gives its later chunks
- * back, to be cut again for the count (regroup; take_stripe does so for
- * those not handed out yet). Cut for one, they were the rest of the
- * file: one reset before its reply, taken for a limit of one, held a
- * far -n 8 run at 2 MiB/s a request to a single reply of 16 MiB
- * (9.4-9.8 s; 3.25 s before -n heeded limits), the count back at 8
- * within 0.4 s with nothing left to ask.
- */
-static void unjoin_for_count(struct rc_fetch *f)
+/* Such a stripe is held: what a count above one would ask (limit tries
+ * are made for it, as for work not handed out yet: work_left). */
+static bool held_for_one(const struct rc_fetch *f)
 {
-	/* (Also after a try one higher, or back to the limit after a
-	 * 429/503's calm: the whole file reset away but the probe's reply
-	 * stayed one 20 MiB range, 10.5 s at 2 MiB/s with -n 8.) */
-	unsigned chunks = 0, replies = 0;
-
-	if (f->grp_k == 0 || f->conn.n <= 1)
-		return;
-	for (unsigned i = 0; i < f->nx; i++) {
-		struct xfer *x = &f->x[i];
-		if (x->stride != 1 || x->nrest < STRIPE_MAX)
-			continue;
-		unsigned n = rest_back(f, x);
-		chunks += n;
-		replies += n > 0;
-	}
-	if (chunks > 0)
-		rc_log("stripes: %u later chunks of %u stripes cut for one "
-		       "connection go back, to be cut again for %u",
-		       chunks, replies, f->conn.n);
+	for (unsigned i = 0; i < f->nx; i++)
+		if (cut_for_one(f, &f->x[i]))
+			return true;
+	return false;
 }
 
 /*
@@ -3066,30 +3036,43 @@ static bool grp_pending(const struct rc_fetch *f, uint64_t seq)
 }
 
 /*
- * The count fell under the stride the stripes were cut for (a server's
- * limit, 429/503): every transfer gives back the later parts of such a
- * stripe, to be cut again for the count (regroup), and a reply already
- * asked for them ends after the part it is on. With a limit of 4 found
- * among 32, two of the four kept stripes 32 chunks apart over the whole
- * file: each part landed only when the window reached it, so they held
- * half the connections for the whole run (20 MiB at 60 ms: 4.5 s).
+ * The count is not the one the stripes were cut for: every transfer
+ * gives back the later parts of such a stripe, to be cut again for the
+ * count (regroup; take_stripe does so for those not handed out yet),
+ * and a reply already asked for them ends after the part it is on.
+ * - A count under the stride (a server's limit, 429/503). With a limit
+ *   of 4 found among 32, two of the four kept stripes 32 chunks apart
+ *   over the whole file: each part landed only when the window reached
+ *   it, so they held half the connections for the whole run (20 MiB at
+ *   60 ms: 4.5 s).
+ * - A count above one, and a stripe cut for one (cut_for_one): the
+ *   server answered more at once than the limit guessed, or a try one
+ *   higher, or the limit again after a 429/503's calm. One reset before
+ *   its reply, early, is guessed a limit of one (the probe's the only
+ *   reply coming), and the stripe cut for one was the rest of the file:
+ *   a far -n 8 run at 2 MiB/s a request held to one reply of 16 MiB
+ *   (9.4-9.8 s; 3.25 s before -n heeded limits), the count back at 8
+ *   within 0.4 s with nothing left to ask.
  */
-static void shorten_stripes(struct rc_fetch *f)
+static void fit_stripes(struct rc_fetch *f)
 {
-	unsigned chunks = 0, replies = 0;
+	unsigned chunks = 0, replies = 0, ones = 0;
 
 	for (unsigned i = 0; i < f->nx; i++) {
 		struct xfer *x = &f->x[i];
-		if (x->nrest == 0 || x->stride <= f->conn.n)
+		bool one = f->conn.n > 1 && cut_for_one(f, x);
+		if (x->nrest == 0 || (x->stride <= f->conn.n && !one))
 			continue;
 		unsigned n = rest_back(f, x);
 		chunks += n;
 		replies += n > 0;
+		ones += one && n > 0;
 	}
 	if (chunks > 0)
 		rc_log("stripes: %u later chunks of %u stripes go back, to be "
-		       "cut again for %u connections",
-		       chunks, replies, f->conn.n);
+		       "cut again for %u connections%s",
+		       chunks, replies, f->conn.n,
+		       ones > 0 ? " (cut for one)" : "");
 }
 
 static bool limit_found(struct rc_fetch *f, struct xfer *x,
@@ -3173,7 +3156,7 @@ static bool limit_found(struct rc_fetch *f, struct xfer *x,
 	}
 	rc_log("at byte %" PRIu64 ": %s; again when a connection is free",
 	       x->cur, why);
-	shorten_stripes(f);
+	fit_stripes(f);
 	x->probe = false;
 	x->suffix = false;
 	if (give_back(f, x)) {
@@ -3276,7 +3259,7 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 					       RC_SCHED_SHED_BUSY, x->others,
 					       x->started, 0)) {
 				rc_log("connections: %s", f->conn.why);
-				shorten_stripes(f);
+				fit_stripes(f);
 			}
 			retry(f, x, why, x->resp.retry_after);
 			return;
@@ -3850,7 +3833,7 @@ static void *run(void *arg)
 		    (work_left(f) || held_for_one(f)) &&
 		    rc_sched_conn_limit_up(&f->conn, t)) {
 			rc_log("connections: %s", f->conn.why);
-			unjoin_for_count(f);
+			fit_stripes(f);
 		}
 		resume_waiting(f, t);
 		/* Many connections on a far link: memory counts more than

@@ -288,8 +288,9 @@ def t_stripes_limit_pinned(env):
         # probe's, unless a stripe's reply came first.)
         expect(m.group(1) != "1" or re.search(r"stripes: (\d+ chunks not yet asked are cut "
                          r"again for ([2-9]|\d\d) connections, not 1|"
-                         r"\d+ later chunks of \d+ stripes cut for one "
-                         r"connection go back)", r.err),
+                         r"\d+ later chunks of \d+ stripes go back, to be "
+                         r"cut again for \d+ connections \(cut for one\))",
+                         r.err),
                " ".join(args) + ": the chunks cut for one stayed so: " +
                "\n".join(l for l in r.err.splitlines()
                          if "stripes:" in l or "connections:" in l)[-600:])
