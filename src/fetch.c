@@ -75,7 +75,7 @@ struct seg {
  * MiB of 128 KiB chunks), a far server allowing one connection took
  * 2.7 s for 20 MiB at 60 ms, curl 1.0 s.
  */
-#define JOIN_MAX 64
+#define JOIN_MAX 256
 
 /*
  * The least buffer on a far server, when --memory leaves it to rangecat
@@ -517,8 +517,9 @@ static uint64_t span_room(struct xfer *x)
 }
 
 static void decide_after_probe(struct xfer *x);
-static void fit_stripes(struct rc_fetch *f);
+static void fit_stripes(struct rc_fetch *f, bool keep_asked);
 static bool held_for_one(const struct rc_fetch *f);
+static unsigned asked_parts(const struct xfer *x);
 static void stripes_off(struct rc_fetch *f, const char *why);
 static unsigned rest_back_from(struct rc_fetch *f, struct xfer *x, unsigned i);
 static unsigned rest_back(struct rc_fetch *f, struct xfer *x);
@@ -528,6 +529,16 @@ static void more_ranges(struct rc_fetch *f, double wait);
 static unsigned reach(const struct rc_fetch *f)
 {
 	return f->conn.pinned ? f->conn.n : f->conn.max_cap;
+}
+
+/* The chunks one connection asks as one range (JOIN_MAX): 8 for each
+ * transfer the count may reach, as the ring claims two groups of 8 a
+ * transfer ahead (main.c sizes its slots so). */
+static void set_join(struct rc_fetch *f)
+{
+	unsigned most = STRIPE_MAX * reach(f);
+
+	f->join = most < JOIN_MAX ? most : JOIN_MAX;
 }
 
 static bool all_idle(struct rc_fetch *f);
@@ -916,7 +927,7 @@ static bool judge(struct xfer *x)
 					 now > f->find_ok ? now : f->find_ok,
 					 now_s())) {
 			rc_log("connections: %s", f->conn.why);
-			fit_stripes(f);
+			fit_stripes(f, false);
 		}
 	}
 	if (x->v.kind == RC_V_RANGE || x->v.kind == RC_V_FULL) {
@@ -1845,8 +1856,7 @@ static void decide_after_probe(struct xfer *x)
 			 rc_auth_kind(f->auth) != RC_AUTH_S3 &&
 			 !f->info.coding[0] &&
 			 f->ring->nslots >= 2 * STRIPE_MAX * (size_t)reach(f);
-	f->join =
-	    STRIPE_MAX * reach(f) < JOIN_MAX ? STRIPE_MAX * reach(f) : JOIN_MAX;
+	set_join(f);
 	more_ranges(f, now_s() - x->started);
 	/* A far server: start at what the buffer feeds (sched.h), the
 	 * requests spread over the probe's wait: two round trips, about
@@ -2129,14 +2139,7 @@ static void stripes_off(struct rc_fetch *f, const char *why)
 		f->grp_next = f->grp_next * (f->join / STRIPE_MAX);
 	for (unsigned i = 0; i < f->nx; i++) {
 		struct xfer *x = &f->x[i];
-		unsigned keep = 0;
-		if (x->joined && in_multi(x->state))
-			while (keep < x->nrest && x->rest[keep].end <= x->jend)
-				keep++;
-		else if (x->asked_parts && in_multi(x->state) &&
-			 (!x->judged || x->v.parts))
-			keep = x->nrest;
-		rest_back_from(f, x, keep);
+		rest_back_from(f, x, in_multi(x->state) ? asked_parts(x) : 0);
 	}
 	f->stripes = false;
 	rc_sched_conn_first_try(&f->conn, RC_SCHED_LIMIT_UP);
@@ -2204,6 +2207,7 @@ static void more_ranges(struct rc_fetch *f, double wait)
 	rc_ring_lower_budget(f->ring, budget, reach(f), f->o->chunk_set);
 	rc_log("buffer up to %" PRIu64 " bytes, chunks up to %zu bytes",
 	       f->ring->budget, f->ring->slot_size);
+	set_join(f); /* the reach widened */
 }
 
 /* Plans the next chunk and claims it (ahead: rc_ring_claim_ahead, for
@@ -2453,13 +2457,16 @@ static void schedule(struct rc_fetch *f)
 		struct xfer *x = &f->x[i];
 		if (x->state != RC_XS_IDLE)
 			continue;
-		/* A group's stripes all go out, whatever the count does
-		 * meanwhile: the output reaches every one of its chunks.
-		 * Each to a transfer that ended (its connection is warm),
-		 * not to one more at once (a new connection, cold). */
+		/* A group's stripes go out to transfers that ended (their
+		 * connections are warm) before a new group is planned, up
+		 * to the count: under the group's stride, take_stripe cuts
+		 * them again for the count first (regroup). Up to the
+		 * stride, a try's stripe turned away by a limit of one
+		 * went out at once on a second connection, beside the one
+		 * reply the server allows. */
 		if (f->mode == MODE_PARALLEL &&
 		    (f->grp_next < grp_stripes(f) || f->grp_nback > 0) &&
-		    act < (f->conn.n > f->grp_k ? f->conn.n : f->grp_k)) {
+		    act < f->conn.n) {
 			/* None left (the last block's empty columns) and no
 			 * group to plan: x has nothing to ask (it asked its
 			 * old, finished range again: an empty one, and the
@@ -2973,6 +2980,20 @@ static unsigned rest_back(struct rc_fetch *f, struct xfer *x)
 	return rest_back_from(f, x, 0);
 }
 
+/* How many of x's later parts its request in flight asked: those
+ * within a joined range, or every one of a multipart request. */
+static unsigned asked_parts(const struct xfer *x)
+{
+	unsigned n = 0;
+
+	if (x->joined)
+		while (n < x->nrest && x->rest[n].end <= x->jend)
+			n++;
+	else if (x->asked_parts && (!x->judged || x->v.parts))
+		n = x->nrest;
+	return n;
+}
+
 /* x holds a stripe cut for one connection: 8 chunks or more (up to
  * f->join), longer than any cut for more. */
 static bool cut_for_one(const struct rc_fetch *f, const struct xfer *x)
@@ -3017,6 +3038,23 @@ static bool give_back(struct rc_fetch *f, struct xfer *x)
 	return true;
 }
 
+/* The lowest chunk that waits in the group for a transfer (given back,
+ * or in a stripe not handed out yet), UINT64_MAX none. */
+static uint64_t grp_lowest(const struct rc_fetch *f)
+{
+	uint64_t low = UINT64_MAX;
+
+	for (unsigned i = 0; i < f->grp_nback; i++)
+		if (f->grp_back[i] < low)
+			low = f->grp_back[i];
+	for (unsigned i = f->grp_next, n = grp_stripes(f); i < n; i++) {
+		unsigned e = grp_entry(f, i, 0);
+		if (e < f->grp_len && f->grp_seq[e] < low)
+			low = f->grp_seq[e];
+	}
+	return low;
+}
+
 /* Whether chunk seq waits in the group for a transfer (given back, or
  * in a stripe not handed out yet). */
 static bool grp_pending(const struct rc_fetch *f, uint64_t seq)
@@ -3054,7 +3092,7 @@ static bool grp_pending(const struct rc_fetch *f, uint64_t seq)
  *   (9.4-9.8 s; 3.25 s before -n heeded limits), the count back at 8
  *   within 0.4 s with nothing left to ask.
  */
-static void fit_stripes(struct rc_fetch *f)
+static void fit_stripes(struct rc_fetch *f, bool keep_asked)
 {
 	unsigned chunks = 0, replies = 0, ones = 0;
 
@@ -3063,7 +3101,10 @@ static void fit_stripes(struct rc_fetch *f)
 		bool one = f->conn.n > 1 && cut_for_one(f, x);
 		if (x->nrest == 0 || (x->stride <= f->conn.n && !one))
 			continue;
-		unsigned n = rest_back(f, x);
+		unsigned keep = 0;
+		if (keep_asked && in_multi(x->state))
+			keep = asked_parts(x);
+		unsigned n = rest_back_from(f, x, keep);
 		chunks += n;
 		replies += n > 0;
 		ones += one && n > 0;
@@ -3156,7 +3197,7 @@ static bool limit_found(struct rc_fetch *f, struct xfer *x,
 	}
 	rc_log("at byte %" PRIu64 ": %s; again when a connection is free",
 	       x->cur, why);
-	fit_stripes(f);
+	fit_stripes(f, false);
 	x->probe = false;
 	x->suffix = false;
 	if (give_back(f, x)) {
@@ -3259,7 +3300,7 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 					       RC_SCHED_SHED_BUSY, x->others,
 					       x->started, 0)) {
 				rc_log("connections: %s", f->conn.why);
-				fit_stripes(f);
+				fit_stripes(f, false);
 			}
 			retry(f, x, why, x->resp.retry_after);
 			return;
@@ -3386,6 +3427,17 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 	if (x->spanning)
 		rc_ring_set_nchunks(f->ring, atomic_load(&f->ring->claimed));
 	double took = now_s() - x->started;
+	/* One connection, whose stripe goes on past chunks that wait in the
+	 * group (transfers the server's limit turned away gave them back
+	 * while this reply ran): the output needs those first, so the
+	 * stripe goes back to be cut again from the lowest (take_stripe).
+	 * Asked on, the output waited for them behind a 24 MiB reply until
+	 * the reply was cut to make way (nginx's limit_conn 1 at 100 ms). */
+	if (x->nrest > 0 && f->conn.n == 1 && x->stride == 1 &&
+	    grp_lowest(f) < x->rest[0].seq && rest_back(f, x) > 0)
+		rc_log("xfer %u: earlier chunks wait: its stripe goes back, "
+		       "to be asked in order",
+		       (unsigned)(x - f->x));
 	if (x->nrest > 0) {
 		/* A stripe's later chunks: asked again together, or one by
 		 * one once stripes are off. */
@@ -3833,7 +3885,14 @@ static void *run(void *arg)
 		    (work_left(f) || held_for_one(f)) &&
 		    rc_sched_conn_limit_up(&f->conn, t)) {
 			rc_log("connections: %s", f->conn.why);
-			fit_stripes(f);
+			/* A try is a guess the server may turn away: a reply
+			 * in flight keeps what it asked while other work
+			 * remains for the try, as cutting it closes its warm
+			 * connection (nginx's limit_conn 1 at 100 ms: each
+			 * try cost 0.5-1 s of 256 MiB). */
+			fit_stripes(f, true);
+			if (!work_left(f))
+				fit_stripes(f, false);
 		}
 		resume_waiting(f, t);
 		/* Many connections on a far link: memory counts more than
