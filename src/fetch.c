@@ -2304,11 +2304,9 @@ static int seq_cmp(const void *a, const void *b)
  * took 21 s, not 1. */
 static void regroup(struct rc_fetch *f, unsigned k)
 {
-	unsigned m = 0, n = grp_stripes(f), back = f->grp_nback;
+	unsigned m = 0, n = grp_stripes(f), back = 0;
+	unsigned room = f->nx * STRIPE_MAX * 2; /* grp_tmp's, grp_seq's */
 
-	for (unsigned i = 0; i < f->grp_nback; i++)
-		f->grp_tmp[m++] = f->grp_back[i];
-	f->grp_nback = 0;
 	for (unsigned i = f->grp_next; i < n; i++)
 		for (unsigned j = 0;; j++) {
 			unsigned e = grp_entry(f, i, j);
@@ -2316,6 +2314,14 @@ static void regroup(struct rc_fetch *f, unsigned k)
 				break;
 			f->grp_tmp[m++] = f->grp_seq[e];
 		}
+	/* The chunks given back, lowest first, as many as the group holds:
+	 * the rest wait for the next cut (take_stripe). */
+	qsort(f->grp_back, f->grp_nback, sizeof *f->grp_back, seq_cmp);
+	while (back < f->grp_nback && m < room)
+		f->grp_tmp[m++] = f->grp_back[back++];
+	f->grp_nback -= back;
+	memmove(f->grp_back, f->grp_back + back,
+		f->grp_nback * sizeof *f->grp_back);
 	qsort(f->grp_tmp, m, sizeof *f->grp_tmp, seq_cmp);
 	memcpy(f->grp_seq, f->grp_tmp, m * sizeof *f->grp_seq);
 	if (k == f->grp_k)
