@@ -525,6 +525,19 @@ static unsigned rest_back_from(struct rc_fetch *f, struct xfer *x, unsigned i);
 static unsigned rest_back(struct rc_fetch *f, struct xfer *x);
 static void more_ranges(struct rc_fetch *f, double wait);
 
+/* Room in the group's lists: grp_seq and grp_tmp hold two groups' worth
+ * of chunks for each transfer, grp_back one (rc_fetch_new allocates
+ * them so; regroup, rest_back_from and give_back keep within it). */
+static unsigned grp_room(const struct rc_fetch *f)
+{
+	return f->nx * STRIPE_MAX * 2;
+}
+
+static unsigned back_room(const struct rc_fetch *f)
+{
+	return f->nx * STRIPE_MAX;
+}
+
 /* The most transfers the count may reach: -n, or the controller's cap. */
 static unsigned reach(const struct rc_fetch *f)
 {
@@ -940,7 +953,7 @@ static bool judge(struct xfer *x)
 			 * once, so a stripe cut for one that the try left
 			 * whole is cut for the count now. Left so, a guess
 			 * of one held 14 MiB in one reply at 2 MiB/s while
-			 * each try got through (8.8 s, 4.3-6.3 s before).
+			 * each try got through (8.8 s, 4.3-7.0 s before).
 			 * Not for a limit found by 503s: replies come at
 			 * once past it (rc_sched_conn_served). */
 			fit_stripes(f, false);
@@ -2305,7 +2318,6 @@ static int seq_cmp(const void *a, const void *b)
 static void regroup(struct rc_fetch *f, unsigned k)
 {
 	unsigned m = 0, n = grp_stripes(f), back = 0;
-	unsigned room = f->nx * STRIPE_MAX * 2; /* grp_tmp's, grp_seq's */
 
 	for (unsigned i = f->grp_next; i < n; i++)
 		for (unsigned j = 0;; j++) {
@@ -2317,7 +2329,7 @@ static void regroup(struct rc_fetch *f, unsigned k)
 	/* The chunks given back, lowest first, as many as the group holds:
 	 * the rest wait for the next cut (take_stripe). */
 	qsort(f->grp_back, f->grp_nback, sizeof *f->grp_back, seq_cmp);
-	while (back < f->grp_nback && m < room)
+	while (back < f->grp_nback && m < grp_room(f))
 		f->grp_tmp[m++] = f->grp_back[back++];
 	f->grp_nback -= back;
 	memmove(f->grp_back, f->grp_back + back,
@@ -2988,7 +3000,7 @@ static unsigned rest_back_from(struct rc_fetch *f, struct xfer *x, unsigned i)
 {
 	unsigned n = i < x->nrest ? x->nrest - i : 0;
 
-	if (f->grp_nback + n > f->nx * STRIPE_MAX)
+	if (f->grp_nback + n > back_room(f))
 		return 0;
 	for (unsigned k = i; k < x->nrest; k++)
 		f->grp_back[f->grp_nback++] = x->rest[k].seq;
@@ -3048,7 +3060,7 @@ static bool give_back(struct rc_fetch *f, struct xfer *x)
 	/* Only into a group that was cut (stripes on now, or once: after
 	 * they went off its chunks are still handed out, one a request). */
 	if (f->grp_k == 0 || x->spanning || x->seq == UINT64_MAX ||
-	    f->grp_nback + x->nrest + 1 > f->nx * STRIPE_MAX)
+	    f->grp_nback + x->nrest + 1 > back_room(f))
 		return false;
 	rest_back(f, x);
 	struct seg *g = segs_of(f, x->seq);
@@ -4021,9 +4033,9 @@ struct rc_fetch *rc_fetch_new(const struct rc_opts *o, struct rc_auth *auth,
 	f->nsegs = calloc(ring->nslots, 1);
 	/* A group and what was given back from earlier ones: twice a
 	 * group at most. */
-	f->grp_seq = calloc((size_t)f->nx * STRIPE_MAX * 2, sizeof *f->grp_seq);
-	f->grp_tmp = calloc((size_t)f->nx * STRIPE_MAX * 2, sizeof *f->grp_tmp);
-	f->grp_back = calloc((size_t)f->nx * STRIPE_MAX, sizeof *f->grp_back);
+	f->grp_seq = calloc(grp_room(f), sizeof *f->grp_seq);
+	f->grp_tmp = calloc(grp_room(f), sizeof *f->grp_tmp);
+	f->grp_back = calloc(back_room(f), sizeof *f->grp_back);
 	f->multi = curl_multi_init();
 	if (f->url == NULL || f->origin_url == NULL || f->x == NULL ||
 	    f->multi == NULL || f->segs == NULL || f->nsegs == NULL ||
