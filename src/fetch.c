@@ -115,6 +115,7 @@ struct xfer {
 	uint64_t pause_need;	  /* RC_XS_PAUSED: room the held write needs */
 	bool probe;
 	bool spanning;
+	bool warm;    /* some reply of it brought a body byte */
 	bool suffix;  /* asked "bytes=-N" */
 	uint64_t seq; /* chunk being written, UINT64_MAX none */
 	struct part rest[JOIN_MAX - 1]; /* a stripe's later chunks, in
@@ -238,6 +239,7 @@ struct rc_fetch {
 	unsigned find_ok;	 /* transfers running when a server's limit was
 				  * found that it answered: it held them at once */
 	struct rc_sched_conn conn; /* how many transfers run (sched.c) */
+	double cpu_next; /* the receiving thread's time read again then */
 	struct rc_fetch_info info;
 	bool stripes;	    /* multi-range requests (STRIPE_MAX) */
 	unsigned join;	    /* chunks of a stripe cut for one connection
@@ -986,6 +988,7 @@ static void first_bytes(struct xfer *x)
 {
 	struct rc_fetch *f = x->f;
 
+	x->warm = true;
 	if (x->got == 0 && x->first_byte == 0) {
 		x->first_byte = x->last_byte;
 		if (!x->room_wait)
@@ -2534,10 +2537,12 @@ static void schedule(struct rc_fetch *f)
 			}
 			return;
 		}
-		if (f->mode == MODE_STREAM) {
+		if (f->mode == MODE_STREAM || f->conn.one) {
 			/* The rest of the file as one spanning transfer, once
 			 * the probe's chunk is complete: without a size, only
-			 * the reply before it tells where the file ends. */
+			 * the reply before it tells where the file ends. Or
+			 * once the ranges in flight are when the client
+			 * itself is the limit (rc_sched_conn_cpu). */
 			if (!all_idle(f))
 				return;
 			x->spanning = true;
@@ -3458,8 +3463,13 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 		retry(f, x, "short reply", -1);
 		return;
 	}
-	if (x->spanning)
+	if (x->spanning && x->end != f->end) {
+		/* The one stream, cut for more connections (stream_cut):
+		 * chunks follow it. */
+		x->spanning = false;
+	} else if (x->spanning) {
 		rc_ring_set_nchunks(f->ring, atomic_load(&f->ring->claimed));
+	}
 	double took = now_s() - x->started;
 	/* One connection, whose stripe goes on past chunks that wait in the
 	 * group (transfers the server's limit turned away gave them back
@@ -3846,6 +3856,69 @@ static int poll_ms(struct rc_fetch *f, double t)
 	return wait <= 0 ? 0 : (int)(wait * 1000) + 1;
 }
 
+/* The one stream (rc_sched_conn_cpu), or NULL. */
+static struct xfer *the_stream(struct rc_fetch *f)
+{
+	for (unsigned i = 0; i < f->nx; i++)
+		if (f->x[i].spanning && in_multi(f->x[i].state))
+			return &f->x[i];
+	return NULL;
+}
+
+/*
+ * The one stream gives way to the count it replaced: it ends with the
+ * chunk it is writing, and the ranges after it are planned from there.
+ * Its connection closes (its write stops there), as a split's owner's.
+ */
+static void stream_cut(struct rc_fetch *f, struct xfer *x)
+{
+	uint64_t end = x->cur;
+
+	if (x->seq != UINT64_MAX) {
+		struct rc_slot *s = rc_ring_slot(f->ring, x->seq);
+		end = s->off + atomic_load(&s->len);
+		f->plan_prev = atomic_load(&s->len);
+	}
+	x->end = end;
+	f->plan_off = end;
+	f->plan_done = false;
+	rc_log("xfer %u: the one stream ends at byte %" PRIu64
+	       "; ranges from there",
+	       (unsigned)(x - f->x), end);
+}
+
+/*
+ * On a short path, whether the client itself is the limit (its
+ * receiving thread busy: rc_sched_conn_cpu), read at most every fifth
+ * of a window (a read of schedstat costs a few microseconds, and the
+ * loop turns thousands of times a second on loopback); then whether the
+ * one stream keeps the rate (rc_sched_conn_one), or is cut.
+ */
+static void one_stream_judged(struct rc_fetch *f, double t)
+{
+	if (f->mode != MODE_PARALLEL || f->conn.one_done)
+		return;
+	if (!f->conn.one) {
+		if (f->plan_done || t < f->cpu_next)
+			return;
+		f->cpu_next = t + RC_SCHED_CPU_WINDOW / 5;
+		unsigned warm = 0;
+		for (unsigned i = 0; i < f->nx; i++)
+			warm += f->x[i].warm;
+		if (rc_sched_conn_cpu(&f->conn, t, rc_sched_thread_busy(),
+				      f->rx, warm))
+			rc_log("connections: %s", f->conn.why);
+		return;
+	}
+	struct xfer *x = the_stream(f);
+	if (x == NULL || x->first_byte == 0 ||
+	    !rc_sched_conn_one(&f->conn, t, f->rx, x->state == RC_XS_RUNNING))
+		return;
+	rc_log("connections: %s", f->conn.why);
+	if (!f->conn.one)
+		stream_cut(f, x);
+}
+
 static void *run(void *arg)
 {
 	struct rc_fetch *f = arg;
@@ -3909,6 +3982,7 @@ static void *run(void *arg)
 		unjoin_slow(f, t);
 		unstick_head(f, t);
 		check_speed(f, t);
+		one_stream_judged(f, t);
 		if (f->mode == MODE_PARALLEL && !f->plan_done &&
 		    rc_sched_conn_tick(&f->conn, t, f->rx, receiving(f),
 				       f->typical_wait)) {

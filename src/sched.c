@@ -369,7 +369,7 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 	double dt = t - c->last_t;
 
 	c->last_t = t;
-	if (c->pinned)
+	if (c->pinned || c->one)
 		return false;
 	if (c->settled) {
 		if (c->calm_at == 0 || t < c->calm_at)
@@ -833,6 +833,7 @@ bool rc_sched_conn_widen(struct rc_sched_conn *c, unsigned cap)
 
 bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double t)
 {
+	c->first_wait = wait;
 	if (c->pinned || wait < RC_SCHED_FAR_WAIT || c->n >= c->cap)
 		return false;
 	snprintf(c->why, sizeof c->why,
@@ -843,6 +844,117 @@ bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double t)
 	c->step_at = t;
 	c->far = true;
 	return true;
+}
+
+bool rc_sched_conn_cpu(struct rc_sched_conn *c, double t, double busy,
+		       uint64_t rx, unsigned warm)
+{
+	if (c->one || c->one_done)
+		return false;
+	/* The first reply's wait (rc_sched_conn_start) tells a short
+	 * path: the waits of the ranges after it include their own
+	 * connections' set-up under a busy thread (20-40 ms on loopback). */
+	if (c->pinned || c->far || c->slow || c->prev_n != 0 ||
+	    c->probed_down || c->settled || c->limited || c->shed_at != 0 ||
+	    busy < 0 || c->n <= 1 ||
+	    !(c->first_wait > 0 && c->first_wait < RC_SCHED_NEAR)) {
+		c->one_done = true; /* the count has moved on, or cannot */
+		return false;
+	}
+	if (c->cpu_at == 0) {
+		/* Not over the connections' set-up: a TLS handshake is CPU
+		 * that one stream pays too. */
+		if (4 * warm < 3 * c->n)
+			return false;
+		c->cpu_at = t;
+		c->cpu_t = t;
+		c->cpu_busy = busy;
+		c->cpu_rx = rx;
+		c->cpu_run = 0;
+		return false;
+	}
+	c->cpu_t = t;
+	double el = t - c->cpu_at;
+	if (el < RC_SCHED_CPU_WINDOW ||
+	    (double)(rx - c->cpu_rx) < (double)c->n * RC_SCHED_WINDOW_BYTES)
+		return false;
+	double share = (busy - c->cpu_busy) / el;
+	double rate = (double)(rx - c->cpu_rx) / el;
+	c->one_done = true;
+	if (share < RC_SCHED_CPU_BOUND)
+		return false;
+	snprintf(c->why, sizeof c->why,
+		 "%.1f MiB/s with %u connections, %.1f ms round trip, the "
+		 "receiving thread busy %.0f%% of %.0f ms: one stream",
+		 rate / 1048576, c->n, c->first_wait * 1000, 100 * share,
+		 el * 1000);
+	c->one = true;
+	c->one_done = false;
+	c->one_n = c->n;
+	c->one_rate = rate;
+	c->n = 1;
+	c->cpu_at = 0;
+	return true;
+}
+
+bool rc_sched_conn_one(struct rc_sched_conn *c, double t, uint64_t rx,
+		       unsigned receiving)
+{
+	if (!c->one || c->one_done)
+		return false;
+	if (c->cpu_at == 0) {
+		c->cpu_at = t;
+		c->cpu_t = t;
+		c->cpu_rx = rx;
+		c->cpu_run = 0;
+		return false;
+	}
+	c->cpu_run += (receiving ? 1.0 : 0.0) * (t - c->cpu_t);
+	c->cpu_t = t;
+	double el = t - c->cpu_at;
+	if (el < RC_SCHED_DOWN_WINDOWS * RC_SCHED_WINDOW)
+		return false;
+	double rate = (double)(rx - c->cpu_rx) / el;
+	if (c->cpu_run < 0.75 * el) {
+		/* It waited for room: the reader is the limit. */
+		c->cpu_at = 0;
+		return false;
+	}
+	double d = 100 * (rate / c->one_rate - 1);
+	c->one_done = true;
+	if (rate >= c->one_rate * (1 - RC_SCHED_ONE_LOSS)) {
+		snprintf(c->why, sizeof c->why,
+			 "one stream: %.1f MiB/s (%+.0f%% against %u "
+			 "connections): settled at 1",
+			 rate / 1048576, d, c->one_n);
+		c->settled = true;
+		return true;
+	}
+	snprintf(c->why, sizeof c->why,
+		 "one stream lost %.0f%% against %u connections: back to %u",
+		 -d, c->one_n, c->one_n);
+	c->one = false;
+	c->n = c->one_n;
+	c->prev_n = 0;
+	c->step_at = t;
+	c->win_at = 0;
+	c->windows = 0;
+	c->last_rate = 0;
+	return true;
+}
+
+double rc_sched_thread_busy(void)
+{
+	unsigned long long run, wait;
+	double v = -1;
+	FILE *f = fopen("/proc/thread-self/schedstat", "re");
+
+	if (f == NULL)
+		return -1;
+	if (fscanf(f, "%llu %llu", &run, &wait) == 2)
+		v = (double)(run + wait) / 1e9;
+	fclose(f);
+	return v;
 }
 
 void rc_sched_conn_probe(struct rc_sched_conn *c, uint64_t got, double rate)

@@ -243,7 +243,18 @@ struct rc_sched_conn {
 	unsigned top_n;	  /* the count the halving started from */
 	double down_at;	  /* start of the halving's first window */
 	uint64_t down_rx; /* bytes received then */
-	char why[160];	  /* the last decision, for -v */
+	/* One stream (rc_sched_conn_cpu, rc_sched_conn_one). */
+	double cpu_at;	   /* start of the window it is judged on, 0 none */
+	double cpu_busy;   /* the receiving thread's busy seconds then */
+	uint64_t cpu_rx;   /* bytes received then */
+	double cpu_run;	   /* s the one stream received within it */
+	double cpu_t;	   /* the last call's time */
+	bool one;	   /* one stream now: the client is the limit */
+	bool one_done;	   /* one stream was judged (once a run) */
+	unsigned one_n;	   /* the count it replaced */
+	double one_rate;   /* that count's rate, bytes/s */
+	double first_wait; /* s to the first reply (rc_sched_conn_start) */
+	char why[160];	   /* the last decision, for -v */
 };
 
 /* n transfers at time t, at most cap; pinned keeps n (-n), but for a
@@ -310,6 +321,52 @@ bool rc_sched_conn_feed(struct rc_sched_conn *c, uint64_t budget,
  */
 #define RC_SCHED_FAR_WAIT 0.040
 bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double t);
+
+/*
+ * One stream. Where the client itself is the limit (loopback, a fast
+ * LAN, TLS on a slow core), connections beyond one cost CPU and bring
+ * nothing: the fetcher's one thread receives them all, and range after
+ * range costs requests, polls and hand-offs that one open-ended request
+ * does not (1 GiB on loopback: 8 connections took 1.15-1.46x curl's time,
+ * one stream 0.97-1.10x; the halving reached 2 only as the run ended).
+ * On a short path, before the count's first step, the starting count's
+ * first window (RC_SCHED_WINDOW, and RC_SCHED_WINDOW_BYTES a transfer)
+ * is also timed against that thread: busy is the seconds it ran or
+ * waited to run up to t (Linux's schedstat; on a loaded machine the
+ * wait is the limit too). When it was busy RC_SCHED_CPU_BOUND of the
+ * window, the rest of the file goes as one stream (c->one, n 1): a full
+ * buffer, a slow reader, leaves the thread waiting, not busy. Where the network
+ * is the limit the thread waits in poll (a per-connection cap of 20
+ * MiB/s: 2% busy) and nothing changes. Returns true when it decided so
+ * (c->why says why). Once a run: a window that says no ends it.
+ */
+#define RC_SCHED_CPU_BOUND 0.8
+#define RC_SCHED_CPU_WINDOW 0.025 /* s */
+bool rc_sched_conn_cpu(struct rc_sched_conn *c, double t, double busy,
+		       uint64_t rx, unsigned warm);
+
+/*
+ * The one stream at time t, rx bytes received, receiving 1 when it
+ * received since the last call (0: it waited for buffer room, which says
+ * nothing of the network). Its rate is taken over RC_SCHED_DOWN_WINDOWS
+ * windows of RC_SCHED_WINDOW from the first call (the stream's first
+ * byte) in which it received three quarters of the time. Within
+ * RC_SCHED_ONE_LOSS of the rate of the count it replaced, the count
+ * settles at one; otherwise it goes back to that count (c->one false),
+ * which then grows or halves as usual: a slow core with a per-connection
+ * cap (TLS at 90 MB/s a connection) is busy with eight connections and
+ * slower with one. A quarter, not RC_SCHED_LOSS: the count's rate comes
+ * from one short window just past the start, and such windows move by
+ * 10-20% on a busy machine. Returns true when it decided (c->why says
+ * what).
+ */
+#define RC_SCHED_ONE_LOSS 0.25
+bool rc_sched_conn_one(struct rc_sched_conn *c, double t, uint64_t rx,
+		       unsigned receiving);
+
+/* The calling thread's seconds running or waiting to run, from Linux's
+ * /proc/thread-self/schedstat; -1 when it cannot be read. */
+double rc_sched_thread_busy(void);
 
 /*
  * The probe's reply ended: got bytes at rate bytes/s from its

@@ -1,11 +1,55 @@
 # Fewer connections where they do not pay (issue 13, items 2 and 5): on
 # loopback one or two connections carry everything, so the count halves
-# from 8 while the rate holds, and settles where it does. Exec'd into
-# run.py's namespace.
+# from 8 while the rate holds, and settles where it does; where the
+# receiving thread is busy all the time, the rest of the file goes as one
+# stream, unless that loses a quarter of the rate. Exec'd into run.py's
+# namespace.
+
+STEP = r"connections: (.*)"
+ONE = (r"[0-9.]+ MiB/s with 8 connections, [0-9.]+ ms round trip, the "
+       r"receiving thread busy \d+% of \d+ ms: one stream")
 
 
-@case("loopback: the count halves from 8 while the rate holds; -v says "
-      "why, --stats shows where it settled")
+def big_run(env, args, pin=False):
+    """rangecat -v --stats ARGS, the big file to a file; its stderr after
+    the sha256 is checked. pin: rangecat shares CPU 0 with a busy loop
+    (a loaded machine: its receiving thread waits to run)."""
+    hog = None
+    cmd = [BIN, "-v", "--stats"] + args
+    if pin:
+        cmd = ["taskset", "-c", "0"] + cmd
+        hog = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-c",
+                                "while True: pass"])
+    try:
+        out = os.path.join(env.work, "bigout")
+        p = subprocess.run(cmd, stdout=open(out, "wb"),
+                           stderr=subprocess.PIPE, timeout=300)
+    finally:
+        if hog:
+            hog.kill()
+            hog.wait()
+    err = p.stderr.decode(errors="replace")
+    expect(p.returncode == 0, "exit %d: %s" % (p.returncode, err[-600:]))
+    got = file_sha(out)
+    os.unlink(out)
+    expect(got == env.big_sha, "256 MiB output differs")
+    return err
+
+
+def halvings(steps, shown):
+    """Every step is a halving judged by the rate, or its undoing."""
+    for s in steps:
+        # (halving stops at RC_SCHED_FEWEST: "no loss with 2 ...: settled
+        # at 2" when two keep the rate; it settles where it stands)
+        expect(re.fullmatch(r"no loss with (\d+) connections? \([-+]\d+%\)"
+                            r": (trying \d+|settled at \1)|lost \d+% with "
+                            r"\d+ connections?: (settled at|trying) \d+",
+                            s), "unexpected step: %s" % shown)
+
+
+@case("loopback: one stream where the receiving thread is busy, else the "
+      "count halves from 8 while the rate holds; -v says why, --stats "
+      "shows where it settled")
 def t_cpu_fewer(env):
     if valgrind or tsan_build():
         # 8 connections there carry under 32 MiB/s each (83 MiB/s in
@@ -16,18 +60,8 @@ def t_cpu_fewer(env):
     # rule, and goes again, three times at most (then the case is
     # skipped: the machine is too fast for it to show anything).
     for attempt in range(3):
-        out = os.path.join(env.work, "bigout")
-        p = subprocess.run([BIN, "-v", "--stats", env.url("big")],
-                           stdout=open(out, "wb"), stderr=subprocess.PIPE,
-                           timeout=300)
-        err = p.stderr.decode(errors="replace")
-        expect(p.returncode == 0, "exit %d: %s" % (p.returncode,
-                                                   err[-600:]))
-        got = file_sha(out)
-        os.unlink(out)
-        expect(got == env.big_sha, "256 MiB output differs")
-        steps = re.findall(r"connections: (.*(?:trying|settled at) .*)",
-                           err)
+        err = big_run(env, [env.url("big")])
+        steps = re.findall(STEP, err)
         if steps:
             break
     else:
@@ -36,26 +70,84 @@ def t_cpu_fewer(env):
             raise Skip("256 MiB ended three times before the count's "
                        "first window was judged: nothing to see")
     shown = "\n".join(steps)
+    m = re.search(r"stats: .* connections=(\d+) ", err)
+    expect(steps, "no decision: %s" % err[-600:])
+    if re.fullmatch(ONE, steps[0]):
+        # The client is the limit (t_cpu_one): one stream, kept (or the
+        # run ended first), or undone, and the count goes on from 8.
+        if len(steps) == 1 or re.fullmatch(
+                r"one stream: [0-9.]+ MiB/s \([-+]\d+% against 8 "
+                r"connections\): settled at 1", steps[1]):
+            expect(len(steps) <= 2, "steps after one stream: %s" % shown)
+            expect(m and m.group(1) == "1", "stats %s after one stream" %
+                   (m and m.group(1)))
+            return
+        expect(re.fullmatch(r"one stream lost \d+% against 8 connections: "
+                            r"back to 8", steps[1]),
+               "unexpected step: %s" % shown)
+        steps = steps[2:]
+        if not steps:
+            return
     # A round trip of a few ms: halving is tried first, before any
     # doubling, since its windows cost milliseconds.
-    expect(steps and re.fullmatch(
+    expect(re.fullmatch(
         r"[0-9.]+ MiB/s with 8 connections, [0-9.]+ ms round trip: "
         r"trying 4", steps[0]), "no halving first: %s" % shown)
-    # Every later step is a halving judged by the rate, or its undoing.
-    for s in steps[1:]:
-        # (halving stops at RC_SCHED_FEWEST: "no loss with 2 ...: settled
-        # at 2" when two keep the rate; it settles where it stands)
-        expect(re.fullmatch(r"no loss with (\d+) connections? \([-+]\d+%\)"
-                            r": (trying \d+|settled at \1)|lost \d+% with "
-                            r"\d+ connections?: (settled at|trying) \d+",
-                            s), "unexpected step: %s" % shown)
+    halvings(steps[1:], shown)
     # --stats names the count the last decision left, but no more than
     # ran at once: a doubling decided near the end (an instrumented
     # build, slower) may leave it between the two.
     last = int(re.search(r"(\d+)$", steps[-1]).group(1))
     prev = (int(re.search(r"(\d+)$", steps[-2]).group(1))
             if len(steps) > 1 else 8)
-    m = re.search(r"stats: .* connections=(\d+) ", err)
     expect(m and (int(m.group(1)) == last or
                   prev <= int(m.group(1)) < last),
            "stats %s, last decision %s" % (m and m.group(1), steps[-1]))
+
+
+@case("loopback, the receiving thread busy (CPU 0 shared with a busy "
+      "loop): the rest goes as one stream, exact bytes")
+def t_cpu_one(env):
+    if valgrind or tsan_build():
+        raise Skip("an instrumented binary is slower than a capped link")
+    err = big_run(env, [env.url("big")], pin=True)
+    steps = re.findall(STEP, err)
+    shown = "\n".join(steps)
+    expect(steps and re.fullmatch(ONE, steps[0]),
+           "no one stream first: %s" % shown)
+    # One request to the end of the file follows the ranges in flight.
+    m = re.search(r"\] connections: .*: one stream\n(?:.*\n)*?"
+                  r".*GET bytes=(\d+)-%d\n" % (BIG - 1), err)
+    expect(m, "no request to the end after the decision: %s" % err[-2000:])
+    # Kept, or the run ended before the verdict: no range is asked after
+    # the stream's, and --stats names one connection.
+    if len(steps) == 1 or "settled at 1" in steps[1]:
+        expect(len(steps) <= 2, "steps after one stream: %s" % shown)
+        after = err[m.end():]
+        expect("GET bytes=" not in after,
+               "a range asked after the stream's: %s" % after[:600])
+        s = re.search(r"stats: .* connections=(\d+) ", err)
+        expect(s and s.group(1) == "1", "stats %s" % (s and s.group(1)))
+
+
+@case("loopback, the receiving thread busy, but one stream is held to 4 "
+      "MiB/s: back to 8 connections, the stream cut at its chunk's end, "
+      "exact bytes")
+def t_cpu_one_back(env):
+    if valgrind or tsan_build():
+        raise Skip("an instrumented binary is slower than a capped link")
+    err = big_run(env, [env.url("streamslow/big")], pin=True)
+    steps = re.findall(STEP, err)
+    shown = "\n".join(steps)
+    expect(len(steps) >= 2 and re.fullmatch(ONE, steps[0]),
+           "no one stream first: %s" % shown)
+    expect(re.fullmatch(r"one stream lost \d+% against 8 connections: "
+                        r"back to 8", steps[1]), "not undone: %s" % shown)
+    m = re.search(r"the one stream ends at byte (\d+); ranges from there",
+                  err)
+    expect(m, "no cut: %s" % err[-2000:])
+    cut = int(m.group(1))
+    # Ranges follow from the cut, and no byte is asked twice.
+    expect(re.search(r"GET bytes=%d-\d+\n" % cut, err[m.end():]),
+           "no range from the cut at %d" % cut)
+    expect(0 < cut < BIG, "cut at %d" % cut)

@@ -135,6 +135,9 @@ http {{
   default_type application/octet-stream;
   keepalive_requests 100000;
   limit_conn_zone $binary_remote_addr zone=perip:1m;
+  # A request to the big file's last byte (the one stream asks the rest
+  # of the file) at 4 MiB/s under /streamslow/; other ranges at once.
+  map $http_range $stream_rate {{ "~-{BIG - 1}$" 4m; default 0; }}
   server {{
     listen 127.0.0.1:{self.port};
     root {d};
@@ -142,6 +145,9 @@ http {{
     location /norange/ {{ alias {d}/; max_ranges 0; }}
     location /noetag/ {{ alias {d}/; etag off; }}
     location /slow/ {{ alias {d}/; limit_rate 1m; sendfile_max_chunk 64k; }}
+    location /streamslow/ {{
+      alias {d}/; limit_rate $stream_rate; sendfile_max_chunk 64k;
+    }}
     location /labelled/ {{ alias {d}/; add_header Content-Encoding gzip; }}
     location /labelled-noetag/ {{
       alias {d}/; etag off; add_header Content-Encoding gzip;
