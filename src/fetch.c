@@ -3463,9 +3463,10 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 		retry(f, x, "short reply", -1);
 		return;
 	}
-	if (x->spanning && x->end != f->end) {
+	if (x->spanning && f->mode == MODE_PARALLEL && x->end != f->end) {
 		/* The one stream, cut for more connections (stream_cut):
-		 * chunks follow it. */
+		 * chunks follow it. (A stream's end elsewhere is the
+		 * file's, whatever -r asked.) */
 		x->spanning = false;
 	} else if (x->spanning) {
 		rc_ring_set_nchunks(f->ring, atomic_load(&f->ring->claimed));

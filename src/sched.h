@@ -338,7 +338,9 @@ bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double t);
  * buffer, a slow reader, leaves the thread waiting, not busy. Where the network
  * is the limit the thread waits in poll (a per-connection cap of 20
  * MiB/s: 2% busy) and nothing changes. Returns true when it decided so
- * (c->why says why). Once a run: a window that says no ends it.
+ * (c->why says why). Once a run: a window that says no ends it. While
+ * the window runs, rc_sched_conn_tick does not climb for a capped short
+ * path (RC_SCHED_CAPPED): a busy client's connections carry little too.
  */
 #define RC_SCHED_CPU_BOUND 0.8
 #define RC_SCHED_CPU_WINDOW 0.025 /* s */

@@ -919,6 +919,30 @@ static void one_stream(void)
 	rc_sched_conn_init(&c, 8, 32, false, 0);
 	rc_sched_conn_start(&c, 0.001, 0);
 	CHECK(!rc_sched_conn_cpu(&c, 0.1, -1, 0, 8) && c.one_done);
+	/* Connections that carry little (80 MiB/s for 8 on a short path)
+	 * while the thread is being timed: no climb to the cap before the
+	 * verdict. Busy: one stream, never 32; not busy: the climb. */
+	for (int busy_too = 1; busy_too >= 0; busy_too--) {
+		rc_sched_conn_init(&c, 8, 32, false, 0);
+		rc_sched_conn_start(&c, 0.001, 0);
+		rx = 0;
+		unsigned most = 0;
+		bool climbed = false;
+		for (int i = 1; i <= 100 && !c.one && !climbed; i++) {
+			double ti = i * 0.005;
+			rx += 400 << 10;
+			if (rc_sched_conn_tick(&c, ti, rx, 8, 0.001))
+				climbed = strstr(c.why, "trying 32") != NULL;
+			/* the thread timed from 0.09 s on */
+			if (ti >= 0.09)
+				rc_sched_conn_cpu(
+				    &c, ti, busy_too ? ti : ti / 100, rx, 8);
+			most = c.n > most ? c.n : most;
+			if (ti < 0.115)
+				CHECK(!climbed);
+		}
+		CHECK(busy_too ? c.one && most == 8 : climbed && c.one_done);
+	}
 	/* This thread's own reading, where Linux gives one: it grows. */
 	double b0 = rc_sched_thread_busy();
 	volatile double sink = 0;
