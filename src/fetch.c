@@ -2621,6 +2621,18 @@ static void retry(struct rc_fetch *f, struct xfer *x, const char *why,
 	 * nothing of it to ask again; a stripe goes on from its next
 	 * chunk. */
 	unchecked_back(x);
+	if (f->mode == MODE_PARALLEL && x->spanning && x->end != f->end &&
+	    x->cur >= x->end) {
+		/* The one stream, cut (stream_cut) where it stood: the
+		 * ranges after it carry on (asked again, it asked an empty
+		 * range, and the 416 ended the run with exit 4). */
+		rc_log(
+		    "xfer %u: the one stream's part is complete; %s after it",
+		    (unsigned)(x - f->x), why);
+		x->spanning = false;
+		xfer_state_set(x, RC_XS_IDLE);
+		return;
+	}
 	if (f->mode == MODE_PARALLEL && !x->spanning && !x->probe &&
 	    x->seq != UINT64_MAX && x->end != RC_UNKNOWN && x->cur >= x->end) {
 		if (x->nrest == 0) {
@@ -3854,6 +3866,10 @@ static int poll_ms(struct rc_fetch *f, double t)
 	 * waits for a transfer's end instead: no wake-up for it). */
 	if (f->pace_left > 0 && f->pace_next > t && f->pace_next - t < wait)
 		wait = f->pace_next - t;
+	/* The one stream is being judged (rc_sched_conn_one): a stream
+	 * gone silent is judged too, not only at its next byte. */
+	if (f->conn.one && !f->conn.one_done && wait > RC_SCHED_WINDOW)
+		wait = RC_SCHED_WINDOW;
 	return wait <= 0 ? 0 : (int)(wait * 1000) + 1;
 }
 
@@ -3881,9 +3897,13 @@ static void stream_cut(struct rc_fetch *f, struct xfer *x)
 		f->plan_prev = atomic_load(&s->len);
 	}
 	x->end = end;
+	/* A write held for room is cut at the end too: it needs no chunk
+	 * past this one (which the ranges may take first). */
+	if (x->state == RC_XS_PAUSED && x->pause_need > end - x->cur)
+		x->pause_need = end - x->cur;
 	f->plan_off = end;
 	f->plan_done = false;
-	rc_log("xfer %u: the one stream ends at byte %" PRIu64
+	rc_log("xfer %u: the one stream stops before byte %" PRIu64
 	       "; ranges from there",
 	       (unsigned)(x - f->x), end);
 }

@@ -12,8 +12,9 @@ ONE = (r"[0-9.]+ MiB/s with 8 connections, [0-9.]+ ms round trip, the "
 
 def big_run(env, args, pin=False):
     """rangecat -v --stats ARGS, the big file to a file; its stderr after
-    the sha256 is checked. pin: rangecat shares CPU 0 with a busy loop
-    (a loaded machine: its receiving thread waits to run)."""
+    the exit status and the sha256 are checked. pin: rangecat shares
+    CPU 0 with a busy loop (a loaded machine: its receiving thread waits
+    to run)."""
     hog = None
     cmd = [BIN, "-v", "--stats"] + args
     if pin:
@@ -143,7 +144,7 @@ def t_cpu_one_back(env):
            "no one stream first: %s" % shown)
     expect(re.fullmatch(r"one stream lost \d+% against 8 connections: "
                         r"back to 8", steps[1]), "not undone: %s" % shown)
-    m = re.search(r"the one stream ends at byte (\d+); ranges from there",
+    m = re.search(r"the one stream stops before byte (\d+); ranges from there",
                   err)
     expect(m, "no cut: %s" % err[-2000:])
     cut = int(m.group(1))
@@ -151,3 +152,35 @@ def t_cpu_one_back(env):
     expect(re.search(r"GET bytes=%d-\d+\n" % cut, err[m.end():]),
            "no range from the cut at %d" % cut)
     expect(0 < cut < BIG, "cut at %d" % cut)
+
+
+@case("the one stream cut exactly where it stood, then reset: its part is "
+      "complete, nothing of it asked again (an empty range got a 416 and "
+      "exit 4)")
+def t_cpu_one_cut_edge(env):
+    if valgrind or tsan_build():
+        raise Skip("an instrumented binary is slower than a capped link")
+    srv = subprocess.Popen([sys.executable, os.path.join(HERE, "streamcut.py"),
+                            env.data, "big"], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
+    try:
+        port = int(srv.stdout.readline().split()[1])
+        err = big_run(env, ["--stall-timeout", "5",
+                            "http://127.0.0.1:%d/big" % port], pin=True)
+    finally:
+        srv.kill()
+        srv.wait()
+    steps = re.findall(STEP, err)
+    shown = "\n".join(steps)
+    expect(len(steps) >= 2 and re.fullmatch(ONE, steps[0]) and
+           re.fullmatch(r"one stream lost \d+% against 8 connections: "
+                        r"back to 8", steps[1]), "not cut: %s" % shown)
+    m = re.search(r"the one stream stops before byte (\d+)", err)
+    expect(m, "no cut: %s" % err[-2000:])
+    cut = int(m.group(1))
+    expect(re.search(r"the one stream's part is complete; .* after it", err),
+           "the reset after the cut: %s" % err[m.end():][:1500])
+    expect(not re.search(r"GET bytes=(\d+)-(\d+)\n", err) or all(
+        int(b) >= int(a) for a, b in
+        re.findall(r"GET bytes=(\d+)-(\d+)\n", err)), "an empty range")
+    expect(cut > 0, "cut at %d" % cut)
