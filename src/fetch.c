@@ -2611,6 +2611,12 @@ static void schedule(struct rc_fetch *f)
  * (sched.c) says whether to go on at once (the attempt made progress),
  * after a delay (announced on stderr), or to give up.
  */
+/* x is the one stream, cut for more connections (stream_cut). */
+static bool was_cut(const struct rc_fetch *f, const struct xfer *x)
+{
+	return f->mode == MODE_PARALLEL && x->spanning && x->end != f->end;
+}
+
 static void retry(struct rc_fetch *f, struct xfer *x, const char *why,
 		  long retry_after)
 {
@@ -2621,8 +2627,7 @@ static void retry(struct rc_fetch *f, struct xfer *x, const char *why,
 	 * nothing of it to ask again; a stripe goes on from its next
 	 * chunk. */
 	unchecked_back(x);
-	if (f->mode == MODE_PARALLEL && x->spanning && x->end != f->end &&
-	    x->cur >= x->end) {
+	if (was_cut(f, x) && x->cur >= x->end) {
 		/* The one stream, cut (stream_cut) where it stood: the
 		 * ranges after it carry on (asked again, it asked an empty
 		 * range, and the 416 ended the run with exit 4). */
@@ -3475,14 +3480,12 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 		retry(f, x, "short reply", -1);
 		return;
 	}
-	if (x->spanning && f->mode == MODE_PARALLEL && x->end != f->end) {
-		/* The one stream, cut for more connections (stream_cut):
-		 * chunks follow it. (A stream's end elsewhere is the
-		 * file's, whatever -r asked.) */
+	/* A stream's end is the file's (whatever -r asked), but for one
+	 * cut for more connections: chunks follow it. */
+	if (was_cut(f, x))
 		x->spanning = false;
-	} else if (x->spanning) {
+	else if (x->spanning)
 		rc_ring_set_nchunks(f->ring, atomic_load(&f->ring->claimed));
-	}
 	double took = now_s() - x->started;
 	/* One connection, whose stripe goes on past chunks that wait in the
 	 * group (transfers the server's limit turned away gave them back

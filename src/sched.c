@@ -260,6 +260,17 @@ void rc_sched_conn_init(struct rc_sched_conn *c, unsigned n, unsigned cap,
 	c->last_t = t;
 }
 
+/* The count's rate is measured from t on, as a starting count's: no
+ * step before it to judge against. */
+static void measure_anew(struct rc_sched_conn *c, double t)
+{
+	c->prev_n = 0;
+	c->step_at = t;
+	c->win_at = 0;
+	c->windows = 0;
+	c->last_rate = 0;
+}
+
 /* Halves the count from back, whose rate (the best measured) is keep;
  * what follows measures whether the half keeps it. */
 static void halve(struct rc_sched_conn *c, double t, unsigned back, double keep)
@@ -381,11 +392,7 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 		c->settled = false;
 		c->calm_at = 0;
 		c->cap = c->max_cap;
-		c->prev_n = 0;
-		c->step_at = t;
-		c->win_at = 0;
-		c->last_rate = 0;
-		c->windows = 0;
+		measure_anew(c, t);
 	}
 	if (c->down && c->prev_n <= c->n) {
 		/* The buffer lowered the cap under the count a halving
@@ -874,29 +881,26 @@ bool rc_sched_conn_cpu(struct rc_sched_conn *c, double t, double busy,
 		if (4 * warm < 3 * c->n)
 			return false;
 		c->cpu_at = t;
-		c->cpu_t = t;
 		c->cpu_busy = busy;
 		c->cpu_rx = rx;
-		c->cpu_run = 0;
 		return false;
 	}
-	c->cpu_t = t;
 	double el = t - c->cpu_at;
 	if (el < RC_SCHED_CPU_WINDOW ||
 	    (double)(rx - c->cpu_rx) < (double)c->n * RC_SCHED_WINDOW_BYTES)
 		return false;
 	double share = (busy - c->cpu_busy) / el;
 	double rate = (double)(rx - c->cpu_rx) / el;
-	c->one_done = true;
-	if (share < RC_SCHED_CPU_BOUND)
+	if (share < RC_SCHED_CPU_BOUND) {
+		c->one_done = true;
 		return false;
+	}
 	snprintf(c->why, sizeof c->why,
 		 "%.1f MiB/s with %u connections, %.1f ms round trip, the "
 		 "receiving thread busy %.0f%% of %.0f ms: one stream",
 		 rate / 1048576, c->n, c->first_wait * 1000, 100 * share,
 		 el * 1000);
 	c->one = true;
-	c->one_done = false;
 	c->one_n = c->n;
 	c->one_rate = rate;
 	c->n = 1;
@@ -942,11 +946,7 @@ bool rc_sched_conn_one(struct rc_sched_conn *c, double t, uint64_t rx,
 		 -d, c->one_n, c->one_n);
 	c->one = false;
 	c->n = c->one_n;
-	c->prev_n = 0;
-	c->step_at = t;
-	c->win_at = 0;
-	c->windows = 0;
-	c->last_rate = 0;
+	measure_anew(c, t);
 	return true;
 }
 

@@ -248,9 +248,9 @@ struct rc_sched_conn {
 	double cpu_busy;   /* the receiving thread's busy seconds then */
 	uint64_t cpu_rx;   /* bytes received then */
 	double cpu_run;	   /* s the one stream received within it */
-	double cpu_t;	   /* the last call's time */
+	double cpu_t;	   /* ... measured up to then */
 	bool one;	   /* one stream now: the client is the limit */
-	bool one_done;	   /* one stream was judged (once a run) */
+	bool one_done;	   /* answered for the run: not one, or judged */
 	unsigned one_n;	   /* the count it replaced */
 	double one_rate;   /* that count's rate, bytes/s */
 	double first_wait; /* s to the first reply (rc_sched_conn_start) */
