@@ -4031,6 +4031,10 @@ static void *run(void *arg)
 		 * page faults (ring.c, give_back_pages). */
 		f->ring->lean = f->conn.n > RC_SCHED_CONN_START &&
 				f->typical_wait >= RC_SCHED_FAR_WAIT;
+		/* A short path fills a buffer in milliseconds: its pages are
+		 * taken at once (ring.c, new_buf). */
+		f->ring->prefault =
+		    f->typical_wait > 0 && f->typical_wait < RC_SCHED_NEAR;
 		schedule(f);
 		if (f->mode == MODE_PROBE && all_idle(f) && !f->failed) {
 			/* The probe failed before it could be judged. */

