@@ -87,8 +87,12 @@ def interrupt_entry(env, sig, pid1):
         cmd = ["unshare", "--pid", "--fork", "--kill-child"] + cmd
     errf = os.path.join(env.work, "ep-stderr")
     with open(errf, "wb") as ef:
+        # SIGINT as a container's init gets it: not ignored. A suite
+        # started as a background job of a shell inherits it ignored,
+        # and a shell cannot trap a signal ignored on entry (POSIX).
         p = subprocess.Popen(cmd, env=e, stdout=subprocess.DEVNULL,
-                             stderr=ef)
+                             stderr=ef, preexec_fn=lambda: signal.signal(
+                                 signal.SIGINT, signal.SIG_DFL))
         try:
             rc_pid = find_rangecat(p.pid, time.time() + 10)
             expect(rc_pid, "rangecat did not start")
