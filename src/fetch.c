@@ -115,7 +115,6 @@ struct xfer {
 	uint64_t pause_need;	  /* RC_XS_PAUSED: room the held write needs */
 	bool probe;
 	bool spanning;
-	bool warm;    /* some reply of it brought a body byte */
 	bool suffix;  /* asked "bytes=-N" */
 	uint64_t seq; /* chunk being written, UINT64_MAX none */
 	struct part rest[JOIN_MAX - 1]; /* a stripe's later chunks, in
@@ -240,6 +239,8 @@ struct rc_fetch {
 				  * found that it answered: it held them at once */
 	struct rc_sched_conn conn; /* how many transfers run (sched.c) */
 	double cpu_next; /* the receiving thread's time read again then */
+	size_t par_slot; /* the count's chunk length, kept while one stream
+			  * has longer ones (one_stream_judged) */
 	struct rc_fetch_info info;
 	bool stripes;	    /* multi-range requests (STRIPE_MAX) */
 	unsigned join;	    /* chunks of a stripe cut for one connection
@@ -988,7 +989,6 @@ static void first_bytes(struct xfer *x)
 {
 	struct rc_fetch *f = x->f;
 
-	x->warm = true;
 	if (x->got == 0 && x->first_byte == 0) {
 		x->first_byte = x->last_byte;
 		if (!x->room_wait)
@@ -1898,6 +1898,15 @@ static void decide_after_probe(struct xfer *x)
 		rc_log("connections: %s", f->conn.why);
 		pace(f, now_s() - x->started);
 	}
+	/* A short path: one stream first (rc_sched_conn_one judges it).
+	 * The round trip is the probe's TCP handshake; a reused connection
+	 * has none, and its first reply's wait stands for it. */
+	if (f->mode == MODE_PARALLEL &&
+	    rc_sched_conn_near(&f->conn,
+			       f->handshake > 0 ? f->handshake
+						: now_s() - x->started,
+			       rc_sched_thread_busy() >= 0))
+		rc_log("connections: %s", f->conn.why);
 	/* The probe claimed a chunk; the file may end before it does. */
 	if (x->seq != UINT64_MAX && f->end != RC_UNKNOWN) {
 		struct rc_slot *s = rc_ring_slot(f->ring, x->seq);
@@ -2484,6 +2493,26 @@ static bool paced(struct rc_fetch *f)
  * of cold connections at 100 ms (152 splits and 72 connections for 256
  * MiB against none and 24 without). At the end of the file an idle
  * transfer may split any range that pays, to trim the tail. */
+/* x asks the rest of the file, from the plan's offset, as one spanning
+ * transfer; the plan is then done. */
+static void launch_stream(struct rc_fetch *f, struct xfer *x)
+{
+	x->spanning = true;
+	x->probe = false;
+	x->suffix = false;
+	x->seq = UINT64_MAX;
+	x->cur = f->plan_off;
+	x->end = f->end;
+	x->fails = 0;
+	x->hopeless = false;
+	f->plan_done = true;
+	if (x->end != RC_UNKNOWN && x->cur >= x->end) {
+		rc_ring_set_nchunks(f->ring, atomic_load(&f->ring->claimed));
+		return;
+	}
+	launch(f, x);
+}
+
 static void schedule(struct rc_fetch *f)
 {
 	if (f->failed || f->mode == MODE_PROBE || atomic_load(&f->run->hold) ||
@@ -2515,6 +2544,15 @@ static void schedule(struct rc_fetch *f)
 			run++;
 			continue;
 		}
+		if (f->mode == MODE_PARALLEL && f->conn.one && !f->plan_done) {
+			/* The one stream a short path starts with
+			 * (rc_sched_conn_near) goes out beside the probe's
+			 * chunk, not after it: a probe that drips would hold
+			 * it, with nothing beside it to teach the rate the
+			 * probe is judged too slow by. */
+			launch_stream(f, x);
+			return;
+		}
 		if (act >= f->conn.n || run >= run_cap(f)) {
 			/* Every transfer busy, some perhaps paused for room
 			 * behind a straggler at the head: without -n, and
@@ -2537,29 +2575,12 @@ static void schedule(struct rc_fetch *f)
 			}
 			return;
 		}
-		if (f->mode == MODE_STREAM || f->conn.one) {
+		if (f->mode == MODE_STREAM) {
 			/* The rest of the file as one spanning transfer, once
 			 * the probe's chunk is complete: without a size, only
-			 * the reply before it tells where the file ends. Or
-			 * once the ranges in flight are when the client
-			 * itself is the limit (rc_sched_conn_cpu). */
-			if (!all_idle(f))
-				return;
-			x->spanning = true;
-			x->probe = false;
-			x->suffix = false;
-			x->seq = UINT64_MAX;
-			x->cur = f->plan_off;
-			x->end = f->end;
-			x->fails = 0;
-			x->hopeless = false;
-			f->plan_done = true;
-			if (x->end != RC_UNKNOWN && x->cur >= x->end) {
-				rc_ring_set_nchunks(
-				    f->ring, atomic_load(&f->ring->claimed));
-				return;
-			}
-			launch(f, x);
+			 * the reply before it tells where the file ends. */
+			if (all_idle(f))
+				launch_stream(f, x);
 			return;
 		}
 		/* A clear straggler is split before new work is claimed:
@@ -3512,7 +3533,10 @@ static void done(struct rc_fetch *f, struct xfer *x, CURLcode res)
 		launch(f, x);
 		return;
 	}
-	if (!x->spanning && x->first_byte > 0) {
+	/* The one stream a short path starts with teaches the rate too: a
+	 * small file's may end before its verdict, beside a probe that
+	 * drips, which is then judged by it (restart_hopeless). */
+	if ((!x->spanning || f->mode == MODE_PARALLEL) && x->first_byte > 0) {
 		learn_rate(f, x, took);
 		double xfer_s = now_s() - x->first_byte;
 		if (x->probe && f->mode == MODE_PARALLEL && xfer_s > 0)
@@ -3629,9 +3653,15 @@ static void restart_hopeless(struct rc_fetch *f, double t)
 		return; /* one stream, or no version pinned yet */
 	for (unsigned i = 0; i < f->nx && !f->failed; i++) {
 		struct xfer *x = &f->x[i];
-		if (x->state != RC_XS_RUNNING || x->spanning || x->hopeless ||
+		/* The one stream (settled, or cut with its chunk to finish)
+		 * is never split: it goes again however much it has left,
+		 * unless it waited for room (a slow reader makes any rate
+		 * low). */
+		if (x->state != RC_XS_RUNNING || x->hopeless ||
 		    x->first_byte == 0 || x->end == RC_UNKNOWN ||
-		    x->end - x->cur >= MIN_SPLIT || !is_slow(f, x, t))
+		    (x->spanning ? x->room_wait
+				 : x->end - x->cur >= MIN_SPLIT) ||
+		    !is_slow(f, x, t))
 			continue;
 		struct rc_sched_range r = range_of(x, x->end, t);
 		if (!rc_sched_restart_pays(&r, x->end - x->cur, t,
@@ -3755,6 +3785,15 @@ static void resume_paused(struct rc_fetch *f, double t)
 	}
 }
 
+/* The one stream (rc_sched_conn_near), or NULL. */
+static struct xfer *the_stream(struct rc_fetch *f)
+{
+	for (unsigned i = 0; i < f->nx; i++)
+		if (f->x[i].spanning && in_multi(f->x[i].state))
+			return &f->x[i];
+	return NULL;
+}
+
 /*
  * A transfer due to retry the range the output needs next may find every
  * slot taken (a 429/503 or a server's limit lowered the count) by replies
@@ -3869,20 +3908,15 @@ static int poll_ms(struct rc_fetch *f, double t)
 	 * waits for a transfer's end instead: no wake-up for it). */
 	if (f->pace_left > 0 && f->pace_next > t && f->pace_next - t < wait)
 		wait = f->pace_next - t;
-	/* The one stream is being judged (rc_sched_conn_one): a stream
-	 * gone silent is judged too, not only at its next byte. */
-	if (f->conn.one && !f->conn.one_done && wait > RC_SCHED_WINDOW)
-		wait = RC_SCHED_WINDOW;
+	/* The one stream is being judged or watched (rc_sched_conn_one): a
+	 * stream gone silent is judged too, not only at its next byte (one
+	 * held for room is judged again once it runs: no wake-up for it). */
+	const struct xfer *one = f->conn.one ? the_stream(f) : NULL;
+	double look =
+	    (f->conn.one_done ? RC_SCHED_ONE_AGAIN : RC_SCHED_CPU_WINDOW) / 5;
+	if (one != NULL && one->state == RC_XS_RUNNING && wait > look)
+		wait = look;
 	return wait <= 0 ? 0 : (int)(wait * 1000) + 1;
-}
-
-/* The one stream (rc_sched_conn_cpu), or NULL. */
-static struct xfer *the_stream(struct rc_fetch *f)
-{
-	for (unsigned i = 0; i < f->nx; i++)
-		if (f->x[i].spanning && in_multi(f->x[i].state))
-			return &f->x[i];
-	return NULL;
 }
 
 /*
@@ -3912,35 +3946,54 @@ static void stream_cut(struct rc_fetch *f, struct xfer *x)
 }
 
 /*
- * On a short path, whether the client itself is the limit (its
- * receiving thread busy: rc_sched_conn_cpu), read at most every fifth
- * of a window (a read of schedstat costs a few microseconds, and the
- * loop turns thousands of times a second on loopback); then whether the
- * one stream keeps the rate (rc_sched_conn_one), or is cut.
+ * The one stream a short path starts with (rc_sched_conn_near) is timed
+ * against the receiving thread (rc_sched_conn_one), read at most every
+ * fifth of a window (a read of schedstat costs a few microseconds, and
+ * the loop turns thousands of times a second on loopback): it stays, its
+ * later chunks as long as -n 1's, or it is cut, and the count it replaced
+ * takes the rest.
  */
 static void one_stream_judged(struct rc_fetch *f, double t)
 {
-	if (f->mode != MODE_PARALLEL || f->conn.one_done)
+	bool watch = f->conn.one_done && f->conn.settled;
+
+	if (f->mode != MODE_PARALLEL || !f->conn.one ||
+	    (f->conn.one_done && !watch) || t < f->cpu_next)
 		return;
-	if (!f->conn.one) {
-		if (f->plan_done || t < f->cpu_next)
-			return;
-		f->cpu_next = t + RC_SCHED_CPU_WINDOW / 5;
-		unsigned warm = 0;
-		for (unsigned i = 0; i < f->nx; i++)
-			warm += f->x[i].warm;
-		if (rc_sched_conn_cpu(&f->conn, t, rc_sched_thread_busy(),
-				      f->rx, warm))
-			rc_log("connections: %s", f->conn.why);
-		return;
-	}
 	struct xfer *x = the_stream(f);
-	if (x == NULL || x->first_byte == 0 ||
-	    !rc_sched_conn_one(&f->conn, t, f->rx, x->state == RC_XS_RUNNING))
+	if (x == NULL || x->first_byte == 0)
+		return;
+	f->cpu_next =
+	    t + (watch ? RC_SCHED_ONE_AGAIN : RC_SCHED_CPU_WINDOW) / 5;
+	/* Held for room behind an incomplete head (the probe's chunk, slow)
+	 * it waits on the network, not on the reader. */
+	bool receiving =
+	    x->state == RC_XS_RUNNING ||
+	    (x->state == RC_XS_PAUSED && rc_ring_head_waits(f->ring));
+	/* Its own bytes (its offset): the probe's chunk may still land
+	 * beside it. */
+	if (!rc_sched_conn_one(&f->conn, t, rc_sched_thread_busy(), x->cur,
+			       receiving))
 		return;
 	rc_log("connections: %s", f->conn.why);
-	if (!f->conn.one)
+	if (!f->conn.one) {
+		/* The ranges from the cut take the count's chunks again. */
+		if (f->par_slot > 0)
+			f->ring->slot_size = f->par_slot;
 		stream_cut(f, x);
+		return;
+	}
+	/* Settled: chunks of half the buffer, as -n 1's (span_len), so
+	 * that the output wakes and frees a slot less often. */
+	f->par_slot = f->ring->slot_size;
+	if (!f->o->chunk_set) {
+		uint64_t half =
+		    f->ring->budget / 2 / RC_MIN_CHUNK * RC_MIN_CHUNK;
+		if (half > f->o->chunk_size)
+			half = f->o->chunk_size;
+		if (half > f->ring->slot_size)
+			f->ring->slot_size = (size_t)half;
+	}
 }
 
 static void *run(void *arg)

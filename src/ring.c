@@ -310,6 +310,15 @@ static bool worth_growing(struct rc_ring *r, uint64_t head)
 	       atomic_load(&hs->filled) < atomic_load(&hs->len);
 }
 
+bool rc_ring_head_waits(struct rc_ring *r)
+{
+	uint64_t head = atomic_load(&r->head);
+
+	return head < atomic_load(&r->claimed) &&
+	       atomic_load(&r->slots[head % r->nslots].filled) <
+		   atomic_load(&r->slots[head % r->nslots].len);
+}
+
 /* For -v: the window grew by one because a connection waited. */
 static void log_growth(const struct rc_ring *r)
 {

@@ -177,6 +177,10 @@ uint64_t rc_ring_edge(struct rc_ring *r);
  * frees buffers. Fetcher side. */
 bool rc_ring_may_fill(struct rc_ring *r, uint64_t seq);
 
+/* Whether the output waits on the network: the head chunk is claimed and
+ * incomplete (a full ring then waits on it, not on the reader). */
+bool rc_ring_head_waits(struct rc_ring *r);
+
 /* The slot holding chunk seq. Valid while seq is claimed and unreleased. */
 struct rc_slot *rc_ring_slot(struct rc_ring *r, uint64_t seq);
 

@@ -489,13 +489,6 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 			       (early ? RC_SCHED_EARLY_SHARE : 1);
 		bool capped = !c->down && c->n < c->cap &&
 			      busy >= 0.75 * c->n && so_far < bound;
-		/* The client's own thread is being timed
-		 * (rc_sched_conn_cpu): connections that carry little
-		 * because it is busy are no cap, and 32 would cost it
-		 * more (an ASan build beside a busy loop: 14 MiB/s each
-		 * with 8, one stream 7 times that). */
-		if (capped && c->cpu_at != 0 && !c->one_done)
-			return false;
 		if (c->windows < RC_SCHED_DOWN_WINDOWS && !capped &&
 		    !(c->down && c->far &&
 		      so_far < c->prev_rate * (1 - RC_SCHED_CLIMB)))
@@ -860,62 +853,38 @@ bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double t)
 	return true;
 }
 
-bool rc_sched_conn_cpu(struct rc_sched_conn *c, double t, double busy,
-		       uint64_t rx, unsigned warm)
+bool rc_sched_conn_near(struct rc_sched_conn *c, double rtt, bool timed)
 {
 	if (c->one || c->one_done)
 		return false;
-	/* The first reply's wait (rc_sched_conn_start) tells a short
-	 * path: the waits of the ranges after it include their own
-	 * connections' set-up under a busy thread (20-40 ms on loopback). */
-	if (c->pinned || c->far || c->slow || c->prev_n != 0 ||
-	    c->probed_down || c->settled || c->limited || c->shed_at != 0 ||
-	    busy < 0 || c->n <= 1 ||
-	    !(c->first_wait > 0 && c->first_wait < RC_SCHED_NEAR)) {
-		c->one_done = true; /* the count has moved on, or cannot */
-		return false;
-	}
-	if (c->cpu_at == 0) {
-		/* Not over the connections' set-up: a TLS handshake is CPU
-		 * that one stream pays too. */
-		if (4 * warm < 3 * c->n)
-			return false;
-		c->cpu_at = t;
-		c->cpu_busy = busy;
-		c->cpu_rx = rx;
-		return false;
-	}
-	double el = t - c->cpu_at;
-	if (el < RC_SCHED_CPU_WINDOW ||
-	    (double)(rx - c->cpu_rx) < (double)c->n * RC_SCHED_WINDOW_BYTES)
-		return false;
-	double share = (busy - c->cpu_busy) / el;
-	double rate = (double)(rx - c->cpu_rx) / el;
-	if (share < RC_SCHED_CPU_BOUND) {
+	if (c->pinned || !timed || c->n <= 1 ||
+	    !(c->first_wait > 0 && c->first_wait < RC_SCHED_NEAR) ||
+	    !(rtt >= 0 && rtt < RC_SCHED_ONE_RTT)) {
 		c->one_done = true;
 		return false;
 	}
 	snprintf(c->why, sizeof c->why,
-		 "%.1f MiB/s with %u connections, %.1f ms round trip, the "
-		 "receiving thread busy %.0f%% of %.0f ms: one stream",
-		 rate / 1048576, c->n, c->first_wait * 1000, 100 * share,
-		 el * 1000);
+		 "a short path (a %.2f ms round trip, %.1f ms to the first "
+		 "reply): one stream first",
+		 rtt * 1000, c->first_wait * 1000);
 	c->one = true;
 	c->one_n = c->n;
-	c->one_rate = rate;
 	c->n = 1;
 	c->cpu_at = 0;
 	return true;
 }
 
-bool rc_sched_conn_one(struct rc_sched_conn *c, double t, uint64_t rx,
-		       unsigned receiving)
+bool rc_sched_conn_one(struct rc_sched_conn *c, double t, double busy,
+		       uint64_t rx, unsigned receiving)
 {
-	if (!c->one || c->one_done)
+	bool watch = c->one && c->one_done && c->settled;
+
+	if (!c->one || (c->one_done && !watch) || busy < 0)
 		return false;
 	if (c->cpu_at == 0) {
 		c->cpu_at = t;
 		c->cpu_t = t;
+		c->cpu_busy = busy;
 		c->cpu_rx = rx;
 		c->cpu_run = 0;
 		return false;
@@ -923,28 +892,33 @@ bool rc_sched_conn_one(struct rc_sched_conn *c, double t, uint64_t rx,
 	c->cpu_run += (receiving ? 1.0 : 0.0) * (t - c->cpu_t);
 	c->cpu_t = t;
 	double el = t - c->cpu_at;
-	if (el < RC_SCHED_DOWN_WINDOWS * RC_SCHED_WINDOW)
+	if (el < (watch ? RC_SCHED_ONE_AGAIN : RC_SCHED_CPU_WINDOW))
 		return false;
+	c->cpu_at = 0; /* the next window starts at the next call */
+	if (c->cpu_run < 0.75 * el)
+		return false; /* it waited for room: the reader is the limit */
+	double share = (busy - c->cpu_busy) / el;
 	double rate = (double)(rx - c->cpu_rx) / el;
-	if (c->cpu_run < 0.75 * el) {
-		/* It waited for room: the reader is the limit. */
-		c->cpu_at = 0;
-		return false;
-	}
-	double d = 100 * (rate / c->one_rate - 1);
 	c->one_done = true;
-	if (rate >= c->one_rate * (1 - RC_SCHED_ONE_LOSS)) {
+	/* (A stream under RC_SCHED_CAPPED is a capped one on a busy
+	 * machine, whose wait to run counts: more connections pay.) */
+	if (share >= RC_SCHED_CPU_BOUND && rate >= RC_SCHED_CAPPED) {
+		if (watch)
+			return false;
 		snprintf(c->why, sizeof c->why,
-			 "one stream: %.1f MiB/s (%+.0f%% against %u "
-			 "connections): settled at 1",
-			 rate / 1048576, d, c->one_n);
+			 "one stream: %.1f MiB/s, the receiving thread busy "
+			 "%.0f%% of %.0f ms: settled at 1",
+			 rate / 1048576, 100 * share, el * 1000);
 		c->settled = true;
 		return true;
 	}
 	snprintf(c->why, sizeof c->why,
-		 "one stream lost %.0f%% against %u connections: back to %u",
-		 -d, c->one_n, c->one_n);
+		 "one stream: %.1f MiB/s, the receiving thread busy %.0f%% of "
+		 "%.0f ms: the network is the limit%s, back to %u",
+		 rate / 1048576, 100 * share, el * 1000, watch ? " now" : "",
+		 c->one_n);
 	c->one = false;
+	c->settled = false;
 	c->n = c->one_n;
 	measure_anew(c, t);
 	return true;

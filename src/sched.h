@@ -243,16 +243,15 @@ struct rc_sched_conn {
 	unsigned top_n;	  /* the count the halving started from */
 	double down_at;	  /* start of the halving's first window */
 	uint64_t down_rx; /* bytes received then */
-	/* One stream (rc_sched_conn_cpu, rc_sched_conn_one). */
+	/* One stream (rc_sched_conn_near, rc_sched_conn_one). */
 	double cpu_at;	   /* start of the window it is judged on, 0 none */
 	double cpu_busy;   /* the receiving thread's busy seconds then */
 	uint64_t cpu_rx;   /* bytes received then */
 	double cpu_run;	   /* s the one stream received within it */
 	double cpu_t;	   /* ... measured up to then */
-	bool one;	   /* one stream now: the client is the limit */
-	bool one_done;	   /* answered for the run: not one, or judged */
+	bool one;	   /* one stream now: first, then the client's limit */
+	bool one_done;	   /* judged for the run */
 	unsigned one_n;	   /* the count it replaced */
-	double one_rate;   /* that count's rate, bytes/s */
 	double first_wait; /* s to the first reply (rc_sched_conn_start) */
 	char why[160];	   /* the last decision, for -v */
 };
@@ -323,48 +322,50 @@ bool rc_sched_conn_feed(struct rc_sched_conn *c, uint64_t budget,
 bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double t);
 
 /*
- * One stream. Where the client itself is the limit (loopback, a fast
- * LAN, TLS on a slow core), connections beyond one cost CPU and bring
+ * One stream first. Where the client itself is the limit (loopback, a
+ * fast LAN, TLS on a slow core), connections beyond one cost CPU and bring
  * nothing: the fetcher's one thread receives them all, and range after
  * range costs requests, polls and hand-offs that one open-ended request
  * does not (1 GiB on loopback: 8 connections took 1.15-1.46x curl's time,
- * one stream 0.97-1.10x; the halving reached 2 only as the run ended).
- * On a short path, before the count's first step, the starting count's
- * first window (RC_SCHED_WINDOW, and RC_SCHED_WINDOW_BYTES a transfer)
- * is also timed against that thread: busy is the seconds it ran or
- * waited to run up to t (Linux's schedstat; on a loaded machine the
- * wait is the limit too). When it was busy RC_SCHED_CPU_BOUND of the
- * window, the rest of the file goes as one stream (c->one, n 1): a full
- * buffer, a slow reader, leaves the thread waiting, not busy. Where the network
- * is the limit the thread waits in poll (a per-connection cap of 20
- * MiB/s: 2% busy) and nothing changes. Returns true when it decided so
- * (c->why says why). Once a run: a window that says no ends it. While
- * the window runs, rc_sched_conn_tick does not climb for a capped short
- * path (RC_SCHED_CAPPED): a busy client's connections carry little too.
+ * one stream 0.97-1.10x). So on a short path (a first reply within
+ * RC_SCHED_NEAR: c->first_wait, rc_sched_conn_start) whose round trip rtt
+ * (the TCP handshake's) is under RC_SCHED_ONE_RTT, the rest of the file
+ * goes first as one stream (c->one, n 1), which rc_sched_conn_one then
+ * judges. A longer round trip would still be in slow start when judged
+ * (at 10 ms, 15 ms are two round trips), and loses the start of the count
+ * for nothing: the client is the limit only where one connection brings
+ * hundreds of MiB/s. Not with -n, nor where Linux gives no schedstat
+ * (timed false). Returns true when it decided so (c->why says why).
  */
-#define RC_SCHED_CPU_BOUND 0.8
-#define RC_SCHED_CPU_WINDOW 0.025 /* s */
-bool rc_sched_conn_cpu(struct rc_sched_conn *c, double t, double busy,
-		       uint64_t rx, unsigned warm);
+#define RC_SCHED_ONE_RTT 0.002 /* s */
+bool rc_sched_conn_near(struct rc_sched_conn *c, double rtt, bool timed);
 
 /*
- * The one stream at time t, rx bytes received, receiving 1 when it
- * received since the last call (0: it waited for buffer room, which says
- * nothing of the network). Its rate is taken over RC_SCHED_DOWN_WINDOWS
- * windows of RC_SCHED_WINDOW from the first call (the stream's first
- * byte) in which it received three quarters of the time. Within
- * RC_SCHED_ONE_LOSS of the rate of the count it replaced, the count
- * settles at one; otherwise it goes back to that count (c->one false),
- * which then grows or halves as usual: a slow core with a per-connection
- * cap (TLS at 90 MB/s a connection) is busy with eight connections and
- * slower with one. A quarter, not RC_SCHED_LOSS: the count's rate comes
- * from one short window just past the start, and such windows move by
- * 10-20% on a busy machine. Returns true when it decided (c->why says
- * what).
+ * The one stream at time t: busy is the receiving thread's seconds
+ * running or waiting to run (rc_sched_thread_busy; on a loaded machine
+ * the wait is the limit too), rx its bytes so far, receiving 1 when the
+ * stream received since the last call (0: it waited for buffer room). Over
+ * RC_SCHED_CPU_WINDOW from the first call (its first byte), in which it
+ * received three quarters of the time (else it is measured again: a slow
+ * reader is the limit, and one stream feeds it), the thread busy
+ * RC_SCHED_CPU_BOUND of it or more, at RC_SCHED_CAPPED or more, says the
+ * client is the limit: the count settles at one (on loopback 35-100%
+ * busy, at 240 MiB/s to 2.5 GiB/s). Less says the network is (a
+ * per-connection cap of 20 MiB/s: 1-3% busy, 17% on a loaded machine):
+ * the count goes back to the one the stream replaced (c->one false),
+ * which then grows or halves as usual. A settled stream is watched over
+ * windows of RC_SCHED_ONE_AGAIN: a server that sends its first bytes
+ * fast and then holds each request to a rate (nginx's limit_rate lets
+ * a second's worth through at once) makes the network the limit later,
+ * and the count goes back then. Returns true on a verdict (c->why says
+ * which). While the stream is judged or watched, rc_sched_conn_tick
+ * waits.
  */
-#define RC_SCHED_ONE_LOSS 0.25
-bool rc_sched_conn_one(struct rc_sched_conn *c, double t, uint64_t rx,
-		       unsigned receiving);
+#define RC_SCHED_CPU_BOUND 0.25
+#define RC_SCHED_CPU_WINDOW 0.015 /* s */
+#define RC_SCHED_ONE_AGAIN 0.1	  /* s */
+bool rc_sched_conn_one(struct rc_sched_conn *c, double t, double busy,
+		       uint64_t rx, unsigned receiving);
 
 /* The calling thread's seconds running or waiting to run, from Linux's
  * /proc/thread-self/schedstat; -1 when it cannot be read. */

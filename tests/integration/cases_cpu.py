@@ -1,13 +1,24 @@
 # Fewer connections where they do not pay (issue 13, items 2 and 5): on
-# loopback one or two connections carry everything, so the count halves
-# from 8 while the rate holds, and settles where it does; where the
-# receiving thread is busy all the time, the rest of the file goes as one
-# stream, unless that loses a quarter of the rate. Exec'd into run.py's
-# namespace.
+# loopback one connection carries everything. A short path starts with
+# one stream, which stays where the receiving thread is busy; where the
+# network is the limit it is cut and the count takes the rest, halving
+# from 8 while the rate holds. Exec'd into run.py's namespace.
 
 STEP = r"connections: (.*)"
-ONE = (r"[0-9.]+ MiB/s with 8 connections, [0-9.]+ ms round trip, the "
-       r"receiving thread busy \d+% of \d+ ms: one stream")
+FIRST = (r"a short path \(a [0-9.]+ ms round trip, [0-9.]+ ms to the "
+         r"first reply\): one stream first")
+JUDGED = (r"one stream: [0-9.]+ MiB/s, the receiving thread busy \d+% of "
+          r"\d+ ms: ")
+SETTLED = JUDGED + r"settled at 1"
+BACK = JUDGED + r"the network is the limit, back to 8"
+LATER = JUDGED + r"the network is the limit now, back to 8"
+
+
+def decisions(err):
+    """The count's decisions in a -v log, without the buffer's feed."""
+    return [s for s in re.findall(STEP, err)
+            if not re.fullmatch(r"a \d+-byte buffer .* feeds \d+ at most",
+                                s)]
 
 
 def big_run(env, args, pin=False):
@@ -37,20 +48,22 @@ def big_run(env, args, pin=False):
     return err
 
 
-def one_stream_run(env, args):
-    """big_run pinned beside a busy loop; the first decision must be the
-    one stream. Returns stderr, the decisions, and them as one text."""
+def one_stream_run(env, args, pin):
+    """big_run (pinned beside a busy loop with pin); the first decision
+    must be the one stream, the next its verdict. Returns stderr, the
+    decisions, and them as one text."""
     if valgrind or tsan_build():
         raise Skip("an instrumented binary is slower than a capped link")
-    err = big_run(env, args, pin=True)
-    steps = re.findall(STEP, err)
+    err = big_run(env, args, pin=pin)
+    steps = decisions(err)
     shown = "\n".join(steps)
-    expect(steps and re.fullmatch(ONE, steps[0]),
+    expect(steps and re.fullmatch(FIRST, steps[0]),
            "no one stream first: %s" % shown)
+    # It asks the rest of the file after the probe's chunk.
+    m = re.search(r"\] connections: .*: one stream first\n(?:.*\n)*?"
+                  r".*GET bytes=(\d+)-%d\n" % (BIG - 1), err)
+    expect(m, "no request to the end after the probe: %s" % err[-2000:])
     return err, steps, shown
-
-
-BACK = r"one stream lost \d+% against 8 connections: back to 8"
 
 
 def halvings(steps, shown):
@@ -64,46 +77,34 @@ def halvings(steps, shown):
                             s), "unexpected step: %s" % shown)
 
 
-@case("loopback: one stream where the receiving thread is busy, else the "
-      "count halves from 8 while the rate holds; -v says why, --stats "
-      "shows where it settled")
+@case("loopback: one stream first, kept where the receiving thread is "
+      "busy, else the count halves from 8 while the rate holds; -v says "
+      "why, --stats shows where it settled")
 def t_cpu_fewer(env):
     if valgrind or tsan_build():
         # 8 connections there carry under 32 MiB/s each (83 MiB/s in
         # all under TSan): the rule for a capped link climbs, rightly.
         raise Skip("an instrumented binary is slower than a capped link")
-    # 256 MiB on an idle machine may end (0.18 s) before the first
-    # window is judged (0.18-0.20 s): such a run says nothing of the
-    # rule, and goes again, three times at most (then the case is
-    # skipped: the machine is too fast for it to show anything).
-    for attempt in range(3):
-        err = big_run(env, [env.url("big")])
-        steps = re.findall(STEP, err)
-        if steps:
-            break
-    else:
-        m = re.search(r"stats: .* seconds=([0-9.]+) ", err)
-        if m and float(m.group(1)) < 0.25:
-            raise Skip("256 MiB ended three times before the count's "
-                       "first window was judged: nothing to see")
+    err = big_run(env, [env.url("big")])
+    steps = decisions(err)
     shown = "\n".join(steps)
     m = re.search(r"stats: .* connections=(\d+) ", err)
-    expect(steps, "no decision: %s" % err[-600:])
-    if re.fullmatch(ONE, steps[0]):
-        # The client is the limit (t_cpu_one): one stream, kept (or the
-        # run ended first), or undone, and the count goes on from 8.
-        if len(steps) == 1 or re.fullmatch(
-                r"one stream: [0-9.]+ MiB/s \([-+]\d+% against 8 "
-                r"connections\): settled at 1", steps[1]):
-            expect(len(steps) <= 2, "steps after one stream: %s" % shown)
-            expect(m and m.group(1) == "1", "stats %s after one stream" %
-                   (m and m.group(1)))
-            return
-        expect(re.fullmatch(BACK, steps[1]),
-               "unexpected step: %s" % shown)
-        steps = steps[2:]
-        if not steps:
-            return
+    expect(steps and re.fullmatch(FIRST, steps[0]),
+           "no one stream first: %s" % shown)
+    if len(steps) == 1 or re.fullmatch(SETTLED, steps[1]):
+        # The client is the limit (t_cpu_one): one stream, kept. Or
+        # the output is: a stream that waits for room is judged again,
+        # and may end unjudged.
+        expect(len(steps) <= 2, "steps after one stream: %s" % shown)
+        expect(m and m.group(1) == "1", "stats %s after one stream" %
+               (m and m.group(1)))
+        return
+    # The network is (an idle machine, where nginx has a core of its
+    # own): the count goes on from 8.
+    expect(re.fullmatch(BACK, steps[1]), "unexpected step: %s" % shown)
+    steps = steps[2:]
+    if not steps:
+        return
     # A round trip of a few ms: halving is tried first, before any
     # doubling, since its windows cost milliseconds.
     expect(re.fullmatch(
@@ -122,29 +123,35 @@ def t_cpu_fewer(env):
 
 
 @case("loopback, the receiving thread busy (CPU 0 shared with a busy "
-      "loop): the rest goes as one stream, exact bytes")
+      "loop): the rest goes as one stream, kept, exact bytes")
 def t_cpu_one(env):
-    err, steps, shown = one_stream_run(env, [env.url("big")])
-    # One request to the end of the file follows the ranges in flight.
-    m = re.search(r"\] connections: .*: one stream\n(?:.*\n)*?"
-                  r".*GET bytes=(\d+)-%d\n" % (BIG - 1), err)
-    expect(m, "no request to the end after the decision: %s" % err[-2000:])
-    # Kept, or the run ended before the verdict: no range is asked after
-    # the stream's, and --stats names one connection.
-    if len(steps) == 1 or "settled at 1" in steps[1]:
-        expect(len(steps) <= 2, "steps after one stream: %s" % shown)
-        after = err[m.end():]
-        expect("GET bytes=" not in after,
-               "a range asked after the stream's: %s" % after[:600])
-        s = re.search(r"stats: .* connections=(\d+) ", err)
-        expect(s and s.group(1) == "1", "stats %s" % (s and s.group(1)))
+    # (Under a heavy load nginx itself may be the limit: three tries.)
+    for attempt in range(3):
+        err, steps, shown = one_stream_run(env, [env.url("big")], True)
+        if len(steps) == 1 or re.fullmatch(SETTLED, steps[1]):
+            break
+    # Judged busy, or unjudged: the file's writer shares the CPU with
+    # the busy loop too, and a stream that waits for room is judged
+    # again (the output is the limit).
+    expect(len(steps) == 1 or
+           (len(steps) == 2 and re.fullmatch(SETTLED, steps[1])),
+           "not kept: %s" % " / ".join(steps))
+    # No range is asked after the stream's, and --stats names one
+    # connection.
+    after = err[err.index("one stream first"):]
+    asked = re.findall(r"GET bytes=(\d+)-(\d+)", after)
+    expect(len(asked) == 1 and int(asked[0][1]) == BIG - 1,
+           "requests after the probe: %s" % asked[:8])
+    s = re.search(r"stats: .* connections=(\d+) ", err)
+    expect(s and s.group(1) == "1", "stats %s" % (s and s.group(1)))
 
 
-@case("loopback, the receiving thread busy, but one stream is held to 4 "
-      "MiB/s: back to 8 connections, the stream cut at its chunk's end, "
-      "exact bytes")
+@case("loopback, one stream held to 4 MiB/s: the receiving thread waits, "
+      "so back to 8 connections, the stream cut at its chunk's end, exact "
+      "bytes")
 def t_cpu_one_back(env):
-    err, steps, shown = one_stream_run(env, [env.url("streamslow/big")])
+    err, steps, shown = one_stream_run(env, [env.url("streamslow/big")],
+                                       False)
     expect(len(steps) >= 2 and re.fullmatch(BACK, steps[1]),
            "not undone: %s" % shown)
     m = re.search(r"the one stream stops before byte (\d+); ranges from there",
@@ -167,15 +174,61 @@ def t_cpu_one_cut_edge(env):
     try:
         port = int(srv.stdout.readline().split()[1])
         err, steps, shown = one_stream_run(
-            env, ["--stall-timeout", "5", "http://127.0.0.1:%d/big" % port])
+            env, ["--stall-timeout", "5", "http://127.0.0.1:%d/big" % port],
+            False)
     finally:
         srv.kill()
         srv.wait()
-    expect(len(steps) >= 2 and re.fullmatch(BACK, steps[1]),
-           "not cut: %s" % shown)
+    # Cut at its verdict, or (2 MiB landing fast on a loaded machine
+    # keeps the thread busy) settled and cut when the silence is watched.
+    expect(len(steps) >= 2 and re.fullmatch(BACK, steps[1]) or
+           len(steps) >= 3 and re.fullmatch(SETTLED, steps[1]) and
+           re.fullmatch(LATER, steps[2]),
+           "not cut: %s" % " / ".join(steps)[-600:])
     m = re.search(r"the one stream stops before byte (\d+)", err)
     expect(m, "no cut: %s" % err[-2000:])
     expect(re.search(r"the one stream's part is complete; .* after it", err),
            "the reset after the cut: %s" % err[m.end():][:1500])
     asked = re.findall(r"GET bytes=(\d+)-(\d+)\n", err)
     expect(all(int(b) >= int(a) for a, b in asked), "an empty range")
+
+
+@case("loopback, a request's first 64 MiB at once and then 8 MiB/s "
+      "(limit_rate_after): the settled stream is watched, and gives way "
+      "to 8 connections once it slows; exact bytes")
+def t_cpu_one_watch(env):
+    # The first verdict sees the burst: settled (where the receiving
+    # thread was busy; a window in which the stream waited for room is
+    # measured again, so one run in several may judge the slow part
+    # first: three tries).
+    for attempt in range(3):
+        err, steps, shown = one_stream_run(env, [env.url("burst/big")],
+                                           False)
+        if len(steps) >= 2 and re.fullmatch(SETTLED, steps[1]):
+            break
+    expect(len(steps) >= 3 and re.fullmatch(SETTLED, steps[1]) and
+           re.fullmatch(LATER, steps[2]),
+           "not watched: %s" % " / ".join(steps))
+    m = re.search(r"the one stream stops before byte (\d+); ranges from there",
+                  err)
+    expect(m and int(m.group(1)) > 64 << 20, "no cut past 64 MiB: %s" %
+           (m and m.group(0)))
+
+
+@case("loopback, the one stream drips (a byte every 0.5 s) or sags (its "
+      "last 10000 bytes at 4 bytes/s): asked again at once, as a range "
+      "would be, not held until --stall-timeout; exact bytes")
+def t_cpu_one_drip(env):
+    # A first reply within 20 ms makes the short path; the fault server
+    # on a loaded machine may take longer: three tries each.
+    for spec in ("drip@1", "sag@1"):
+        for attempt in range(3):
+            r = run(env, ["--stall-timeout", "30", "-v",
+                          env.furl("one-%s-%d" % (spec, attempt), spec,
+                                   "f4194304")], timeout=40)
+            if "one stream first" in r.err:
+                break
+        else:
+            raise Skip("no first reply within 20 ms in three tries")
+        expect_run(r, 0, env.files["f4194304"],
+                   err=r"bytes left, too slow; retry at once")

@@ -190,7 +190,7 @@ def t_digest_modes(env):
 def t_digest_resume(env):
     data = env.files["f20971520"]
     r = run(env, ["--retries", "0", "--chunk-size", "1M", "--sha256",
-                  sha(data), env.furl("dg-res", "s404@5", "f20971520")])
+                  sha(data), env.furl("dg-res", "cap,s404@5", "f20971520")])
     expect_run(r, 2, None, err=r"HTTP 404")
     expect(re.search(r"--sha256 is left out: a continuation cannot check "
                      r"the whole file's digest; check the finished file "
@@ -201,14 +201,14 @@ def t_digest_resume(env):
     resume(env, r, data)
     # From the environment: the hint says to unset it.
     r = run(env, ["--retries", "0", "--chunk-size", "1M",
-                  env.furl("dg-res2", "s404@5", "f20971520")],
+                  env.furl("dg-res2", "cap,s404@5", "f20971520")],
             envvars={"RANGECAT_SHA512": sha512(data)})
     expect_run(r, 2, None, err=r"unset RANGECAT_SHA512 to run it")
     # Several URLs: the digest is the whole output's, and the hint says
     # so, and to unset the variable (the continuation would check it).
     first = env.files["f65537"]
     r = run(env, ["--retries", "0", "--chunk-size", "1M", env.url("f65537"),
-                  env.furl("dg-res3", "s404@5", "f20971520")],
+                  env.furl("dg-res3", "cap,s404@5", "f20971520")],
             envvars={"RANGECAT_SHA256": sha(first + data)})
     expect_run(r, 2, None, err=r"--sha256 is left out: a continuation "
                r"cannot check the whole output's digest; check the "

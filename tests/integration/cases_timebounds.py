@@ -165,8 +165,10 @@ def t_tb_malformed(env):
                        ("badcl@0", r"Content-Length"),
                        ("twocl@0", r"two different Content-Lengths"),
                        ("hugecl@0", r"Content-Length too large"),
-                       ("twocl@2", r"two different Content-Lengths"),
-                       ("hugecl@3", r"Content-Length too large")):
+                       ("cap,twocl@2", r"two different Content-Lengths"),
+                       ("cap,hugecl@3", r"Content-Length too large")):
+        # (cap: behind a per-request cap ranges follow the one stream a
+        # short path starts with, and there are requests 2 and 3.)
         r, took = timed(env, ["--chunk-size", "1M", env.furl(
             "tb-mf-" + spec, spec, "f4194304")])
         expect_run(r, 3, None, err=r"malformed reply.*" + what)

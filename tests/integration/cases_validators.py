@@ -232,7 +232,11 @@ def t_val_real_servers(env):
     for which in ("apache", "lighttpd"):
         base = real_server(env, which)
         for path in ("f20971520", "noetag/f20971520"):
+            # The defaults (on loopback one stream after the probe, which
+            # may give way to ranges), and ranges with -n 8.
             r = run(env, ["-v", base + path])
+            expect_run(r, 0, data, err=r"parallel")
+            r = run(env, ["-v", "-n", "8", base + path])
             expect_run(r, 0, data, err=r"parallel")
             expect(len(gets(r.err)) > 8, which + ": not parallel")
         for n in ("f0", "f1", "f262145"):

@@ -138,6 +138,10 @@ The connection count (engine, cases_engine.py):
   limitN      at most N (1-9) connections of the token open at once: a
               request on one more gets no reply, its connection is reset
   rate2m      every body at 2 MiB/s (a per-request cap, as a CDN's)
+  cap         every reply at 16 MiB/s, faults' own pacing on top (a
+              per-request cap under which more connections pay: on
+              loopback rangecat's one stream keeps its receiving thread
+              busy and stays, and asks no further ranges)
 Stripes (multi-range requests, Range: bytes=a-b,c-d,...):
   far         every reply (the probe too) waits 60 ms before its status
               line: a far server
@@ -236,6 +240,31 @@ def parse_spec(spec):
 FIRST_SEEN = {}   # token -> second of its first request (samesec)
 
 
+class Capped:
+    """A reply's writer held to rate bytes/s, in 64 KiB pieces (cap)."""
+
+    def __init__(self, w, rate):
+        self.w, self.rate = w, rate
+        self.t0, self.sent = time.monotonic(), 0
+
+    def write(self, b):
+        for i in range(0, len(b), 65536):
+            piece = b[i:i + 65536]
+            self.w.write(piece)
+            self.w.flush()
+            self.sent += len(piece)
+            ahead = self.t0 + self.sent / self.rate - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
+        return len(b)
+
+    def flush(self):
+        self.w.flush()
+
+    def __getattr__(self, name):
+        return getattr(self.w, name)
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # As nginx does on keep-alive connections: without it a reply's first
@@ -323,6 +352,10 @@ class Handler(BaseHTTPRequestHandler):
             return
         token, spec, name = parts[2], parts[3], parts[4]
         faults, modes = parse_spec(spec)
+        if isinstance(self.wfile, Capped):  # the last reply's, unwrapped
+            self.wfile = self.wfile.w
+        if "cap" in modes:
+            self.wfile = Capped(self.wfile, 16 * MB)
         rec = {"n": None, "at": time.monotonic(), "busy": None}
         with LOCK:
             n = COUNTS.get(token, 0)

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """A range server for the one stream's cut (cases_cpu.py): every range of
 DATA/FILE at once by sendfile, but the first request to the file's last
-byte longer than 32 MiB (the one stream's) gets 2 MiB - 16 KiB, silence
-for 0.3 s (its rate is judged lost, and it is cut at the end of the
-chunk it is writing: 2 MiB is a chunk boundary for chunks of 2 MiB or
-less), the last 16 KiB of that chunk, then a reset. The stream is then
-complete where it was cut, and nothing of it must be asked again.
+byte longer than 32 MiB (the one stream's) gets 2 MiB at once, then
+silence for 0.3 s (the receiving thread waits: the network is judged the
+limit, and the stream is cut at the end of the chunk it is writing,
+which is full: 2 MiB is a chunk boundary for chunks of 2 MiB or less),
+then a reset. The stream is then complete where it was cut, and nothing
+of it must be asked again.
 
 Usage: streamcut.py DATA FILE; prints "PORT N" and serves until killed.
 """
@@ -66,16 +67,11 @@ class Handler(BaseHTTPRequestHandler):
                     off += os.sendfile(sock.fileno(), f.fileno(), off,
                                        b + 1 - off)
                 return
-            first = (2 << 20) - (16 << 10)
             sent = 0
-            while sent < first:
-                sent += os.sendfile(sock.fileno(), f.fileno(), a + sent,
-                                    first - sent)
-            time.sleep(0.3)
             while sent < 2 << 20:
                 sent += os.sendfile(sock.fileno(), f.fileno(), a + sent,
                                     (2 << 20) - sent)
-            time.sleep(0.1)
+            time.sleep(0.3)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                             struct.pack("ii", 1, 0))
             sock.close()
