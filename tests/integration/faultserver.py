@@ -138,6 +138,9 @@ The connection count (engine, cases_engine.py):
   limitN      at most N (1-9) connections of the token open at once: a
               request on one more gets no reply, its connection is reset
   rate2m      every body at 2 MiB/s (a per-request cap, as a CDN's)
+  near        the first reply without the 25 ms every token's first
+              reply otherwise waits (a short path for rangecat: one
+              stream first)
   cap         every reply at 16 MiB/s, faults' own pacing on top (a
               per-request cap under which more connections pay: on
               loopback rangecat's one stream keeps its receiving thread
@@ -364,6 +367,11 @@ class Handler(BaseHTTPRequestHandler):
             TIMES.setdefault(token, []).append(rec)
         if "far" in modes:
             time.sleep(0.06)    # before the status line of any reply
+        elif n == 0 and "near" not in modes:
+            # A server that thinks 25 ms over its first reply: not the
+            # short path rangecat starts with one stream on, so that
+            # request N is the range it always was (near: no wait).
+            time.sleep(0.025)
 
         def fires(kind):
             return any(k == kind and at <= n < at + c for k, at, c in faults)

@@ -2,10 +2,11 @@
 """A range server for the one stream's cut (cases_cpu.py): every range of
 DATA/FILE at once by sendfile, but the first request to the file's last
 byte longer than 32 MiB (the one stream's) gets 2 MiB at once, then
-silence for 0.3 s (the receiving thread waits: the network is judged the
-limit, and the stream is cut at the end of the chunk it is writing,
-which is full: 2 MiB is a chunk boundary for chunks of 2 MiB or less),
-then a reset. The stream is then complete where it was cut, and nothing
+silence for 0.15 s (the receiving thread waits: the network is judged
+the limit, at once or by the watch of a settled stream, and the stream
+is cut at the end of the chunk it is writing, which is full: 2 MiB is a
+chunk boundary for chunks of 2 MiB or less), then a reset, well before
+the ranges after it end. The stream is then complete where it was cut, and nothing
 of it must be asked again.
 
 Usage: streamcut.py DATA FILE; prints "PORT N" and serves until killed.
@@ -71,7 +72,7 @@ class Handler(BaseHTTPRequestHandler):
             while sent < 2 << 20:
                 sent += os.sendfile(sock.fileno(), f.fileno(), a + sent,
                                     (2 << 20) - sent)
-            time.sleep(0.3)
+            time.sleep(0.15)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                             struct.pack("ii", 1, 0))
             sock.close()
