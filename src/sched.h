@@ -329,12 +329,13 @@ bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double t);
  * does not (1 GiB on loopback: 8 connections took 1.15-1.46x curl's time,
  * one stream 0.97-1.10x). So on a short path (a first reply within
  * RC_SCHED_NEAR: c->first_wait, rc_sched_conn_start) whose round trip rtt
- * (the TCP handshake's) is under RC_SCHED_ONE_RTT, the rest of the file
- * goes first as one stream (c->one, n 1), which rc_sched_conn_one then
- * judges. A longer round trip would still be in slow start when judged
- * (at 10 ms, 15 ms are two round trips), and loses the start of the count
- * for nothing: the client is the limit only where one connection brings
- * hundreds of MiB/s. Not with -n, nor where Linux gives no schedstat
+ * (the TCP handshake's, or the kernel's estimate where less: a loaded
+ * client's wait for a CPU is no distance) is under RC_SCHED_ONE_RTT, the
+ * rest of the file goes first as one stream (c->one, n 1), which
+ * rc_sched_conn_one then judges. A longer round trip would still be in slow
+ * start when judged (at 10 ms, 15 ms are two round trips), and loses the start
+ * of the count for nothing: the client is the limit only where one connection
+ * brings hundreds of MiB/s. Not with -n, nor where Linux gives no schedstat
  * (timed false). Returns true when it decided so (c->why says why).
  */
 #define RC_SCHED_ONE_RTT 0.002 /* s */

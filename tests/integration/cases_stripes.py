@@ -8,7 +8,7 @@
 # fault server and its lies, and to nginx, Apache httpd and lighttpd.
 # Read into run.py's namespace (see the end of run.py).
 
-STRIPED = (r"a far server \(a \d+ ms handshake, \d+ ms to the first byte\): "
+STRIPED = (r"a far server \(a \d+ ms round trip, \d+ ms to the first byte\): "
            r"up to 8 ranges a request \(stripes\)")
 
 
