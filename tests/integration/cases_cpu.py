@@ -21,15 +21,33 @@ def decisions(err):
                                 s)]
 
 
+def nginx_workers(env):
+    """The PIDs of the tests' nginx's worker processes."""
+    with open(os.path.join(env.work, "nginx.pid")) as f:
+        master = int(f.read())
+    with open("/proc/%d/task/%d/children" % (master, master)) as f:
+        return [int(w) for w in f.read().split()]
+
+
 def big_run(env, args, pin=False):
     """rangecat -v --stats ARGS, the big file to a file; its stderr after
     the exit status and the sha256 are checked. pin: rangecat shares
     CPU 0 with a busy loop (a loaded machine: its receiving thread waits
-    to run)."""
+    to run), and nginx keeps CPU 1."""
     hog = None
+    moved = {}
     cmd = [BIN, "-v", "--stats"] + args
     if pin:
+        if not {0, 1} <= os.sched_getaffinity(0):
+            raise Skip("CPUs 0 and 1 are not both ours")
         cmd = ["taskset", "-c", "0"] + cmd
+        # nginx's workers keep CPU 1 meanwhile: woken by a request from
+        # CPU 0 the scheduler may run a worker there, beside the busy
+        # loop, and then the server is the limit (a stream at 180-260
+        # MiB/s, the receiving thread idle, rightly "back to 8").
+        for w in nginx_workers(env):
+            moved[w] = os.sched_getaffinity(w)
+            os.sched_setaffinity(w, {1})
         hog = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-c",
                                 "while True: pass"])
     try:
@@ -40,6 +58,8 @@ def big_run(env, args, pin=False):
         if hog:
             hog.kill()
             hog.wait()
+        for w, cpus in moved.items():
+            os.sched_setaffinity(w, cpus)
     err = p.stderr.decode(errors="replace")
     expect(p.returncode == 0, "exit %d: %s" % (p.returncode, err[-600:]))
     got = file_sha(out)
@@ -130,10 +150,16 @@ def t_cpu_fewer(env):
 @case("loopback, the receiving thread busy (CPU 0 shared with a busy "
       "loop): the rest goes as one stream, kept, exact bytes")
 def t_cpu_one(env):
-    # (Under a heavy load nginx itself may be the limit: three tries.)
+    # Three tries. Under a heavy load nginx itself may be the limit. And
+    # beside the busy loop the receiving thread takes turns with the
+    # output's (the file's writes), asleep while the other runs: over
+    # a settled stream's 100 ms watch it was measured 13-24% busy in 2
+    # runs of 18, under the quarter, and gave way (the count then
+    # carried no more: 174-260 MiB/s against the stream's 190-300).
     for attempt in range(3):
         err, steps, shown = one_stream_run(env, [env.url("big")], True)
-        if len(steps) == 1 or re.fullmatch(SETTLED, steps[1]):
+        if len(steps) == 1 or (len(steps) == 2 and
+                               re.fullmatch(SETTLED, steps[1])):
             break
     # Judged busy, or unjudged: the file's writer shares the CPU with
     # the busy loop too, and a stream that waits for room is judged
