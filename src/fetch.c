@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
@@ -876,6 +877,48 @@ static void adopt_target(struct rc_fetch *f, struct xfer *x)
 		}
 }
 
+/* Notes the socket of each connection a handle opens (round_trip). */
+static int sockopt_cb(void *p, curl_socket_t fd, curlsocktype purpose)
+{
+	if (purpose == CURLSOCKTYPE_IPCXN)
+		((struct xfer *)p)->sock = fd;
+	return CURL_SOCKOPT_OK;
+}
+
+/* Whether socket fd is the connection x's transfer is on: the last one
+ * its handle opened may have lost a race of addresses (IPv6 and IPv4)
+ * and be closed, its number taken since by another job's socket. */
+static bool sock_is_xfers(struct xfer *x, curl_socket_t fd)
+{
+	struct sockaddr_storage peer, local;
+	socklen_t plen = sizeof peer, llen = sizeof local;
+	char *ip = NULL, addr[INET6_ADDRSTRLEN];
+	long port = 0, lport = 0;
+
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&local, &llen) != 0 ||
+	    curl_easy_getinfo(x->h, CURLINFO_PRIMARY_IP, &ip) != CURLE_OK ||
+	    ip == NULL ||
+	    curl_easy_getinfo(x->h, CURLINFO_PRIMARY_PORT, &port) != CURLE_OK ||
+	    curl_easy_getinfo(x->h, CURLINFO_LOCAL_PORT, &lport) != CURLE_OK)
+		return false;
+	const void *a = NULL;
+	unsigned pport = 0, myport = 0;
+	if (peer.ss_family == AF_INET && local.ss_family == AF_INET) {
+		a = &((struct sockaddr_in *)&peer)->sin_addr;
+		pport = ntohs(((struct sockaddr_in *)&peer)->sin_port);
+		myport = ntohs(((struct sockaddr_in *)&local)->sin_port);
+	} else if (peer.ss_family == AF_INET6 && local.ss_family == AF_INET6) {
+		a = &((struct sockaddr_in6 *)&peer)->sin6_addr;
+		pport = ntohs(((struct sockaddr_in6 *)&peer)->sin6_port);
+		myport = ntohs(((struct sockaddr_in6 *)&local)->sin6_port);
+	}
+	return a != NULL &&
+	       inet_ntop(peer.ss_family, a, addr, sizeof addr) != NULL &&
+	       strcmp(addr, ip) == 0 && (long)pport == port &&
+	       (long)myport == lport;
+}
+
 /*
  * The round trip to the server, apart from its thought: a new
  * connection's TCP handshake as curl timed it, or the kernel's smoothed
@@ -883,7 +926,8 @@ static void adopt_target(struct rc_fetch *f, struct xfer *x)
  * as they come, so a loaded client's wait for a CPU is not in it (a
  * loopback handshake took 4.5 ms as curl saw it, the kernel's 0.04 ms,
  * with the client sharing a CPU with a busy loop). 0 on a reused
- * connection: it had no handshake, and x->sock is not its socket.
+ * connection: it had no handshake, and x->sock is not its socket; curl's
+ * figure where x->sock is not the connection's (sock_is_xfers).
  */
 static double round_trip(struct xfer *x)
 {
@@ -898,6 +942,7 @@ static double round_trip(struct xfer *x)
 	socklen_t len = sizeof ti;
 	memset(&ti, 0, sizeof ti);
 	if (hs > 0 && made > 0 && x->sock != CURL_SOCKET_BAD &&
+	    sock_is_xfers(x, x->sock) &&
 	    getsockopt(x->sock, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
 	    ti.tcpi_state == TCP_ESTABLISHED && ti.tcpi_rtt > 0 &&
 	    ti.tcpi_rtt / 1e6 < hs)
@@ -1544,14 +1589,6 @@ static void set_pin_line(struct rc_fetch *f)
 	else if (f->info.validator == RC_VAL_DATE)
 		snprintf(f->pin_line, sizeof f->pin_line,
 			 "If-Unmodified-Since: %s", f->info.last_modified);
-}
-
-/* Notes the socket of each connection a handle opens (round_trip). */
-static int sockopt_cb(void *p, curl_socket_t fd, curlsocktype purpose)
-{
-	(void)purpose;
-	((struct xfer *)p)->sock = fd;
-	return CURL_SOCKOPT_OK;
 }
 
 static void setup_handle(struct rc_fetch *f, struct xfer *x)
@@ -2232,9 +2269,9 @@ static void stripes_off(struct rc_fetch *f, const char *why)
 
 /*
  * Stripes go on where a round trip per range costs most: a first reply
- * that took RC_SCHED_FAR_WAIT or more (wait s), over a TCP handshake of
- * half that or more. A near server that is slow to answer (under load,
- * say) is no distance: its handshake takes microseconds.
+ * that took RC_SCHED_FAR_WAIT or more (wait s), over a round trip
+ * (round_trip) of half that or more. A near server that is slow to answer
+ * (under load, say) is no distance: its round trip takes microseconds.
  */
 static void more_ranges(struct rc_fetch *f, double wait)
 {
@@ -3628,7 +3665,7 @@ static void drop_stalled(struct rc_fetch *f, double t)
  */
 #define HEAD_WAIT_MIN 0.2
 
-/* Four round trips (the handshake's), HEAD_WAIT_MIN at least: how long
+/* Four round trips (round_trip's), HEAD_WAIT_MIN at least: how long
  * a reply is watched before it is judged stuck or slow. */
 static double head_wait(const struct rc_fetch *f)
 {

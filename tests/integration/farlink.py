@@ -1,7 +1,7 @@
 # A far link: a real network path on this machine, the TCP handshake
 # included, for cases that need a server to be far (rangecat judges that
-# from the TCP connect time of its first request, which farproxy.py on
-# loopback cannot delay).
+# from the round trip of its first request's connection, which
+# farproxy.py on loopback cannot delay).
 #
 # env.far_link(delay_ms) makes two network namespaces of this run
 # ("rcit<pid>-<delay>s", the server side, and "...c", the client side)
