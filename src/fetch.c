@@ -1984,7 +1984,7 @@ static void decide_after_probe(struct xfer *x)
 	    rc_sched_conn_near(&f->conn,
 			       f->handshake > 0 ? f->handshake
 						: now_s() - x->started,
-			       rc_sched_thread_busy() >= 0))
+			       rc_sched_thread_busy() >= 0) != 0)
 		rc_log("connections: %s", f->conn.why);
 	/* The probe claimed a chunk; the file may end before it does. */
 	if (x->seq != UINT64_MAX && f->end != RC_UNKNOWN) {

@@ -853,16 +853,22 @@ bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double t)
 	return true;
 }
 
-bool rc_sched_conn_near(struct rc_sched_conn *c, double rtt, bool timed)
+int rc_sched_conn_near(struct rc_sched_conn *c, double rtt, bool timed)
 {
 	if (c->one || c->one_done)
-		return false;
-	if (c->pinned || !timed || c->n <= 1 ||
-	    !(c->first_wait > 0 && c->first_wait < RC_SCHED_NEAR) ||
+		return 0;
+	c->one_done = true;
+	if (c->pinned || !timed || c->n <= 1)
+		return 0;
+	if (!(c->first_wait > 0 && c->first_wait < RC_SCHED_NEAR) ||
 	    !(rtt >= 0 && rtt < RC_SCHED_ONE_RTT)) {
-		c->one_done = true;
-		return false;
+		snprintf(c->why, sizeof c->why,
+			 "a %.2f ms round trip, %.1f ms to the first reply: "
+			 "no one stream first",
+			 rtt * 1000, c->first_wait * 1000);
+		return -1;
 	}
+	c->one_done = false;
 	snprintf(c->why, sizeof c->why,
 		 "a short path (a %.2f ms round trip, %.1f ms to the first "
 		 "reply): one stream first",
@@ -871,7 +877,7 @@ bool rc_sched_conn_near(struct rc_sched_conn *c, double rtt, bool timed)
 	c->one_n = c->n;
 	c->n = 1;
 	c->cpu_at = 0;
-	return true;
+	return 1;
 }
 
 bool rc_sched_conn_one(struct rc_sched_conn *c, double t, double busy,

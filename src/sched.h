@@ -336,10 +336,12 @@ bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double t);
  * start when judged (at 10 ms, 15 ms are two round trips), and loses the start
  * of the count for nothing: the client is the limit only where one connection
  * brings hundreds of MiB/s. Not with -n, nor where Linux gives no schedstat
- * (timed false). Returns true when it decided so (c->why says why).
+ * (timed false). Returns 1 when it decided so, -1 when the path is not
+ * short (c->why says why, either way: "no one stream first" names the
+ * round trip and the first reply's wait), 0 otherwise. Asks once.
  */
 #define RC_SCHED_ONE_RTT 0.002 /* s */
-bool rc_sched_conn_near(struct rc_sched_conn *c, double rtt, bool timed);
+int rc_sched_conn_near(struct rc_sched_conn *c, double rtt, bool timed);
 
 /*
  * The one stream at time t: busy is the receiving thread's seconds

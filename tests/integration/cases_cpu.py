@@ -7,6 +7,8 @@
 STEP = r"connections: (.*)"
 FIRST = (r"a short path \(a [0-9.]+ ms round trip, [0-9.]+ ms to the "
          r"first reply\): one stream first")
+NOT_NEAR = (r"a [0-9.]+ ms round trip, [0-9.]+ ms to the first reply: no "
+            r"one stream first")
 JUDGED = (r"one stream: [0-9.]+ MiB/s, the receiving thread busy \d+% of "
           r"\d+ ms: ")
 SETTLED = JUDGED + r"settled at 1"
@@ -77,14 +79,26 @@ def big_run(env, args, pin=False):
     return err
 
 
+def near_run(env, args, pin=False):
+    """big_run, up to three times while rangecat finds no short path: a
+    loaded machine (a CI run's, Ceph's gateways beside it) may answer
+    the probe in 20 ms or more, and then there is none to test. Returns
+    stderr and its decisions."""
+    for attempt in range(3):
+        err = big_run(env, args, pin=pin)
+        steps = decisions(err)
+        if not (steps and re.fullmatch(NOT_NEAR, steps[0])):
+            break
+    return err, steps
+
+
 def one_stream_run(env, args, pin):
-    """big_run (pinned beside a busy loop with pin); the first decision
+    """near_run (pinned beside a busy loop with pin); the first decision
     must be the one stream, the next its verdict. Returns stderr, the
     decisions, and them as one text."""
     if valgrind or tsan_build():
         raise Skip("an instrumented binary is slower than a capped link")
-    err = big_run(env, args, pin=pin)
-    steps = decisions(err)
+    err, steps = near_run(env, args, pin=pin)
     shown = "\n".join(steps)
     expect(steps and re.fullmatch(FIRST, steps[0]),
            "no one stream first: %s" % shown)
@@ -114,8 +128,7 @@ def t_cpu_fewer(env):
         # 8 connections there carry under 32 MiB/s each (83 MiB/s in
         # all under TSan): the rule for a capped link climbs, rightly.
         raise Skip("an instrumented binary is slower than a capped link")
-    err = big_run(env, [env.url("big")])
-    steps = decisions(err)
+    err, steps = near_run(env, [env.url("big")])
     shown = "\n".join(steps)
     m = re.search(r"stats: .* connections=(\d+) ", err)
     expect(steps and re.fullmatch(FIRST, steps[0]),
@@ -240,8 +253,9 @@ def t_cpu_one_watch(env):
     # The first verdict sees the burst: settled (where the receiving
     # thread was busy; a window in which the stream waited for room is
     # measured again, so one run in several may judge the slow part
-    # first: three tries).
-    for attempt in range(3):
+    # first, and in a CI run, the output slower, three in a row did:
+    # five tries).
+    for attempt in range(5):
         err, steps, shown = one_stream_run(env, [env.url("burst/big")],
                                            False)
         if len(steps) >= 2 and re.fullmatch(SETTLED, steps[1]):

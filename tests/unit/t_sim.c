@@ -936,9 +936,15 @@ static void one_stream(void)
 		rc_sched_conn_init(&c, 8, 32, k == 2, 0);
 		rc_sched_conn_start(&c, waits[k], 0);
 		unsigned n = c.n;
-		CHECK(
-		    !rc_sched_conn_near(&c, k == 4 ? 0.005 : 0.0001, k != 3) &&
-		    !c.one && c.one_done && c.n == n);
+		int near =
+		    rc_sched_conn_near(&c, k == 4 ? 0.005 : 0.0001, k != 3);
+		/* The path's reasons are said; -n's and schedstat's not. */
+		CHECK(near == (k == 2 || k == 3 ? 0 : -1) && !c.one &&
+		      c.one_done && c.n == n);
+		CHECK(near == 0 ||
+		      strstr(c.why, "to the first reply: no one stream "
+				    "first") != NULL);
+		CHECK(rc_sched_conn_near(&c, 0.0001, true) == 0); /* once */
 		CHECK(!rc_sched_conn_one(&c, 1, 1, 1 << 20, 1) && c.n == n);
 	}
 	/* No schedstat while judged: no verdict. */
