@@ -857,18 +857,19 @@ int rc_sched_conn_near(struct rc_sched_conn *c, double rtt, bool timed)
 {
 	if (c->one || c->one_done)
 		return 0;
-	c->one_done = true;
-	if (c->pinned || !timed || c->n <= 1)
+	if (c->pinned || !timed || c->n <= 1) {
+		c->one_done = true;
 		return 0;
+	}
 	if (!(c->first_wait > 0 && c->first_wait < RC_SCHED_NEAR) ||
 	    !(rtt >= 0 && rtt < RC_SCHED_ONE_RTT)) {
+		c->one_done = true;
 		snprintf(c->why, sizeof c->why,
 			 "a %.2f ms round trip, %.1f ms to the first reply: "
 			 "no one stream first",
 			 rtt * 1000, c->first_wait * 1000);
 		return -1;
 	}
-	c->one_done = false;
 	snprintf(c->why, sizeof c->why,
 		 "a short path (a %.2f ms round trip, %.1f ms to the first "
 		 "reply): one stream first",
