@@ -4159,10 +4159,6 @@ static void *run(void *arg)
 				fit_stripes(f, false);
 		}
 		resume_waiting(f, t);
-		/* Many connections on a far link: memory counts more than
-		 * page faults (ring.c, give_back_pages). */
-		f->ring->lean = f->conn.n > RC_SCHED_CONN_START &&
-				f->typical_wait >= RC_SCHED_FAR_WAIT;
 		/* A short path fills a buffer in milliseconds: its pages are
 		 * taken at once (ring.c, new_buf). */
 		f->ring->prefault =

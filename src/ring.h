@@ -89,8 +89,6 @@ struct rc_ring {
 	uint64_t reclaimed;    /* chunks before it gave their buffers back */
 	bool near;	       /* chunks take buffers only before
 				* rc_ring_edge (fetcher only; stripes) */
-	bool lean;	       /* pooled buffers give their pages back
-				* (fetcher only; ring.c give_back_pages) */
 	bool prefault;	       /* new buffers take their pages at once
 				* (fetcher only; ring.c new_buf) */
 	size_t page;	       /* the system's page size */

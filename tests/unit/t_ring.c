@@ -126,34 +126,30 @@ static uint64_t drain(struct rc_ring *r, uint64_t *pos, uint64_t *total,
 	}
 }
 
-/* lean: a released chunk's buffer goes to the pool with its pages given
- * back (they read as zero until written again), and the chunk that
- * takes it next holds its own bytes. Without lean the pages are kept. */
-static void lean(void)
+/* A released chunk's buffer goes to the pool with its pages and bytes
+ * kept (no page faults when it is reused), and the chunk that takes it
+ * next holds its own bytes. */
+static void pooled_keeps_pages(void)
 {
 	const uint64_t len = 256 << 10;
 	struct rc_ring *r = rc_ring_new(4, len, 4 * len);
 	uint64_t pos = 0, total = 0;
 	int bad = 0;
 
-	for (int round = 0; round < 2; round++) {
-		r->lean = round == 0;
-		uint64_t seq = rc_ring_claim(r, total, len);
-		CHECK(seq != UINT64_MAX);
-		put(r, seq, 0, len);
-		unsigned char *b = rc_ring_buf(r, seq);
-		CHECK(drain(r, &pos, &total, &bad) == len && bad == 0);
-		/* the next claim reclaims the released buffer into the
-		 * pool; the middle page shows whether its pages went */
-		uint64_t next = rc_ring_claim(r, total, len);
-		CHECK(next == seq + 1 && r->npool == 1 && r->pool[0].p == b);
-		size_t mid = len / 2;
-		CHECK(round == 0 ? b[mid] == 0
-				 : b[mid] == pat(total - len + mid));
-		put(r, next, 0, len);
-		CHECK(rc_ring_buf(r, next) == b);
-		CHECK(drain(r, &pos, &total, &bad) == len && bad == 0);
-	}
+	uint64_t seq = rc_ring_claim(r, total, len);
+	CHECK(seq != UINT64_MAX);
+	put(r, seq, 0, len);
+	unsigned char *b = rc_ring_buf(r, seq);
+	CHECK(drain(r, &pos, &total, &bad) == len && bad == 0);
+	/* the next claim reclaims the released buffer into the pool; the
+	 * middle page shows that its pages stayed */
+	uint64_t next = rc_ring_claim(r, total, len);
+	CHECK(next == seq + 1 && r->npool == 1 && r->pool[0].p == b);
+	size_t mid = len / 2;
+	CHECK(b[mid] == pat(total - len + mid));
+	put(r, next, 0, len);
+	CHECK(rc_ring_buf(r, next) == b);
+	CHECK(drain(r, &pos, &total, &bad) == len && bad == 0);
 	rc_ring_free(r);
 }
 
@@ -613,7 +609,7 @@ int main(void)
 	CHECK(rc_ring_new(0, 10, 10) == NULL);
 	threaded();
 	growth();
-	lean();
+	pooled_keeps_pages();
 	prefault();
 	budget_rule();
 	model();
