@@ -2214,8 +2214,9 @@ static uint64_t chunk_target(const struct rc_fetch *f)
  * long as the others': their replies land together, and at the crest
  * of each wave every chunk's buffer is being filled at once. Spread
  * out, chunks land and leave one after another (at 100 ms, with the
- * pool's pages given back, 66 -> 52 MiB RSS for 1 GiB; alone, neither
- * moved it by more than 4 MiB). Over PACE_MOST at most: a probe's wait
+ * pool's pages given back then, since removed (ring.c, reclaim), 66 ->
+ * 52 MiB RSS for 1 GiB; alone, neither moved it by more than 4 MiB).
+ * Over PACE_MOST at most: a probe's wait
  * also holds name lookups, handshakes and a server's first thought (a
  * cold object's 10 s spread 24 launches over 10 s: 17 s, not 10 s).
  */

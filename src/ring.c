@@ -130,8 +130,8 @@ static void free_pool_for(struct rc_ring *r, size_t len)
  * and the budget bounds them. Giving them back to the system
  * (madvise) on a far link, to trim RSS, was measured and removed: each
  * page then faulted again as bytes landed, and 1 GiB at 100 ms took
- * 9.1 s and 8.1 s of CPU against 5.2 s and 2.3 s (the link's emulator
- * shares the two cores), for 31 MiB of peak RSS against 32.
+ * 9.54 s and 8.12 s of CPU against 5.72 s and 2.38 s (the link's
+ * emulator shares the two cores), for 31 MiB of peak RSS against 32.
  */
 static void reclaim(struct rc_ring *r, uint64_t head)
 {
