@@ -2213,12 +2213,12 @@ static uint64_t chunk_target(const struct rc_fetch *f)
  * together, transfers keep in step, each range's request and reply as
  * long as the others': their replies land together, and at the crest
  * of each wave every chunk's buffer is being filled at once. Spread
- * out, chunks land and leave one after another (at 100 ms, with the
- * pool's pages given back then, since removed (ring.c, reclaim), 66 ->
- * 52 MiB RSS for 1 GiB; alone, neither moved it by more than 4 MiB).
- * Over PACE_MOST at most: a probe's wait
- * also holds name lookups, handshakes and a server's first thought (a
- * cold object's 10 s spread 24 launches over 10 s: 17 s, not 10 s).
+ * out, chunks land and leave one after another: at 100 ms, 66 -> 52
+ * MiB RSS for 1 GiB, measured together with a change since removed
+ * (pooled pages given back; ring.c, reclaim), and neither alone moved
+ * it by more than 4 MiB. Over PACE_MOST at most: a probe's wait also
+ * holds name lookups, handshakes and a server's first thought (a cold
+ * object's 10 s spread 24 launches over 10 s: 17 s, not 10 s).
  */
 #define PACE_MOST 0.5
 static void pace(struct rc_fetch *f, double wait)
