@@ -266,6 +266,7 @@ struct rc_fetch {
 	double busy_until; /* a 429/503: no request before then */
 	uint64_t head_seq; /* the output's next chunk (unstick_head), */
 	double head_at;	   /* ... since when */
+	double stuck_at;   /* nothing could bring the head since (stuck) */
 	double began;	   /* when the fetcher started */
 	struct rc_sched_retry policy; /* attempts, backoff, jitter */
 	uint64_t rx;		      /* body bytes received, all attempts */
@@ -3879,7 +3880,12 @@ static struct xfer *the_stream(struct rc_fetch *f)
  * slot taken (a 429/503 or a server's limit lowered the count) by replies
  * paused for room behind it: they wait on it, it waits on them. The
  * latest of them gives its slot back (it received nothing) and waits its
- * turn, and the range at the head goes now.
+ * turn, and the range at the head goes now. So does the head's stripe
+ * when no transfer would take it: the count fell under the transfers
+ * holding ranges (a halving keeps their stripes), or none is receiving.
+ * At 100 ms a count halved from 16 to 8 while 15 replies held stripes of
+ * a group of 16: the 16th stripe, the head's, waited for a transfer to
+ * be free, the 15 waited for the head, and the run stopped for good.
  */
 static void make_way(struct rc_fetch *f, double t)
 {
@@ -3898,13 +3904,15 @@ static void make_way(struct rc_fetch *f, double t)
 			 (last == NULL || x->seq > last->seq))
 			last = x;
 	}
-	if (due == NULL && last != NULL && (f->grp_recut || f->grp_nback > 0) &&
+	if (due == NULL && last != NULL &&
+	    (f->grp_recut || f->grp_nback > 0 || active(f) > f->conn.n ||
+	     receiving(f) == 0) &&
 	    grp_pending(f, head)) {
 		/* The output's next chunk was given back (give_back), or
 		 * its stripe cut again for fewer transfers than it was cut
 		 * for: an idle transfer takes the stripe that starts with it
-		 * (the group is cut again, in order). Not otherwise: at a
-		 * group's start a running reply ends soon and takes it. */
+		 * (the group is cut again, in order). Not while a running
+		 * reply, ending, would take it: at a group's start. */
 		for (unsigned i = 0; i < f->nx && due == NULL; i++)
 			if (f->x[i].state == RC_XS_IDLE)
 				due = &f->x[i];
@@ -3958,6 +3966,42 @@ static void resume_waiting(struct rc_fetch *f, double t)
 		}
 	}
 	resume_paused(f, t);
+}
+
+/*
+ * The output waits on its next chunk and nothing can bring it: no
+ * transfer connecting, receiving, or due to retry, every reply in flight
+ * paused for buffer room behind it, no launch held back. No callback
+ * comes then, and drop_stalled times out running transfers only, so
+ * the run would wait for ever. make_way keeps this from lasting; should
+ * it last the stall timeout all the same (a bug), the run fails, and
+ * says what was delivered and how to resume.
+ */
+static void stuck(struct rc_fetch *f, double t)
+{
+	bool moving = f->failed || f->mode != MODE_PARALLEL ||
+		      atomic_load(&f->run->hold) || server_busy(f) ||
+		      f->pace_left > 0 || !rc_ring_head_waits(f->ring);
+
+	for (unsigned i = 0; i < f->nx && !moving; i++) {
+		enum rc_xfer_state s = f->x[i].state;
+		moving = s == RC_XS_CONNECTING || s == RC_XS_RUNNING ||
+			 s == RC_XS_WAITING || s == RC_XS_PARKED;
+	}
+	if (moving) {
+		f->stuck_at = 0;
+		return;
+	}
+	if (f->stuck_at == 0)
+		f->stuck_at = t;
+	if (t - f->stuck_at < (double)f->o->stall_timeout)
+		return;
+	const struct rc_slot *s =
+	    rc_ring_slot(f->ring, atomic_load(&f->ring->head));
+	fail(f, RC_E_NETWORK,
+	     "no data for %ld s: every reply waits for buffer room behind "
+	     "byte %" PRIu64 ", which none asks (an internal error)",
+	     f->o->stall_timeout, s->off + atomic_load(&s->filled));
 }
 
 static bool all_idle(struct rc_fetch *f)
@@ -4165,6 +4209,7 @@ static void *run(void *arg)
 		f->ring->prefault =
 		    f->typical_wait > 0 && f->typical_wait < RC_SCHED_NEAR;
 		schedule(f);
+		stuck(f, now_s());
 		if (f->mode == MODE_PROBE && all_idle(f) && !f->failed) {
 			/* The probe failed before it could be judged. */
 			fail(f, RC_E_NETWORK, "no usable response");
