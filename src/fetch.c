@@ -3883,9 +3883,10 @@ static struct xfer *the_stream(struct rc_fetch *f)
  * turn, and the range at the head goes now. So does the head's stripe
  * when no transfer would take it: the count fell under the transfers
  * holding ranges (a halving keeps their stripes), or none is receiving.
- * At 100 ms a count halved from 16 to 8 while 15 replies held stripes of
- * a group of 16: the 16th stripe, the head's, waited for a transfer to
- * be free, the 15 waited for the head, and the run stopped for good.
+ * A far start trying 16 of 32 while a group cut for 32 was handed out
+ * left the head's stripe to wait for a transfer to be free, every reply
+ * paused behind the head, and the run stopped for good (4 of 7 such
+ * runs at 60 ms and 1 MiB/s a connection; t_stripes_halved).
  */
 static void make_way(struct rc_fetch *f, double t)
 {
@@ -3968,26 +3969,41 @@ static void resume_waiting(struct rc_fetch *f, double t)
 	resume_paused(f, t);
 }
 
+/* x will move without a byte arriving first: it is connecting or
+ * receiving, its retry is to come or may go now (resume_waiting, or
+ * make_way for the head's), or a fresh target is being asked for it. */
+static bool will_move(const struct rc_fetch *f, const struct xfer *x, double t,
+		      uint64_t head)
+{
+	switch (x->state) {
+	case RC_XS_CONNECTING:
+	case RC_XS_RUNNING: return true;
+	case RC_XS_WAITING:
+		return x->retry_at > t || may_resume(f) || x->seq == head;
+	case RC_XS_PARKED: return f->refresher != NULL;
+	default: return false;
+	}
+}
+
 /*
  * The output waits on its next chunk and nothing can bring it: no
- * transfer connecting, receiving, or due to retry, every reply in flight
- * paused for buffer room behind it, no launch held back. No callback
- * comes then, and drop_stalled times out running transfers only, so
- * the run would wait for ever. make_way keeps this from lasting; should
- * it last the stall timeout all the same (a bug), the run fails, and
- * says what was delivered and how to resume.
+ * transfer connecting or receiving, no retry to come or able to go,
+ * every reply in flight paused for buffer room, no launch due. No
+ * callback comes then, and drop_stalled times out running transfers
+ * only, so the run would wait for ever. make_way keeps this from
+ * lasting; should it last the stall timeout all the same (a bug), the
+ * run fails, and says what was delivered and how to resume.
  */
 static void stuck(struct rc_fetch *f, double t)
 {
+	uint64_t head = atomic_load(&f->ring->head);
 	bool moving = f->failed || f->mode != MODE_PARALLEL ||
 		      atomic_load(&f->run->hold) || server_busy(f) ||
-		      f->pace_left > 0 || !rc_ring_head_waits(f->ring);
+		      (f->pace_left > 0 && f->pace_next > t) ||
+		      !rc_ring_head_waits(f->ring);
 
-	for (unsigned i = 0; i < f->nx && !moving; i++) {
-		enum rc_xfer_state s = f->x[i].state;
-		moving = s == RC_XS_CONNECTING || s == RC_XS_RUNNING ||
-			 s == RC_XS_WAITING || s == RC_XS_PARKED;
-	}
+	for (unsigned i = 0; i < f->nx && !moving; i++)
+		moving = will_move(f, &f->x[i], t, head);
 	if (moving) {
 		f->stuck_at = 0;
 		return;
@@ -3996,11 +4012,10 @@ static void stuck(struct rc_fetch *f, double t)
 		f->stuck_at = t;
 	if (t - f->stuck_at < (double)f->o->stall_timeout)
 		return;
-	const struct rc_slot *s =
-	    rc_ring_slot(f->ring, atomic_load(&f->ring->head));
+	const struct rc_slot *s = rc_ring_slot(f->ring, head);
 	fail(f, RC_E_NETWORK,
-	     "no data for %ld s: every reply waits for buffer room behind "
-	     "byte %" PRIu64 ", which none asks (an internal error)",
+	     "no data for %ld s: the output waits for byte %" PRIu64
+	     ", and no request could bring it (an internal error)",
 	     f->o->stall_timeout, s->off + atomic_load(&s->filled));
 }
 

@@ -370,6 +370,8 @@ def t_stripes_halved(env):
     # paused for room behind it, and the run waited for ever (4 of 7
     # such runs). make_way hands that stripe out; stuck() would end a
     # run that still stops (exit 3 after --stall-timeout).
+    if valgrind:
+        raise Skip("5 x 128 MiB through an instrumented binary")
     want = 128 << 20
     with open(os.path.join(env.data, "big"), "rb") as f:
         data = f.read(want)
@@ -383,7 +385,7 @@ def t_stripes_halved(env):
         expect(re.search(STRIPED, r.err), "no stripes: " + r.err[-300:])
         tried += "the most the buffer feeds: trying 16" in r.err
     # The case shows something only if the count halved (7 of 9 runs).
-    expect(valgrind or tried > 0, "the count never halved in 5 runs")
+    expect(tried > 0, "the count never halved in 5 runs")
 
 
 @case("stripes: a straggler that holds the output gives its later parts "
