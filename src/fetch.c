@@ -3306,12 +3306,17 @@ static bool limit_hit(struct rc_fetch *f, struct xfer *x, CURLcode res,
  * request for the backoff, 1-4 s: 20 MiB at 60 ms from nginx with
  * limit_conn 1 took 0.7-13 s (curl 1.0 s, aria2c and axel 1.1 s).
  * Where nothing else is answered (one connection) it is a busy server's,
- * and so is S3's (SlowDown, a request rate: AWS asks for a backoff).
+ * unless such 503s already showed the limit: between two waves of
+ * requests none is answered for a round trip, and 503s then halved a
+ * found limit of 15 to 7 (1 run in 12 of 20 MiB at 60 ms, limit_conn
+ * 1). S3's are a busy server's (SlowDown, a request rate: AWS asks for
+ * a backoff).
  */
 static bool busy_limit(struct rc_fetch *f, struct xfer *x, const char *why)
 {
 	if (f->mode != MODE_PARALLEL || x->resp.status != 503 ||
-	    x->resp.retry_after >= 0 || answered(f) == 0 ||
+	    x->resp.retry_after >= 0 ||
+	    (answered(f) == 0 && !(f->conn.limited && f->conn.by_503)) ||
 	    rc_auth_kind(f->auth) == RC_AUTH_S3)
 		return false;
 	return limit_found(f, x, RC_SCHED_SHED_503, why);
