@@ -1981,12 +1981,24 @@ static void decide_after_probe(struct xfer *x)
 	/* A short path: one stream first (rc_sched_conn_one judges it).
 	 * The round trip is the probe's (round_trip); a reused connection
 	 * has none, and its first reply's wait stands for it. */
-	if (f->mode == MODE_PARALLEL &&
-	    rc_sched_conn_near(&f->conn,
-			       f->handshake > 0 ? f->handshake
-						: now_s() - x->started,
-			       rc_sched_thread_busy() >= 0) != 0)
+	int near =
+	    f->mode == MODE_PARALLEL
+		? rc_sched_conn_near(&f->conn,
+				     f->handshake > 0 ? f->handshake
+						      : now_s() - x->started,
+				     rc_sched_thread_busy() >= 0)
+		: 0;
+	if (near != 0)
 		rc_log("connections: %s", f->conn.why);
+	/* While it is judged, the stream's chunks are the first one's
+	 * length: the count's ranges start after the chunk it writes, and
+	 * a long one would hold the head while theirs pile up behind it
+	 * (1.6 MiB at 20 MiB/s is 80 ms). */
+	if (near == 1 && !f->o->chunk_set) {
+		f->par_slot = f->ring->slot_size;
+		if (f->ring->slot_size > RC_FIRST_CHUNK)
+			f->ring->slot_size = RC_FIRST_CHUNK;
+	}
 	/* The probe claimed a chunk; the file may end before it does. */
 	if (x->seq != UINT64_MAX && f->end != RC_UNKNOWN) {
 		struct rc_slot *s = rc_ring_slot(f->ring, x->seq);
@@ -4121,15 +4133,32 @@ static void one_stream_judged(struct rc_fetch *f, double t)
 		return;
 	rc_log("connections: %s", f->conn.why);
 	if (!f->conn.one) {
-		/* The ranges from the cut take the count's chunks again. */
+		/* The ranges from the cut take the count's chunks again: on
+		 * this short path, as long as the bandwidth-delay rule asks
+		 * at the stream's rate, but the first chunk's length at
+		 * least. Each connection holds about one in the buffer, so
+		 * chunks of the buffer's share per connection make the
+		 * buffer as large as it may be (1 GiB at 32 x 20 MiB/s on
+		 * loopback: 1.6 MiB chunks, 66 MiB of RSS; 256 KiB, 26 MiB
+		 * and faster). */
 		if (f->par_slot > 0)
 			f->ring->slot_size = f->par_slot;
+		if (!f->o->chunk_set) {
+			f->ring->slot_size = (size_t)rc_sched_chunk(
+			    f->conn.one_rate, f->typical_wait, RC_FIRST_CHUNK,
+			    f->ring->slot_size);
+			rc_log("chunks of %zu bytes (%.1f MiB/s, a %.1f ms "
+			       "wait for a reply)",
+			       f->ring->slot_size, f->conn.one_rate / 1048576,
+			       f->typical_wait * 1000);
+		}
 		stream_cut(f, x);
 		return;
 	}
 	/* Settled: chunks of half the buffer, as -n 1's (span_len), so
 	 * that the output wakes and frees a slot less often. */
-	f->par_slot = f->ring->slot_size;
+	if (f->par_slot == 0)
+		f->par_slot = f->ring->slot_size;
 	if (!f->o->chunk_set) {
 		uint64_t half =
 		    f->ring->budget / 2 / RC_MIN_CHUNK * RC_MIN_CHUNK;

@@ -201,7 +201,8 @@ def t_cpu_one(env):
 
 @case("loopback, one stream held to 4 MiB/s: the receiving thread waits, "
       "so back to 8 connections, the stream cut at its chunk's end, exact "
-      "bytes")
+      "bytes; the count's chunks from the stream's rate, not the buffer's "
+      "share")
 def t_cpu_one_back(env):
     err, steps, shown = one_stream_run(env, [env.url("streamslow/big")],
                                        False)
@@ -212,9 +213,29 @@ def t_cpu_one_back(env):
     expect(m, "no cut: %s" % err[-2000:])
     cut = int(m.group(1))
     # Ranges follow from the cut, and none asks a byte before it again.
-    after = [int(a) for a in re.findall(r"GET bytes=(\d+)-", err[m.end():])]
-    expect(after and min(after) == cut,
+    after = re.findall(r"GET bytes=(\d+)-(\d+)", err[m.end():])
+    expect(after and min(int(a) for a, _ in after) == cut,
            "ranges after the cut at %d start at %s" % (cut, after[:8]))
+    # The stream's chunks are the first one's length while it is judged
+    # (256 KiB, after the probe's; the buffer's share per connection,
+    # 512 KiB for 256 MiB, 1.6 MiB for 1 GiB, held the count's ranges
+    # behind it): judged within 62 ms (its first 256 KiB at 4 MiB/s; a
+    # window is 15 ms), it is cut at the end of its first.
+    expect(cut == 2 * 262144, "cut at byte %d" % cut)
+    # The count's chunks: the bandwidth-delay rule at the stream's rate
+    # (8 x rate x the wait for a reply, in 64 KiB), 256 KiB at least.
+    c = re.search(r"chunks of (\d+) bytes \(([0-9.]+) MiB/s, a ([0-9.]+) ms "
+                  r"wait for a reply\)", err)
+    expect(c, "no chunk length named: %s" % err[-2000:])
+    chunk = int(c.group(1))
+    bdp = 8 * float(c.group(2)) * 1048576 * float(c.group(3)) / 1000
+    expect(chunk % 65536 == 0 and
+           (chunk == 262144 and bdp < 262144 + 65536 or
+            abs(chunk - bdp) < 65536 + 0.001 * bdp) and chunk < 1 << 20,
+           "chunks of %d bytes, the rule says %.0f" % (chunk, bdp))
+    longest = max(int(b) - int(a) + 1 for a, b in after)
+    expect(longest <= chunk, "a range of %d bytes, chunks of %d" %
+           (longest, chunk))
 
 
 @case("the one stream cut exactly where it stood, then reset: its part is "
