@@ -3903,7 +3903,11 @@ static struct xfer *the_stream(struct rc_fetch *f)
  * A far start trying 16 of 32 while a group cut for 32 was handed out
  * left the head's stripe to wait for a transfer to be free, every reply
  * paused behind the head, and the run stopped for good (4 of 7 such
- * runs at 60 ms and 1 MiB/s a connection; t_stripes_halved).
+ * runs at 60 ms and 1 MiB/s a connection; t_stripes_halved). The one
+ * stream, cut with its chunk to finish, is such a retry too: asked
+ * again at once when it dripped while the count and its splits ran
+ * every slot, it waited on the replies paused behind it for good (1
+ * run in 5 of t_cpu_one_drip with 256 KiB chunks).
  */
 static void make_way(struct rc_fetch *f, double t)
 {
@@ -3915,7 +3919,7 @@ static void make_way(struct rc_fetch *f, double t)
 	for (unsigned i = 0; i < f->nx; i++) {
 		struct xfer *x = &f->x[i];
 		if (x->state == RC_XS_WAITING && t >= x->retry_at &&
-		    !x->spanning && x->seq == head)
+		    x->seq == head)
 			due = x;
 		else if (x->state == RC_XS_PAUSED && !x->spanning &&
 			 x->seq != UINT64_MAX &&
@@ -4121,6 +4125,13 @@ static void one_stream_judged(struct rc_fetch *f, double t)
 		return;
 	f->cpu_next =
 	    t + (watch ? RC_SCHED_ONE_AGAIN : RC_SCHED_CPU_WINDOW) / 5;
+	/* Unjudged after RC_SCHED_ONE_AGAIN, it waited for room: the
+	 * reader is the limit, and the stream feeds it in the count's
+	 * chunks (decide_after_probe made them short while it is timed;
+	 * each wakes the output: at 400 MiB/s a third more CPU). */
+	if (!f->conn.one_done && f->ring->slot_size < f->par_slot &&
+	    t - x->first_byte > RC_SCHED_ONE_AGAIN && !f->o->chunk_set)
+		f->ring->slot_size = f->par_slot;
 	/* Held for room behind an incomplete head (the probe's chunk, slow)
 	 * it waits on the network, not on the reader. */
 	bool receiving =
@@ -4135,21 +4146,28 @@ static void one_stream_judged(struct rc_fetch *f, double t)
 	if (!f->conn.one) {
 		/* The ranges from the cut take the count's chunks again: on
 		 * this short path, as long as the bandwidth-delay rule asks
-		 * at the stream's rate, but the first chunk's length at
-		 * least. Each connection holds about one in the buffer, so
-		 * chunks of the buffer's share per connection make the
-		 * buffer as large as it may be (1 GiB at 32 x 20 MiB/s on
-		 * loopback: 1.6 MiB chunks, 66 MiB of RSS; 256 KiB, 26 MiB
-		 * and faster). */
+		 * at the stream's rate over its life (a window's may miss a
+		 * burst: nginx sends a capped reply 64 KiB at a time), but
+		 * the first chunk's length at least. Each connection holds
+		 * about one in the buffer, so chunks of the buffer's share
+		 * per connection make the buffer as large as it may be (1
+		 * GiB at 32 x 20 MiB/s on loopback: 1.6 MiB chunks, 66 MiB
+		 * of RSS; 256 KiB, 26 MiB and faster). */
 		if (f->par_slot > 0)
 			f->ring->slot_size = f->par_slot;
 		if (!f->o->chunk_set) {
-			f->ring->slot_size = (size_t)rc_sched_chunk(
-			    f->conn.one_rate, f->typical_wait, RC_FIRST_CHUNK,
-			    f->ring->slot_size);
-			rc_log("chunks of %zu bytes (%.1f MiB/s, a %.1f ms "
+			double rate =
+			    t > x->first_byte
+				? (double)x->att_got / (t - x->first_byte)
+				: 0;
+			uint64_t c = rc_sched_chunk(
+			    rate, f->typical_wait, RC_FIRST_CHUNK,
+			    rate > 0 ? f->ring->slot_size : RC_FIRST_CHUNK);
+			if (c < f->ring->slot_size)
+				f->ring->slot_size = (size_t)c;
+			rc_log("chunks of %zu bytes (%.0f bytes/s, a %.3f ms "
 			       "wait for a reply)",
-			       f->ring->slot_size, f->conn.one_rate / 1048576,
+			       f->ring->slot_size, rate,
 			       f->typical_wait * 1000);
 		}
 		stream_cut(f, x);

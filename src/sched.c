@@ -907,7 +907,6 @@ bool rc_sched_conn_one(struct rc_sched_conn *c, double t, double busy,
 	double share = (busy - c->cpu_busy) / el;
 	double rate = (double)(rx - c->cpu_rx) / el;
 	c->one_done = true;
-	c->one_rate = rate;
 	/* (A stream under RC_SCHED_CAPPED is a capped one on a busy
 	 * machine, whose wait to run counts: more connections pay.) */
 	if (share >= RC_SCHED_CPU_BOUND && rate >= RC_SCHED_CAPPED) {

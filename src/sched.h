@@ -252,7 +252,6 @@ struct rc_sched_conn {
 	bool one;	   /* one stream now: first, then the client's limit */
 	bool one_done;	   /* judged for the run */
 	unsigned one_n;	   /* the count it replaced */
-	double one_rate;   /* bytes/s of the window judged last */
 	double first_wait; /* s to the first reply (rc_sched_conn_start) */
 	char why[160];	   /* the last decision, for -v */
 };
