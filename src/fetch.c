@@ -1981,24 +1981,12 @@ static void decide_after_probe(struct xfer *x)
 	/* A short path: one stream first (rc_sched_conn_one judges it).
 	 * The round trip is the probe's (round_trip); a reused connection
 	 * has none, and its first reply's wait stands for it. */
-	int near =
-	    f->mode == MODE_PARALLEL
-		? rc_sched_conn_near(&f->conn,
-				     f->handshake > 0 ? f->handshake
-						      : now_s() - x->started,
-				     rc_sched_thread_busy() >= 0)
-		: 0;
-	if (near != 0)
+	if (f->mode == MODE_PARALLEL &&
+	    rc_sched_conn_near(&f->conn,
+			       f->handshake > 0 ? f->handshake
+						: now_s() - x->started,
+			       rc_sched_thread_busy() >= 0) != 0)
 		rc_log("connections: %s", f->conn.why);
-	/* While it is judged, the stream's chunks are the first one's
-	 * length: the count's ranges start after the chunk it writes, and
-	 * a long one would hold the head while theirs pile up behind it
-	 * (1.6 MiB at 20 MiB/s is 80 ms). */
-	if (near == 1 && !f->o->chunk_set) {
-		f->par_slot = f->ring->slot_size;
-		if (f->ring->slot_size > RC_FIRST_CHUNK)
-			f->ring->slot_size = RC_FIRST_CHUNK;
-	}
 	/* The probe claimed a chunk; the file may end before it does. */
 	if (x->seq != UINT64_MAX && f->end != RC_UNKNOWN) {
 		struct rc_slot *s = rc_ring_slot(f->ring, x->seq);
@@ -4090,8 +4078,21 @@ static void stream_cut(struct rc_fetch *f, struct xfer *x)
 
 	if (x->seq != UINT64_MAX) {
 		struct rc_slot *s = rc_ring_slot(f->ring, x->seq);
-		end = s->off + atomic_load(&s->len);
-		f->plan_prev = atomic_load(&s->len);
+		uint64_t len = atomic_load(&s->len);
+		f->plan_prev = len;
+		/* Its chunk ends at the first 64 KiB boundary past what it
+		 * wrote: the rest of a long chunk would hold the output
+		 * while the count's ranges pile up behind it (1.6 MiB at 20
+		 * MiB/s is 80 ms). The consumer reads no further than len
+		 * says, and the chunk's buffer stays as it was. */
+		uint64_t keep =
+		    (x->cur - s->off) / RC_MIN_CHUNK * RC_MIN_CHUNK +
+		    RC_MIN_CHUNK;
+		if (keep < len) {
+			rc_ring_trim(f->ring, x->seq, keep);
+			len = keep;
+		}
+		end = s->off + len;
 	}
 	x->end = end;
 	/* A write held for room is cut at the end too: it needs no chunk
@@ -4125,13 +4126,6 @@ static void one_stream_judged(struct rc_fetch *f, double t)
 		return;
 	f->cpu_next =
 	    t + (watch ? RC_SCHED_ONE_AGAIN : RC_SCHED_CPU_WINDOW) / 5;
-	/* Unjudged after RC_SCHED_ONE_AGAIN, it waited for room: the
-	 * reader is the limit, and the stream feeds it in the count's
-	 * chunks (decide_after_probe made them short while it is timed;
-	 * each wakes the output: at 400 MiB/s a third more CPU). */
-	if (!f->conn.one_done && f->ring->slot_size < f->par_slot &&
-	    t - x->first_byte > RC_SCHED_ONE_AGAIN && !f->o->chunk_set)
-		f->ring->slot_size = f->par_slot;
 	/* Held for room behind an incomplete head (the probe's chunk, slow)
 	 * it waits on the network, not on the reader. */
 	bool receiving =
@@ -4175,8 +4169,7 @@ static void one_stream_judged(struct rc_fetch *f, double t)
 	}
 	/* Settled: chunks of half the buffer, as -n 1's (span_len), so
 	 * that the output wakes and frees a slot less often. */
-	if (f->par_slot == 0)
-		f->par_slot = f->ring->slot_size;
+	f->par_slot = f->ring->slot_size;
 	if (!f->o->chunk_set) {
 		uint64_t half =
 		    f->ring->budget / 2 / RC_MIN_CHUNK * RC_MIN_CHUNK;
