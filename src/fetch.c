@@ -3739,7 +3739,7 @@ static void restart_hopeless(struct rc_fetch *f, double t)
 		return; /* one stream, or no version pinned yet */
 	for (unsigned i = 0; i < f->nx && !f->failed; i++) {
 		struct xfer *x = &f->x[i];
-		/* The one stream (settled, or cut with its chunk to finish)
+		/* The one stream (settled, or cut with 64 KiB at most to go)
 		 * is never split: it goes again however much it has left,
 		 * unless it waited for room (a slow reader makes any rate
 		 * low). */
@@ -3892,7 +3892,7 @@ static struct xfer *the_stream(struct rc_fetch *f)
  * left the head's stripe to wait for a transfer to be free, every reply
  * paused behind the head, and the run stopped for good (4 of 7 such
  * runs at 60 ms and 1 MiB/s a connection; t_stripes_halved). The one
- * stream, cut with its chunk to finish, is such a retry too: asked
+ * stream, cut with 64 KiB at most to go, is such a retry too: asked
  * again at once when it dripped while the count and its splits ran
  * every slot, it waited on the replies paused behind it for good (1
  * run in 5 of t_cpu_one_drip with 256 KiB chunks).
@@ -4040,11 +4040,13 @@ static int poll_ms(struct rc_fetch *f, double t)
 {
 	double wait = 1.0;
 	bool resumable = may_resume(f); /* else a transfer's end wakes us */
+	uint64_t head = atomic_load(&f->ring->head);
 
 	for (unsigned i = 0; i < f->nx; i++) {
 		const struct xfer *x = &f->x[i];
-		if (x->state == RC_XS_WAITING && resumable &&
-		    x->retry_at - t < wait)
+		/* (The head's retry goes when due either way: make_way.) */
+		if (x->state == RC_XS_WAITING &&
+		    (resumable || x->seq == head) && x->retry_at - t < wait)
 			wait = x->retry_at - t;
 		double stall = x->last_byte + (double)f->o->stall_timeout - t;
 		if (x->state == RC_XS_RUNNING && stall < wait)
@@ -4068,9 +4070,10 @@ static int poll_ms(struct rc_fetch *f, double t)
 }
 
 /*
- * The one stream gives way to the count it replaced: it ends with the
- * chunk it is writing, and the ranges after it are planned from there.
- * Its connection closes (its write stops there), as a split's owner's.
+ * The one stream gives way to the count it replaced: it ends within the
+ * chunk it is writing, at most 64 KiB on, and the ranges after it are
+ * planned from there. Its connection closes (its write stops there), as
+ * a split's owner's.
  */
 static void stream_cut(struct rc_fetch *f, struct xfer *x)
 {
@@ -4080,11 +4083,12 @@ static void stream_cut(struct rc_fetch *f, struct xfer *x)
 		struct rc_slot *s = rc_ring_slot(f->ring, x->seq);
 		uint64_t len = atomic_load(&s->len);
 		f->plan_prev = len;
-		/* Its chunk ends at the first 64 KiB boundary past what it
-		 * wrote: the rest of a long chunk would hold the output
-		 * while the count's ranges pile up behind it (1.6 MiB at 20
-		 * MiB/s is 80 ms). The consumer reads no further than len
-		 * says, and the chunk's buffer stays as it was. */
+		/* Its chunk ends at the first 64 KiB boundary (from the
+		 * chunk's start) past what it wrote: the rest of a long chunk
+		 * would hold the output while the count's ranges pile up behind
+		 * it (1.6 MiB at 20 MiB/s is 80 ms). The consumer reads no
+		 * further than len says, and the chunk's buffer stays as it
+		 * was. */
 		uint64_t keep =
 		    (x->cur - s->off) / RC_MIN_CHUNK * RC_MIN_CHUNK +
 		    RC_MIN_CHUNK;

@@ -21,7 +21,8 @@
  *   mu, cv          guard err/errmsg/stopped and the sleep handshake
  *   slots[].off,buf written by the fetcher before claimed is published;
  *                   the consumer reads buf only after filled says so
- *   slots[].len     atomic; fetcher stores (claim, or shrink at EOF)
+ *   slots[].len     atomic; fetcher stores (claim, or a shrink: EOF,
+ *                   a stream's cut; never below filled)
  *   slots[].filled  atomic; fetcher stores with release after the bytes,
  *                   consumer loads with acquire before reading them
  *   claimed         atomic; fetcher stores, consumer loads
@@ -185,8 +186,10 @@ struct rc_slot *rc_ring_slot(struct rc_ring *r, uint64_t seq);
 /* Publishes that chunk seq now holds filled contiguous bytes. */
 void rc_ring_filled(struct rc_ring *r, uint64_t seq, uint64_t filled);
 
-/* Chunk seq, before any byte of it landed, becomes len bytes long (the
- * file ends sooner than planned) and its buffer shrinks to fit. */
+/* Chunk seq becomes len bytes long: the file ends sooner than planned,
+ * or a stream that gives way stops there (fetch.c's stream_cut). len is
+ * never less than the bytes that landed; before any did, its buffer
+ * shrinks to fit, after, it keeps its size until released. */
 void rc_ring_trim(struct rc_ring *r, uint64_t seq, uint64_t len);
 
 /* Shrinks chunk seq to len bytes (a stream ended early) and records that

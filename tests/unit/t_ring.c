@@ -274,6 +274,25 @@ static void growth(void)
 	CHECK(atomic_load(&r->peak) == 10 && r->held == 10 && r->live == 10);
 	rc_ring_free(r);
 
+	/* a chunk cut while it fills (a stream that gives way, fetch.c's
+	 * stream_cut): the consumer read part of it, the chunk ends sooner,
+	 * the next one starts there and lands first; the bytes come out in
+	 * order and end where the cut says, and its buffer keeps its size */
+	r = rc_ring_new(4, 1000, 4000);
+	pos = total = 0;
+	bad = 0;
+	CHECK(rc_ring_claim(r, 0, 1000) == 0);
+	put(r, 0, 0, 300);
+	CHECK(drain(r, &pos, &total, &bad) == 300 && bad == 0);
+	rc_ring_trim(r, 0, 384);
+	CHECK(rc_ring_claim(r, 384, 616) == 1);
+	put(r, 1, 0, 616);
+	CHECK(drain(r, &pos, &total, &bad) == 0);
+	CHECK(r->live == 1616);
+	put(r, 0, 300, 384);
+	CHECK(drain(r, &pos, &total, &bad) == 700 && bad == 0 && total == 1000);
+	rc_ring_free(r);
+
 	/* chunks that get longer each time: no released buffer fits the
 	 * next chunk, and the pool (room for nslots) must not overflow */
 	r = rc_ring_new(2, 100, 10000);
