@@ -4158,11 +4158,13 @@ static void one_stream_judged(struct rc_fetch *f, double t)
 			    t > x->first_byte
 				? (double)x->att_got / (t - x->first_byte)
 				: 0;
-			uint64_t c = rc_sched_chunk(
-			    rate, f->typical_wait, RC_FIRST_CHUNK,
-			    rate > 0 ? f->ring->slot_size : RC_FIRST_CHUNK);
-			if (c < f->ring->slot_size)
-				f->ring->slot_size = (size_t)c;
+			uint64_t hi = f->ring->slot_size;
+			uint64_t lo = hi < RC_FIRST_CHUNK ? hi : RC_FIRST_CHUNK;
+			f->ring->slot_size =
+			    (size_t)(rate > 0
+					 ? rc_sched_chunk(rate, f->typical_wait,
+							  lo, hi)
+					 : lo);
 			rc_log("chunks of %zu bytes (%.0f bytes/s, a %.3f ms "
 			       "wait for a reply)",
 			       f->ring->slot_size, rate,
