@@ -27,6 +27,8 @@ one scenario: BENCH_ONLY=lat100; timelines run first) runs the client and nginx 
 namespaces joined by bench/netlink/netlink, a userspace TUN link emulator
 (one-way delay, optional rate cap with a queue limit, seeded loss):
   lat100     100 ms RTT, nginx limit_rate 20m per request, 1 GiB
+  lat10      10 ms RTT, capped, 1 GiB (between a short path and a far
+             server)
   lat200     200 ms RTT, capped, 256 MiB
   latcubic   lat200 with the server's TCP on cubic (Linux's default,
              with slow start again after idle) instead of this machine's
@@ -85,7 +87,7 @@ REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
 if "--only" in sys.argv[1:-1]:
     ONLY |= set(sys.argv[sys.argv.index("--only") + 1].split(","))
-LATENCY = ("lat100", "lat200", "latcubic", "latloss", "lattls", "latlimit",
+LATENCY = ("lat100", "lat10", "lat200", "latcubic", "latloss", "lattls", "latlimit",
            "loopcap", "loopfree", "sizes", "timelines", "proto", "stripes")
 if "latency" in ONLY:
     ONLY |= set(LATENCY)
@@ -1103,6 +1105,15 @@ def scenario_latency(port, sums):
         with Link(50):
             note = lat_check("100 ms RTT")
             lat_scenario("lat100", "100 ms RTT, 20 MiB/s per request, "
+                         "1 GiB", capped + "g1", GB, sums["g1"], LNS_CLI,
+                         sweep256, curl_once=True, note=note)
+    if "lat10" in ONLY or not ONLY:
+        # between a short path (one stream first, under 2 ms) and a far
+        # server (a first reply of 40 ms): stripes, the count starting
+        # small
+        with Link(5):
+            note = lat_check("10 ms RTT")
+            lat_scenario("lat10", "10 ms RTT, 20 MiB/s per request, "
                          "1 GiB", capped + "g1", GB, sums["g1"], LNS_CLI,
                          sweep256, curl_once=True, note=note)
     if "lat200" in ONLY or not ONLY:

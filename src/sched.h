@@ -338,7 +338,9 @@ bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double t);
  * brings hundreds of MiB/s. Not with -n, nor where Linux gives no schedstat
  * (timed false). Returns 1 when it decided so, -1 when the path is not
  * short (c->why says why, either way: "no one stream first" names the
- * round trip and the first reply's wait), 0 otherwise. Asks once.
+ * round trip and the first reply's wait), 0 otherwise. Asks once. Where
+ * the round trip is RC_SCHED_ONE_RTT or more, requests ask several ranges
+ * instead (fetch.c's more_ranges).
  */
 #define RC_SCHED_ONE_RTT 0.002 /* s */
 int rc_sched_conn_near(struct rc_sched_conn *c, double rtt, bool timed);

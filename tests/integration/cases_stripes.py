@@ -1,6 +1,6 @@
-# Stripes: on a far server (a first reply of 40 ms or more, over a TCP
-# handshake of 20 ms or more) rangecat asks up to 8 ranges a request
-# (Range: bytes=a-b,c-d,...) and reads the multipart/byteranges reply,
+# Stripes: on a server a round trip away (a TCP handshake of 2 ms or
+# more, and a first reply of twice that) rangecat asks up to 8 ranges a
+# request (Range: bytes=a-b,c-d,...) and reads the multipart/byteranges reply,
 # checking every part against the range asked. Anything else a server
 # answers turns stripes off for the run, and the chunks are asked one at
 # a time: the output is the file's, exit 0. rangecat runs across the far
@@ -8,7 +8,8 @@
 # fault server and its lies, and to nginx, Apache httpd and lighttpd.
 # Read into run.py's namespace (see the end of run.py).
 
-STRIPED = (r"a far server \(a \d+ ms round trip, \d+ ms to the first byte\): "
+STRIPED = (r"a server a round trip away \(a [\d.]+ ms round trip, \d+ ms to "
+           r"the first byte\): "
            r"up to 8 ranges a request \(stripes\)")
 
 
@@ -86,6 +87,34 @@ def t_stripes_far(env):
     # --stats says so (it said connections=32, the count's start).
     r = frun(env, ["--stats"], "st-1", "-", "f1")
     expect_run(r, 0, env.files["f1"], err=r"stats: .* connections=1 ")
+
+
+@case("stripes: a server a few ms away gets them too, its count starting "
+      "small")
+def t_stripes_few_ms(env):
+    # A 3 ms one-way link: a 6 ms handshake, a first reply of about 12
+    # ms. Not a short path (one stream first is for under 2 ms), nor a
+    # far server (40 ms): the count starts small and climbs, and each
+    # request still asks several ranges, so that a round trip per range
+    # is not paid nor made up for by chunks of the buffer's share per
+    # connection. Across the link to nginx, whose multipart replies are
+    # checked part by part.
+    link = env.far_link(3)
+    base = link.expose(env.port)
+    data = env.files["f20971520"]
+    r = run(env, ["-v", "--stats", base + "f20971520"], netns=link.client)
+    expect_run(r, 0, data, err=STRIPED)
+    m = re.search(r"a server a round trip away \(a ([\d.]+) ms round trip, "
+                  r"(\d+) ms to the first byte\)", r.err)
+    expect(m and 5 <= float(m.group(1)) < 40 and int(m.group(2)) < 40,
+           "not the link's round trip: %s" % (m and m.group(0)))
+    expect("starting at" not in r.err, "the count started as a far "
+           "server's: " + "\n".join(
+               l for l in r.err.splitlines() if "connections:" in l))
+    expect(stripe_gets(r.err)[0] >= 3, "few multi-range requests: %d"
+           % stripe_gets(r.err)[0])
+    expect(stats_ranges(r.err) == 8, "stats: " + r.err[-200:])
+    expect("stripes off" not in r.err, r.err[-400:])
 
 
 @case("stripes: parts that waited in the kernel for room are not taken "
