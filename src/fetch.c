@@ -1970,11 +1970,12 @@ static void decide_after_probe(struct xfer *x)
 			 f->ring->nslots >= 2 * STRIPE_MAX * (size_t)reach(f);
 	set_join(f);
 	more_ranges(f, now_s() - x->started);
-	/* A far server: start at what the buffer feeds (sched.h), the
-	 * requests spread over the probe's wait: two round trips, about
-	 * one range's request and reply. */
+	/* A server a round trip away: start at what the buffer feeds
+	 * (sched.h), the requests spread over the probe's wait: two round
+	 * trips, about one range's request and reply. */
 	if (f->mode == MODE_PARALLEL &&
-	    rc_sched_conn_start(&f->conn, now_s() - x->started, now_s())) {
+	    rc_sched_conn_start(&f->conn, now_s() - x->started, f->handshake,
+				now_s())) {
 		rc_log("connections: %s", f->conn.why);
 		pace(f, now_s() - x->started);
 	}

@@ -838,14 +838,18 @@ bool rc_sched_conn_widen(struct rc_sched_conn *c, unsigned cap)
 	return true;
 }
 
-bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double t)
+bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double rtt,
+			 double t)
 {
+	bool away = rtt >= RC_SCHED_ONE_RTT && wait >= 2 * RC_SCHED_ONE_RTT;
+
 	c->first_wait = wait;
-	if (c->pinned || wait < RC_SCHED_FAR_WAIT || c->n >= c->cap)
+	if (c->pinned || (wait < RC_SCHED_FAR_WAIT && !away) || c->n >= c->cap)
 		return false;
 	snprintf(c->why, sizeof c->why,
-		 "the first reply took %.0f ms: starting at %u, not %u",
-		 wait * 1000, c->cap, c->n);
+		 "the first reply took %.0f ms (a %.1f ms round trip): "
+		 "starting at %u, not %u",
+		 wait * 1000, rtt * 1000, c->cap, c->n);
 	c->n = c->cap;
 	c->prev_n = 0;
 	c->step_at = t;

@@ -310,16 +310,22 @@ bool rc_sched_conn_feed(struct rc_sched_conn *c, uint64_t budget,
  * Where the count starts. Each step of the controller waits for several
  * windows of two round trips, so from RC_SCHED_CONN_START to the cap
  * takes about a second per doubling at 100 ms, most of a 1 GiB run on a
- * fast link. When the first reply (a new connection: the handshake and
- * the request, two round trips or more) took RC_SCHED_FAR_WAIT or
- * longer, the count starts at the cap the buffer feeds instead, and once
- * its rate is taken it is halved as long as that loses nothing (a shared
- * bottleneck), as when a first doubling does not pay; on a near server
- * the ramp costs milliseconds and the count starts small.
- * Returns true when it changed n (c->why says why); pinned counts stay.
+ * fast link. When the first reply (wait: a new connection's handshake
+ * and request, two round trips or more) took RC_SCHED_FAR_WAIT or
+ * longer, or the round trip (rtt: the probe's handshake, 0 when not
+ * known) was RC_SCHED_ONE_RTT or more, as where requests ask several
+ * ranges (fetch.c's more_ranges), the count starts at the cap the buffer
+ * feeds instead, and once its rate is taken it is halved as long as that
+ * loses nothing (a shared bottleneck), as when a first doubling does not
+ * pay. Even at 10 ms the climb cost (1 GiB at 32 x 20 MiB/s on the
+ * emulated link: 2.27 s from 8, 2.12 s from 32, -n 32 2.07 s). Only on a
+ * short path, where the ramp costs a few milliseconds, does the count
+ * start small. Returns true when it changed n (c->why says why); pinned
+ * counts stay.
  */
 #define RC_SCHED_FAR_WAIT 0.040
-bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double t);
+bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double rtt,
+			 double t);
 
 /*
  * One stream first. Where the client itself is the limit (loopback, a

@@ -89,16 +89,16 @@ def t_stripes_far(env):
     expect_run(r, 0, env.files["f1"], err=r"stats: .* connections=1 ")
 
 
-@case("stripes: a server a few ms away gets them too, its count starting "
-      "small")
+@case("stripes: a server a few ms away gets them too, and the count "
+      "starts at the cap")
 def t_stripes_few_ms(env):
     # A 3 ms one-way link: a 6 ms handshake, a first reply of about 12
     # ms. Not a short path (one stream first is for under 2 ms), nor a
-    # far server (40 ms): the count starts small and climbs, and each
-    # request still asks several ranges, so that a round trip per range
-    # is not paid nor made up for by chunks of the buffer's share per
-    # connection. Across the link to nginx, whose multipart replies are
-    # checked part by part.
+    # far server (40 ms): each request still asks several ranges, so
+    # that a round trip per range is not paid nor made up for by chunks
+    # of the buffer's share per connection, and the count starts at the
+    # most the buffer feeds instead of climbing to it. Across the link
+    # to nginx, whose multipart replies are checked part by part.
     link = env.far_link(3)
     base = link.expose(env.port)
     data = env.files["f20971520"]
@@ -108,8 +108,10 @@ def t_stripes_few_ms(env):
                   r"(\d+) ms to the first byte\)", r.err)
     expect(m and 5 <= float(m.group(1)) < 40 and int(m.group(2)) < 40,
            "not the link's round trip: %s" % (m and m.group(0)))
-    expect("starting at" not in r.err, "the count started as a far "
-           "server's: " + "\n".join(
+    m = re.search(r"connections: the first reply took (\d+) ms \(a "
+                  r"([\d.]+) ms round trip\): starting at 32, not 8", r.err)
+    expect(m and int(m.group(1)) < 40 and float(m.group(2)) >= 5,
+           "the count's start: " + "\n".join(
                l for l in r.err.splitlines() if "connections:" in l))
     expect(stripe_gets(r.err)[0] >= 3, "few multi-range requests: %d"
            % stripe_gets(r.err)[0])
