@@ -63,7 +63,7 @@ struct seg {
 #define MIN_SPLIT (64u << 10) /* a segment with less left is not split */
 
 /*
- * Stripes (on a far link, see decide_after_probe): a transfer asks for up
+ * Stripes (a server a round trip away, see more_ranges): a transfer asks for up
  * to STRIPE_MAX chunks in one request, and the reply is
  * multipart/byteranges. The chunks are planned in groups of k x
  * STRIPE_MAX (k: the count when the group is planned); the transfer
@@ -82,7 +82,7 @@ struct seg {
 #define JOIN_MAX 256
 
 /*
- * The least buffer on a far server, when --memory leaves it to rangecat
+ * The least buffer where stripes are on, when --memory leaves it to rangecat
  * (the 5% rule's floor elsewhere is RC_RING_FLOOR). A connection ahead of
  * the window waits with what its receive window lets the server send,
  * and the kernel grows that window only for a reader that keeps up: with
@@ -252,8 +252,8 @@ struct rc_fetch {
 			     * (JOIN_MAX at most) */
 	bool far;	    /* stripes went on (more_ranges) */
 	bool stripes_may;   /* ... where the server may answer them */
-	double handshake;   /* s of the probe's round trip (round_trip), the
-			     * most over its connections */
+	double handshake;   /* s of the probe's round trip (round_trip), its
+			     * last new connection's */
 	uint64_t *grp_seq;  /* the stripes' group: its chunks (seq, rising), */
 	uint64_t *grp_tmp;  /* ... room to cut it again (regroup), */
 	uint64_t *grp_back; /* ... chunks given back, not yet asked, */
@@ -979,7 +979,10 @@ static bool judge(struct xfer *x)
 		double hs = round_trip(x);
 		if (hs > 0)
 			rc_log("round trip %.2f ms", hs * 1000);
-		if (hs > f->handshake)
+		/* The last new connection's: after a redirect to another
+		 * host, the round trip to where the bytes come from, not to
+		 * the redirector (a reused connection has none: 0). */
+		if (hs > 0)
 			f->handshake = hs;
 	}
 	if (x->v.parts) {
@@ -1970,12 +1973,13 @@ static void decide_after_probe(struct xfer *x)
 			 f->ring->nslots >= 2 * STRIPE_MAX * (size_t)reach(f);
 	set_join(f);
 	more_ranges(f, now_s() - x->started);
-	/* A server a round trip away: start at what the buffer feeds
-	 * (sched.h), the requests spread over the probe's wait: two round
-	 * trips, about one range's request and reply. */
+	/* A far server, or one a round trip away where requests ask
+	 * several ranges (whose window holds the buffer): start at what the
+	 * buffer feeds (sched.h), the requests spread over the probe's
+	 * wait: two round trips, about one range's request and reply. */
 	if (f->mode == MODE_PARALLEL &&
-	    rc_sched_conn_start(&f->conn, now_s() - x->started, f->handshake,
-				now_s())) {
+	    rc_sched_conn_start(&f->conn, now_s() - x->started,
+				f->stripes ? f->handshake : 0, now_s())) {
 		rc_log("connections: %s", f->conn.why);
 		pace(f, now_s() - x->started);
 	}

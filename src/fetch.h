@@ -44,8 +44,8 @@ struct rc_fetch_info {
 
 struct rc_fetch;
 
-/* The most ranges one request asks for, on a far link (fetch.c,
- * stripes): lighttpd answers only the first 10 of more. */
+/* The most ranges one request asks for, on a server a round trip away
+ * (fetch.c, stripes): lighttpd answers only the first 10 of more. */
 #define RC_STRIPE_MAX 8
 
 /*

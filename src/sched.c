@@ -474,11 +474,12 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 		/* One window is enough where the answer is clear: a far
 		 * start's halving that already lost a quarter of the rate
 		 * is undone (waiting for the others costs a far link
-		 * seconds at a fraction of its rate; on a short path one
-		 * window of 50 ms is too noisy to undo on, and three cost
-		 * little), and starting connections that carry under
-		 * RC_SCHED_CAPPED each climb (the others cost a capped link
-		 * a tenth of a second at a quarter of its rate). */
+		 * seconds at a fraction of its rate; under RC_SCHED_FAR_WAIT,
+		 * started at the cap or not, one window of 50 ms is too
+		 * noisy to undo on, and three cost little), and starting
+		 * connections that carry under RC_SCHED_CAPPED each climb (the
+		 * others cost a capped link a tenth of a second at a quarter of
+		 * its rate). */
 		double so_far = (double)(rx - c->down_rx) / (t - c->down_at);
 		/* (Only while they all run: a full buffer, a slow reader,
 		 * holds them back, not a cap.) */
@@ -490,7 +491,7 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 		bool capped = !c->down && c->n < c->cap &&
 			      busy >= 0.75 * c->n && so_far < bound;
 		if (c->windows < RC_SCHED_DOWN_WINDOWS && !capped &&
-		    !(c->down && c->far &&
+		    !(c->down && c->far_wait &&
 		      so_far < c->prev_rate * (1 - RC_SCHED_CLIMB)))
 			return false;
 		if (c->down)
@@ -525,10 +526,10 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 		return true;
 	}
 	if (busy < 0.75 * c->n && c->far && c->n >= c->cap && !c->probed_down) {
-		/* Started at the cap on a far link and the buffer keeps
-		 * transfers waiting: their requests in flight are what
-		 * hides the round trip from it (a halving measured 70%
-		 * slower at 200 ms), so fewer would not carry it all. */
+		/* Started at the cap (a far server, or stripes) and the
+		 * buffer keeps transfers waiting: their requests in flight
+		 * are what hides the round trip from it (a halving measured
+		 * 70% slower at 200 ms), so fewer would not carry it all. */
 		snprintf(c->why, sizeof c->why,
 			 "%.1f MiB/s with %u connections, the buffer full: "
 			 "settled at the cap",
@@ -583,9 +584,9 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 	}
 	if (c->n >= c->cap) {
 		if (c->far && !c->probed_down && c->n > RC_SCHED_FEWEST) {
-			/* Started at the cap on a far link: the doubling
-			 * that would show more do not pay cannot be tried,
-			 * so see whether fewer carry it all. */
+			/* Started at the cap (a far server, or stripes): the
+			 * doubling that would show more do not pay cannot be
+			 * tried, so see whether fewer carry it all. */
 			snprintf(c->why, sizeof c->why,
 				 "%.1f MiB/s with %u connections, the most "
 				 "the buffer feeds: trying %u",
@@ -832,8 +833,8 @@ bool rc_sched_conn_widen(struct rc_sched_conn *c, unsigned cap)
 	c->cap = cap;
 	c->settled = false;
 	snprintf(c->why, sizeof c->why,
-		 "a far server's connections wait in the kernel, not in the "
-		 "buffer: %u at most",
+		 "with several ranges a request, connections wait in the "
+		 "kernel, not in the buffer: %u at most",
 		 cap);
 	return true;
 }
@@ -854,6 +855,7 @@ bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double rtt,
 	c->prev_n = 0;
 	c->step_at = t;
 	c->far = true;
+	c->far_wait = wait >= RC_SCHED_FAR_WAIT;
 	return true;
 }
 

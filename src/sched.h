@@ -236,6 +236,7 @@ struct rc_sched_conn {
 	bool down;	  /* n is a halving being measured */
 	bool probed_down; /* halving was tried (once per run) */
 	bool far;	  /* started at the cap (rc_sched_conn_start) */
+	bool far_wait;	  /* ... after a first reply of RC_SCHED_FAR_WAIT */
 	bool down_first;  /* ... before any doubling (a short path) */
 	bool rose;	  /* a doubling paid */
 	bool slow;	  /* too slow per connection to halve first */
@@ -295,11 +296,11 @@ enum rc_sched_shed {
  * stays. Returns true when the cap dropped (c->why says so).
  */
 /*
- * Stripes on a far server: connections ahead of the buffer's window wait
- * in the kernel, not in the buffer, so the count may reach cap again
- * however little the buffer a small file gets fed (16 MiB at 100 ms:
- * 1.19 s with 32, 1.47 s with the 8 its 2 MiB fed). Not past a limit
- * found since (shed), nor for -n. Returns true when the cap rose.
+ * Stripes (a server a round trip away): connections ahead of the buffer's
+ * window wait in the kernel, not in the buffer, so the count may reach cap
+ * again however little the buffer a small file gets fed (16 MiB at 100 ms: 1.19
+ * s with 32, 1.47 s with the 8 its 2 MiB fed). Not past a limit found since
+ * (shed), nor for -n. Returns true when the cap rose.
  */
 bool rc_sched_conn_widen(struct rc_sched_conn *c, unsigned cap);
 
@@ -312,12 +313,12 @@ bool rc_sched_conn_feed(struct rc_sched_conn *c, uint64_t budget,
  * takes about a second per doubling at 100 ms, most of a 1 GiB run on a
  * fast link. When the first reply (wait: a new connection's handshake
  * and request, two round trips or more) took RC_SCHED_FAR_WAIT or
- * longer, or the round trip (rtt: the probe's handshake, 0 when not
- * known) was RC_SCHED_ONE_RTT or more, as where requests ask several
- * ranges (fetch.c's more_ranges), the count starts at the cap the buffer
- * feeds instead, and once its rate is taken it is halved as long as that
- * loses nothing (a shared bottleneck), as when a first doubling does not
- * pay. Even at 10 ms the climb cost (1 GiB at 32 x 20 MiB/s on the
+ * longer, or the round trip (rtt: the probe's handshake where requests
+ * ask several ranges, fetch.c's more_ranges, whose window holds the
+ * buffer; 0 elsewhere) was RC_SCHED_ONE_RTT or more, the count starts at
+ * the cap the buffer feeds instead, and once its rate is taken it is halved as
+ * long as that loses nothing (a shared bottleneck), as when a first doubling
+ * does not pay. Even at 10 ms the climb cost (1 GiB at 32 x 20 MiB/s on the
  * emulated link: 2.27 s from 8, 2.12 s from 32, -n 32 2.07 s). Only on a
  * short path, where the ramp costs a few milliseconds, does the count
  * start small. Returns true when it changed n (c->why says why); pinned
