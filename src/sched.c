@@ -992,7 +992,7 @@ bool rc_sched_is_slow(const struct rc_sched_range *r, double t,
 		return typical_wait > 0 && t - r->started > 4 * typical_wait;
 	double el = t - r->first_byte;
 	double normal = (double)(r->left + r->got) / typical_rate;
-	if (el < 0.05 || el < normal / 2 ||
+	if (el < RC_SCHED_SLOW_MIN || el < normal / 2 ||
 	    (r->new_conn && el < RC_SCHED_SLOW_START * typical_wait))
 		return false;
 	return (double)r->got / el < typical_rate / 3;

@@ -1369,6 +1369,15 @@ static void units(void)
 	r.first_byte = 0;
 	CHECK(rc_sched_is_slow(&r, 0.5, 20 * MiB, 0.1));
 	CHECK(!rc_sched_is_slow(&r, 0.3, 20 * MiB, 0.1));
+	/* A 256 KiB range (12.5 ms at 20 MiB/s) at 2 MiB/s on loopback: a
+	 * straggler from RC_SCHED_SLOW_MIN, 35 ms in, not at 25 ms. */
+	r = (struct rc_sched_range){
+	    .started = 0, .first_byte = 0.0001, .got = 70 << 10,
+	    .left = 186 << 10};
+	CHECK(rc_sched_is_slow(&r, 0.0351, 20 * MiB, 0.0001));
+	r.got = 50 << 10;
+	r.left = 206 << 10;
+	CHECK(!rc_sched_is_slow(&r, 0.0251, 20 * MiB, 0.0001));
 	/* Asked again: 64 KiB at 2 bytes/s against two waits and 64 KiB at
 	 * the typical rate; not at half the typical rate (2 ms), not under a
 	 * second at its own, not without a rate of its own. */
