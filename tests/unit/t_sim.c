@@ -1371,9 +1371,10 @@ static void units(void)
 	CHECK(!rc_sched_is_slow(&r, 0.3, 20 * MiB, 0.1));
 	/* A 256 KiB range (12.5 ms at 20 MiB/s) at 2 MiB/s on loopback: a
 	 * straggler from RC_SCHED_SLOW_MIN, 35 ms in, not at 25 ms. */
-	r = (struct rc_sched_range){
-	    .started = 0, .first_byte = 0.0001, .got = 70 << 10,
-	    .left = 186 << 10};
+	r = (struct rc_sched_range){.started = 0,
+				    .first_byte = 0.0001,
+				    .got = 70 << 10,
+				    .left = 186 << 10};
 	CHECK(rc_sched_is_slow(&r, 0.0351, 20 * MiB, 0.0001));
 	r.got = 50 << 10;
 	r.left = 206 << 10;
