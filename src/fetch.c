@@ -2275,19 +2275,19 @@ static void stripes_off(struct rc_fetch *f, const char *why)
 }
 
 /*
- * Stripes go on wherever a round trip per range costs time: past a short
- * path, a round trip (round_trip) of RC_SCHED_ONE_RTT or more and a first
- * reply (wait s) of two. A near server that is slow to answer (under
+ * Stripes go on wherever a round trip per range costs time: on a server a
+ * round trip (round_trip) away, past a short path (rc_sched_away; wait:
+ * s to the first reply). A near server that is slow to answer (under
  * load, say) is no distance: its round trip takes microseconds. Not only
  * far servers (RC_SCHED_FAR_WAIT): between the two, one range a request
- * took the buffer's share per connection (1 GiB at 32 x 20 MiB/s over
- * an emulated 3 ms round trip: 2.13 s in 66 MiB RSS; 10 ms 2.42 s in
- * 65 MiB), stripes the window's (2.12 s in 33 MiB; 2.38 s in 32 MiB).
+ * took the buffer's share per connection (1 GiB at 32 x 20 MiB/s over an
+ * emulated round trip, 3 interleaved runs: at 3 ms 2.36 s in 66 MiB of
+ * RSS, at 10 ms 2.56 s in 65 MiB), stripes the window's (2.31 s in 32.5
+ * MiB; 2.38 s in 32 MiB).
  */
 static void more_ranges(struct rc_fetch *f, double wait)
 {
-	if (!f->stripes_may || f->stripes || wait < 2 * RC_SCHED_ONE_RTT ||
-	    f->handshake < RC_SCHED_ONE_RTT)
+	if (!f->stripes_may || f->stripes || !rc_sched_away(f->handshake, wait))
 		return;
 	f->stripes = true;
 	f->far = true;

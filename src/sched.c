@@ -839,13 +839,18 @@ bool rc_sched_conn_widen(struct rc_sched_conn *c, unsigned cap)
 	return true;
 }
 
+bool rc_sched_away(double rtt, double wait)
+{
+	return rtt >= RC_SCHED_ONE_RTT && wait >= 2 * RC_SCHED_ONE_RTT;
+}
+
 bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double rtt,
 			 double t)
 {
-	bool away = rtt >= RC_SCHED_ONE_RTT && wait >= 2 * RC_SCHED_ONE_RTT;
-
 	c->first_wait = wait;
-	if (c->pinned || (wait < RC_SCHED_FAR_WAIT && !away) || c->n >= c->cap)
+	if (c->pinned ||
+	    (wait < RC_SCHED_FAR_WAIT && !rc_sched_away(rtt, wait)) ||
+	    c->n >= c->cap)
 		return false;
 	snprintf(c->why, sizeof c->why,
 		 "the first reply took %.0f ms (a %.1f ms round trip): "

@@ -296,11 +296,11 @@ enum rc_sched_shed {
  * stays. Returns true when the cap dropped (c->why says so).
  */
 /*
- * Stripes (a server a round trip away): connections ahead of the buffer's
- * window wait in the kernel, not in the buffer, so the count may reach cap
- * again however little the buffer a small file gets fed (16 MiB at 100 ms: 1.19
- * s with 32, 1.47 s with the 8 its 2 MiB fed). Not past a limit found since
- * (shed), nor for -n. Returns true when the cap rose.
+ * Stripes (a server a round trip away): connections ahead of the
+ * buffer's window wait in the kernel, not in the buffer, so the count may
+ * reach cap again however little the buffer a small file gets fed (16 MiB
+ * at 100 ms: 1.19 s with 32, 1.47 s with the 8 its 2 MiB fed). Not past a
+ * limit found since (shed), nor for -n. Returns true when the cap rose.
  */
 bool rc_sched_conn_widen(struct rc_sched_conn *c, unsigned cap);
 
@@ -313,16 +313,16 @@ bool rc_sched_conn_feed(struct rc_sched_conn *c, uint64_t budget,
  * takes about a second per doubling at 100 ms, most of a 1 GiB run on a
  * fast link. When the first reply (wait: a new connection's handshake
  * and request, two round trips or more) took RC_SCHED_FAR_WAIT or
- * longer, or the round trip (rtt: the probe's handshake where requests
- * ask several ranges, fetch.c's more_ranges, whose window holds the
- * buffer; 0 elsewhere) was RC_SCHED_ONE_RTT or more, the count starts at
- * the cap the buffer feeds instead, and once its rate is taken it is halved as
- * long as that loses nothing (a shared bottleneck), as when a first doubling
- * does not pay. Even at 10 ms the climb cost (1 GiB at 32 x 20 MiB/s on the
- * emulated link: 2.27 s from 8, 2.12 s from 32, -n 32 2.07 s). Only on a
- * short path, where the ramp costs a few milliseconds, does the count
- * start small. Returns true when it changed n (c->why says why); pinned
- * counts stay.
+ * longer, or the server is a round trip away (rc_sched_away; rtt: the
+ * probe's round trip where requests ask several ranges, fetch.c's
+ * more_ranges, whose window holds the buffer; 0 elsewhere), the count
+ * starts at the cap the buffer feeds instead, and once its rate is taken
+ * it is halved as long as that loses nothing (a shared bottleneck), as
+ * when a first doubling does not pay. Even at 10 ms the climb cost (1 GiB
+ * at 32 x 20 MiB/s on the emulated link: 2.27 s from 8, 2.12 s from 32,
+ * -n 32 2.07 s). Only on a short path, where the ramp costs a few
+ * milliseconds, does the count start small. Returns true when it changed
+ * n (c->why says why); pinned counts stay.
  */
 #define RC_SCHED_FAR_WAIT 0.040
 bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double rtt,
@@ -351,6 +351,12 @@ bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double rtt,
  */
 #define RC_SCHED_ONE_RTT 0.002 /* s */
 int rc_sched_conn_near(struct rc_sched_conn *c, double rtt, bool timed);
+
+/* Whether a server is a round trip away, past a short path: a round trip
+ * (rtt) of RC_SCHED_ONE_RTT or more, and a first reply (wait) of two.
+ * There requests ask several ranges (fetch.c's more_ranges) and the count
+ * starts at the cap (rc_sched_conn_start). */
+bool rc_sched_away(double rtt, double wait);
 
 /*
  * The one stream at time t: busy is the receiving thread's seconds
@@ -511,8 +517,7 @@ struct rc_sched_range {
  * (bytes/s from their first body byte) after typical_wait (s to it):
  * under a third of that rate once it ran half the time its range
  * normally takes (RC_SCHED_SLOW_MIN at least), timed from its first body
- * byte; or
- * still without one after four typical waits. A range on a new
+ * byte; or still without one after four typical waits. A range on a new
  * connection is in slow start for several round trips (to 2 MiB in
  * flight takes seven doublings): it is not judged before
  * RC_SCHED_SLOW_START typical waits after its first byte, or every

@@ -1278,6 +1278,8 @@ static void units(void)
 	/* Slow to answer but near (a loaded server: its round trip takes
 	 * microseconds) keeps the start; a round trip of a few ms, where
 	 * requests ask several ranges, starts at the cap as a far one. */
+	CHECK(rc_sched_away(0.002, 0.004) && !rc_sched_away(0.0019, 0.01) &&
+	      !rc_sched_away(0.003, 0.0039) && !rc_sched_away(0, 0.1));
 	CHECK(!rc_sched_conn_start(&c, 0.012, 0.0005, 1) && c.n == 8);
 	CHECK(!rc_sched_conn_start(&c, 0.003, 0.002, 1) && c.n == 8);
 	CHECK(rc_sched_conn_start(&c, 0.006, 0.003, 1) && c.n == 32 &&
