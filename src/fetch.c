@@ -976,14 +976,14 @@ static bool judge(struct xfer *x)
 	x->judged = true;
 	rc_judge(&x->resp, &w, &x->v);
 	if (x->probe) {
-		double hs = round_trip(x);
-		if (hs > 0)
-			rc_log("round trip %.2f ms", hs * 1000);
 		/* The last new connection's: after a redirect to another
 		 * host, the round trip to where the bytes come from, not to
 		 * the redirector (a reused connection has none: 0). */
-		if (hs > 0)
+		double hs = round_trip(x);
+		if (hs > 0) {
+			rc_log("round trip %.2f ms", hs * 1000);
 			f->handshake = hs;
+		}
 	}
 	if (x->v.parts) {
 		rc_parts_init(&x->mp, x->resp.boundary);

@@ -374,6 +374,13 @@ static bool back_to_limit(struct rc_sched_conn *c)
 	return true;
 }
 
+/* Started at the cap after a first reply of RC_SCHED_FAR_WAIT or more
+ * (a far server), not only for stripes a few ms away. */
+static bool far_wait(const struct rc_sched_conn *c)
+{
+	return c->far && c->first_wait >= RC_SCHED_FAR_WAIT;
+}
+
 bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 			unsigned running, double rtt)
 {
@@ -491,7 +498,7 @@ bool rc_sched_conn_tick(struct rc_sched_conn *c, double t, uint64_t rx,
 		bool capped = !c->down && c->n < c->cap &&
 			      busy >= 0.75 * c->n && so_far < bound;
 		if (c->windows < RC_SCHED_DOWN_WINDOWS && !capped &&
-		    !(c->down && c->far_wait &&
+		    !(c->down && far_wait(c) &&
 		      so_far < c->prev_rate * (1 - RC_SCHED_CLIMB)))
 			return false;
 		if (c->down)
@@ -860,7 +867,6 @@ bool rc_sched_conn_start(struct rc_sched_conn *c, double wait, double rtt,
 	c->prev_n = 0;
 	c->step_at = t;
 	c->far = true;
-	c->far_wait = wait >= RC_SCHED_FAR_WAIT;
 	return true;
 }
 

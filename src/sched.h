@@ -236,7 +236,6 @@ struct rc_sched_conn {
 	bool down;	  /* n is a halving being measured */
 	bool probed_down; /* halving was tried (once per run) */
 	bool far;	  /* started at the cap (rc_sched_conn_start) */
-	bool far_wait;	  /* ... after a first reply of RC_SCHED_FAR_WAIT */
 	bool down_first;  /* ... before any doubling (a short path) */
 	bool rose;	  /* a doubling paid */
 	bool slow;	  /* too slow per connection to halve first */

@@ -1284,11 +1284,12 @@ static void units(void)
 	CHECK(!rc_sched_conn_start(&c, 0.003, 0.002, 1) && c.n == 8);
 	CHECK(rc_sched_conn_start(&c, 0.006, 0.003, 1) && c.n == 32 &&
 	      strstr(c.why, "3.0 ms round trip") != NULL && c.far &&
-	      !c.far_wait);
+	      c.first_wait < RC_SCHED_FAR_WAIT);
 	rc_sched_conn_init(&c, 8, 32, false, 0);
 	CHECK(rc_sched_conn_feed(&c, 25 << 19, 1 << 20) && c.cap == 25);
 	CHECK(rc_sched_conn_start(&c, 0.2, 0.2 / 2, 1) && c.n == 25 &&
-	      strstr(c.why, "200 ms") != NULL && c.far_wait);
+	      strstr(c.why, "200 ms") != NULL && c.far &&
+	      c.first_wait >= RC_SCHED_FAR_WAIT);
 	CHECK(!rc_sched_conn_start(&c, 0.2, 0.2 / 2, 1) && c.n == 25);
 	rc_sched_conn_init(&c, 6, 6, true, 0);
 	CHECK(!rc_sched_conn_start(&c, 0.2, 0.2 / 2, 1) && c.n == 6);
